@@ -1,0 +1,24 @@
+//! One module per command group. Each command returns its exit code; errors bubble up as
+//! `anyhow::Error` and are printed once by `main`.
+
+mod config;
+mod data;
+
+use crate::cli::{Command, ConfigCommand};
+use nivesh_core::config::Config;
+use std::process::ExitCode;
+
+pub fn run(command: Command, config: &Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Config(ConfigCommand::Show { json }) => config::show(config, json),
+        Command::Data(cmd) => data::run(cmd, config),
+    }
+}
+
+/// A table with the house style.
+pub fn table(header: &[&str]) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    t
+}
