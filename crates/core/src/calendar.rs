@@ -19,7 +19,8 @@ fn parse(text: &str) -> Result<Vec<Festival>, String> {
         if line.starts_with('#') || line.trim().is_empty() || line.starts_with("festival,") {
             continue;
         }
-        let (name, date) = line.split_once(',').ok_or_else(|| format!("festivals.csv:{}: expected name,date", i + 1))?;
+        let (name, date) =
+            line.split_once(',').ok_or_else(|| format!("festivals.csv:{}: expected name,date", i + 1))?;
         let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
             .map_err(|e| format!("festivals.csv:{}: {date:?}: {e}", i + 1))?;
         out.push(Festival { name: name.trim().to_string(), date });

@@ -37,25 +37,70 @@ use Secrecy::{Public, Secret, UrlWithPassword};
 
 /// Every key the program reads, in the order `config show` prints them.
 pub const KEYS: &[KeySpec] = &[
-    key("NIVESH_DATA_DIR", Some("./nivesh-data"), Public, "Directory for everything the program stores: registry, artifacts, generated data, online store (also --data-dir)"),
+    key(
+        "NIVESH_DATA_DIR",
+        Some("./nivesh-data"),
+        Public,
+        "Directory for everything the program stores: registry, artifacts, generated data, online store (also --data-dir)",
+    ),
     key("MODEL_STORAGE_PATH", None, Public, "Where model artifacts are kept; default <NIVESH_DATA_DIR>/models"),
     key("HOST", Some("127.0.0.1"), Public, "Address the server binds to"),
     key("PORT", Some("8000"), Public, "Port the server listens on (1-65535)"),
-    key("REDIS_URL", None, UrlWithPassword, "Full Redis URL (redis://[:password@]host:port/db); takes precedence over REDIS_HOST etc. Unset: in-process cache and online store"),
+    key(
+        "REDIS_URL",
+        None,
+        UrlWithPassword,
+        "Full Redis URL (redis://[:password@]host:port/db); takes precedence over REDIS_HOST etc. Unset: in-process cache and online store",
+    ),
     key("REDIS_HOST", None, Public, "Redis host; unset (and no REDIS_URL): in-process cache and online store"),
     key("REDIS_PORT", Some("6379"), Public, "Redis port"),
     key("REDIS_PASSWORD", None, Secret, "Redis password"),
     key("REDIS_DB", Some("0"), Public, "Redis database number"),
-    key("DATABASE_URL", None, UrlWithPassword, "PostgreSQL URL for tracking, registry and offline store; unset: SQLite under the data directory"),
-    key("MLFLOW_TRACKING_URI", None, Public, "MLflow server to mirror runs and model versions to; unset: local tracking only"),
-    key("ML_API_KEYS", None, Secret, "Comma-separated API keys required on predict/models/cache/features routes; unset: no auth, loopback only"),
+    key(
+        "DATABASE_URL",
+        None,
+        UrlWithPassword,
+        "PostgreSQL URL for tracking, registry and offline store; unset: SQLite under the data directory",
+    ),
+    key(
+        "MLFLOW_TRACKING_URI",
+        None,
+        Public,
+        "MLflow server to mirror runs and model versions to; unset: local tracking only",
+    ),
+    key(
+        "ML_API_KEYS",
+        None,
+        Secret,
+        "Comma-separated API keys required on predict/models/cache/features routes; unset: no auth, loopback only",
+    ),
     key("CORS_ORIGINS", None, Public, "Comma-separated origins allowed by CORS (http(s)://host[:port]); unset: none"),
     key("LOG_LEVEL", Some("info"), Public, "trace, debug, info, warn or error"),
     key("LOG_FORMAT", Some("text"), Public, "text (human-readable) or json (one JSON object per line)"),
-    key("INTENT_CONFIDENCE_THRESHOLD", Some("0.5"), Public, "Below this top probability the intent falls back to general_question (0-1)"),
-    key("ANOMALY_CONTAMINATION", Some("0.01"), Public, "Expected share of anomalous transactions; sets the anomaly threshold (0-0.5, exclusive of 0)"),
-    key("CREDIT_RISK_THRESHOLD", Some("0.5"), Public, "Default probability at or above which will_default is true (0-1, exclusive)"),
-    key("DRIFT_ALERT_THRESHOLD", Some("0.2"), Public, "Population stability index above which a feature is reported as drifted (0-1, exclusive of 0)"),
+    key(
+        "INTENT_CONFIDENCE_THRESHOLD",
+        Some("0.5"),
+        Public,
+        "Below this top probability the intent falls back to general_question (0-1)",
+    ),
+    key(
+        "ANOMALY_CONTAMINATION",
+        Some("0.01"),
+        Public,
+        "Expected share of anomalous transactions; sets the anomaly threshold (0-0.5, exclusive of 0)",
+    ),
+    key(
+        "CREDIT_RISK_THRESHOLD",
+        Some("0.5"),
+        Public,
+        "Default probability at or above which will_default is true (0-1, exclusive)",
+    ),
+    key(
+        "DRIFT_ALERT_THRESHOLD",
+        Some("0.2"),
+        Public,
+        "Population stability index above which a feature is reported as drifted (0-1, exclusive of 0)",
+    ),
     key("FEATURE_TTL_SECONDS", Some("86400"), Public, "Default time-to-live of online features, seconds (>= 1)"),
 ];
 
@@ -249,11 +294,16 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
                         continue;
                     };
                     let text = match &value {
-                        toml::Value::Array(items) => items.iter().map(toml_scalar).collect::<Option<Vec<_>>>().map(|v| v.join(",")),
+                        toml::Value::Array(items) => {
+                            items.iter().map(toml_scalar).collect::<Option<Vec<_>>>().map(|v| v.join(","))
+                        }
                         other => toml_scalar(other),
                     };
                     let Some(text) = text else {
-                        problems.push(format!("{}: {name}: expected a string, number, boolean or list of them", path.display()));
+                        problems.push(format!(
+                            "{}: {name}: expected a string, number, boolean or list of them",
+                            path.display()
+                        ));
                         continue;
                     };
                     raw.insert(k.key, (text, Source::File(path.clone())));
@@ -287,7 +337,8 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
     }
 
     let mut p = Parser { raw: &raw, problems: &mut problems };
-    let data_dir = PathBuf::from(p.opt("NIVESH_DATA_DIR", "a directory path", |s| Some(s.to_string())).unwrap_or_default());
+    let data_dir =
+        PathBuf::from(p.opt("NIVESH_DATA_DIR", "a directory path", |s| Some(s.to_string())).unwrap_or_default());
     let model_storage_path = p
         .opt("MODEL_STORAGE_PATH", "a directory path", |s| Some(PathBuf::from(s)))
         .unwrap_or_else(|| data_dir.join("models"));
@@ -315,10 +366,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
     let cors_origins = p
         .opt("CORS_ORIGINS", "comma-separated origins such as https://app.nivesh.in (or *)", |s| {
             let origins = split_list(s);
-            origins
-                .iter()
-                .all(|o| o == "*" || o.starts_with("http://") || o.starts_with("https://"))
-                .then_some(origins)
+            origins.iter().all(|o| o == "*" || o.starts_with("http://") || o.starts_with("https://")).then_some(origins)
         })
         .unwrap_or_default();
     let log_level = p
@@ -369,10 +417,9 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         .map(|k| {
             let (value, source) = match raw.get(k.key) {
                 Some((v, s)) => (Some(show(k.secrecy, v)), s.to_string()),
-                None if k.key == "MODEL_STORAGE_PATH" => (
-                    Some(model_storage_path.display().to_string()),
-                    Source::Derived("NIVESH_DATA_DIR").to_string(),
-                ),
+                None if k.key == "MODEL_STORAGE_PATH" => {
+                    (Some(model_storage_path.display().to_string()), Source::Derived("NIVESH_DATA_DIR").to_string())
+                }
                 None => (None, "unset".to_string()),
             };
             Entry { key: k.key, value, source }
@@ -536,7 +583,8 @@ mod tests {
     fn each_layer_overrides_the_one_below() {
         let file = Some((
             PathBuf::from("nivesh.toml"),
-            "port = 8100\nlog_level = \"debug\"\nredis_host = \"cache.local\"\nanomaly_contamination = 0.02\n".to_string(),
+            "port = 8100\nlog_level = \"debug\"\nredis_host = \"cache.local\"\nanomaly_contamination = 0.02\n"
+                .to_string(),
         ));
         let dotenv = Some((
             PathBuf::from(".env"),
@@ -581,20 +629,64 @@ mod tests {
             ("REDIS_PORT", "-1", "REDIS_PORT = \"-1\" (from environment): expected an integer from 1 to 65535"),
             ("REDIS_DB", "x", "REDIS_DB = \"x\" (from environment): expected an integer >= 0"),
             ("REDIS_HOST", "a b", "REDIS_HOST = \"a b\" (from environment): expected a host name or IP address"),
-            ("REDIS_URL", "http://x", "REDIS_URL = \"http://x\" (from environment): expected a redis:// or rediss:// URL"),
-            ("DATABASE_URL", "mysql://u:pw@h/db", "DATABASE_URL = \"mysql://u:<redacted>@h/db\" (from environment): expected a postgres://, postgresql:// or sqlite: URL"),
-            ("MLFLOW_TRACKING_URI", "localhost:5000", "MLFLOW_TRACKING_URI = \"localhost:5000\" (from environment): expected an http:// or https:// URL"),
-            ("ML_API_KEYS", "short", "ML_API_KEYS = <redacted> (from environment): expected comma-separated keys of at least 8 characters each"),
-            ("CORS_ORIGINS", "example.com", "CORS_ORIGINS = \"example.com\" (from environment): expected comma-separated origins"),
-            ("LOG_LEVEL", "loud", "LOG_LEVEL = \"loud\" (from environment): expected one of trace, debug, info, warn, error"),
+            (
+                "REDIS_URL",
+                "http://x",
+                "REDIS_URL = \"http://x\" (from environment): expected a redis:// or rediss:// URL",
+            ),
+            (
+                "DATABASE_URL",
+                "mysql://u:pw@h/db",
+                "DATABASE_URL = \"mysql://u:<redacted>@h/db\" (from environment): expected a postgres://, postgresql:// or sqlite: URL",
+            ),
+            (
+                "MLFLOW_TRACKING_URI",
+                "localhost:5000",
+                "MLFLOW_TRACKING_URI = \"localhost:5000\" (from environment): expected an http:// or https:// URL",
+            ),
+            (
+                "ML_API_KEYS",
+                "short",
+                "ML_API_KEYS = <redacted> (from environment): expected comma-separated keys of at least 8 characters each",
+            ),
+            (
+                "CORS_ORIGINS",
+                "example.com",
+                "CORS_ORIGINS = \"example.com\" (from environment): expected comma-separated origins",
+            ),
+            (
+                "LOG_LEVEL",
+                "loud",
+                "LOG_LEVEL = \"loud\" (from environment): expected one of trace, debug, info, warn, error",
+            ),
             ("LOG_FORMAT", "xml", "LOG_FORMAT = \"xml\" (from environment): expected text or json"),
-            ("INTENT_CONFIDENCE_THRESHOLD", "1.7", "INTENT_CONFIDENCE_THRESHOLD = \"1.7\" (from environment): expected a number from 0 to 1"),
+            (
+                "INTENT_CONFIDENCE_THRESHOLD",
+                "1.7",
+                "INTENT_CONFIDENCE_THRESHOLD = \"1.7\" (from environment): expected a number from 0 to 1",
+            ),
             ("INTENT_CONFIDENCE_THRESHOLD", "NaN", "expected a number from 0 to 1"),
-            ("ANOMALY_CONTAMINATION", "0", "ANOMALY_CONTAMINATION = \"0\" (from environment): expected a number greater than 0 and at most 0.5"),
+            (
+                "ANOMALY_CONTAMINATION",
+                "0",
+                "ANOMALY_CONTAMINATION = \"0\" (from environment): expected a number greater than 0 and at most 0.5",
+            ),
             ("ANOMALY_CONTAMINATION", "0.6", "expected a number greater than 0 and at most 0.5"),
-            ("CREDIT_RISK_THRESHOLD", "1", "CREDIT_RISK_THRESHOLD = \"1\" (from environment): expected a number strictly between 0 and 1"),
-            ("DRIFT_ALERT_THRESHOLD", "-0.1", "DRIFT_ALERT_THRESHOLD = \"-0.1\" (from environment): expected a number greater than 0 and at most 1"),
-            ("FEATURE_TTL_SECONDS", "0", "FEATURE_TTL_SECONDS = \"0\" (from environment): expected a whole number of seconds >= 1"),
+            (
+                "CREDIT_RISK_THRESHOLD",
+                "1",
+                "CREDIT_RISK_THRESHOLD = \"1\" (from environment): expected a number strictly between 0 and 1",
+            ),
+            (
+                "DRIFT_ALERT_THRESHOLD",
+                "-0.1",
+                "DRIFT_ALERT_THRESHOLD = \"-0.1\" (from environment): expected a number greater than 0 and at most 1",
+            ),
+            (
+                "FEATURE_TTL_SECONDS",
+                "0",
+                "FEATURE_TTL_SECONDS = \"0\" (from environment): expected a whole number of seconds >= 1",
+            ),
             ("FEATURE_TTL_SECONDS", "1h", "expected a whole number of seconds >= 1"),
         ];
         for (key, value, want) in cases {

@@ -227,6 +227,13 @@ fn describe_csv_deserialize_error(
             if let Some(name) = missing_field(m) {
                 return (Some(name), "column is missing".to_string());
             }
+            if field.is_none() {
+                // Errors raised by our own field parsers (timestamps, enums) quote the bad value
+                // but csv does not know the column: find the column holding that value.
+                let column =
+                    record.iter().position(|cell| !cell.trim().is_empty() && m.contains(&format!("{:?}", cell.trim())));
+                return (column.and_then(|i| headers.get(i)).map(str::to_string), m.clone());
+            }
             m.clone()
         }
         other => other.to_string(),
@@ -236,6 +243,9 @@ fn describe_csv_deserialize_error(
 
 fn describe_json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> (Option<String>, String) {
     let message = strip_position(&e.inner().to_string());
+    if matches!(e.inner().classify(), serde_json::error::Category::Syntax | serde_json::error::Category::Eof) {
+        return (None, message);
+    }
     if let Some(name) = missing_field(&message) {
         let prefix = e.path().to_string();
         let field = if prefix == "." { name } else { format!("{prefix}.{name}") };

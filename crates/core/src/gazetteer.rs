@@ -37,7 +37,8 @@ impl Gazetteer {
     /// The lists shipped with nivesh-ml.
     pub fn builtin() -> Self {
         // The shipped files are checked by a test, so parsing them cannot fail.
-        let parse = |name: &str, text: &str, with_category: bool| parse_tsv(name, text, with_category).unwrap_or_default();
+        let parse =
+            |name: &str, text: &str, with_category: bool| parse_tsv(name, text, with_category).unwrap_or_default();
         Gazetteer {
             merchants: parse("merchants.tsv", MERCHANTS, true),
             categories: parse("categories.tsv", CATEGORIES, false),
@@ -105,13 +106,8 @@ pub fn parse_tsv(name: &str, text: &str, with_category: bool) -> Result<Vec<Gaze
         } else {
             None
         };
-        let aliases = cols
-            .next()
-            .unwrap_or("")
-            .split('|')
-            .map(|a| a.trim().to_lowercase())
-            .filter(|a| !a.is_empty())
-            .collect();
+        let aliases =
+            cols.next().unwrap_or("").split('|').map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect();
         out.push(GazetteerEntry { canonical, category, aliases });
     }
     Ok(out)
@@ -146,7 +142,11 @@ mod tests {
     #[test]
     fn user_files_extend_the_builtin_lists() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("merchants.tsv"), "Local Kirana\tgroceries\tsharma stores\nSwiggy\tfood_delivery\tswgy\n").unwrap();
+        std::fs::write(
+            dir.path().join("merchants.tsv"),
+            "Local Kirana\tgroceries\tsharma stores\nSwiggy\tfood_delivery\tswgy\n",
+        )
+        .unwrap();
         let mut g = Gazetteer::builtin();
         let before = g.merchants.len();
         g.extend_from_dir(dir.path()).unwrap();

@@ -188,6 +188,8 @@ string_enum!(
     }
 );
 
+// The `string_enum!` macro owns the derive list, so `Default` is written out.
+#[allow(clippy::derivable_impls)]
 impl Default for Direction {
     fn default() -> Self {
         Direction::Debit
@@ -381,9 +383,7 @@ impl Record for Transaction {
         non_blank("category", &self.category)
     }
     fn labels(&self) -> Vec<String> {
-        self.is_anomaly
-            .map(|a| vec![if a { "anomaly" } else { "normal" }.to_string()])
-            .unwrap_or_default()
+        self.is_anomaly.map(|a| vec![if a { "anomaly" } else { "normal" }.to_string()]).unwrap_or_default()
     }
 }
 
@@ -450,18 +450,12 @@ impl Record for CreditApplication {
         Ok(())
     }
     fn labels(&self) -> Vec<String> {
-        self.default
-            .map(|d| vec![if d { "default" } else { "repaid" }.to_string()])
-            .unwrap_or_default()
+        self.default.map(|d| vec![if d { "default" } else { "repaid" }.to_string()]).unwrap_or_default()
     }
 }
 
 fn non_blank(field: &str, value: &str) -> Result<(), FieldError> {
-    if value.trim().is_empty() {
-        Err(FieldError::new(field, "must not be empty"))
-    } else {
-        Ok(())
-    }
+    if value.trim().is_empty() { Err(FieldError::new(field, "must not be empty")) } else { Ok(()) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -648,7 +642,8 @@ mod tests {
             is_anomaly: None,
         };
         assert!(t.validate().is_ok());
-        for (amount, want) in [(-5.0, "must be positive"), (f64::NAN, "not a finite"), (f64::INFINITY, "not a finite")] {
+        for (amount, want) in [(-5.0, "must be positive"), (f64::NAN, "not a finite"), (f64::INFINITY, "not a finite")]
+        {
             let err = Transaction { amount, ..t.clone() }.validate().unwrap_err();
             assert_eq!(err.field, "amount");
             assert!(err.message.contains(want), "{err}");

@@ -20,8 +20,9 @@ static SECRET_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&pattern).unwrap_or_else(|e| unreachable!("static regex: {e}"))
 });
 
-static BEARER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}").unwrap_or_else(|e| unreachable!("{e}")));
+static BEARER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}").unwrap_or_else(|e| unreachable!("{e}"))
+});
 
 static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"([a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s@/]+)(@)").unwrap_or_else(|e| unreachable!("{e}"))
@@ -42,7 +43,8 @@ static CARD: LazyLock<Regex> =
 
 /// Redact secrets and identifiers in `text`.
 pub fn redact(text: &str) -> String {
-    let s = SECRET_FIELD.replace_all(text, |c: &Captures| format!("{}{}{REDACTED}", &c[1], c.get(2).map_or("", |m| m.as_str())));
+    let s = SECRET_FIELD
+        .replace_all(text, |c: &Captures| format!("{}{}{REDACTED}", &c[1], c.get(2).map_or("", |m| m.as_str())));
     let s = BEARER.replace_all(&s, |c: &Captures| format!("{} {REDACTED}", &c[1]));
     let s = URL_PASSWORD.replace_all(&s, |c: &Captures| format!("{}{REDACTED}{}", &c[1], &c[3]));
     let s = CARD.replace_all(&s, |c: &Captures| {
@@ -72,7 +74,7 @@ pub fn luhn_valid(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 #[cfg(test)]

@@ -101,7 +101,9 @@ pub fn generate(rng: &mut Rng, n: usize) -> Vec<CreditApplication> {
             .min(1.2);
             let monthly_debt = (monthly_income * dti).round();
             let loan_amount = (monthly_income * rng.lognormal(2.0, 0.8) / 1000.0).round() * 1000.0;
-            let total_payments = credit_history_months.min(12 * num_credit_accounts.max(1)).max(if num_credit_accounts > 0 { 1 } else { 0 });
+            let total_payments = credit_history_months
+                .min(12 * num_credit_accounts.max(1))
+                .max(if num_credit_accounts > 0 { 1 } else { 0 });
             let miss_lambda = (total_payments as f64 * 0.02 * (0.9 * stress).exp()).max(0.0);
             let payments_missed = (rng.poisson(miss_lambda) as u32).min(total_payments);
             let mut app = CreditApplication {
@@ -129,7 +131,6 @@ pub fn generate(rng: &mut Rng, n: usize) -> Vec<CreditApplication> {
         })
         .collect()
 }
-
 
 /// Area under the ROC curve of `scores` for binary `labels` (ties get half credit).
 pub fn auc(scores: &[f64], labels: &[bool]) -> f64 {

@@ -260,33 +260,130 @@ fn templates(intent: &str) -> &'static [&'static str] {
 }
 
 const ITEMS: &[&str] = &[
-    "phone", "iPhone", "laptop", "bike", "car", "scooty", "flat", "house", "TV", "fridge", "washing machine",
-    "Goa trip", "international vacation", "wedding", "gold necklace", "MacBook", "AC", "sofa set",
+    "phone",
+    "iPhone",
+    "laptop",
+    "bike",
+    "car",
+    "scooty",
+    "flat",
+    "house",
+    "TV",
+    "fridge",
+    "washing machine",
+    "Goa trip",
+    "international vacation",
+    "wedding",
+    "gold necklace",
+    "MacBook",
+    "AC",
+    "sofa set",
 ];
 const GOALS: &[&str] = &[
-    "buying a house", "my child's education", "a Europe trip", "my wedding", "a new car", "higher studies abroad",
-    "home down payment", "my daughter's marriage", "starting a business", "a world tour", "early retirement",
+    "buying a house",
+    "my child's education",
+    "a Europe trip",
+    "my wedding",
+    "a new car",
+    "higher studies abroad",
+    "home down payment",
+    "my daughter's marriage",
+    "starting a business",
+    "a world tour",
+    "early retirement",
 ];
-const WHEN_FUTURE: &[&str] =
-    &["in 2 years", "by 2030", "in 6 months", "within 5 saal", "by next Diwali", "in 3 years", "before I turn 40", "by december"];
-const WHEN_PAST: &[&str] =
-    &["last month", "this month", "last week", "in the last 3 months", "this year", "since diwali", "pichle mahine", "yesterday"];
-const LOANS: &[&str] =
-    &["home loan", "personal loan", "car loan", "education loan", "gold loan", "two wheeler loan", "loan against property"];
+const WHEN_FUTURE: &[&str] = &[
+    "in 2 years",
+    "by 2030",
+    "in 6 months",
+    "within 5 saal",
+    "by next Diwali",
+    "in 3 years",
+    "before I turn 40",
+    "by december",
+];
+const WHEN_PAST: &[&str] = &[
+    "last month",
+    "this month",
+    "last week",
+    "in the last 3 months",
+    "this year",
+    "since diwali",
+    "pichle mahine",
+    "yesterday",
+];
+const LOANS: &[&str] = &[
+    "home loan",
+    "personal loan",
+    "car loan",
+    "education loan",
+    "gold loan",
+    "two wheeler loan",
+    "loan against property",
+];
 const INVESTMENTS: &[&str] = &[
-    "mutual funds", "index funds", "stocks", "FD", "PPF", "NPS", "gold", "ELSS", "crypto", "REITs", "sovereign gold bonds",
-    "debt funds", "small cap funds", "real estate",
+    "mutual funds",
+    "index funds",
+    "stocks",
+    "FD",
+    "PPF",
+    "NPS",
+    "gold",
+    "ELSS",
+    "crypto",
+    "REITs",
+    "sovereign gold bonds",
+    "debt funds",
+    "small cap funds",
+    "real estate",
 ];
-const INSURANCE: &[&str] =
-    &["term insurance", "health insurance", "car insurance", "life insurance", "ULIP", "critical illness cover", "travel insurance"];
+const INSURANCE: &[&str] = &[
+    "term insurance",
+    "health insurance",
+    "car insurance",
+    "life insurance",
+    "ULIP",
+    "critical illness cover",
+    "travel insurance",
+];
 const TAX: &[&str] = &["80C", "80D", "HRA", "section 24", "80CCD(1B)", "LTA", "80G", "80TTA"];
 const BANKS: &[&str] = &["SBI", "HDFC", "ICICI", "Axis", "Kotak", "Bajaj Finance", "PNB", "Bank of Baroda"];
 const OPENERS: &[&str] = &[
-    "", "", "", "", "hey ", "hi, ", "pls tell me ", "quick question: ", "can you help - ", "namaste, ", "bhai ", "yaar ",
-    "i need advice, ", "hello nivesh, ", "so ", "ok ",
+    "",
+    "",
+    "",
+    "",
+    "hey ",
+    "hi, ",
+    "pls tell me ",
+    "quick question: ",
+    "can you help - ",
+    "namaste, ",
+    "bhai ",
+    "yaar ",
+    "i need advice, ",
+    "hello nivesh, ",
+    "so ",
+    "ok ",
 ];
-const CLOSERS: &[&str] =
-    &["", "", "", "", "?", "?", " pls", " please", " thanks", " asap", " kya?", " batao", " ??", " 🙏", " right now", " btw"];
+const CLOSERS: &[&str] = &[
+    "",
+    "",
+    "",
+    "",
+    "?",
+    "?",
+    " pls",
+    " please",
+    " thanks",
+    " asap",
+    " kya?",
+    " batao",
+    " ??",
+    " 🙏",
+    " right now",
+    " btw",
+];
 
 fn fill(rng: &mut Rng, template: &str, gazetteer: &Gazetteer) -> String {
     let mut out = String::new();

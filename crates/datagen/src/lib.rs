@@ -51,13 +51,9 @@ pub struct Sizes {
 impl Scale {
     pub fn sizes(self) -> Sizes {
         match self {
-            Scale::Small => Sizes {
-                utterances_per_intent: 40,
-                ner_sentences: 300,
-                users: 20,
-                days: 396,
-                credit_applications: 600,
-            },
+            Scale::Small => {
+                Sizes { utterances_per_intent: 40, ner_sentences: 300, users: 20, days: 396, credit_applications: 600 }
+            }
             Scale::Full => Sizes {
                 utterances_per_intent: 200,
                 ner_sentences: 2000,
@@ -122,9 +118,8 @@ pub fn generate(out: &Path, seed: u64, scale: Scale) -> Result<Manifest, DataErr
     let mut files = Vec::new();
     let mut record = |name: &str, rows: usize| -> Result<(), DataError> {
         let path = out.join(name);
-        let bytes = std::fs::metadata(&path)
-            .map_err(|e| DataError::Io { path: path.display().to_string(), source: e })?
-            .len();
+        let bytes =
+            std::fs::metadata(&path).map_err(|e| DataError::Io { path: path.display().to_string(), source: e })?.len();
         files.push(FileInfo { file: name.to_string(), rows, bytes });
         Ok(())
     };
@@ -162,10 +157,8 @@ pub fn generate(out: &Path, seed: u64, scale: Scale) -> Result<Manifest, DataErr
             mechanism: "default ~ Bernoulli(sigmoid(f(x) + N(0, 0.8^2))); f = nivesh_datagen::credit::default_logit",
         },
     };
-    let json = serde_json::to_vec_pretty(&manifest).map_err(|e| DataError::Io {
-        path: MANIFEST_FILE.into(),
-        source: std::io::Error::other(e),
-    })?;
+    let json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| DataError::Io { path: MANIFEST_FILE.into(), source: std::io::Error::other(e) })?;
     let path = out.join(MANIFEST_FILE);
     nivesh_core::fsutil::atomic_write(&path, &json)
         .map_err(|e| DataError::Io { path: path.display().to_string(), source: e })?;

@@ -29,7 +29,7 @@ pub fn group_western(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -80,7 +80,8 @@ pub fn money(rng: &mut Rng) -> (String, Value) {
         let lakh = (value / 1e4).round() / 10.0;
         value = lakh * 1e5;
         let unit = *rng.choose(&["lakh", "lakhs", "lac", "L", "lakh rupees"]).unwrap_or(&"lakh");
-        let prefix = if unit == "lakh rupees" { "" } else { *rng.choose(&["", "₹", "Rs ", "Rs.", "INR "]).unwrap_or(&"") };
+        let prefix =
+            if unit == "lakh rupees" { "" } else { *rng.choose(&["", "₹", "Rs ", "Rs.", "INR "]).unwrap_or(&"") };
         let sep = if unit == "L" { "" } else { " " };
         format!("{prefix}{}{sep}{unit}", trim_decimal(lakh))
     } else if (1000.0..1e6).contains(&value) && value % 1000.0 == 0.0 && rng.bernoulli(0.35) {
@@ -94,7 +95,8 @@ pub fn money(rng: &mut Rng) -> (String, Value) {
             value += rng.range(1, 100) as f64 / 100.0;
         }
         let digits = if rng.bernoulli(0.75) { group_indian(whole) } else { whole.to_string() };
-        let digits = if paise { format!("{digits}.{:02}", ((value - whole as f64) * 100.0).round() as u64) } else { digits };
+        let digits =
+            if paise { format!("{digits}.{:02}", ((value - whole as f64) * 100.0).round() as u64) } else { digits };
         match rng.range(0, 8) {
             0 | 1 => format!("₹{digits}"),
             2 => format!("₹ {digits}"),
@@ -112,8 +114,20 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 fn ordinal(d: u32) -> String {
     let suffix = match (d % 10, d % 100) {
@@ -127,12 +141,9 @@ fn ordinal(d: u32) -> String {
 
 fn month_bounds(year: i32, month: u32) -> (NaiveDate, NaiveDate) {
     let first = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MIN);
-    let next = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)
-    }
-    .unwrap_or(NaiveDate::MAX);
+    let next =
+        if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) }
+            .unwrap_or(NaiveDate::MAX);
     (first, next - Duration::days(1))
 }
 
@@ -219,8 +230,12 @@ pub fn date(rng: &mut Rng, reference: NaiveDate) -> (String, Value) {
 /// One random edit (swap, drop or double a letter) in a word of at least four letters.
 pub fn typo(rng: &mut Rng, text: &str) -> String {
     let words: Vec<&str> = text.split(' ').collect();
-    let candidates: Vec<usize> =
-        words.iter().enumerate().filter(|(_, w)| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic)).map(|(i, _)| i).collect();
+    let candidates: Vec<usize> = words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.chars().count() >= 4 && w.chars().all(char::is_alphabetic))
+        .map(|(i, _)| i)
+        .collect();
     let Some(&wi) = rng.choose(&candidates) else { return text.to_string() };
     let mut chars: Vec<char> = words[wi].chars().collect();
     let p = rng.range(1, chars.len() - 1);

@@ -13,20 +13,34 @@ use nivesh_core::records::IST;
 use nivesh_core::rng::Rng;
 use nivesh_core::{Channel, Direction, Transaction};
 
-/// Discretionary categories: (name, base weight, median amount at ₹50k/month income, log-sd,
-/// active hours).
-const DISCRETIONARY: &[(&str, f64, f64, f64, (u32, u32))] = &[
-    ("groceries", 5.0, 650.0, 0.7, (8, 22)),
-    ("food_delivery", 4.0, 420.0, 0.5, (12, 24)),
-    ("dining", 2.0, 900.0, 0.6, (12, 24)),
-    ("shopping", 2.5, 1800.0, 0.9, (10, 23)),
-    ("transport", 4.0, 260.0, 0.6, (7, 23)),
-    ("fuel", 1.5, 1500.0, 0.4, (7, 22)),
-    ("entertainment", 1.0, 700.0, 0.6, (11, 24)),
-    ("healthcare", 0.7, 900.0, 0.9, (9, 21)),
-    ("personal_care", 0.6, 800.0, 0.7, (10, 21)),
-    ("travel", 0.4, 4500.0, 0.8, (8, 23)),
-    ("education", 0.2, 3000.0, 0.8, (9, 20)),
+/// A discretionary spending category of the simulation.
+struct Spend {
+    category: &'static str,
+    /// Relative frequency before the user's own preference.
+    weight: f64,
+    /// Median amount at ₹50k/month income.
+    median: f64,
+    log_sd: f64,
+    /// Active hours [from, to).
+    hours: (u32, u32),
+}
+
+const fn spend(category: &'static str, weight: f64, median: f64, log_sd: f64, hours: (u32, u32)) -> Spend {
+    Spend { category, weight, median, log_sd, hours }
+}
+
+const DISCRETIONARY: &[Spend] = &[
+    spend("groceries", 5.0, 650.0, 0.7, (8, 22)),
+    spend("food_delivery", 4.0, 420.0, 0.5, (12, 24)),
+    spend("dining", 2.0, 900.0, 0.6, (12, 24)),
+    spend("shopping", 2.5, 1800.0, 0.9, (10, 23)),
+    spend("transport", 4.0, 260.0, 0.6, (7, 23)),
+    spend("fuel", 1.5, 1500.0, 0.4, (7, 22)),
+    spend("entertainment", 1.0, 700.0, 0.6, (11, 24)),
+    spend("healthcare", 0.7, 900.0, 0.9, (9, 21)),
+    spend("personal_care", 0.6, 800.0, 0.7, (10, 21)),
+    spend("travel", 0.4, 4500.0, 0.8, (8, 23)),
+    spend("education", 0.2, 3000.0, 0.8, (9, 20)),
 ];
 
 const FOREIGN_MERCHANTS: &[&str] = &[
@@ -67,10 +81,11 @@ fn merchants_in<'a>(g: &'a Gazetteer, category: &str) -> Vec<&'a GazetteerEntry>
 fn make_user(rng: &mut Rng, index: usize, g: &Gazetteer) -> User {
     let income = (rng.lognormal(50_000f64.ln(), 0.6)).clamp(15_000.0, 800_000.0).round();
     let salary_day = *rng.choose(&[1, 1, 1, 5, 7, 7, 10, 25, 28, 30]).unwrap_or(&1);
-    let weights = DISCRETIONARY.iter().map(|(_, w, ..)| w * rng.lognormal(0.0, 0.5)).collect();
+    let weights = DISCRETIONARY.iter().map(|s| s.weight * rng.lognormal(0.0, 0.5)).collect();
     let favourites = DISCRETIONARY
         .iter()
-        .map(|(cat, ..)| {
+        .map(|s| {
+            let cat = s.category;
             let mut all: Vec<String> = merchants_in(g, cat).into_iter().map(|m| m.canonical.clone()).collect();
             rng.shuffle(&mut all);
             all.truncate(rng.range(2, 5));
@@ -127,7 +142,8 @@ fn make_user(rng: &mut Rng, index: usize, g: &Gazetteer) -> User {
             });
         }
     }
-    for (merchant, price) in [("Netflix", 649.0), ("Spotify", 119.0), ("Disney+ Hotstar", 299.0), ("Cult.fit", 1499.0)] {
+    for (merchant, price) in [("Netflix", 649.0), ("Spotify", 119.0), ("Disney+ Hotstar", 299.0), ("Cult.fit", 1499.0)]
+    {
         if rng.bernoulli(0.3) {
             recurring.push(Recurring {
                 day: rng.range(1, 29) as u32,
@@ -163,7 +179,9 @@ fn make_user(rng: &mut Rng, index: usize, g: &Gazetteer) -> User {
 }
 
 fn at(day: NaiveDate, hour: u32, minute: u32, second: u32) -> DateTime<FixedOffset> {
-    let naive = day.and_hms_opt(hour.min(23), minute.min(59), second.min(59)).unwrap_or_else(|| day.and_time(chrono::NaiveTime::MIN));
+    let naive = day
+        .and_hms_opt(hour.min(23), minute.min(59), second.min(59))
+        .unwrap_or_else(|| day.and_time(chrono::NaiveTime::MIN));
     IST.from_local_datetime(&naive).single().unwrap_or_else(|| IST.from_utc_datetime(&naive))
 }
 
@@ -256,14 +274,21 @@ pub fn generate(rng: &mut Rng, users: usize, start: NaiveDate, days: usize, g: &
             let (fest, boosted) = festival_factor(day);
             let rate = user.daily_rate
                 * if weekend { 1.35 } else { 1.0 }
-                * if since_salary < 7 { 1.25 } else if since_salary > 22 { 0.8 } else { 1.0 }
+                * if since_salary < 7 {
+                    1.25
+                } else if since_salary > 22 {
+                    0.8
+                } else {
+                    1.0
+                }
                 * fest;
             for _ in 0..r.poisson(rate) {
                 let ci = r.weighted(&user.weights);
-                let (cat, _, median, sd, (h0, h1)) = DISCRETIONARY[ci];
+                let s = &DISCRETIONARY[ci];
+                let cat = s.category;
                 let boost = if boosted.contains(&cat) { fest } else { 1.0 };
-                let amount = r.lognormal((median * user.scale * boost).ln(), sd);
-                let hour = r.range(h0 as usize, h1 as usize) as u32;
+                let amount = r.lognormal((s.median * user.scale * boost).ln(), s.log_sd);
+                let hour = r.range(s.hours.0 as usize, s.hours.1 as usize) as u32;
                 let ts = at(day, hour, r.range(0, 60) as u32, r.range(0, 60) as u32);
                 let merchant = r.choose(&user.favourites[ci]).cloned().unwrap_or_default();
                 let channel = if r.bernoulli(user.upi_share) {
@@ -293,7 +318,7 @@ fn inject_anomaly(r: &mut Rng, b: &mut Builder, user: &User, day: NaiveDate) {
         0 => {
             // amount spike in a usual category, at a usual merchant
             let ci = r.weighted(&user.weights);
-            let (cat, _, median, ..) = DISCRETIONARY[ci];
+            let Spend { category: cat, median, .. } = DISCRETIONARY[ci];
             let amount = median * user.scale * r.uniform(15.0, 60.0);
             let merchant = r.choose(&user.favourites[ci]).cloned().unwrap_or_default();
             let ts = at(day, r.range(10, 22) as u32, r.range(0, 60) as u32, r.range(0, 60) as u32);
@@ -319,7 +344,7 @@ fn inject_anomaly(r: &mut Rng, b: &mut Builder, user: &User, day: NaiveDate) {
         _ => {
             // the same amount to the same merchant, repeated within minutes
             let ci = r.weighted(&user.weights);
-            let (cat, _, median, ..) = DISCRETIONARY[ci];
+            let Spend { category: cat, median, .. } = DISCRETIONARY[ci];
             let merchant = r.choose(&user.favourites[ci]).cloned().unwrap_or_default();
             let amount = (median * user.scale * r.uniform(1.5, 4.0)).round();
             let start = at(day, r.range(9, 22) as u32, r.range(0, 50) as u32, 0);
