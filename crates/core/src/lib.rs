@@ -17,6 +17,7 @@ pub mod config;
 pub mod dataset;
 pub mod fsutil;
 pub mod gazetteer;
+pub mod public;
 pub mod records;
 pub mod redact;
 pub mod rng;

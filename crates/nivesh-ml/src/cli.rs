@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[command(
     name = "nivesh-ml",
     version,
-    about = "ML services of Nivesh, the personal-finance assistant: sample data, validation and configuration",
+    about = "ML services of Nivesh, the personal-finance assistant: data, training, evaluation and configuration",
     long_about = "nivesh-ml trains, serves and monitors the machine-learning models of Nivesh.\n\n\
                   Configuration comes from built-in defaults, then nivesh.toml, then .env, then the \
                   environment, then command-line flags (each overrides the one before). \
@@ -34,6 +34,89 @@ pub enum Command {
     /// Generate and validate datasets.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Train one model on a dataset and write the model file.
+    Train(TrainArgs),
+    /// Evaluate a saved model on a labelled dataset.
+    Evaluate(EvaluateArgs),
+}
+
+/// The models that `train` and `evaluate` know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelKind {
+    /// Intent classifier (TF-IDF + linear SVM).
+    Intent,
+    /// Financial named-entity recogniser (CRF + rules).
+    Ner,
+}
+
+/// How to read `--data` files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum InputFormat {
+    /// Detect from the file: CLINC150 and NLU++ by their shape, else records by extension.
+    #[default]
+    Auto,
+    /// The project's records in CSV, JSON or JSONL.
+    Records,
+    /// CLINC150 `data_full.json` (choose the split with --split).
+    Clinc150,
+    /// NLU++ fold files.
+    Nlupp,
+}
+
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Input file(s); repeat or separate with commas to concatenate (e.g. NLU++ folds).
+    #[arg(long, required = true, num_args = 1.., value_delimiter = ',')]
+    pub data: Vec<PathBuf>,
+    /// Input format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: InputFormat,
+    /// CLINC150 split to read.
+    #[arg(long)]
+    pub split: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Which model to train.
+    #[arg(value_enum)]
+    pub model: ModelKind,
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// Evaluate on this file after training (same formats as --data).
+    #[arg(long)]
+    pub eval: Option<PathBuf>,
+    /// CLINC150 split of --eval (default: test).
+    #[arg(long)]
+    pub eval_split: Option<String>,
+    /// Output directory for the model file. Default: MODEL_STORAGE_PATH.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Intent: SVM regularisation C (larger fits the training data more closely).
+    #[arg(long)]
+    pub c: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Which model to evaluate.
+    #[arg(value_enum)]
+    pub model: ModelKind,
+    /// Model file, or a directory holding `<model>.model`.
+    #[arg(long = "model", value_name = "PATH")]
+    pub model_path: PathBuf,
+    #[command(flatten)]
+    pub input: DataArgs,
+    /// Intent: out-of-scope examples (CLINC150 split, e.g. oos_test) scored for out-of-scope recall.
+    #[arg(long)]
+    pub oos_split: Option<String>,
+    /// Intent: confidence threshold below which a query counts as out of scope.
+    /// Default: INTENT_CONFIDENCE_THRESHOLD.
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Also write the metrics as JSON to this file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

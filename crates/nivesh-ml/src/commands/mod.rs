@@ -3,6 +3,9 @@
 
 mod config;
 mod data;
+mod evaluate;
+mod inputs;
+mod train;
 
 use crate::cli::{Command, ConfigCommand};
 use nivesh_core::config::Config;
@@ -12,6 +15,8 @@ pub fn run(command: Command, config: &Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Config(ConfigCommand::Show { json }) => config::show(config, json),
         Command::Data(cmd) => data::run(cmd, config),
+        Command::Train(args) => train::run(args, config),
+        Command::Evaluate(args) => evaluate::run(args, config),
     }
 }
 

@@ -1,0 +1,157 @@
+//! Evaluation metrics: classification (accuracy, per-class precision/recall/F1, macro and
+//! weighted F1, confusion matrix) and entity-level span matching with seqeval semantics (an
+//! entity counts only when its label, start and end all match exactly).
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Precision, recall, F1 and support of one class or label.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Prf {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub support: usize,
+}
+
+impl Prf {
+    pub fn from_counts(tp: usize, predicted: usize, actual: usize) -> Self {
+        let precision = if predicted == 0 { 0.0 } else { tp as f64 / predicted as f64 };
+        let recall = if actual == 0 { 0.0 } else { tp as f64 / actual as f64 };
+        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        Prf { precision, recall, f1, support: actual }
+    }
+}
+
+/// Classification report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassificationReport {
+    pub n: usize,
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    pub weighted_f1: f64,
+    pub per_class: BTreeMap<String, Prf>,
+    /// Class names in the order of the confusion matrix rows (true) and columns (predicted).
+    pub labels: Vec<String>,
+    pub confusion: Vec<Vec<usize>>,
+}
+
+impl ClassificationReport {
+    pub fn new<S: AsRef<str>>(truth: &[S], predicted: &[S]) -> Self {
+        let mut labels: Vec<String> = truth
+            .iter()
+            .chain(predicted)
+            .map(|s| s.as_ref().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        labels.sort();
+        let pos = |s: &str| labels.binary_search_by(|l| l.as_str().cmp(s)).unwrap_or(0);
+        let k = labels.len();
+        let mut confusion = vec![vec![0usize; k]; k];
+        for (t, p) in truth.iter().zip(predicted) {
+            confusion[pos(t.as_ref())][pos(p.as_ref())] += 1;
+        }
+        let n = truth.len().min(predicted.len());
+        let correct: usize = (0..k).map(|i| confusion[i][i]).sum();
+        let mut per_class = BTreeMap::new();
+        let (mut macro_sum, mut weighted_sum, mut classes_with_support) = (0.0, 0.0, 0usize);
+        for (i, label) in labels.iter().enumerate() {
+            let actual: usize = confusion[i].iter().sum();
+            let predicted: usize = (0..k).map(|r| confusion[r][i]).sum();
+            let prf = Prf::from_counts(confusion[i][i], predicted, actual);
+            if actual > 0 {
+                macro_sum += prf.f1;
+                classes_with_support += 1;
+                weighted_sum += prf.f1 * actual as f64;
+            }
+            per_class.insert(label.clone(), prf);
+        }
+        ClassificationReport {
+            n,
+            accuracy: if n == 0 { 0.0 } else { correct as f64 / n as f64 },
+            macro_f1: if classes_with_support == 0 { 0.0 } else { macro_sum / classes_with_support as f64 },
+            weighted_f1: if n == 0 { 0.0 } else { weighted_sum / n as f64 },
+            per_class,
+            labels,
+            confusion,
+        }
+    }
+}
+
+/// An entity for span matching.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SpanKey {
+    pub start: usize,
+    pub end: usize,
+    pub label: String,
+}
+
+/// Entity-level report: overall micro P/R/F1 and per label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpanReport {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub per_label: BTreeMap<String, Prf>,
+}
+
+/// Exact-match span scoring over documents: `gold[i]` and `pred[i]` are the entities of doc i.
+pub fn span_report(gold: &[Vec<SpanKey>], pred: &[Vec<SpanKey>]) -> SpanReport {
+    let mut counts: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new(); // tp, predicted, actual
+    for (g, p) in gold.iter().zip(pred) {
+        for e in g {
+            counts.entry(e.label.clone()).or_default().2 += 1;
+        }
+        for e in p {
+            let c = counts.entry(e.label.clone()).or_default();
+            c.1 += 1;
+            if g.contains(e) {
+                c.0 += 1;
+            }
+        }
+    }
+    let (tp, pr, ac) = counts.values().fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
+    let overall = Prf::from_counts(tp, pr, ac);
+    SpanReport {
+        precision: overall.precision,
+        recall: overall.recall,
+        f1: overall.f1,
+        per_label: counts.into_iter().map(|(l, (tp, p, a))| (l, Prf::from_counts(tp, p, a))).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_report_on_a_known_case() {
+        let truth = ["a", "a", "b", "b", "c"];
+        let pred = ["a", "b", "b", "b", "a"];
+        let r = ClassificationReport::new(&truth, &pred);
+        assert_eq!(r.accuracy, 0.6);
+        assert_eq!(r.confusion, vec![vec![1, 1, 0], vec![0, 2, 0], vec![1, 0, 0]]);
+        let a = r.per_class["a"];
+        assert_eq!((a.precision, a.recall), (0.5, 0.5));
+        let b = r.per_class["b"];
+        assert!((b.precision - 2.0 / 3.0).abs() < 1e-12 && b.recall == 1.0);
+        assert_eq!(r.per_class["c"].f1, 0.0);
+        let f1b = 0.8;
+        assert!((r.macro_f1 - (0.5 + f1b + 0.0) / 3.0).abs() < 1e-12);
+        assert!((r.weighted_f1 - (0.5 * 2.0 + f1b * 2.0) / 5.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn spans_match_only_exactly() {
+        let k = |s, e, l: &str| SpanKey { start: s, end: e, label: l.into() };
+        let gold = vec![vec![k(0, 4, "MONEY"), k(8, 14, "MERCHANT")], vec![k(2, 5, "DATE")]];
+        let pred = vec![vec![k(0, 4, "MONEY"), k(8, 13, "MERCHANT")], vec![k(2, 5, "DATE"), k(6, 7, "MONEY")]];
+        let r = span_report(&gold, &pred);
+        assert_eq!(r.precision, 0.5);
+        assert!((r.recall - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(r.per_label["MONEY"].precision, 0.5);
+        assert_eq!(r.per_label["MERCHANT"].f1, 0.0);
+        assert_eq!(r.per_label["DATE"].f1, 1.0);
+    }
+}

@@ -1,0 +1,293 @@
+//! A linear-chain CRF: trained by the `crfs` crate (a port of CRFsuite, L-BFGS with L1/L2
+//! regularisation), decoded here.
+//!
+//! `crfs` can only write its trained model to a file and its tagger returns labels without
+//! probabilities. So training writes to a temporary file (the one file a model touches), reads
+//! the weights back through `Model::dump`, and keeps them in [`LinearChainCrf`], which decodes
+//! with Viterbi and computes per-token marginal probabilities (forward-backward) for entity
+//! confidences. Attribute names are hashed to 64 bits (FNV-1a) so inference never allocates
+//! a string per feature lookup.
+
+use crate::ModelError;
+use crate::text::tfidf::IdentityHasher;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+type AttrMap = HashMap<u64, Vec<(u16, f32)>, BuildHasherDefault<IdentityHasher>>;
+
+/// Hash of an attribute name (FNV-1a 64, then mixed).
+pub fn attr_hash(name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^ (h >> 31)
+}
+
+/// Training settings passed to CRFsuite's L-BFGS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrfTraining {
+    pub c1: f64,
+    pub c2: f64,
+    pub max_iterations: usize,
+}
+
+/// Trained weights.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "CrfRepr", into = "CrfRepr")]
+pub struct LinearChainCrf {
+    labels: Vec<String>,
+    /// `from * L + to`.
+    transitions: Vec<f32>,
+    state: AttrMap,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CrfRepr {
+    labels: Vec<String>,
+    transitions: Vec<f32>,
+    state: Vec<(u64, Vec<(u16, f32)>)>,
+}
+
+impl From<LinearChainCrf> for CrfRepr {
+    fn from(c: LinearChainCrf) -> Self {
+        let mut state: Vec<_> = c.state.into_iter().collect();
+        state.sort_unstable_by_key(|(k, _)| *k);
+        CrfRepr { labels: c.labels, transitions: c.transitions, state }
+    }
+}
+
+impl From<CrfRepr> for LinearChainCrf {
+    fn from(r: CrfRepr) -> Self {
+        LinearChainCrf { labels: r.labels, transitions: r.transitions, state: r.state.into_iter().collect() }
+    }
+}
+
+impl LinearChainCrf {
+    /// Train on sequences of attribute names with their label sequences.
+    pub fn train(xs: &[Vec<Vec<String>>], ys: &[Vec<String>], p: &CrfTraining) -> Result<Self, ModelError> {
+        use crfs::Attribute;
+        let mut trainer = crfs::Trainer::lbfgs();
+        let bad = |e: std::io::Error| ModelError::Training(format!("crfs: {e}"));
+        for (x, y) in xs.iter().zip(ys) {
+            if x.is_empty() {
+                continue;
+            }
+            let items: Vec<Vec<Attribute>> =
+                x.iter().map(|attrs| attrs.iter().map(|a| Attribute::new(a.as_str(), 1.0)).collect()).collect();
+            trainer.append(&items, y).map_err(bad)?;
+        }
+        trainer.params_mut().set_c1(p.c1).map_err(bad)?;
+        trainer.params_mut().set_c2(p.c2).map_err(bad)?;
+        trainer.params_mut().set_max_iterations(p.max_iterations).map_err(bad)?;
+        let file = tempfile::Builder::new()
+            .prefix("nivesh-crf")
+            .tempfile()
+            .map_err(|e| ModelError::Training(format!("cannot create a temporary file for crfs: {e}")))?;
+        trainer.train(file.path()).map_err(bad)?;
+        let bytes = std::fs::read(file.path()).map_err(bad)?;
+        let model = crfs::Model::new(&bytes).map_err(bad)?;
+        let mut dump = Vec::new();
+        model.dump(&mut dump).map_err(bad)?;
+        Self::from_dump(&String::from_utf8_lossy(&dump))
+    }
+
+    /// Read the weights from CRFsuite's text dump.
+    fn from_dump(dump: &str) -> Result<Self, ModelError> {
+        let mut labels = Vec::new();
+        let mut section = "";
+        let mut trans_raw = Vec::new();
+        let mut state_raw = Vec::new();
+        for line in dump.lines() {
+            let t = line.trim();
+            if t.ends_with("= {") {
+                section = t.trim_end_matches(" = {");
+                continue;
+            }
+            if t == "}" || t.is_empty() {
+                continue;
+            }
+            match section {
+                "LABELS" => {
+                    let (_, name) =
+                        t.split_once(": ").ok_or_else(|| ModelError::Training(format!("bad label line {t:?}")))?;
+                    labels.push(name.to_string());
+                }
+                "TRANSITIONS" | "STATE_FEATURES" => {
+                    let body = t.split_once(") ").map(|x| x.1).unwrap_or(t);
+                    let parsed = body
+                        .rsplit_once(": ")
+                        .and_then(|(lhs, w)| Some((lhs.rsplit_once(" --> ")?, w.parse::<f32>().ok()?)));
+                    let ((src, dst), w) =
+                        parsed.ok_or_else(|| ModelError::Training(format!("bad feature line {t:?}")))?;
+                    if section == "TRANSITIONS" {
+                        trans_raw.push((src.to_string(), dst.to_string(), w));
+                    } else {
+                        state_raw.push((src.to_string(), dst.to_string(), w));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if labels.is_empty() {
+            return Err(ModelError::Training("the CRF has no labels".into()));
+        }
+        let l = labels.len();
+        let pos = |name: &str| labels.iter().position(|x| x == name);
+        let mut transitions = vec![0.0f32; l * l];
+        for (a, b, w) in trans_raw {
+            if let (Some(i), Some(j)) = (pos(&a), pos(&b)) {
+                transitions[i * l + j] = w;
+            }
+        }
+        let mut state: AttrMap = HashMap::default();
+        for (attr, label, w) in state_raw {
+            if let Some(j) = pos(&label) {
+                state.entry(attr_hash(&attr)).or_default().push((j as u16, w));
+            }
+        }
+        Ok(LinearChainCrf { labels, transitions, state })
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    pub fn n_state_features(&self) -> usize {
+        self.state.values().map(Vec::len).sum()
+    }
+
+    /// Per-token label scores from hashed attributes.
+    pub fn state_scores(&self, xs: &[Vec<u64>]) -> Vec<Vec<f32>> {
+        let l = self.labels.len();
+        xs.iter()
+            .map(|attrs| {
+                let mut s = vec![0.0f32; l];
+                for a in attrs {
+                    if let Some(ws) = self.state.get(a) {
+                        for &(j, w) in ws {
+                            s[j as usize] += w;
+                        }
+                    }
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// The best label sequence (indices).
+    pub fn viterbi(&self, s: &[Vec<f32>]) -> Vec<usize> {
+        let l = self.labels.len();
+        let t = s.len();
+        if t == 0 {
+            return Vec::new();
+        }
+        let mut score = s[0].clone();
+        let mut back = vec![vec![0usize; l]; t];
+        for i in 1..t {
+            let mut next = vec![f32::NEG_INFINITY; l];
+            for (to, slot) in next.iter_mut().enumerate() {
+                for from in 0..l {
+                    let v = score[from] + self.transitions[from * l + to];
+                    if v > *slot {
+                        *slot = v;
+                        back[i][to] = from;
+                    }
+                }
+                *slot += s[i][to];
+            }
+            score = next;
+        }
+        let mut best = (0..l).max_by(|&a, &b| score[a].total_cmp(&score[b])).unwrap_or(0);
+        let mut path = vec![0; t];
+        for i in (0..t).rev() {
+            path[i] = best;
+            best = back[i][best];
+        }
+        path
+    }
+
+    /// Marginal probability of every label at every position (forward-backward in log space).
+    pub fn marginals(&self, s: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        let l = self.labels.len();
+        let t = s.len();
+        if t == 0 {
+            return Vec::new();
+        }
+        let lse = |xs: &mut dyn Iterator<Item = f32>| -> f32 {
+            let v: Vec<f32> = xs.collect();
+            let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            if m == f32::NEG_INFINITY { m } else { m + v.iter().map(|x| (x - m).exp()).sum::<f32>().ln() }
+        };
+        let mut alpha = vec![vec![0.0f32; l]; t];
+        alpha[0] = s[0].clone();
+        for i in 1..t {
+            for to in 0..l {
+                alpha[i][to] =
+                    s[i][to] + lse(&mut (0..l).map(|from| alpha[i - 1][from] + self.transitions[from * l + to]));
+            }
+        }
+        let mut beta = vec![vec![0.0f32; l]; t];
+        for i in (0..t - 1).rev() {
+            for from in 0..l {
+                beta[i][from] =
+                    lse(&mut (0..l).map(|to| self.transitions[from * l + to] + s[i + 1][to] + beta[i + 1][to]));
+            }
+        }
+        let log_z = lse(&mut alpha[t - 1].iter().copied());
+        (0..t).map(|i| (0..l).map(|y| (alpha[i][y] + beta[i][y] - log_z).exp()).collect()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> LinearChainCrf {
+        // two labels; the transition O->X is discouraged
+        let labels = vec!["O".to_string(), "X".to_string()];
+        let mut state: AttrMap = HashMap::default();
+        state.insert(attr_hash("w=a"), vec![(0, 1.0)]);
+        state.insert(attr_hash("w=b"), vec![(1, 2.0)]);
+        LinearChainCrf { labels, transitions: vec![0.0, -0.5, 0.0, 0.3], state }
+    }
+
+    #[test]
+    fn viterbi_and_marginals_agree_with_brute_force() {
+        let crf = toy();
+        let xs = vec![vec![attr_hash("w=a")], vec![attr_hash("w=b")], vec![attr_hash("w=zzz")]];
+        let s = crf.state_scores(&xs);
+        // brute force over all 8 sequences
+        let score = |y: &[usize]| -> f32 {
+            (0..3).map(|i| s[i][y[i]]).sum::<f32>() + (1..3).map(|i| crf.transitions[y[i - 1] * 2 + y[i]]).sum::<f32>()
+        };
+        let all: Vec<Vec<usize>> = (0..8).map(|m| (0..3).map(|i| (m >> i) & 1).collect()).collect();
+        let best = all.iter().max_by(|a, b| score(a).total_cmp(&score(b))).unwrap();
+        assert_eq!(&crf.viterbi(&s), best);
+        let z: f32 = all.iter().map(|y| score(y).exp()).sum();
+        let m = crf.marginals(&s);
+        for i in 0..3 {
+            let p1: f32 = all.iter().filter(|y| y[i] == 1).map(|y| score(y).exp()).sum::<f32>() / z;
+            assert!((m[i][1] - p1).abs() < 1e-5, "{i}: {} vs {p1}", m[i][1]);
+            assert!((m[i][0] + m[i][1] - 1.0).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn trains_through_crfs_and_reads_weights_back() {
+        let xs = vec![
+            vec![vec!["w=paid".to_string()], vec!["w=500".to_string(), "num".to_string()]],
+            vec![vec!["w=got".to_string()], vec!["w=900".to_string(), "num".to_string()]],
+        ];
+        let ys = vec![vec!["O".to_string(), "B-MONEY".to_string()], vec!["O".to_string(), "B-MONEY".to_string()]];
+        let crf = LinearChainCrf::train(&xs, &ys, &CrfTraining { c1: 0.0, c2: 0.1, max_iterations: 50 }).unwrap();
+        let x = vec![vec![attr_hash("w=sent")], vec![attr_hash("w=100"), attr_hash("num")]];
+        let path = crf.viterbi(&crf.state_scores(&x));
+        let tags: Vec<&str> = path.iter().map(|&i| crf.labels()[i].as_str()).collect();
+        assert_eq!(tags, ["O", "B-MONEY"]);
+    }
+}

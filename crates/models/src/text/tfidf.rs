@@ -1,0 +1,322 @@
+//! TF-IDF features over word n-grams and character n-grams (inside word boundaries, as
+//! scikit-learn's `char_wb`), sublinear tf, smooth idf, each block L2-normalised and the
+//! concatenation L2-normalised again.
+//!
+//! N-grams are never materialised as strings: each is hashed (64-bit FNV-1a, stable across
+//! builds and platforms) as it is read, and the vocabulary maps hashes to column indices.
+
+use super::tokenize::{normalize, tokenize};
+use crate::{ModelError, Params};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hyper-parameters of the vectorizer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TfidfParams {
+    /// Word n-gram lengths, inclusive; `(0, 0)` turns word features off.
+    pub word_ngrams: (usize, usize),
+    /// Character n-gram lengths inside words, inclusive; `(0, 0)` turns them off.
+    pub char_ngrams: (usize, usize),
+    /// Drop n-grams seen in fewer documents.
+    pub min_df: usize,
+    /// Use `1 + ln(tf)` instead of `tf`.
+    pub sublinear_tf: bool,
+}
+
+impl Default for TfidfParams {
+    fn default() -> Self {
+        TfidfParams { word_ngrams: (1, 2), char_ngrams: (2, 5), min_df: 1, sublinear_tf: true }
+    }
+}
+
+impl Params for TfidfParams {
+    fn validate(&self) -> Result<(), ModelError> {
+        for (field, (lo, hi)) in [("word_ngrams", self.word_ngrams), ("char_ngrams", self.char_ngrams)] {
+            if lo > hi || (lo == 0 && hi != 0) {
+                return Err(ModelError::param(
+                    field,
+                    format!("({lo}, {hi}) is not a range n_min <= n_max with n_min >= 1"),
+                ));
+            }
+            if hi > 8 {
+                return Err(ModelError::param(field, format!("n_max {hi} is above 8")));
+            }
+        }
+        if self.word_ngrams.1 == 0 && self.char_ngrams.1 == 0 {
+            return Err(ModelError::param("word_ngrams", "word and character n-grams are both off"));
+        }
+        if self.min_df == 0 {
+            return Err(ModelError::param("min_df", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// A sparse row: sorted column indices and their values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseVec {
+    pub idx: Vec<u32>,
+    pub val: Vec<f32>,
+}
+
+impl SparseVec {
+    pub fn nnz(&self) -> usize {
+        self.idx.len()
+    }
+    pub fn dot(&self, dense: &[f32]) -> f32 {
+        self.idx.iter().zip(&self.val).map(|(&i, &v)| dense.get(i as usize).copied().unwrap_or(0.0) * v).sum()
+    }
+    pub fn norm_sq(&self) -> f32 {
+        self.val.iter().map(|v| v * v).sum()
+    }
+}
+
+/// Hasher for keys that are already well-mixed 64-bit hashes.
+#[derive(Default, Clone, Copy)]
+pub struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type HashIndex = HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+#[inline]
+fn fnv_char(mut h: u64, c: char) -> u64 {
+    let mut buf = [0u8; 4];
+    for &b in c.encode_utf8(&mut buf).as_bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// Final mixing so that keys spread over the hash map's buckets (FNV's low bits are weak).
+#[inline]
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+const WORD: u64 = 1;
+const CHAR: u64 = 2;
+
+/// The words of a text as the vectorizer sees them: normalised, lower-cased, punctuation other
+/// than currency symbols dropped.
+pub fn analyzer_words(text: &str) -> Vec<Vec<char>> {
+    let norm = normalize(text).to_lowercase();
+    tokenize(&norm)
+        .into_iter()
+        .filter(|t| t.text.chars().any(|c| c.is_alphanumeric() || matches!(c, '₹' | '$' | '€' | '£' | '%')))
+        .map(|t| t.text.chars().collect())
+        .collect()
+}
+
+/// Call `emit(block, key)` for every n-gram of `words` (block 0 = word, 1 = char).
+fn for_each_ngram(p: &TfidfParams, words: &[Vec<char>], mut emit: impl FnMut(usize, u64)) {
+    let (wlo, whi) = p.word_ngrams;
+    if whi > 0 {
+        for start in 0..words.len() {
+            let mut h = FNV_OFFSET ^ WORD;
+            for (n, w) in words[start..].iter().take(whi).enumerate() {
+                if n > 0 {
+                    h = fnv_char(h, ' ');
+                }
+                for &c in w {
+                    h = fnv_char(h, c);
+                }
+                if n + 1 >= wlo {
+                    emit(0, mix(h ^ ((n as u64 + 1) << 56)));
+                }
+            }
+        }
+    }
+    let (clo, chi) = p.char_ngrams;
+    if chi > 0 {
+        let mut padded: Vec<char> = Vec::with_capacity(32);
+        for w in words {
+            padded.clear();
+            padded.push(' ');
+            padded.extend_from_slice(w);
+            padded.push(' ');
+            for start in 0..padded.len() {
+                let mut h = FNV_OFFSET ^ CHAR;
+                for (n, &c) in padded[start..].iter().take(chi).enumerate() {
+                    h = fnv_char(h, c);
+                    if n + 1 >= clo {
+                        emit(1, mix(h ^ ((n as u64 + 1) << 56)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A fitted TF-IDF vectorizer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(into = "TfidfRepr", from = "TfidfRepr")]
+pub struct TfidfVectorizer {
+    params: TfidfParams,
+    index: HashIndex,
+    idf: Vec<f32>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TfidfRepr {
+    params: TfidfParams,
+    /// Column `i` is the n-gram with hash `keys[i]`.
+    keys: Vec<u64>,
+    idf: Vec<f32>,
+}
+
+impl From<TfidfVectorizer> for TfidfRepr {
+    fn from(v: TfidfVectorizer) -> Self {
+        let mut keys = vec![0u64; v.idf.len()];
+        for (&k, &i) in &v.index {
+            keys[i as usize] = k;
+        }
+        TfidfRepr { params: v.params, keys, idf: v.idf }
+    }
+}
+
+impl From<TfidfRepr> for TfidfVectorizer {
+    fn from(r: TfidfRepr) -> Self {
+        let index = r.keys.iter().enumerate().map(|(i, &k)| (k, i as u32)).collect();
+        TfidfVectorizer { params: r.params, index, idf: r.idf }
+    }
+}
+
+impl TfidfVectorizer {
+    /// Learn the vocabulary and idf weights from `docs`.
+    pub fn fit<S: AsRef<str>>(params: &TfidfParams, docs: &[S]) -> Result<Self, ModelError> {
+        params.validate()?;
+        if docs.is_empty() {
+            return Err(ModelError::Data("no documents to fit the vectorizer".into()));
+        }
+        let mut df: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>> = HashMap::default();
+        let mut seen: Vec<u64> = Vec::new();
+        for d in docs {
+            seen.clear();
+            for_each_ngram(params, &analyzer_words(d.as_ref()), |_, k| seen.push(k));
+            seen.sort_unstable();
+            seen.dedup();
+            for &k in &seen {
+                *df.entry(k).or_insert(0) += 1;
+            }
+        }
+        let mut kept: Vec<(u64, u32)> = df.into_iter().filter(|&(_, c)| c as usize >= params.min_df).collect();
+        kept.sort_unstable();
+        let n = docs.len() as f32;
+        let idf = kept.iter().map(|&(_, c)| ((1.0 + n) / (1.0 + c as f32)).ln() + 1.0).collect();
+        let index = kept.iter().enumerate().map(|(i, &(k, _))| (k, i as u32)).collect();
+        Ok(TfidfVectorizer { params: params.clone(), index, idf })
+    }
+
+    /// Number of columns.
+    pub fn dim(&self) -> usize {
+        self.idf.len()
+    }
+
+    pub fn params(&self) -> &TfidfParams {
+        &self.params
+    }
+
+    /// The TF-IDF row of one document.
+    pub fn transform(&self, doc: &str) -> SparseVec {
+        let words = analyzer_words(doc);
+        let mut hits: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+        for_each_ngram(&self.params, &words, |block, k| {
+            if let Some(&i) = self.index.get(&k) {
+                hits[block].push(i);
+            }
+        });
+        let mut idx = Vec::new();
+        let mut val = Vec::new();
+        let active = hits.iter().filter(|h| !h.is_empty()).count().max(1) as f32;
+        for h in &mut hits {
+            if h.is_empty() {
+                continue;
+            }
+            h.sort_unstable();
+            let from = idx.len();
+            let mut j = 0;
+            while j < h.len() {
+                let mut k = j;
+                while k < h.len() && h[k] == h[j] {
+                    k += 1;
+                }
+                let tf = (k - j) as f32;
+                let tf = if self.params.sublinear_tf { 1.0 + tf.ln() } else { tf };
+                idx.push(h[j]);
+                val.push(tf * self.idf[h[j] as usize]);
+                j = k;
+            }
+            // each block to unit length, then the blocks share the total equally
+            let norm = val[from..].iter().map(|v| v * v).sum::<f32>().sqrt() * active.sqrt();
+            if norm > 0.0 {
+                for v in &mut val[from..] {
+                    *v /= norm;
+                }
+            }
+        }
+        // blocks use disjoint hash keys but share one column space: merge into sorted order
+        let mut order: Vec<usize> = (0..idx.len()).collect();
+        order.sort_unstable_by_key(|&i| idx[i]);
+        SparseVec { idx: order.iter().map(|&i| idx[i]).collect(), val: order.iter().map(|&i| val[i]).collect() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_unit_length_and_deterministic() {
+        let docs = ["kitna paisa bachega", "can I afford a ₹50k phone", "paisa paisa paisa"];
+        let v = TfidfVectorizer::fit(&TfidfParams::default(), &docs).unwrap();
+        for d in docs {
+            let row = v.transform(d);
+            assert!((row.norm_sq() - 1.0).abs() < 1e-5, "{d}: {}", row.norm_sq());
+            assert!(row.idx.windows(2).all(|w| w[0] < w[1]));
+            assert_eq!(row, v.transform(d));
+        }
+        // unseen text has no features
+        assert_eq!(v.transform("zzz qqq").nnz(), 0);
+        // sublinear tf: repeating a word does not triple its weight
+        let one = v.transform("paisa");
+        let three = v.transform("paisa paisa paisa");
+        assert_eq!(one.idx, three.idx.iter().copied().filter(|i| one.idx.contains(i)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn serde_round_trip_keeps_columns() {
+        let docs = ["hdfc savings", "sbi credit card bill", "swiggy order"];
+        let v = TfidfVectorizer::fit(&TfidfParams::default(), &docs).unwrap();
+        let bytes = postcard::to_allocvec(&v).unwrap();
+        let back: TfidfVectorizer = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.transform("sbi card"), v.transform("sbi card"));
+    }
+
+    #[test]
+    fn invalid_params_name_the_field() {
+        let p = TfidfParams { char_ngrams: (5, 2), ..Default::default() };
+        assert!(p.validate().unwrap_err().to_string().contains("char_ngrams"));
+        let p = TfidfParams { min_df: 0, ..Default::default() };
+        assert!(p.validate().unwrap_err().to_string().contains("min_df"));
+    }
+}

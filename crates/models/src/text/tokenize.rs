@@ -1,0 +1,132 @@
+//! Normalisation and tokenisation.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// A token with its character offsets `[start, end)` in the normalised text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// NFKC-normalise, drop control characters (keeping ordinary whitespace as spaces).
+/// Case is kept; callers lower-case where they want to.
+///
+/// NFKC can change the number of characters (e.g. "ﬁ" → "fi"); NER therefore tokenises the
+/// original text and normalises each token on its own.
+pub fn normalize(text: &str) -> String {
+    text.nfkc()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Class {
+    Letter,
+    Digit,
+    Space,
+    Other,
+}
+
+fn class(c: char) -> Class {
+    if c.is_alphabetic() || is_mark(c) {
+        Class::Letter
+    } else if c.is_numeric() {
+        Class::Digit
+    } else if c.is_whitespace() {
+        Class::Space
+    } else {
+        Class::Other
+    }
+}
+
+fn is_mark(c: char) -> bool {
+    // Combining marks of Indic scripts (Devanagari vowel signs etc.) belong to the word.
+    matches!(c as u32, 0x0300..=0x036F | 0x0900..=0x0903 | 0x093A..=0x094F | 0x0951..=0x0957 | 0x0962..=0x0963)
+}
+
+/// Split `text` into tokens with character offsets:
+/// - words: letters (any script), with inner apostrophes or hyphens ("don't", "e-mail");
+/// - numbers: digits with inner `,` `.` grouping ("1,50,000", "2,500.50", "15/03/2026" is
+///   three numbers and two slashes);
+/// - every other non-space character on its own ("₹", "$", "?").
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let k = class(c);
+        match k {
+            Class::Space => {
+                i += 1;
+                continue;
+            }
+            Class::Other => {
+                out.push(Token { text: c.to_string(), start: i, end: i + 1 });
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let start = i;
+        i += 1;
+        while i < chars.len() {
+            let ci = class(chars[i]);
+            if ci == k {
+                i += 1;
+                continue;
+            }
+            // joiners inside a word or a number
+            let next_same = i + 1 < chars.len() && class(chars[i + 1]) == k;
+            let joiner = match k {
+                Class::Letter => matches!(chars[i], '\'' | '’' | '-'),
+                Class::Digit => matches!(chars[i], ',' | '.'),
+                _ => false,
+            };
+            if joiner && next_same {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        out.push(Token { text: chars[start..i].iter().collect(), start, end: i });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(s: &str) -> Vec<String> {
+        tokenize(s).into_iter().map(|t| t.text).collect()
+    }
+
+    #[test]
+    fn keeps_rupee_numbers_and_hinglish() {
+        assert_eq!(texts("Kitna paisa ₹1,50,000 mein?"), ["Kitna", "paisa", "₹", "1,50,000", "mein", "?"]);
+        assert_eq!(texts("Rs.5k on 15/03/2026"), ["Rs", ".", "5", "k", "on", "15", "/", "03", "/", "2026"]);
+        assert_eq!(texts("INR 2,500.50, don't"), ["INR", "2,500.50", ",", "don't"]);
+        assert_eq!(texts("e-mail - ok"), ["e-mail", "-", "ok"]);
+    }
+
+    #[test]
+    fn offsets_are_characters() {
+        let toks = tokenize("₹500 को Swiggy");
+        assert_eq!(toks[0], Token { text: "₹".into(), start: 0, end: 1 });
+        assert_eq!(toks[1], Token { text: "500".into(), start: 1, end: 4 });
+        assert_eq!(toks[2], Token { text: "को".into(), start: 5, end: 7 });
+        assert_eq!(toks[3], Token { text: "Swiggy".into(), start: 8, end: 14 });
+    }
+
+    #[test]
+    fn normalize_strips_controls_and_folds_compatibility_forms() {
+        assert_eq!(normalize("pay\u{0007} ＲＳ５００\tnow"), "pay RS500 now");
+    }
+}

@@ -1,0 +1,188 @@
+use super::{inputs, train::model_file_name};
+use crate::cli::{EvaluateArgs, ModelKind};
+use anyhow::Context;
+use nivesh_core::config::Config;
+use nivesh_models::intent::{IntentClassifier, clean_query};
+use nivesh_models::metrics::{ClassificationReport, SpanKey, span_report};
+use nivesh_models::ner::{FinancialNer, NerInput};
+use nivesh_models::{Persist, Predict};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn model_path(p: &Path, kind: ModelKind) -> PathBuf {
+    if p.is_dir() { p.join(model_file_name(kind)) } else { p.to_path_buf() }
+}
+
+pub fn load<T: Persist>(path: &Path) -> anyhow::Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?;
+    T::from_bytes(&bytes).with_context(|| format!("loading model {}", path.display()))
+}
+
+pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let path = model_path(&args.model_path, args.model);
+    let report = match args.model {
+        ModelKind::Intent => evaluate_intent(&args, &path, config)?,
+        ModelKind::Ner => evaluate_ner(&args, &path)?,
+    };
+    if let Some(out) = &args.report {
+        let bytes = serde_json::to_vec_pretty(&report)?;
+        nivesh_core::fsutil::atomic_write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+        println!("report written to {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn evaluate_intent(args: &EvaluateArgs, path: &Path, config: &Config) -> anyhow::Result<serde_json::Value> {
+    let mut model: IntentClassifier = load(path)?;
+    model.set_confidence_threshold(args.threshold.unwrap_or(config.intent_confidence_threshold))?;
+    let data = inputs::utterances(&args.input, "test")?;
+    let started = Instant::now();
+    let mut truth = Vec::with_capacity(data.len());
+    let mut argmax = Vec::with_capacity(data.len());
+    let mut thresholded = Vec::with_capacity(data.len());
+    for u in &data {
+        let p = model.predict(&u.text)?;
+        truth.push(u.intent.clone());
+        argmax.push(p.alternatives.first().map(|a| a.intent.clone()).unwrap_or_default());
+        thresholded.push(p.intent);
+    }
+    let per_query_us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
+    let r = ClassificationReport::new(&truth, &argmax);
+    let in_scope_with_threshold =
+        truth.iter().zip(&thresholded).filter(|(t, p)| t == p).count() as f64 / truth.len().max(1) as f64;
+
+    println!("{} — {} utterances, {} intents", path.display(), data.len(), model.labels().len());
+    let mut t = super::table(&["metric", "value"]);
+    t.add_row(vec!["accuracy".to_string(), format!("{:.4}", r.accuracy)]);
+    t.add_row(vec!["macro_f1".to_string(), format!("{:.4}", r.macro_f1)]);
+    t.add_row(vec!["weighted_f1".to_string(), format!("{:.4}", r.weighted_f1)]);
+    t.add_row(vec![
+        format!("accuracy with threshold {:.2}", model.confidence_threshold()),
+        format!("{in_scope_with_threshold:.4}"),
+    ]);
+    let mut report = json!({
+        "model": "intent",
+        "model_path": path.display().to_string(),
+        "n": r.n,
+        "accuracy": r.accuracy,
+        "macro_f1": r.macro_f1,
+        "weighted_f1": r.weighted_f1,
+        "accuracy_with_threshold": in_scope_with_threshold,
+        "threshold": model.confidence_threshold(),
+        "per_class": r.per_class,
+        "labels": r.labels,
+        "confusion_matrix": r.confusion,
+        "mean_predict_us": per_query_us,
+    });
+
+    // out-of-scope recall: CLINC150's oos split, or examples labelled oos / the fallback label
+    let mut oos: Vec<String> = Vec::new();
+    if let Some(split) = &args.oos_split {
+        oos =
+            inputs::utterances_from(&args.input.data, args.input.format, split)?.into_iter().map(|u| u.text).collect();
+    }
+    if !oos.is_empty() {
+        let mut caught = 0usize;
+        for text in &oos {
+            let (clean, _) = clean_query(text)?;
+            let probs = model.probabilities(&clean);
+            let top = probs.iter().copied().fold(0.0f32, f32::max) as f64;
+            if top < model.confidence_threshold() {
+                caught += 1;
+            }
+        }
+        let recall = caught as f64 / oos.len() as f64;
+        t.add_row(vec![format!("out-of-scope recall ({} queries)", oos.len()), format!("{recall:.4}")]);
+        report["oos_recall"] = json!(recall);
+        report["oos_n"] = json!(oos.len());
+    }
+    t.add_row(vec!["mean predict time".to_string(), format!("{per_query_us:.1} µs")]);
+    println!("{t}");
+    // the weakest classes, to see where the errors are
+    let mut worst: Vec<_> = r.per_class.iter().filter(|(_, p)| p.support > 0).collect();
+    worst.sort_by(|a, b| a.1.f1.total_cmp(&b.1.f1));
+    let mut t = super::table(&["intent", "precision", "recall", "f1", "support"]);
+    for (label, p) in worst.iter().take(5) {
+        t.add_row(vec![
+            label.to_string(),
+            format!("{:.3}", p.precision),
+            format!("{:.3}", p.recall),
+            format!("{:.3}", p.f1),
+            p.support.to_string(),
+        ]);
+    }
+    println!("weakest intents:\n{t}");
+    Ok(report)
+}
+
+fn evaluate_ner(args: &EvaluateArgs, path: &Path) -> anyhow::Result<serde_json::Value> {
+    let model: FinancialNer = load(path)?;
+    let data = inputs::ner_examples(&args.input.data, args.input.format)?;
+    let today = chrono::Local::now().date_naive();
+    let started = Instant::now();
+    let (mut gold, mut pred) = (Vec::new(), Vec::new());
+    // value accuracy: gold entities with a value, found with the exact span and label
+    let mut value_counts: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for ex in &data {
+        let reference_date = ex.reference_date.unwrap_or(today);
+        let ents = model.predict(&NerInput { text: &ex.text, reference_date })?;
+        let key = |s: usize, e: usize, l: &str| SpanKey { start: s, end: e, label: l.to_string() };
+        for g in &ex.entities {
+            let (Some(gv), true) = (&g.value, g.label == "MONEY" || g.label == "DATE") else { continue };
+            if let Some(p) = ents.iter().find(|p| p.start == g.start && p.end == g.end && p.label == g.label) {
+                let c = value_counts.entry(g.label.clone()).or_default();
+                c.1 += 1;
+                if p.value.as_ref() == Some(gv) {
+                    c.0 += 1;
+                }
+            }
+        }
+        gold.push(ex.entities.iter().map(|e| key(e.start, e.end, &e.label)).collect::<Vec<_>>());
+        pred.push(ents.iter().map(|e| key(e.start, e.end, &e.label)).collect::<Vec<_>>());
+    }
+    let per_sentence_us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
+    let r = span_report(&gold, &pred);
+    println!("{} — {} sentences", path.display(), data.len());
+    let mut t = super::table(&["label", "precision", "recall", "f1", "support", "value accuracy"]);
+    for (label, p) in &r.per_label {
+        let va = value_counts
+            .get(label)
+            .map(|(ok, n)| format!("{:.4} ({n})", *ok as f64 / (*n).max(1) as f64))
+            .unwrap_or_default();
+        t.add_row(vec![
+            label.clone(),
+            format!("{:.4}", p.precision),
+            format!("{:.4}", p.recall),
+            format!("{:.4}", p.f1),
+            p.support.to_string(),
+            va,
+        ]);
+    }
+    t.add_row(vec![
+        "micro".to_string(),
+        format!("{:.4}", r.precision),
+        format!("{:.4}", r.recall),
+        format!("{:.4}", r.f1),
+        gold.iter().map(Vec::len).sum::<usize>().to_string(),
+        String::new(),
+    ]);
+    println!("{t}");
+    println!("mean predict time {per_sentence_us:.1} µs per sentence");
+    let value_accuracy: serde_json::Map<String, serde_json::Value> = value_counts
+        .iter()
+        .map(|(l, (ok, n))| (l.clone(), json!({"accuracy": *ok as f64 / (*n).max(1) as f64, "n": n})))
+        .collect();
+    Ok(json!({
+        "model": "ner",
+        "model_path": path.display().to_string(),
+        "n": data.len(),
+        "precision": r.precision,
+        "recall": r.recall,
+        "f1": r.f1,
+        "per_label": r.per_label,
+        "value_accuracy": value_accuracy,
+        "mean_predict_us": per_sentence_us,
+    }))
+}
