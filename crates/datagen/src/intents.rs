@@ -348,6 +348,24 @@ const INSURANCE: &[&str] = &[
 ];
 const TAX: &[&str] = &["80C", "80D", "HRA", "section 24", "80CCD(1B)", "LTA", "80G", "80TTA"];
 const BANKS: &[&str] = &["SBI", "HDFC", "ICICI", "Axis", "Kotak", "Bajaj Finance", "PNB", "Bank of Baroda"];
+/// Context that people add before the question; shared by every intent, so it carries no label.
+const CONTEXTS: &[&str] = &[
+    "I just got a raise, ",
+    "my wife and I both work, ",
+    "I'm 28 and live in Pune, ",
+    "salary aayi hai abhi, ",
+    "after paying rent this month ",
+    "I have {amt} in my savings account and ",
+    "my parents depend on me so ",
+    "with inflation so high ",
+    "I use {merchant} a lot, ",
+    "since I moved to Bangalore ",
+    "as a freelancer with irregular income ",
+    "my CIBIL score is 720, ",
+    "I have a home loan already and ",
+    "Diwali is coming so ",
+];
+
 const OPENERS: &[&str] = &[
     "",
     "",
@@ -434,6 +452,24 @@ pub fn generate(rng: &mut Rng, per_intent: usize, gazetteer: &Gazetteer) -> Vec<
             attempts += 1;
             let Some(template) = rng.choose(list) else { break };
             let mut text = fill(rng, template, gazetteer);
+            if rng.bernoulli(0.3) {
+                let context = rng.choose(CONTEXTS).copied().unwrap_or("");
+                text = format!("{}{text}", fill(rng, context, gazetteer));
+            }
+            if rng.bernoulli(0.1) {
+                // people drop words when typing fast
+                let words: Vec<&str> = text.split(' ').collect();
+                if words.len() > 4 {
+                    let drop = rng.range(1, words.len());
+                    text = words
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != drop)
+                        .map(|(_, w)| *w)
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                }
+            }
             let opener = rng.choose(OPENERS).copied().unwrap_or("");
             let closer = if text.ends_with('?') { "" } else { rng.choose(CLOSERS).copied().unwrap_or("") };
             text = format!("{opener}{text}{closer}");

@@ -53,6 +53,54 @@ const TEMPLATES: &[&str] = &[
     "Is {MONEY} on {CATEGORY} too much for a month?",
     "please check my balance",
     "how am i doing this year",
+    "bought medicines at {MERCHANT} for {MONEY}",
+    "{MERCHANT} se {MONEY} ka saaman liya {DATE}",
+    "autopay of {MONEY} for {CATEGORY} from {ACCOUNT}",
+    "Reminder: {ACCOUNT} payment of {MONEY} due {DATE}",
+    "is {MONEY} a lot for {CATEGORY} in a month",
+    "{DATE} I paid {MERCHANT} {MONEY} via UPI",
+    "split {MONEY} dinner bill at {MERCHANT} with friends",
+    "how much do i usually spend at {MERCHANT}",
+    "refund of {MONEY} from {MERCHANT} not received since {DATE}",
+    "move {MONEY} to my {ACCOUNT} for {CATEGORY}",
+    "what were my {CATEGORY} costs between {DATE} and {DATE}",
+    "Got cashback of {MONEY} on {MERCHANT}",
+    "{ACCOUNT} statement for {DATE}",
+    "my {CATEGORY} spend crossed {MONEY} {DATE}",
+    "why is {MERCHANT} charging {MONEY} every month",
+];
+
+/// Shops no gazetteer lists: the model must find merchants from context, not only from lists.
+const SHOP_OWNERS: &[&str] = &[
+    "Sharma",
+    "Gupta",
+    "Agarwal",
+    "Iyer",
+    "Reddy",
+    "Patel",
+    "Singh",
+    "Khan",
+    "Balaji",
+    "Ganesh",
+    "Laxmi",
+    "Sai",
+    "Krishna",
+    "Annapurna",
+];
+const SHOP_KINDS: &[&str] = &[
+    "General Store",
+    "Medicals",
+    "Kirana",
+    "Sweets",
+    "Electronics",
+    "Fuels",
+    "Restaurant",
+    "Bakery",
+    "Textiles",
+    "Mobile Shop",
+    "Dairy",
+    "Chemists",
+    "Tiffin Centre",
 ];
 
 const ACCOUNT_TYPES: &[(&str, &str)] = &[
@@ -116,6 +164,12 @@ pub fn generate(rng: &mut Rng, n: usize, g: &Gazetteer) -> Vec<NerExample> {
                 "DATE" => {
                     let (t, v) = surface::date(rng, reference);
                     (t, Some(v))
+                }
+                "MERCHANT" if rng.bernoulli(0.3) => {
+                    let owner = rng.choose(SHOP_OWNERS).copied().unwrap_or("Sharma");
+                    let kind = rng.choose(SHOP_KINDS).copied().unwrap_or("Store");
+                    let name = format!("{owner} {kind}");
+                    (name.clone(), Some(json!(name)))
                 }
                 "MERCHANT" => {
                     let m = rng.choose(&g.merchants);

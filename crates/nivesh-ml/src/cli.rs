@@ -83,18 +83,39 @@ pub struct TrainArgs {
     pub model: ModelKind,
     #[command(flatten)]
     pub input: DataArgs,
-    /// Evaluate on this file after training (same formats as --data).
-    #[arg(long)]
-    pub eval: Option<PathBuf>,
+    /// Evaluate on these files after training (same formats as --data; repeat or use commas).
+    #[arg(long, num_args = 1.., value_delimiter = ',')]
+    pub eval: Vec<PathBuf>,
     /// CLINC150 split of --eval (default: test).
     #[arg(long)]
     pub eval_split: Option<String>,
     /// Output directory for the model file. Default: MODEL_STORAGE_PATH.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Hold out this fraction of --data (shuffled with --seed) and evaluate on it.
+    #[arg(long, conflicts_with = "eval")]
+    pub holdout: Option<f64>,
+    /// Seed of the --holdout shuffle.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Write the evaluation metrics as JSON to this file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
     /// Intent: SVM regularisation C (larger fits the training data more closely).
     #[arg(long)]
     pub c: Option<f64>,
+    /// Intent: drop n-grams seen in fewer training utterances.
+    #[arg(long)]
+    pub min_df: Option<usize>,
+    /// NER: L1 regularisation of the CRF.
+    #[arg(long)]
+    pub c1: Option<f64>,
+    /// NER: L2 regularisation of the CRF.
+    #[arg(long)]
+    pub c2: Option<f64>,
+    /// NER: L-BFGS iterations of the CRF.
+    #[arg(long)]
+    pub max_iterations: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -191,8 +191,8 @@ impl LinearChainCrf {
         for i in 1..t {
             let mut next = vec![f32::NEG_INFINITY; l];
             for (to, slot) in next.iter_mut().enumerate() {
-                for from in 0..l {
-                    let v = score[from] + self.transitions[from * l + to];
+                for (from, prev) in score.iter().enumerate() {
+                    let v = prev + self.transitions[from * l + to];
                     if v > *slot {
                         *slot = v;
                         back[i][to] = from;

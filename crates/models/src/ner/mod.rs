@@ -41,7 +41,7 @@ pub struct NerParams {
 
 impl Default for NerParams {
     fn default() -> Self {
-        NerParams { c1: 0.05, c2: 0.01, max_iterations: 200, merge_rules: true, gazetteer: Gazetteer::builtin() }
+        NerParams { c1: 0.05, c2: 0.01, max_iterations: 100, merge_rules: true, gazetteer: Gazetteer::builtin() }
     }
 }
 

@@ -105,15 +105,15 @@ fn money_at(toks: &[Token], i: usize) -> Option<(RuleMatch, usize)> {
             j += 1;
         }
     }
-    if currency.is_none() {
-        if let Some(t) = toks.get(j) {
-            if let Some(c) = currency_symbol(&lower(t)).filter(|_| !matches!(lower(t).as_str(), "₹" | "$" | "€" | "£"))
-            {
-                currency = Some(c);
-                end = t.end;
-                j += 1;
-            }
-        }
+    // a currency word after the number ("500 rupees"); symbols only come before it
+    let suffix = toks.get(j).filter(|_| currency.is_none()).and_then(|t| {
+        let w = lower(t);
+        currency_symbol(&w).filter(|_| !matches!(w.as_str(), "₹" | "$" | "€" | "£")).map(|c| (c, t.end))
+    });
+    if let Some((c, e)) = suffix {
+        currency = Some(c);
+        end = e;
+        j += 1;
     }
     // trailing "/-" of Indian cheques and bills
     if currency.is_some()
@@ -279,6 +279,9 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
         "next" | "coming" | "agle" | "agla" | "upcoming" => Some(1),
         _ => None,
     };
+    // Hinglish "is" (this) only before Hinglish units: English "is" precedes anything
+    let hinglish_unit = matches!(w(i + 1).as_str(), "mahine" | "mahina" | "hafte" | "hafta" | "saal");
+    let rel = rel.filter(|_| w0 != "is" || hinglish_unit);
     if let Some(delta) = rel {
         let unit = w(i + 1);
         match unit.as_str() {
@@ -325,21 +328,19 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
             return done(i + 2, range(a, b));
         }
         // "last 3 months", "past 10 days"
-        if delta == -1 {
-            if let Some(n) = toks.get(i + 1).and_then(|t| small_int(t, 365)) {
-                let d = match w(i + 2).as_str() {
-                    "days" | "day" => Some(Duration::days(n as i64)),
-                    "weeks" | "week" => Some(Duration::days(7 * n as i64)),
-                    "months" | "month" => {
-                        let (yy, mm) = shift_month(y, reference.month(), -(n as i32));
-                        let from = NaiveDate::from_ymd_opt(yy, mm, reference.day().min(28))?;
-                        return done(i + 3, range(from, reference));
-                    }
-                    _ => None,
-                };
-                if let Some(d) = d {
-                    return done(i + 3, range(reference - d, reference));
+        if let Some(n) = toks.get(i + 1).and_then(|t| small_int(t, 365)).filter(|_| delta == -1) {
+            let d = match w(i + 2).as_str() {
+                "days" | "day" => Some(Duration::days(n as i64)),
+                "weeks" | "week" => Some(Duration::days(7 * n as i64)),
+                "months" | "month" => {
+                    let (yy, mm) = shift_month(y, reference.month(), -(n as i32));
+                    let from = NaiveDate::from_ymd_opt(yy, mm, reference.day().min(28))?;
+                    return done(i + 3, range(from, reference));
                 }
+                _ => None,
+            };
+            if let Some(d) = d {
+                return done(i + 3, range(reference - d, reference));
             }
         }
     }
@@ -579,6 +580,8 @@ mod tests {
     #[test]
     fn may_the_verb_is_not_a_date() {
         assert!(recognise("you may pay later", reference()).is_empty());
+        assert_eq!(only("when is Diwali", "DATE").0, "Diwali");
+        assert_eq!(only("is mahine ka budget", "DATE").0, "is mahine");
         assert_eq!(only("on 5 May", "DATE").1, json!("2026-05-05"));
     }
 

@@ -22,11 +22,23 @@ pub struct TfidfParams {
     pub min_df: usize,
     /// Use `1 + ln(tf)` instead of `tf`.
     pub sublinear_tf: bool,
+    /// Word n-grams of length >= 2 also span sentence-start and sentence-end markers, so
+    /// "<s> how" and "balance </s>" are features.
+    pub boundary_markers: bool,
+    /// Skip-bigrams: word pairs `(w_i, w_j)` with `2 <= j - i <= skip_window` (0 turns them off).
+    pub skip_window: usize,
 }
 
 impl Default for TfidfParams {
     fn default() -> Self {
-        TfidfParams { word_ngrams: (1, 2), char_ngrams: (2, 5), min_df: 1, sublinear_tf: true }
+        TfidfParams {
+            word_ngrams: (1, 2),
+            char_ngrams: (2, 5),
+            min_df: 1,
+            sublinear_tf: true,
+            boundary_markers: true,
+            skip_window: 3,
+        }
     }
 }
 
@@ -131,17 +143,45 @@ pub fn analyzer_words(text: &str) -> Vec<Vec<char>> {
 fn for_each_ngram(p: &TfidfParams, words: &[Vec<char>], mut emit: impl FnMut(usize, u64)) {
     let (wlo, whi) = p.word_ngrams;
     if whi > 0 {
-        for start in 0..words.len() {
+        const BOS: &[char] = &['\u{2}'];
+        const EOS: &[char] = &['\u{3}'];
+        let mut seq: Vec<&[char]> = Vec::with_capacity(words.len() + 2);
+        if p.boundary_markers {
+            seq.push(BOS);
+        }
+        seq.extend(words.iter().map(Vec::as_slice));
+        if p.boundary_markers {
+            seq.push(EOS);
+        }
+        let inner = if p.boundary_markers { 1..seq.len().saturating_sub(1) } else { 0..seq.len() };
+        for start in 0..seq.len() {
             let mut h = FNV_OFFSET ^ WORD;
-            for (n, w) in words[start..].iter().take(whi).enumerate() {
+            for (n, w) in seq[start..].iter().take(whi).enumerate() {
                 if n > 0 {
                     h = fnv_char(h, ' ');
                 }
-                for &c in w {
+                for &c in *w {
                     h = fnv_char(h, c);
                 }
-                if n + 1 >= wlo {
+                // unigrams only of real words; longer n-grams may include a marker
+                let is_marker_unigram = n == 0 && !inner.contains(&start);
+                if n + 1 >= wlo && !is_marker_unigram {
                     emit(0, mix(h ^ ((n as u64 + 1) << 56)));
+                }
+            }
+        }
+        if p.skip_window >= 2 {
+            for i in 0..words.len() {
+                for j in i + 2..words.len().min(i + p.skip_window + 1) {
+                    let mut h = FNV_OFFSET ^ WORD;
+                    for &c in &words[i] {
+                        h = fnv_char(h, c);
+                    }
+                    h = fnv_char(h, '\u{1}');
+                    for &c in &words[j] {
+                        h = fnv_char(h, c);
+                    }
+                    emit(0, mix(h ^ (0xFFu64 << 56)));
                 }
             }
         }

@@ -27,22 +27,46 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
         ModelKind::Ner => evaluate_ner(&args, &path)?,
     };
     if let Some(out) = &args.report {
-        let bytes = serde_json::to_vec_pretty(&report)?;
-        nivesh_core::fsutil::atomic_write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-        println!("report written to {}", out.display());
+        write_report(out, &report)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+pub fn write_report(out: &Path, report: &serde_json::Value) -> anyhow::Result<()> {
+    let bytes = serde_json::to_vec_pretty(report)?;
+    nivesh_core::fsutil::atomic_write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!("report written to {}", out.display());
+    Ok(())
 }
 
 fn evaluate_intent(args: &EvaluateArgs, path: &Path, config: &Config) -> anyhow::Result<serde_json::Value> {
     let mut model: IntentClassifier = load(path)?;
     model.set_confidence_threshold(args.threshold.unwrap_or(config.intent_confidence_threshold))?;
     let data = inputs::utterances(&args.input, "test")?;
+    let oos: Vec<String> = match &args.oos_split {
+        Some(split) => {
+            inputs::utterances_from(&args.input.data, args.input.format, split)?.into_iter().map(|u| u.text).collect()
+        }
+        None => Vec::new(),
+    };
+    println!("{} — {} utterances, {} intents", path.display(), data.len(), model.labels().len());
+    let mut report = intent_report(&model, &data, &oos)?;
+    report["model_path"] = json!(path.display().to_string());
+    Ok(report)
+}
+
+/// Evaluate an intent model on labelled utterances (and out-of-scope queries), print a summary
+/// and return the metrics as JSON.
+pub fn intent_report(
+    model: &IntentClassifier,
+    data: &[nivesh_core::Utterance],
+    oos: &[String],
+) -> anyhow::Result<serde_json::Value> {
     let started = Instant::now();
     let mut truth = Vec::with_capacity(data.len());
     let mut argmax = Vec::with_capacity(data.len());
     let mut thresholded = Vec::with_capacity(data.len());
-    for u in &data {
+    for u in data {
         let p = model.predict(&u.text)?;
         truth.push(u.intent.clone());
         argmax.push(p.alternatives.first().map(|a| a.intent.clone()).unwrap_or_default());
@@ -53,7 +77,6 @@ fn evaluate_intent(args: &EvaluateArgs, path: &Path, config: &Config) -> anyhow:
     let in_scope_with_threshold =
         truth.iter().zip(&thresholded).filter(|(t, p)| t == p).count() as f64 / truth.len().max(1) as f64;
 
-    println!("{} — {} utterances, {} intents", path.display(), data.len(), model.labels().len());
     let mut t = super::table(&["metric", "value"]);
     t.add_row(vec!["accuracy".to_string(), format!("{:.4}", r.accuracy)]);
     t.add_row(vec!["macro_f1".to_string(), format!("{:.4}", r.macro_f1)]);
@@ -64,7 +87,6 @@ fn evaluate_intent(args: &EvaluateArgs, path: &Path, config: &Config) -> anyhow:
     ]);
     let mut report = json!({
         "model": "intent",
-        "model_path": path.display().to_string(),
         "n": r.n,
         "accuracy": r.accuracy,
         "macro_f1": r.macro_f1,
@@ -77,15 +99,10 @@ fn evaluate_intent(args: &EvaluateArgs, path: &Path, config: &Config) -> anyhow:
         "mean_predict_us": per_query_us,
     });
 
-    // out-of-scope recall: CLINC150's oos split, or examples labelled oos / the fallback label
-    let mut oos: Vec<String> = Vec::new();
-    if let Some(split) = &args.oos_split {
-        oos =
-            inputs::utterances_from(&args.input.data, args.input.format, split)?.into_iter().map(|u| u.text).collect();
-    }
+    // out-of-scope recall: share of out-of-scope queries whose top probability is below the threshold
     if !oos.is_empty() {
         let mut caught = 0usize;
-        for text in &oos {
+        for text in oos {
             let (clean, _) = clean_query(text)?;
             let probs = model.probabilities(&clean);
             let top = probs.iter().copied().fold(0.0f32, f32::max) as f64;
@@ -120,12 +137,20 @@ fn evaluate_intent(args: &EvaluateArgs, path: &Path, config: &Config) -> anyhow:
 fn evaluate_ner(args: &EvaluateArgs, path: &Path) -> anyhow::Result<serde_json::Value> {
     let model: FinancialNer = load(path)?;
     let data = inputs::ner_examples(&args.input.data, args.input.format)?;
+    println!("{} — {} sentences", path.display(), data.len());
+    let mut report = ner_report(&model, &data)?;
+    report["model_path"] = json!(path.display().to_string());
+    Ok(report)
+}
+
+/// Evaluate a NER model on labelled sentences, print a summary and return the metrics as JSON.
+pub fn ner_report(model: &FinancialNer, data: &[nivesh_core::NerExample]) -> anyhow::Result<serde_json::Value> {
     let today = chrono::Local::now().date_naive();
     let started = Instant::now();
     let (mut gold, mut pred) = (Vec::new(), Vec::new());
     // value accuracy: gold entities with a value, found with the exact span and label
     let mut value_counts: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
-    for ex in &data {
+    for ex in data {
         let reference_date = ex.reference_date.unwrap_or(today);
         let ents = model.predict(&NerInput { text: &ex.text, reference_date })?;
         let key = |s: usize, e: usize, l: &str| SpanKey { start: s, end: e, label: l.to_string() };
@@ -144,7 +169,6 @@ fn evaluate_ner(args: &EvaluateArgs, path: &Path) -> anyhow::Result<serde_json::
     }
     let per_sentence_us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
     let r = span_report(&gold, &pred);
-    println!("{} — {} sentences", path.display(), data.len());
     let mut t = super::table(&["label", "precision", "recall", "f1", "support", "value accuracy"]);
     for (label, p) in &r.per_label {
         let va = value_counts
@@ -176,7 +200,6 @@ fn evaluate_ner(args: &EvaluateArgs, path: &Path) -> anyhow::Result<serde_json::
         .collect();
     Ok(json!({
         "model": "ner",
-        "model_path": path.display().to_string(),
         "n": data.len(),
         "precision": r.precision,
         "recall": r.recall,

@@ -2,6 +2,7 @@ use super::{evaluate, inputs};
 use crate::cli::{ModelKind, TrainArgs};
 use anyhow::Context;
 use nivesh_core::config::Config;
+use nivesh_core::rng::Rng;
 use nivesh_models::intent::IntentParams;
 use nivesh_models::ner::NerParams;
 use nivesh_models::{Fit, Persist};
@@ -17,17 +18,35 @@ pub fn model_file_name(kind: ModelKind) -> &'static str {
     }
 }
 
+/// Split off a deterministic share of the data for evaluation.
+fn holdout<T>(mut data: Vec<T>, fraction: f64, seed: u64) -> (Vec<T>, Vec<T>) {
+    Rng::new(seed).shuffle(&mut data);
+    let n_test = ((data.len() as f64) * fraction).round() as usize;
+    let test = data.split_off(data.len() - n_test.min(data.len()));
+    (data, test)
+}
+
 pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    if let Some(f) = args.holdout {
+        anyhow::ensure!(f > 0.0 && f < 1.0, "--holdout {f}: expected a fraction between 0 and 1");
+    }
     let out_dir = args.out.clone().unwrap_or_else(|| config.model_storage_path.clone());
     let out: PathBuf = out_dir.join(model_file_name(args.model));
     let started = Instant::now();
-    let bytes = match args.model {
+    let report = match args.model {
         ModelKind::Intent => {
             let data = inputs::utterances(&args.input, "train")?;
+            let (data, held) = match args.holdout {
+                Some(f) => holdout(data, f, args.seed),
+                None => (data, Vec::new()),
+            };
             let mut params =
                 IntentParams { confidence_threshold: config.intent_confidence_threshold, ..Default::default() };
             if let Some(c) = args.c {
                 params.svm.c = c;
+            }
+            if let Some(m) = args.min_df {
+                params.tfidf.min_df = m;
             }
             tracing::info!(rows = data.len(), "training intent classifier");
             let model = params.fit(&data)?;
@@ -38,12 +57,34 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 model.n_features(),
                 started.elapsed().as_secs_f64()
             );
-            model.to_bytes()?
+            save(&out, &model.to_bytes()?)?;
+            let eval = if args.eval.is_empty() {
+                held
+            } else {
+                inputs::utterances_from(&args.eval, args.input.format, args.eval_split.as_deref().unwrap_or("test"))?
+            };
+            if eval.is_empty() {
+                None
+            } else {
+                println!("evaluation on {} held-out utterances:", eval.len());
+                Some(evaluate::intent_report(&model, &eval, &[])?)
+            }
         }
         ModelKind::Ner => {
             let data = inputs::ner_examples(&args.input.data, args.input.format)?;
+            let (data, held) = match args.holdout {
+                Some(f) => holdout(data, f, args.seed),
+                None => (data, Vec::new()),
+            };
             tracing::info!(rows = data.len(), "training NER");
-            let model = NerParams::default().fit(&data)?;
+            let defaults = NerParams::default();
+            let params = NerParams {
+                c1: args.c1.unwrap_or(defaults.c1),
+                c2: args.c2.unwrap_or(defaults.c2),
+                max_iterations: args.max_iterations.unwrap_or(defaults.max_iterations),
+                ..defaults
+            };
+            let model = params.fit(&data)?;
             println!(
                 "trained NER on {} sentences, labels {}, {} CRF state features in {:.2} s",
                 data.len(),
@@ -51,25 +92,24 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 model.n_features(),
                 started.elapsed().as_secs_f64()
             );
-            model.to_bytes()?
+            save(&out, &model.to_bytes()?)?;
+            let eval = if args.eval.is_empty() { held } else { inputs::ner_examples(&args.eval, args.input.format)? };
+            if eval.is_empty() {
+                None
+            } else {
+                println!("evaluation on {} held-out sentences:", eval.len());
+                Some(evaluate::ner_report(&model, &eval)?)
+            }
         }
     };
-    nivesh_core::fsutil::atomic_write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-    println!("wrote {} ({} bytes)", out.display(), bytes.len());
-    if let Some(eval) = &args.eval {
-        let eval_args = crate::cli::EvaluateArgs {
-            model: args.model,
-            model_path: out,
-            input: crate::cli::DataArgs {
-                data: vec![eval.clone()],
-                format: args.input.format,
-                split: Some(args.eval_split.clone().unwrap_or_else(|| "test".into())),
-            },
-            oos_split: None,
-            threshold: None,
-            report: None,
-        };
-        evaluate::run(eval_args, config)?;
+    if let (Some(path), Some(report)) = (&args.report, &report) {
+        evaluate::write_report(path, report)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn save(out: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    nivesh_core::fsutil::atomic_write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {} ({} bytes)", out.display(), bytes.len());
+    Ok(())
 }
