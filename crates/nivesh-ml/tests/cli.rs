@@ -181,8 +181,10 @@ fn help_lists_only_working_commands() {
     let out = nivesh(dir.path(), &[], &["--help"]);
     let text = stdout(&out);
     let commands = text.split("Commands:").nth(1).unwrap().split("Options:").next().unwrap();
-    assert!(commands.contains("config") && commands.contains("data"), "{text}");
-    for missing in ["serve", "train", "registry", "drift"] {
+    for present in ["config", "data", "train", "evaluate"] {
+        assert!(commands.contains(present), "--help lacks {present}: {text}");
+    }
+    for missing in ["serve", "registry", "drift", "features"] {
         assert!(!commands.contains(missing), "--help lists {missing}: {text}");
     }
 }
@@ -199,4 +201,94 @@ fn readme_documents_every_config_key() {
             assert!(row.contains(&format!("`{default}`")), "README row for {} lacks default {default}: {row}", k.key);
         }
     }
+}
+
+#[test]
+fn train_and_evaluate_text_models_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nivesh(dir.path(), &[], &["data", "generate", "--out", "gen", "--scale", "small", "--seed", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &[
+            "train",
+            "intent",
+            "--data",
+            "gen/intents.jsonl",
+            "--holdout",
+            "0.25",
+            "--out",
+            "models",
+            "--report",
+            "intent.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("intent.json")).unwrap()).unwrap();
+    assert_eq!(report["n"], 140);
+    assert!(report["accuracy"].as_f64().unwrap() > 0.9, "{report}");
+    assert_eq!(report["confusion_matrix"].as_array().unwrap().len(), 14);
+
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &["evaluate", "intent", "--model", "models", "--data", "gen/intents.jsonl", "--report", "eval.json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("eval.json")).unwrap()).unwrap();
+    for key in ["accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix"] {
+        assert!(report.get(key).is_some(), "report lacks {key}");
+    }
+
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &[
+            "train",
+            "ner",
+            "--data",
+            "gen/ner.jsonl",
+            "--holdout",
+            "0.2",
+            "--out",
+            "models",
+            "--max-iterations",
+            "40",
+            "--report",
+            "ner.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("ner.json")).unwrap()).unwrap();
+    assert!(report["f1"].as_f64().unwrap() > 0.8, "{report}");
+    assert!(report["per_label"]["MONEY"]["f1"].as_f64().unwrap() > 0.8, "{report}");
+    assert!(report["value_accuracy"]["MONEY"]["accuracy"].as_f64().is_some(), "{report}");
+
+    // a model of the wrong kind, and a corrupt one, are refused with the file named
+    let out =
+        nivesh(dir.path(), &[], &["evaluate", "intent", "--model", "models/ner.model", "--data", "gen/intents.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("loading model models/ner.model: model artifact: this is a ner model, not intent"),
+        "{}",
+        stderr(&out)
+    );
+    let path = dir.path().join("models/intent.model");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xFF;
+    std::fs::write(&path, bytes).unwrap();
+    let out = nivesh(dir.path(), &[], &["evaluate", "intent", "--model", "models", "--data", "gen/intents.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("checksum mismatch"), "{}", stderr(&out));
+
+    // NLU++-shaped input is refused for intents with a clear message
+    std::fs::write(dir.path().join("fold0.json"), r#"[{"text": "hi", "intents": ["greet"]}]"#).unwrap();
+    let out = nivesh(dir.path(), &[], &["train", "intent", "--data", "fold0.json", "--out", "m2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("fold0.json is NLU++ (an NER dataset), not intents"), "{}", stderr(&out));
 }
