@@ -27,6 +27,10 @@ pub struct TfidfParams {
     pub boundary_markers: bool,
     /// Skip-bigrams: word pairs `(w_i, w_j)` with `2 <= j - i <= skip_window` (0 turns them off).
     pub skip_window: usize,
+    /// Weight word n-grams by inverse document frequency.
+    pub word_idf: bool,
+    /// Weight character n-grams by inverse document frequency.
+    pub char_idf: bool,
 }
 
 impl Default for TfidfParams {
@@ -38,6 +42,8 @@ impl Default for TfidfParams {
             sublinear_tf: true,
             boundary_markers: true,
             skip_window: 3,
+            word_idf: true,
+            char_idf: false,
         }
     }
 }
@@ -248,21 +254,29 @@ impl TfidfVectorizer {
         if docs.is_empty() {
             return Err(ModelError::Data("no documents to fit the vectorizer".into()));
         }
-        let mut df: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>> = HashMap::default();
-        let mut seen: Vec<u64> = Vec::new();
+        // document frequency and block (0 word, 1 char) of every n-gram
+        let mut df: HashMap<u64, (u32, u8), BuildHasherDefault<IdentityHasher>> = HashMap::default();
+        let mut seen: Vec<(u64, u8)> = Vec::new();
         for d in docs {
             seen.clear();
-            for_each_ngram(params, &analyzer_words(d.as_ref()), |_, k| seen.push(k));
+            for_each_ngram(params, &analyzer_words(d.as_ref()), |block, k| seen.push((k, block as u8)));
             seen.sort_unstable();
             seen.dedup();
-            for &k in &seen {
-                *df.entry(k).or_insert(0) += 1;
+            for &(k, block) in &seen {
+                df.entry(k).or_insert((0, block)).0 += 1;
             }
         }
-        let mut kept: Vec<(u64, u32)> = df.into_iter().filter(|&(_, c)| c as usize >= params.min_df).collect();
+        let mut kept: Vec<(u64, (u32, u8))> =
+            df.into_iter().filter(|&(_, (c, _))| c as usize >= params.min_df).collect();
         kept.sort_unstable();
         let n = docs.len() as f32;
-        let idf = kept.iter().map(|&(_, c)| ((1.0 + n) / (1.0 + c as f32)).ln() + 1.0).collect();
+        let idf = kept
+            .iter()
+            .map(|&(_, (c, block))| {
+                let weighted = if block == 0 { params.word_idf } else { params.char_idf };
+                if weighted { ((1.0 + n) / (1.0 + c as f32)).ln() + 1.0 } else { 1.0 }
+            })
+            .collect();
         let index = kept.iter().enumerate().map(|(i, &(k, _))| (k, i as u32)).collect();
         Ok(TfidfVectorizer { params: params.clone(), index, idf })
     }
