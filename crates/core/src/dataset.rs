@@ -304,3 +304,35 @@ pub fn encode_records<T: Record>(format: Format, records: &[T]) -> std::io::Resu
     }
     Ok(out)
 }
+
+/// A CSV file as strings: its header and rows, with each row's line number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub path: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub lines: Vec<u64>,
+}
+
+/// Read any CSV file as a table of strings (for generic tabular benchmarks).
+pub fn read_table(path: &Path) -> Result<Table, DataError> {
+    if Format::from_path(path)? != Format::Csv {
+        return Err(DataError::UnknownFormat { path: path.display().to_string() });
+    }
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut rdr = csv::ReaderBuilder::new().from_reader(BufReader::new(file));
+    let bad = |line: u64, message: String| {
+        DataError::Record(RecordError { path: shown.clone(), location: Location::Line(line), field: None, message })
+    };
+    let headers: Vec<String> =
+        rdr.headers().map_err(|e| bad(1, format!("bad CSV header: {e}")))?.iter().map(str::to_string).collect();
+    let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| bad(e.position().map(|p| p.line()).unwrap_or(0), csv_error_message(&e)))?;
+        lines.push(rec.position().map(|p| p.line()).unwrap_or(0));
+        rows.push(rec.iter().map(str::to_string).collect());
+    }
+    Ok(Table { path: shown, headers, rows, lines })
+}

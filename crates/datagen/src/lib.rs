@@ -153,7 +153,7 @@ pub fn generate(out: &Path, seed: u64, scale: Scale) -> Result<Manifest, DataErr
         anomaly_rate: round4(anomalies as f64 / txns.len().max(1) as f64),
         credit: CreditInfo {
             default_rate: round4(labels.iter().filter(|&&l| l).count() as f64 / labels.len().max(1) as f64),
-            achievable_auc: round4(credit::auc(&scores, &labels)),
+            achievable_auc: round4(nivesh_core::stats::auc(&scores, &labels)),
             mechanism: "default ~ Bernoulli(sigmoid(f(x) + N(0, 0.8^2))); f = nivesh_datagen::credit::default_logit",
         },
     };

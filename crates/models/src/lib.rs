@@ -7,11 +7,13 @@
 //! Models do no file or network I/O of their own.
 
 pub mod artifact;
+pub mod credit;
 pub mod error;
 pub mod intent;
 pub mod linear;
 pub mod metrics;
 pub mod ner;
+pub mod tabular;
 pub mod text;
 
 pub use artifact::Persist;

@@ -155,3 +155,147 @@ mod tests {
         assert_eq!(r.per_label["DATE"].f1, 1.0);
     }
 }
+
+/// Points of a weighted ROC sweep, from the highest score down: cumulative (true positive
+/// weight, false positive weight) after each group of tied scores.
+fn roc_sweep(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> (Vec<(f64, f64, f64)>, f64, f64) {
+    let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut fp) = (0.0, 0.0);
+    let mut points = Vec::new();
+    let mut i = 0;
+    while i < idx.len() {
+        let s = scores[idx[i]];
+        while i < idx.len() && scores[idx[i]] == s {
+            if labels[idx[i]] {
+                tp += w(idx[i])
+            } else {
+                fp += w(idx[i])
+            }
+            i += 1;
+        }
+        points.push((s, tp, fp));
+    }
+    (points, tp, fp)
+}
+
+/// Binary-classification metrics, all honouring sample weights.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BinaryReport {
+    pub n: usize,
+    pub positives: f64,
+    pub auc_roc: f64,
+    pub average_precision: f64,
+    /// Highest recall at a false-positive rate of at most 1 %.
+    pub recall_at_1pct_fpr: f64,
+    /// Kolmogorov-Smirnov statistic: max |TPR - FPR|.
+    pub ks: f64,
+    /// Highest precision among thresholds with recall >= 80 %.
+    pub precision_at_80_recall: f64,
+}
+
+impl BinaryReport {
+    pub fn new(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Self {
+        let (points, p, n) = roc_sweep(scores, labels, weights);
+        let (mut auc, mut ap, mut ks) = (0.0, 0.0, 0.0f64);
+        let (mut prev_tp, mut prev_fp) = (0.0, 0.0);
+        let (mut rec_at_fpr, mut prec_at_rec) = (0.0f64, 0.0f64);
+        for &(_, tp, fp) in &points {
+            if p > 0.0 && n > 0.0 {
+                // trapezoid in (FPR, TPR)
+                auc += (fp - prev_fp) / n * (tp + prev_tp) / (2.0 * p);
+                ks = ks.max((tp / p - fp / n).abs());
+                if fp / n <= 0.01 {
+                    rec_at_fpr = rec_at_fpr.max(tp / p);
+                }
+            }
+            if p > 0.0 && tp + fp > 0.0 {
+                let precision = tp / (tp + fp);
+                ap += (tp - prev_tp) / p * precision;
+                if tp / p >= 0.8 {
+                    prec_at_rec = prec_at_rec.max(precision);
+                }
+            }
+            prev_tp = tp;
+            prev_fp = fp;
+        }
+        BinaryReport {
+            n: scores.len(),
+            positives: p,
+            auc_roc: if p > 0.0 && n > 0.0 { auc } else { f64::NAN },
+            average_precision: ap,
+            recall_at_1pct_fpr: rec_at_fpr,
+            ks,
+            precision_at_80_recall: prec_at_rec,
+        }
+    }
+}
+
+/// Weighted mean squared error of probabilities.
+pub fn brier(probs: &[f64], labels: &[bool], weights: Option<&[f64]>) -> f64 {
+    let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let (mut num, mut den) = (0.0, 0.0);
+    for i in 0..probs.len() {
+        let y = if labels[i] { 1.0 } else { 0.0 };
+        num += w(i) * (probs[i] - y).powi(2);
+        den += w(i);
+    }
+    if den > 0.0 { num / den } else { f64::NAN }
+}
+
+/// Statlog cost per case: 5 for each bad (positive) predicted good, 1 for each good predicted
+/// bad, predicting bad when `P(bad) > threshold` (the Bayes threshold for these costs is 1/6).
+pub fn statlog_cost(probs: &[f64], bad: &[bool], weights: Option<&[f64]>, threshold: f64) -> f64 {
+    let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let (mut cost, mut total) = (0.0, 0.0);
+    for i in 0..probs.len() {
+        let predicted_bad = probs[i] > threshold;
+        cost += w(i)
+            * match (bad[i], predicted_bad) {
+                (true, false) => 5.0,
+                (false, true) => 1.0,
+                _ => 0.0,
+            };
+        total += w(i);
+    }
+    if total > 0.0 { cost / total } else { f64::NAN }
+}
+
+#[cfg(test)]
+mod binary_tests {
+    use super::*;
+
+    #[test]
+    fn binary_metrics_on_a_known_ranking() {
+        let scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4];
+        let labels = [true, false, true, false, false, true];
+        let r = BinaryReport::new(&scores, &labels, None);
+        // pairs (pos, neg) ranked correctly: 0.9>all 3, 0.7>0.6,0.5 (2), 0.4>none → 5/9
+        assert!((r.auc_roc - 5.0 / 9.0).abs() < 1e-12);
+        assert_eq!(r.auc_roc, nivesh_core::stats::auc(&scores, &labels));
+        // AP = (1/3)(1/1) + (1/3)(2/3) + (1/3)(3/6)
+        assert!((r.average_precision - (1.0 + 2.0 / 3.0 + 0.5) / 3.0).abs() < 1e-12);
+        assert!((r.ks - (2.0 / 3.0 - 1.0 / 3.0)).abs() < 1e-12);
+        assert_eq!(r.recall_at_1pct_fpr, 1.0 / 3.0);
+        assert_eq!(r.precision_at_80_recall, 0.5);
+        // a weight of 2 counts like a duplicated row
+        let w = [2.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+        let dup = BinaryReport::new(
+            &[0.9, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+            &[true, true, false, true, false, false, true],
+            None,
+        );
+        let weighted = BinaryReport::new(&scores, &labels, Some(&w));
+        assert!((dup.auc_roc - weighted.auc_roc).abs() < 1e-12);
+        assert!((dup.average_precision - weighted.average_precision).abs() < 1e-12);
+    }
+
+    #[test]
+    fn brier_and_statlog_cost() {
+        assert!((brier(&[1.0, 0.0, 0.5], &[true, false, true], None) - 0.25 / 3.0).abs() < 1e-12);
+        // bad predicted good costs 5, good predicted bad costs 1
+        let c = statlog_cost(&[0.1, 0.9, 0.1, 0.9], &[true, false, false, true], None, 1.0 / 6.0);
+        assert!((c - 6.0 / 4.0).abs() < 1e-12);
+    }
+}

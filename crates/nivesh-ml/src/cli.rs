@@ -47,6 +47,8 @@ pub enum ModelKind {
     Intent,
     /// Financial named-entity recogniser (CRF + rules).
     Ner,
+    /// Credit-risk scorer (gradient-boosted trees with SHAP reason codes).
+    Credit,
 }
 
 /// How to read `--data` files.
@@ -63,7 +65,7 @@ pub enum InputFormat {
     Nlupp,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// Input file(s); repeat or separate with commas to concatenate (e.g. NLU++ folds).
     #[arg(long, required = true, num_args = 1.., value_delimiter = ',')]
@@ -74,6 +76,15 @@ pub struct DataArgs {
     /// CLINC150 split to read.
     #[arg(long)]
     pub split: Option<String>,
+    /// Tabular CSV: the label column (1 = positive: default, fraud). Selects generic tabular input.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Tabular CSV: a sample-weight column, used in training and in every metric.
+    #[arg(long)]
+    pub weight: Option<String>,
+    /// Tabular CSV: columns that are not features (ids, leaky columns).
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +118,21 @@ pub struct TrainArgs {
     /// Intent: drop n-grams seen in fewer training utterances.
     #[arg(long)]
     pub min_df: Option<usize>,
+    /// Credit: boosting rounds.
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// Credit: learning rate of the boosting.
+    #[arg(long)]
+    pub learning_rate: Option<f32>,
+    /// Credit: depth of each tree.
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    /// Credit: one-hot encode categorical columns (default: ordinal codes).
+    #[arg(long)]
+    pub one_hot: bool,
+    /// Credit: share of the data held out to fit the Platt calibration (0: none).
+    #[arg(long)]
+    pub calibration_fraction: Option<f64>,
     /// NER: L1 regularisation of the CRF.
     #[arg(long)]
     pub c1: Option<f64>,
@@ -138,6 +164,10 @@ pub struct EvaluateArgs {
     /// Also write the metrics as JSON to this file.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Run k-fold cross-validation over this column's values (retraining with the model's
+    /// parameters on the other folds) and report the mean over folds.
+    #[arg(long)]
+    pub cv_column: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@ use super::{inputs, train::model_file_name};
 use crate::cli::{EvaluateArgs, ModelKind};
 use anyhow::Context;
 use nivesh_core::config::Config;
+use nivesh_models::credit::{CreditModel, credit_report};
 use nivesh_models::intent::{IntentClassifier, clean_query};
 use nivesh_models::metrics::{ClassificationReport, SpanKey, span_report};
 use nivesh_models::ner::{FinancialNer, NerInput};
@@ -25,6 +26,7 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let report = match args.model {
         ModelKind::Intent => evaluate_intent(&args, &path, config)?,
         ModelKind::Ner => evaluate_ner(&args, &path)?,
+        ModelKind::Credit => evaluate_credit(&args, &path, config)?,
     };
     if let Some(out) = &args.report {
         write_report(out, &report)?;
@@ -208,4 +210,98 @@ pub fn ner_report(model: &FinancialNer, data: &[nivesh_core::NerExample]) -> any
         "value_accuracy": value_accuracy,
         "mean_predict_us": per_sentence_us,
     }))
+}
+
+fn evaluate_credit(args: &EvaluateArgs, path: &Path, config: &Config) -> anyhow::Result<serde_json::Value> {
+    use nivesh_models::Fit;
+    let mut model: CreditModel = load(path)?;
+    model.set_threshold(args.threshold.unwrap_or(config.credit_risk_threshold))?;
+    let data = inputs::credit_table(&args.input, Some(model.schema()), args.cv_column.as_deref())?;
+    let Some(cv) = &args.cv_column else {
+        println!("{} — {} rows", path.display(), data.rows);
+        let mut r = credit_report_of(&model, &data)?;
+        r["model_path"] = json!(path.display().to_string());
+        return Ok(r);
+    };
+    // k-fold cross-validation: retrain with the model's parameters on all other folds
+    let groups = data.group.clone().unwrap_or_default();
+    let mut folds: Vec<String> = groups.clone();
+    folds.sort();
+    folds.dedup();
+    println!(
+        "{}-fold cross-validation over {cv:?} ({} rows) with the parameters of {}",
+        folds.len(),
+        data.rows,
+        path.display()
+    );
+    let mut per_fold = Vec::new();
+    for f in &folds {
+        let test: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] == f).collect();
+        let train: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] != f).collect();
+        let fold_model = model.params().fit(&data.subset(&train))?;
+        let t = data.subset(&test);
+        let probs = fold_model.probabilities(&t);
+        per_fold.push(credit_report(&probs, t.y.as_deref().unwrap_or_default(), t.weight.as_deref()));
+    }
+    let mean = |g: &dyn Fn(&nivesh_models::credit::CreditReport) -> f64| {
+        per_fold.iter().map(g).sum::<f64>() / per_fold.len().max(1) as f64
+    };
+    let report = json!({
+        "model": "credit",
+        "cv_column": cv,
+        "folds": folds.len(),
+        "auc_roc": mean(&|r| r.binary.auc_roc),
+        "ks": mean(&|r| r.binary.ks),
+        "brier": mean(&|r| r.brier),
+        "precision_at_80_recall": mean(&|r| r.binary.precision_at_80_recall),
+        "average_precision": mean(&|r| r.binary.average_precision),
+        "statlog_cost": mean(&|r| r.statlog_cost),
+        "per_fold": per_fold,
+    });
+    print_credit_table(&report);
+    Ok(report)
+}
+
+fn print_credit_table(r: &serde_json::Value) {
+    let mut t = super::table(&["metric", "value"]);
+    for k in ["auc_roc", "ks", "brier", "precision_at_80_recall", "average_precision", "statlog_cost"] {
+        if let Some(v) = r[k].as_f64() {
+            t.add_row(vec![k.to_string(), format!("{v:.4}")]);
+        }
+    }
+    println!("{t}");
+}
+
+/// Evaluate a credit model on a labelled table; print metrics and fairness.
+pub fn credit_report_of(
+    model: &CreditModel,
+    data: &nivesh_models::tabular::Tabular,
+) -> anyhow::Result<serde_json::Value> {
+    let y = data.y.as_deref().ok_or_else(|| anyhow::anyhow!("the evaluation data has no label"))?;
+    let started = Instant::now();
+    let probs = model.probabilities(data);
+    let per_row_us = started.elapsed().as_secs_f64() * 1e6 / data.rows.max(1) as f64;
+    let r = credit_report(&probs, y, data.weight.as_deref());
+    let fairness = model.fairness(data);
+    let mut report = serde_json::to_value(&r)?;
+    report["model"] = json!("credit");
+    report["fairness"] = serde_json::to_value(&fairness)?;
+    report["mean_predict_us"] = json!(per_row_us);
+    print_credit_table(&report);
+    if !fairness.is_empty() {
+        let mut t = super::table(&["attribute", "group", "n", "auc", "approval rate", "ratio", "4/5 flag"]);
+        for g in &fairness {
+            t.add_row(vec![
+                g.attribute.clone(),
+                g.group.clone(),
+                g.n.to_string(),
+                format!("{:.3}", g.auc),
+                format!("{:.3}", g.approval_rate),
+                format!("{:.3}", g.approval_ratio),
+                if g.four_fifths_flag { "FLAG".into() } else { String::new() },
+            ]);
+        }
+        println!("fairness at threshold {:.2}:\n{t}", model.threshold());
+    }
+    Ok(report)
 }

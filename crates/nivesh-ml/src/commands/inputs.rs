@@ -55,3 +55,35 @@ pub fn ner_examples(paths: &[PathBuf], format: InputFormat) -> anyhow::Result<Ve
         _ => read_records(p).with_context(|| format!("reading {}", p.display())),
     })
 }
+
+/// A labelled credit table: generic tabular CSV when `--label` is given, else credit
+/// application records (features derived by the model crate). With `schema`, the columns are
+/// encoded the way a trained model expects. `group` names a cross-validation column.
+pub fn credit_table(
+    args: &DataArgs,
+    schema: Option<&nivesh_models::tabular::Schema>,
+    group: Option<&str>,
+) -> anyhow::Result<nivesh_models::tabular::Tabular> {
+    use nivesh_models::tabular::{TableSpec, Tabular};
+    if args.label.is_none() {
+        anyhow::ensure!(group.is_none(), "--cv-column needs a tabular CSV with --label");
+        let apps: Vec<nivesh_core::CreditApplication> = load_many(&args.data, InputFormat::Records, |p, _| {
+            read_records(p).with_context(|| format!("reading {}", p.display()))
+        })?;
+        return Ok(nivesh_models::credit::applications_table(&apps));
+    }
+    anyhow::ensure!(args.data.len() == 1, "tabular input takes one --data file");
+    let path = &args.data[0];
+    let table = nivesh_core::dataset::read_table(path)?;
+    let mut ignore = args.ignore.clone();
+    ignore.retain(|c| Some(c.as_str()) != group);
+    let spec =
+        TableSpec { label: args.label.clone(), weight: args.weight.clone(), group: group.map(str::to_string), ignore };
+    let line_of = |i: usize| table.lines.get(i).copied().unwrap_or(0);
+    let t = match schema {
+        Some(s) => Tabular::with_schema(s, &table.headers, &table.rows, &spec, line_of),
+        None => Tabular::from_strings(&table.headers, &table.rows, &spec, line_of),
+    }
+    .with_context(|| format!("reading {}", path.display()))?;
+    Ok(t)
+}

@@ -3,6 +3,7 @@ use crate::cli::{ModelKind, TrainArgs};
 use anyhow::Context;
 use nivesh_core::config::Config;
 use nivesh_core::rng::Rng;
+use nivesh_models::credit::CreditParams;
 use nivesh_models::intent::IntentParams;
 use nivesh_models::ner::NerParams;
 use nivesh_models::{Fit, Persist};
@@ -15,6 +16,7 @@ pub fn model_file_name(kind: ModelKind) -> &'static str {
     match kind {
         ModelKind::Intent => "intent.model",
         ModelKind::Ner => "ner.model",
+        ModelKind::Credit => "credit.model",
     }
 }
 
@@ -99,6 +101,52 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
             } else {
                 println!("evaluation on {} held-out sentences:", eval.len());
                 Some(evaluate::ner_report(&model, &eval)?)
+            }
+        }
+        ModelKind::Credit => {
+            let data = inputs::credit_table(&args.input, None, None)?;
+            let (train, held) = match args.holdout {
+                Some(f) => {
+                    let mut idx: Vec<usize> = (0..data.rows).collect();
+                    Rng::new(args.seed).shuffle(&mut idx);
+                    let n_test = ((data.rows as f64) * f).round() as usize;
+                    let (test, train) = idx.split_at(n_test);
+                    (data.subset(train), Some(data.subset(test)))
+                }
+                None => (data, None),
+            };
+            let defaults = CreditParams::default();
+            let params = CreditParams {
+                threshold: config.credit_risk_threshold,
+                iterations: args.iterations.unwrap_or(defaults.iterations),
+                learning_rate: args.learning_rate.unwrap_or(defaults.learning_rate),
+                max_depth: args.max_depth.unwrap_or(defaults.max_depth),
+                calibration_fraction: args.calibration_fraction.unwrap_or(defaults.calibration_fraction),
+                one_hot: args.one_hot,
+                ..defaults
+            };
+            tracing::info!(rows = train.rows, "training credit model");
+            let model = params.fit(&train)?;
+            println!(
+                "trained credit model on {} rows, {} features, {} trees in {:.2} s",
+                train.rows,
+                train.n_cols(),
+                model.n_trees(),
+                started.elapsed().as_secs_f64()
+            );
+            save(&out, &model.to_bytes()?)?;
+            let eval = if args.eval.is_empty() {
+                held
+            } else {
+                let eval_args = crate::cli::DataArgs { data: args.eval.clone(), ..args.input.clone() };
+                Some(inputs::credit_table(&eval_args, Some(model.schema()), None)?)
+            };
+            match eval {
+                Some(t) => {
+                    println!("evaluation on {} held-out rows:", t.rows);
+                    Some(evaluate::credit_report_of(&model, &t)?)
+                }
+                None => None,
             }
         }
     };
