@@ -1,99 +1,45 @@
-//! Credit-risk scoring: gradient-boosted trees (`forust-ml`) on the application's fields and
-//! derived ratios (never identifiers), monotone where the domain demands it, Platt-calibrated
+//! Credit-risk scoring: gradient-boosted trees ([`crate::gbdt`]) on the application's fields
+//! and derived ratios (never identifiers), monotone where the domain demands it, calibrated
 //! probabilities, exact TreeSHAP reason codes, and a fairness report.
 
+use crate::gbdt::{BinaryGbdt, GbdtParams};
 use crate::metrics::BinaryReport;
 use crate::tabular::{ColumnKind, Schema, Tabular};
 use crate::{Fit, ModelError, Params, Persist, Predict};
-use forust_ml::constraints::{Constraint, ConstraintMap};
-use forust_ml::gradientbooster::ContributionsMethod;
-use forust_ml::objective::ObjectiveType;
-use forust_ml::{GradientBooster, Matrix};
 use nivesh_core::CreditApplication;
-use nivesh_core::rng::Rng;
 use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of the credit model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreditParams {
-    /// Boosting rounds.
-    pub iterations: usize,
-    pub learning_rate: f32,
-    pub max_depth: usize,
-    /// L2 regularisation of leaf weights.
-    pub l2: f32,
-    /// Minimum hessian sum in a leaf.
-    pub min_leaf_weight: f32,
-    /// Row subsample per tree.
-    pub subsample: f32,
-    /// Share of the data held out to fit the Platt calibration (0 disables it). Skipped when
-    /// that share would be under [`MIN_CALIBRATION_ROWS`] rows: a calibrator fitted on a few
-    /// hundred rows, for a booster trained without them, did worse than none (German Credit).
-    pub calibration_fraction: f64,
+    pub gbdt: GbdtParams,
     /// Probability at or above which `will_default` is true (`CREDIT_RISK_THRESHOLD`).
     pub threshold: f64,
-    /// One-hot encode categorical columns (else they are ordinal codes in sorted level order).
-    pub one_hot: bool,
-    /// Features whose increase may never lower the risk.
-    pub increasing: Vec<String>,
-    /// Features whose increase may never raise the risk.
-    pub decreasing: Vec<String>,
-    pub seed: u64,
 }
 
 impl Default for CreditParams {
     fn default() -> Self {
         CreditParams {
-            iterations: 300,
-            learning_rate: 0.05,
-            max_depth: 3,
-            l2: 1.0,
-            min_leaf_weight: 5.0,
-            subsample: 0.8,
-            calibration_fraction: 0.2,
+            gbdt: GbdtParams {
+                increasing: ["payments_missed", "payment_miss_rate", "debt_to_income", "utilization"]
+                    .map(String::from)
+                    .to_vec(),
+                ..GbdtParams::default()
+            },
             threshold: 0.5,
-            one_hot: false,
-            increasing: ["payments_missed", "payment_miss_rate", "debt_to_income", "utilization"]
-                .map(String::from)
-                .to_vec(),
-            decreasing: Vec::new(),
-            seed: 42,
         }
     }
 }
 
 impl Params for CreditParams {
     fn validate(&self) -> Result<(), ModelError> {
-        if self.iterations == 0 {
-            return Err(ModelError::param("iterations", "must be at least 1"));
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
-            return Err(ModelError::param("learning_rate", format!("{} is outside (0, 1]", self.learning_rate)));
-        }
-        if self.max_depth == 0 || self.max_depth > 16 {
-            return Err(ModelError::param("max_depth", format!("{} is outside 1-16", self.max_depth)));
-        }
-        if !(self.subsample > 0.0 && self.subsample <= 1.0) {
-            return Err(ModelError::param("subsample", format!("{} is outside (0, 1]", self.subsample)));
-        }
-        if !(self.l2 >= 0.0 && self.min_leaf_weight >= 0.0) {
-            return Err(ModelError::param("l2", "l2 and min_leaf_weight must be >= 0"));
-        }
-        if !(0.0..0.5).contains(&self.calibration_fraction) {
-            return Err(ModelError::param(
-                "calibration_fraction",
-                format!("{} is outside [0, 0.5)", self.calibration_fraction),
-            ));
-        }
+        self.gbdt.validate()?;
         if !(self.threshold > 0.0 && self.threshold < 1.0) {
             return Err(ModelError::param("threshold", format!("{} is outside (0, 1)", self.threshold)));
         }
         Ok(())
     }
 }
-
-/// Fewest held-out rows worth fitting a calibration on.
-pub const MIN_CALIBRATION_ROWS: usize = 400;
 
 /// Feature names computed from a [`CreditApplication`], in column order.
 pub const APPLICATION_FEATURES: [&str; 20] = [
@@ -212,213 +158,15 @@ pub struct CreditScore {
 }
 
 /// A trained credit model.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(into = "CreditRepr", try_from = "CreditRepr")]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreditModel {
-    /// The input columns.
-    schema: Schema,
-    /// The booster's columns (categoricals one-hot encoded).
-    features: Vec<String>,
-    /// Shared: forust's booster is not `Clone`, and a clone of the model never changes it.
-    booster: std::sync::Arc<GradientBooster>,
-    platt: (f64, f64),
+    gbdt: BinaryGbdt,
     threshold: f64,
-    params: CreditParams,
-}
-
-#[derive(Serialize, Deserialize)]
-struct CreditRepr {
-    schema: Schema,
-    features: Vec<String>,
-    /// forust's own JSON form, which postcard cannot carry directly.
-    booster_json: String,
-    platt: (f64, f64),
-    threshold: f64,
-    params: CreditParams,
-}
-
-impl From<CreditModel> for CreditRepr {
-    fn from(m: CreditModel) -> Self {
-        CreditRepr {
-            schema: m.schema,
-            features: m.features,
-            booster_json: m.booster.json_dump().unwrap_or_default(),
-            platt: m.platt,
-            threshold: m.threshold,
-            params: m.params,
-        }
-    }
-}
-
-impl TryFrom<CreditRepr> for CreditModel {
-    type Error = String;
-    fn try_from(r: CreditRepr) -> Result<Self, String> {
-        let booster = GradientBooster::from_json(&r.booster_json)
-            .map(std::sync::Arc::new)
-            .map_err(|e| format!("booster does not decode: {e}"))?;
-        Ok(CreditModel {
-            schema: r.schema,
-            features: r.features,
-            booster,
-            platt: r.platt,
-            threshold: r.threshold,
-            params: r.params,
-        })
-    }
-}
-
-impl std::fmt::Debug for CreditModel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreditModel").field("schema", &self.schema).field("trees", &self.booster.trees.len()).finish()
-    }
 }
 
 impl Persist for CreditModel {
     const KIND: &'static str = "credit";
-    const FORMAT_VERSION: u32 = 1;
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// Fit `p = sigmoid(a * f + b)` to labels by Newton's method on the log-loss (Platt scaling).
-pub fn fit_platt(f: &[f64], y: &[f64], w: Option<&[f64]>) -> (f64, f64) {
-    let (mut a, mut b) = (1.0, 0.0);
-    for _ in 0..50 {
-        let (mut g_a, mut g_b, mut h_aa, mut h_ab, mut h_bb) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for i in 0..f.len() {
-            let wi = w.map_or(1.0, |w| w[i]);
-            let p = sigmoid(a * f[i] + b);
-            let r = (p - y[i]) * wi;
-            let s = (p * (1.0 - p)).max(1e-12) * wi;
-            g_a += r * f[i];
-            g_b += r;
-            h_aa += s * f[i] * f[i];
-            h_ab += s * f[i];
-            h_bb += s;
-        }
-        h_aa += 1e-9;
-        h_bb += 1e-9;
-        let det = h_aa * h_bb - h_ab * h_ab;
-        if det.abs() < 1e-18 {
-            break;
-        }
-        let da = (h_bb * g_a - h_ab * g_b) / det;
-        let db = (h_aa * g_b - h_ab * g_a) / det;
-        a -= da;
-        b -= db;
-        if da.abs() < 1e-9 && db.abs() < 1e-9 {
-            break;
-        }
-    }
-    // A non-positive slope would reverse the ranking: keep the booster's own scale then.
-    if a.is_finite() && b.is_finite() && a > 0.0 { (a, b) } else { (1.0, 0.0) }
-}
-
-fn booster_for(schema: &Schema, p: &CreditParams) -> Result<GradientBooster, ModelError> {
-    let mut constraints = ConstraintMap::new();
-    for (names, c) in [(&p.increasing, Constraint::Positive), (&p.decreasing, Constraint::Negative)] {
-        for n in names {
-            if let Some(i) = schema.index_of(n) {
-                constraints.insert(i, c);
-            }
-        }
-    }
-    let mut booster = GradientBooster::default()
-        .set_objective_type(ObjectiveType::LogLoss)
-        .set_iterations(p.iterations)
-        .set_learning_rate(p.learning_rate)
-        .set_max_depth(p.max_depth)
-        .set_l2(p.l2)
-        .set_min_leaf_weight(p.min_leaf_weight)
-        .set_subsample(p.subsample)
-        .set_seed(p.seed)
-        .set_parallel(false)
-        .set_monotone_constraints(if constraints.is_empty() { None } else { Some(constraints) });
-    // Keep children inside their parent's bounds, so that constraints hold through the tree.
-    booster.force_children_to_bound_parent = true;
-    Ok(booster)
-}
-
-/// Categorical columns one-hot encoded (`name=level` indicators; a missing value is missing in
-/// every indicator) or left as ordinal codes.
-pub fn encode(data: &Tabular, one_hot_categoricals: bool) -> Tabular {
-    if !one_hot_categoricals {
-        let mut t = data.clone();
-        t.schema.kinds = vec![ColumnKind::Numeric; t.schema.len()];
-        return t;
-    }
-    let mut names = Vec::new();
-    for (n, k) in data.schema.names.iter().zip(&data.schema.kinds) {
-        match k {
-            ColumnKind::Numeric => names.push(n.clone()),
-            ColumnKind::Categorical(levels) => names.extend(levels.iter().map(|l| format!("{n}={l}"))),
-        }
-    }
-    let mut x = Vec::with_capacity(data.rows * names.len());
-    for i in 0..data.rows {
-        x.extend(encode_row(&data.schema, data.row(i), true));
-    }
-    Tabular {
-        schema: Schema { kinds: vec![ColumnKind::Numeric; names.len()], names },
-        x,
-        rows: data.rows,
-        y: data.y.clone(),
-        weight: data.weight.clone(),
-        group: data.group.clone(),
-    }
-}
-
-fn encode_row(schema: &Schema, row: &[f64], one_hot_categoricals: bool) -> Vec<f64> {
-    if !one_hot_categoricals {
-        return row.to_vec();
-    }
-    let mut out = Vec::with_capacity(row.len() * 2);
-    for (v, k) in row.iter().zip(&schema.kinds) {
-        match k {
-            ColumnKind::Numeric => out.push(*v),
-            ColumnKind::Categorical(levels) => out.extend((0..levels.len()).map(|l| {
-                if v.is_nan() {
-                    f64::NAN
-                } else if *v as usize == l {
-                    1.0
-                } else {
-                    0.0
-                }
-            })),
-        }
-    }
-    out
-}
-
-/// forust's matrices are column-major; ours are row-major.
-fn column_major(data: &Tabular) -> Vec<f64> {
-    let (r, c) = (data.rows, data.n_cols());
-    let mut out = vec![0.0; r * c];
-    for i in 0..r {
-        for j in 0..c {
-            out[j * r + i] = data.x[i * c + j];
-        }
-    }
-    out
-}
-
-fn train_booster(data: &Tabular, p: &CreditParams) -> Result<GradientBooster, ModelError> {
-    let y = data.y.as_ref().ok_or_else(|| ModelError::Data("no label column".into()))?;
-    let mut booster = booster_for(&data.schema, p)?;
-    let cm = column_major(data);
-    let m = Matrix::new(&cm, data.rows, data.n_cols());
-    let ones;
-    let w = match &data.weight {
-        Some(w) => w.as_slice(),
-        None => {
-            ones = vec![1.0; data.rows];
-            &ones
-        }
-    };
-    booster.fit(&m, y, w, None).map_err(|e| ModelError::Training(format!("forust: {e}")))?;
-    Ok(booster)
+    const FORMAT_VERSION: u32 = 2;
 }
 
 impl Fit<Tabular> for CreditParams {
@@ -426,38 +174,7 @@ impl Fit<Tabular> for CreditParams {
 
     fn fit(&self, data: &Tabular) -> Result<CreditModel, ModelError> {
         self.validate()?;
-        let y = data.y.as_ref().ok_or_else(|| ModelError::Data("credit training needs a label".into()))?;
-        let positives = y.iter().filter(|&&v| v > 0.5).count();
-        if positives < 5 || data.rows - positives < 5 {
-            return Err(ModelError::Data(format!(
-                "need at least 5 defaults and 5 repaid loans, found {positives} and {}",
-                data.rows - positives
-            )));
-        }
-        let input_schema = data.schema.clone();
-        let data = &encode(data, self.one_hot);
-        let n_cal = (data.rows as f64 * self.calibration_fraction) as usize;
-        let platt = if n_cal >= MIN_CALIBRATION_ROWS {
-            let mut idx: Vec<usize> = (0..data.rows).collect();
-            Rng::new(self.seed).shuffle(&mut idx);
-            let (cal, fit) = idx.split_at(n_cal);
-            let inner = train_booster(&data.subset(fit), self)?;
-            let held = data.subset(cal);
-            let cm = column_major(&held);
-            let f = inner.predict(&Matrix::new(&cm, held.rows, held.n_cols()), false);
-            fit_platt(&f, held.y.as_deref().unwrap_or_default(), held.weight.as_deref())
-        } else {
-            (1.0, 0.0)
-        };
-        let booster = std::sync::Arc::new(train_booster(data, self)?);
-        Ok(CreditModel {
-            schema: input_schema,
-            features: data.schema.names.clone(),
-            booster,
-            platt,
-            threshold: self.threshold,
-            params: self.clone(),
-        })
+        Ok(CreditModel { gbdt: BinaryGbdt::fit(data, &self.gbdt)?, threshold: self.threshold })
     }
 }
 
@@ -481,13 +198,13 @@ pub struct GroupFairness {
 
 impl CreditModel {
     pub fn schema(&self) -> &Schema {
-        &self.schema
+        &self.gbdt.schema
     }
-    pub fn params(&self) -> &CreditParams {
-        &self.params
+    pub fn params(&self) -> CreditParams {
+        CreditParams { gbdt: self.gbdt.params.clone(), threshold: self.threshold }
     }
     pub fn n_trees(&self) -> usize {
-        self.booster.trees.len()
+        self.gbdt.n_trees()
     }
     pub fn threshold(&self) -> f64 {
         self.threshold
@@ -500,51 +217,47 @@ impl CreditModel {
         Ok(())
     }
 
+    /// Names of the booster's columns (categoricals as `name=level` when one-hot encoded).
+    pub fn feature_names(&self) -> &[String] {
+        &self.gbdt.features
+    }
+
     /// Raw log-odds of the booster for each row.
     pub fn log_odds(&self, data: &Tabular) -> Vec<f64> {
-        let data = &encode(data, self.params.one_hot);
-        let cm = column_major(data);
-        self.booster.predict(&Matrix::new(&cm, data.rows, data.n_cols()), data.rows > 256)
+        self.gbdt.log_odds(data)
     }
 
     /// Calibrated probabilities of default.
     pub fn probabilities(&self, data: &Tabular) -> Vec<f64> {
-        self.log_odds(data).into_iter().map(|f| sigmoid(self.platt.0 * f + self.platt.1)).collect()
+        self.gbdt.probabilities(data)
     }
 
-    /// Names of the booster's columns (categoricals as `name=level`).
-    pub fn feature_names(&self) -> &[String] {
-        &self.features
-    }
-
-    /// SHAP contributions of one input row, one per booster column and then the bias; they
-    /// sum to the booster's log-odds.
+    /// SHAP contributions of one row, one per booster column, then the bias.
     pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
-        let x = encode_row(&self.schema, row, self.params.one_hot);
-        self.booster.predict_contributions(&Matrix::new(&x, 1, x.len()), ContributionsMethod::Shapley, false)
+        self.gbdt.contributions(row)
     }
 
     /// Score one encoded feature row.
     pub fn score_row(&self, row: &[f64]) -> Result<CreditScore, ModelError> {
-        if row.len() != self.schema.len() {
+        if row.len() != self.schema().len() {
             return Err(ModelError::input(
                 "features",
-                format!("expected {} values, got {}", self.schema.len(), row.len()),
+                format!("expected {} values, got {}", self.schema().len(), row.len()),
             ));
         }
         let contrib = self.contributions(row);
-        let x = encode_row(&self.schema, row, self.params.one_hot);
+        let x = self.gbdt.encode_row(row);
         // the probability from the trees themselves (the SHAP sum equals it up to rounding)
-        let f = self.booster.predict(&Matrix::new(&x, 1, x.len()), false).first().copied().unwrap_or(f64::NAN);
-        let p = sigmoid(self.platt.0 * f + self.platt.1);
-        let mut order: Vec<usize> = (0..self.features.len()).collect();
+        let p = self.gbdt.calibrate(self.gbdt.log_odds_encoded(&x));
+        let names = self.feature_names();
+        let mut order: Vec<usize> = (0..names.len()).collect();
         order.sort_by(|&a, &b| contrib[b].abs().total_cmp(&contrib[a].abs()));
         let reason_codes = order
             .into_iter()
             .take(4)
             .filter(|&i| contrib[i] != 0.0)
             .map(|i| ReasonCode {
-                feature: self.features[i].clone(),
+                feature: names[i].clone(),
                 value: x[i].is_finite().then_some(x[i]),
                 contribution: contrib[i],
                 direction: if contrib[i] > 0.0 { "increases_risk" } else { "decreases_risk" }.into(),
@@ -577,7 +290,7 @@ impl CreditModel {
         let probs = self.probabilities(data);
         let mut out = Vec::new();
         let attrs: Vec<(String, GroupFn)> = [
-            self.schema.index_of("age").or_else(|| self.schema.index_of("age_years")).map(|i| {
+            self.schema().index_of("age").or_else(|| self.schema().index_of("age_years")).map(|i| {
                 (
                     "age".to_string(),
                     Box::new(move |r: &[f64]| {
@@ -594,8 +307,8 @@ impl CreditModel {
                     }) as GroupFn,
                 )
             }),
-            self.schema.index_of("employment_type").map(|i| {
-                let levels = match &self.schema.kinds[i] {
+            self.schema().index_of("employment_type").map(|i| {
+                let levels = match &self.schema().kinds[i] {
                     ColumnKind::Categorical(l) => l.clone(),
                     ColumnKind::Numeric => Vec::new(),
                 };
@@ -646,7 +359,7 @@ impl CreditModel {
 impl Predict<CreditApplication> for CreditModel {
     type Output = CreditScore;
     fn predict(&self, a: &CreditApplication) -> Result<CreditScore, ModelError> {
-        if self.schema.names != APPLICATION_FEATURES {
+        if self.schema().names != APPLICATION_FEATURES {
             return Err(ModelError::input(
                 "applicant_data",
                 "this model was trained on a generic table, not applications",
@@ -661,10 +374,8 @@ impl Predict<CreditApplication> for CreditModel {
         let mut p = score.default_probability;
         for missed in (0..a.payments_missed).rev().take(64) {
             let fewer = CreditApplication { payments_missed: missed, ..a.clone() };
-            let x = application_features(&fewer);
-            let cm = encode_row(&self.schema, &x, self.params.one_hot);
-            let f = self.booster.predict(&Matrix::new(&cm, 1, cm.len()), false).first().copied().unwrap_or(f64::NAN);
-            p = p.max(sigmoid(self.platt.0 * f + self.platt.1));
+            let x = self.gbdt.encode_row(&application_features(&fewer));
+            p = p.max(self.gbdt.calibrate(self.gbdt.log_odds_encoded(&x)));
         }
         if p > score.default_probability {
             score = self.summarise(p, score.reason_codes);

@@ -9,6 +9,7 @@
 pub mod artifact;
 pub mod credit;
 pub mod error;
+pub mod gbdt;
 pub mod intent;
 pub mod linear;
 pub mod metrics;

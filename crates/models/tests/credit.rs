@@ -14,7 +14,14 @@ fn apps() -> &'static Vec<CreditApplication> {
 
 fn model() -> &'static CreditModel {
     static M: OnceLock<CreditModel> = OnceLock::new();
-    M.get_or_init(|| CreditParams { iterations: 150, ..Default::default() }.fit(&applications_table(apps())).unwrap())
+    M.get_or_init(|| {
+        CreditParams {
+            gbdt: nivesh_models::gbdt::GbdtParams { iterations: 150, ..CreditParams::default().gbdt },
+            ..Default::default()
+        }
+        .fit(&applications_table(apps()))
+        .unwrap()
+    })
 }
 
 #[test]
@@ -97,9 +104,10 @@ fn bad_applications_are_rejected_with_the_field() {
 #[test]
 fn invalid_parameters_and_one_class_data_are_refused() {
     let t = applications_table(&apps()[..200]);
-    let p = CreditParams { learning_rate: 0.0, ..Default::default() };
+    let mut p = CreditParams::default();
+    p.gbdt.learning_rate = 0.0;
     assert!(p.fit(&t).unwrap_err().to_string().contains("learning_rate"));
     let one_class: Vec<_> = apps().iter().filter(|a| a.default == Some(false)).take(100).cloned().collect();
     let e = CreditParams::default().fit(&applications_table(&one_class)).unwrap_err();
-    assert!(e.to_string().contains("need at least 5 defaults"), "{e}");
+    assert!(e.to_string().contains("need at least 5 positive and 5 negative rows"), "{e}");
 }

@@ -4,6 +4,7 @@ use anyhow::Context;
 use nivesh_core::config::Config;
 use nivesh_core::rng::Rng;
 use nivesh_models::credit::CreditParams;
+use nivesh_models::gbdt::GbdtParams;
 use nivesh_models::intent::IntentParams;
 use nivesh_models::ner::NerParams;
 use nivesh_models::{Fit, Persist};
@@ -105,25 +106,30 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
         }
         ModelKind::Credit => {
             let data = inputs::credit_table(&args.input, None, None)?;
+            let mut held_idx = Vec::new();
             let (train, held) = match args.holdout {
                 Some(f) => {
                     let mut idx: Vec<usize> = (0..data.rows).collect();
                     Rng::new(args.seed).shuffle(&mut idx);
                     let n_test = ((data.rows as f64) * f).round() as usize;
                     let (test, train) = idx.split_at(n_test);
+                    held_idx = test.to_vec();
                     (data.subset(train), Some(data.subset(test)))
                 }
                 None => (data, None),
             };
             let defaults = CreditParams::default();
+            let g = defaults.gbdt.clone();
             let params = CreditParams {
                 threshold: config.credit_risk_threshold,
-                iterations: args.iterations.unwrap_or(defaults.iterations),
-                learning_rate: args.learning_rate.unwrap_or(defaults.learning_rate),
-                max_depth: args.max_depth.unwrap_or(defaults.max_depth),
-                calibration_fraction: args.calibration_fraction.unwrap_or(defaults.calibration_fraction),
-                one_hot: args.one_hot,
-                ..defaults
+                gbdt: GbdtParams {
+                    iterations: args.iterations.unwrap_or(g.iterations),
+                    learning_rate: args.learning_rate.unwrap_or(g.learning_rate),
+                    max_depth: args.max_depth.unwrap_or(g.max_depth),
+                    calibration_fraction: args.calibration_fraction.unwrap_or(g.calibration_fraction),
+                    one_hot: args.one_hot,
+                    ..g
+                },
             };
             tracing::info!(rows = train.rows, "training credit model");
             let model = params.fit(&train)?;
@@ -144,7 +150,12 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
             match eval {
                 Some(t) => {
                     println!("evaluation on {} held-out rows:", t.rows);
-                    Some(evaluate::credit_report_of(&model, &t)?)
+                    let mut report = evaluate::credit_report_of(&model, &t)?;
+                    if let Some(auc) = achievable_credit_auc(&args, &held_idx)? {
+                        println!("achievable AUC on these rows (the generator's true default logit): {auc:.4}");
+                        report["achievable_auc"] = serde_json::json!(auc);
+                    }
+                    Some(report)
                 }
                 None => None,
             }
@@ -160,4 +171,17 @@ fn save(out: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     nivesh_core::fsutil::atomic_write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {} ({} bytes)", out.display(), bytes.len());
     Ok(())
+}
+
+/// For generated credit applications, the AUC of the generator's own default logit on the
+/// held-out rows: the best any model can reach there.
+fn achievable_credit_auc(args: &TrainArgs, held: &[usize]) -> anyhow::Result<Option<f64>> {
+    if args.input.label.is_some() || held.is_empty() || args.input.data.len() != 1 {
+        return Ok(None);
+    }
+    let apps: Vec<nivesh_core::CreditApplication> = nivesh_core::dataset::read_records(&args.input.data[0])?;
+    let scores: Vec<f64> = held.iter().map(|&i| nivesh_datagen::credit::default_logit(&apps[i])).collect();
+    let labels: Vec<bool> = held.iter().map(|&i| apps[i].default == Some(true)).collect();
+    let auc = nivesh_core::stats::auc(&scores, &labels);
+    Ok(auc.is_finite().then_some(auc))
 }
