@@ -6,10 +6,12 @@
 //!
 //! Models do no file or network I/O of their own.
 
+pub mod anomaly;
 pub mod artifact;
 pub mod credit;
 pub mod error;
 pub mod gbdt;
+pub mod iforest;
 pub mod intent;
 pub mod linear;
 pub mod metrics;

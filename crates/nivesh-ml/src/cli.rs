@@ -49,6 +49,8 @@ pub enum ModelKind {
     Ner,
     /// Credit-risk scorer (gradient-boosted trees with SHAP reason codes).
     Credit,
+    /// Transaction anomaly detector (isolation forest, or supervised trees).
+    Anomaly,
 }
 
 /// How to read `--data` files.
@@ -106,6 +108,19 @@ pub struct TrainArgs {
     /// Hold out this fraction of --data (shuffled with --seed) and evaluate on it.
     #[arg(long, conflicts_with = "eval")]
     pub holdout: Option<f64>,
+    /// Tabular CSV: hold out the latest rows by this column instead of a random share
+    /// (transactions are always split by time).
+    #[arg(long)]
+    pub time_column: Option<String>,
+    /// Anomaly: trees in the isolation forest.
+    #[arg(long)]
+    pub n_trees: Option<usize>,
+    /// Anomaly: rows sampled per isolation tree.
+    #[arg(long)]
+    pub sample_size: Option<usize>,
+    /// Anomaly: train the supervised model on the labels instead of the isolation forest.
+    #[arg(long)]
+    pub supervised: bool,
     /// Seed of the --holdout shuffle.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

@@ -2,6 +2,7 @@ use super::{inputs, train::model_file_name};
 use crate::cli::{EvaluateArgs, ModelKind};
 use anyhow::Context;
 use nivesh_core::config::Config;
+use nivesh_models::anomaly::AnomalyModel;
 use nivesh_models::credit::{CreditModel, credit_report};
 use nivesh_models::intent::{IntentClassifier, clean_query};
 use nivesh_models::metrics::{ClassificationReport, SpanKey, span_report};
@@ -27,6 +28,14 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
         ModelKind::Intent => evaluate_intent(&args, &path, config)?,
         ModelKind::Ner => evaluate_ner(&args, &path)?,
         ModelKind::Credit => evaluate_credit(&args, &path, config)?,
+        ModelKind::Anomaly => {
+            let model: AnomalyModel = load(&path)?;
+            let (data, _) = inputs::anomaly_table(&args.input, Some(model.schema()), None)?;
+            println!("{} — {} rows", path.display(), data.rows);
+            let mut r = anomaly_report_of(&model, &data)?;
+            r["model_path"] = json!(path.display().to_string());
+            r
+        }
     };
     if let Some(out) = &args.report {
         write_report(out, &report)?;
@@ -304,4 +313,36 @@ pub fn credit_report_of(
         println!("fairness at threshold {:.2}:\n{t}", model.threshold());
     }
     Ok(report)
+}
+
+/// Evaluate an anomaly detector on labelled rows: AUC-ROC, average precision, recall at 1 %
+/// false-positive rate (all weighted when the data has weights).
+pub fn anomaly_report_of(
+    model: &AnomalyModel,
+    data: &nivesh_models::tabular::Tabular,
+) -> anyhow::Result<serde_json::Value> {
+    let y = data.y.as_deref().ok_or_else(|| anyhow::anyhow!("the evaluation data has no label"))?;
+    let started = Instant::now();
+    let scores = model.scores(data);
+    let per_row_us = started.elapsed().as_secs_f64() * 1e6 / data.rows.max(1) as f64;
+    let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+    let r = nivesh_models::metrics::BinaryReport::new(&scores, &labels, data.weight.as_deref());
+    let flagged = scores.iter().filter(|&&s| s > model.threshold()).count();
+    let mut t = super::table(&["metric", "value"]);
+    t.add_row(vec!["auc_roc".to_string(), format!("{:.4}", r.auc_roc)]);
+    t.add_row(vec!["average_precision".to_string(), format!("{:.4}", r.average_precision)]);
+    t.add_row(vec!["recall_at_1pct_fpr".to_string(), format!("{:.4}", r.recall_at_1pct_fpr)]);
+    t.add_row(vec![format!("flagged above threshold {:.4}", model.threshold()), format!("{flagged} of {}", data.rows)]);
+    println!("{t}");
+    Ok(json!({
+        "model": "anomaly",
+        "mode": format!("{:?}", model.mode()).to_lowercase(),
+        "n": data.rows,
+        "auc_roc": r.auc_roc,
+        "average_precision": r.average_precision,
+        "recall_at_1pct_fpr": r.recall_at_1pct_fpr,
+        "threshold": model.threshold(),
+        "flagged": flagged,
+        "mean_score_us": per_row_us,
+    }))
 }

@@ -87,3 +87,60 @@ pub fn credit_table(
     .with_context(|| format!("reading {}", path.display()))?;
     Ok(t)
 }
+
+/// A transactions feature table (point-in-time features of every debit) with the row
+/// timestamps, or a generic tabular CSV with its `time_column` values when `--label`/no
+/// records are given.
+pub fn anomaly_table(
+    args: &DataArgs,
+    schema: Option<&nivesh_models::tabular::Schema>,
+    time_column: Option<&str>,
+) -> anyhow::Result<(nivesh_models::tabular::Tabular, Option<Vec<f64>>)> {
+    use nivesh_models::tabular::{TableSpec, Tabular};
+    if args.label.is_none()
+        && args
+            .data
+            .iter()
+            .all(|p| nivesh_core::RecordKind::infer_from_path(p) == Some(nivesh_core::RecordKind::Transaction))
+    {
+        let txns: Vec<nivesh_core::Transaction> = load_many(&args.data, InputFormat::Records, |p, _| {
+            read_records(p).with_context(|| format!("reading {}", p.display()))
+        })?;
+        let times: Vec<f64> = txns
+            .iter()
+            .filter(|t| t.direction == nivesh_core::Direction::Debit)
+            .map(|t| t.timestamp.timestamp() as f64)
+            .collect();
+        return Ok((nivesh_models::anomaly::transactions_table(&txns), Some(times)));
+    }
+    anyhow::ensure!(args.data.len() == 1, "tabular input takes one --data file");
+    let path = &args.data[0];
+    let table = nivesh_core::dataset::read_table(path)?;
+    let times = match time_column {
+        Some(c) => {
+            let i = table.headers.iter().position(|h| h == c).with_context(|| format!("no column named {c:?}"))?;
+            Some(
+                table
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .map(|(k, r)| {
+                        r[i].trim().parse::<f64>().with_context(|| {
+                            format!("{}:{}: {c}: {:?} is not a number", path.display(), table.lines[k], r[i])
+                        })
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?,
+            )
+        }
+        None => None,
+    };
+    let spec =
+        TableSpec { label: args.label.clone(), weight: args.weight.clone(), group: None, ignore: args.ignore.clone() };
+    let line_of = |i: usize| table.lines.get(i).copied().unwrap_or(0);
+    let t = match schema {
+        Some(s) => Tabular::with_schema(s, &table.headers, &table.rows, &spec, line_of),
+        None => Tabular::from_strings(&table.headers, &table.rows, &spec, line_of),
+    }
+    .with_context(|| format!("reading {}", path.display()))?;
+    Ok((t, times))
+}

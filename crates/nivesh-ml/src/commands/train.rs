@@ -3,8 +3,10 @@ use crate::cli::{ModelKind, TrainArgs};
 use anyhow::Context;
 use nivesh_core::config::Config;
 use nivesh_core::rng::Rng;
+use nivesh_models::anomaly::{AnomalyMode, AnomalyParams};
 use nivesh_models::credit::CreditParams;
 use nivesh_models::gbdt::GbdtParams;
+use nivesh_models::iforest::ForestParams;
 use nivesh_models::intent::IntentParams;
 use nivesh_models::ner::NerParams;
 use nivesh_models::{Fit, Persist};
@@ -18,6 +20,7 @@ pub fn model_file_name(kind: ModelKind) -> &'static str {
         ModelKind::Intent => "intent.model",
         ModelKind::Ner => "ner.model",
         ModelKind::Credit => "credit.model",
+        ModelKind::Anomaly => "anomaly.model",
     }
 }
 
@@ -156,6 +159,60 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                         report["achievable_auc"] = serde_json::json!(auc);
                     }
                     Some(report)
+                }
+                None => None,
+            }
+        }
+        ModelKind::Anomaly => {
+            let (data, times) = inputs::anomaly_table(&args.input, None, args.time_column.as_deref())?;
+            let (train, held) = match (args.holdout, &times) {
+                (Some(f), Some(times)) => {
+                    // the latest share by time is held out: the model never sees the future
+                    let mut idx: Vec<usize> = (0..data.rows).collect();
+                    idx.sort_by(|&a, &b| times[a].total_cmp(&times[b]).then(a.cmp(&b)));
+                    let cut = data.rows - ((data.rows as f64) * f).round() as usize;
+                    (data.subset(&idx[..cut]), Some(data.subset(&idx[cut..])))
+                }
+                (Some(f), None) => {
+                    let mut idx: Vec<usize> = (0..data.rows).collect();
+                    Rng::new(args.seed).shuffle(&mut idx);
+                    let n_test = ((data.rows as f64) * f).round() as usize;
+                    (data.subset(&idx[n_test..]), Some(data.subset(&idx[..n_test])))
+                }
+                (None, _) => (data, None),
+            };
+            let defaults = AnomalyParams::default();
+            let params = AnomalyParams {
+                mode: if args.supervised { AnomalyMode::Supervised } else { AnomalyMode::Unsupervised },
+                contamination: config.anomaly_contamination,
+                forest: ForestParams {
+                    n_trees: args.n_trees.unwrap_or(defaults.forest.n_trees),
+                    sample_size: args.sample_size.unwrap_or(defaults.forest.sample_size),
+                    ..defaults.forest.clone()
+                },
+                ..defaults
+            };
+            tracing::info!(rows = train.rows, mode = ?params.mode, "training anomaly detector");
+            let model = params.fit(&train)?;
+            println!(
+                "trained {:?} anomaly detector on {} rows, {} features in {:.2} s; threshold {:.4}",
+                model.mode(),
+                train.rows,
+                train.n_cols(),
+                started.elapsed().as_secs_f64(),
+                model.threshold()
+            );
+            save(&out, &model.to_bytes()?)?;
+            let eval = if args.eval.is_empty() {
+                held
+            } else {
+                let eval_args = crate::cli::DataArgs { data: args.eval.clone(), ..args.input.clone() };
+                Some(inputs::anomaly_table(&eval_args, Some(model.schema()), None)?.0)
+            };
+            match eval {
+                Some(t) => {
+                    println!("evaluation on {} held-out rows:", t.rows);
+                    Some(evaluate::anomaly_report_of(&model, &t)?)
                 }
                 None => None,
             }

@@ -1,0 +1,222 @@
+//! Isolation forest (Liu, Ting & Zhou, 2008) on rows of any width.
+//!
+//! Written here because `extended-isolation-forest` fixes the row width at compile time
+//! (`[f64; N]`), while the anomaly detector's width depends on the input (project features or
+//! a benchmark table's columns). Missing values are imputed with the training median.
+
+use crate::{ModelError, Params};
+use nivesh_core::rng::Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForestParams {
+    pub n_trees: usize,
+    /// Rows sampled per tree (ψ).
+    pub sample_size: usize,
+    pub seed: u64,
+}
+
+impl Default for ForestParams {
+    fn default() -> Self {
+        ForestParams { n_trees: 200, sample_size: 256, seed: 42 }
+    }
+}
+
+impl Params for ForestParams {
+    fn validate(&self) -> Result<(), ModelError> {
+        if self.n_trees == 0 {
+            return Err(ModelError::param("n_trees", "must be at least 1"));
+        }
+        if self.sample_size < 2 {
+            return Err(ModelError::param("sample_size", "must be at least 2"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Node {
+    Split { feature: u32, value: f64, left: u32, right: u32 },
+    Leaf { size: u32 },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Tree {
+    nodes: Vec<Node>,
+}
+
+/// Average path length of an unsuccessful search in a binary search tree of `n` items.
+fn c(n: f64) -> f64 {
+    if n <= 1.0 {
+        0.0
+    } else if n <= 2.0 {
+        1.0
+    } else {
+        2.0 * ((n - 1.0).ln() + 0.577_215_664_901_532_9) - 2.0 * (n - 1.0) / n
+    }
+}
+
+/// A trained forest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IsolationForest {
+    trees: Vec<Tree>,
+    /// Per-column training medians, used for missing values.
+    pub medians: Vec<f64>,
+    sample_size: usize,
+}
+
+fn build(rows: &[&[f64]], idx: &mut [usize], depth: usize, limit: usize, rng: &mut Rng, nodes: &mut Vec<Node>) -> u32 {
+    let at = nodes.len() as u32;
+    nodes.push(Node::Leaf { size: idx.len() as u32 });
+    if idx.len() <= 1 || depth >= limit {
+        return at;
+    }
+    let width = rows[idx[0]].len();
+    // pick a feature that varies in this node (a few tries), then a uniform split value
+    for _ in 0..8 {
+        let f = rng.range(0, width);
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &i in idx.iter() {
+            lo = lo.min(rows[i][f]);
+            hi = hi.max(rows[i][f]);
+        }
+        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+            continue;
+        }
+        let value = rng.uniform(lo, hi);
+        let mut k = 0;
+        for j in 0..idx.len() {
+            if rows[idx[j]][f] < value {
+                idx.swap(j, k);
+                k += 1;
+            }
+        }
+        let (l, r) = idx.split_at_mut(k);
+        let left = build(rows, l, depth + 1, limit, rng, nodes);
+        let right = build(rows, r, depth + 1, limit, rng, nodes);
+        nodes[at as usize] = Node::Split { feature: f as u32, value, left, right };
+        return at;
+    }
+    at
+}
+
+impl IsolationForest {
+    /// Fit on row-major `x` with `width` columns; `weights` make rows more likely to be sampled.
+    pub fn fit(x: &[f64], width: usize, weights: Option<&[f64]>, p: &ForestParams) -> Result<Self, ModelError> {
+        p.validate()?;
+        if width == 0 || x.is_empty() || !x.len().is_multiple_of(width) {
+            return Err(ModelError::Data("no rows to fit the isolation forest".into()));
+        }
+        let n = x.len() / width;
+        let medians: Vec<f64> = (0..width)
+            .map(|j| {
+                let mut v: Vec<f64> = (0..n).map(|i| x[i * width + j]).filter(|v| !v.is_nan()).collect();
+                v.sort_by(f64::total_cmp);
+                v.get(v.len() / 2).copied().unwrap_or(0.0)
+            })
+            .collect();
+        let imputed: Vec<f64> =
+            x.iter().enumerate().map(|(k, &v)| if v.is_nan() { medians[k % width] } else { v }).collect();
+        let rows: Vec<&[f64]> = imputed.chunks(width).collect();
+        let psi = p.sample_size.min(n);
+        let limit = (psi as f64).log2().ceil() as usize;
+        let mut rng = Rng::new(p.seed);
+        let cumulative: Option<Vec<f64>> = weights.map(|w| {
+            let mut acc = 0.0;
+            w.iter()
+                .map(|&v| {
+                    acc += v.max(0.0);
+                    acc
+                })
+                .collect()
+        });
+        let trees = (0..p.n_trees)
+            .map(|_| {
+                let mut idx: Vec<usize> = match &cumulative {
+                    // weighted sampling with replacement
+                    Some(cum) => {
+                        let total = cum.last().copied().unwrap_or(0.0);
+                        (0..psi)
+                            .map(|_| {
+                                let u = rng.f64() * total;
+                                cum.partition_point(|&c| c <= u).min(n - 1)
+                            })
+                            .collect()
+                    }
+                    // uniform sampling without replacement
+                    None => {
+                        let mut all: Vec<usize> = (0..n).collect();
+                        for k in 0..psi {
+                            let j = rng.range(k, n);
+                            all.swap(k, j);
+                        }
+                        all.truncate(psi);
+                        all
+                    }
+                };
+                let mut nodes = Vec::new();
+                build(&rows, &mut idx, 0, limit, &mut rng, &mut nodes);
+                Tree { nodes }
+            })
+            .collect();
+        Ok(IsolationForest { trees, medians, sample_size: psi })
+    }
+
+    /// Anomaly score in (0, 1]: 2^(-E[h(x)] / c(ψ)); about 0.5 is normal, near 1 anomalous.
+    pub fn score(&self, row: &[f64]) -> f64 {
+        let mut total = 0.0;
+        for t in &self.trees {
+            let mut node = 0usize;
+            let mut depth = 0.0;
+            loop {
+                match &t.nodes[node] {
+                    Node::Leaf { size } => {
+                        total += depth + c(*size as f64);
+                        break;
+                    }
+                    Node::Split { feature, value, left, right } => {
+                        let f = *feature as usize;
+                        let v = row.get(f).copied().unwrap_or(f64::NAN);
+                        let v = if v.is_nan() { self.medians.get(f).copied().unwrap_or(0.0) } else { v };
+                        node = if v < *value { *left as usize } else { *right as usize };
+                        depth += 1.0;
+                    }
+                }
+            }
+        }
+        let mean = total / self.trees.len().max(1) as f64;
+        2f64.powf(-mean / c(self.sample_size as f64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outliers_score_higher_than_inliers() {
+        let mut rng = Rng::new(3);
+        let mut x = Vec::new();
+        for _ in 0..1000 {
+            x.push(rng.normal());
+            x.push(rng.normal());
+        }
+        let f = IsolationForest::fit(&x, 2, None, &ForestParams::default()).unwrap();
+        let inlier = f.score(&[0.1, -0.2]);
+        let outlier = f.score(&[6.0, 6.0]);
+        assert!(outlier > 0.65 && inlier < 0.5, "in {inlier} out {outlier}");
+        assert!(outlier <= 1.0);
+        // missing values are read as the median
+        assert_eq!(f.score(&[f64::NAN, f64::NAN]), f.score(&[f.medians[0], f.medians[1]]));
+        // same seed, same forest
+        let g = IsolationForest::fit(&x, 2, None, &ForestParams::default()).unwrap();
+        assert_eq!(g.score(&[6.0, 6.0]), outlier);
+    }
+
+    #[test]
+    fn c_matches_the_paper() {
+        assert_eq!(c(1.0), 0.0);
+        assert_eq!(c(2.0), 1.0);
+        assert!((c(256.0) - 10.244).abs() < 0.01);
+    }
+}
