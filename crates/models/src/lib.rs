@@ -10,6 +10,7 @@ pub mod anomaly;
 pub mod artifact;
 pub mod credit;
 pub mod error;
+pub mod forecast;
 pub mod gbdt;
 pub mod iforest;
 pub mod intent;

@@ -51,6 +51,8 @@ pub enum ModelKind {
     Credit,
     /// Transaction anomaly detector (isolation forest, or supervised trees).
     Anomaly,
+    /// Spending forecaster (MSTL + AutoETS with festival effects).
+    Spending,
 }
 
 /// How to read `--data` files.
@@ -70,7 +72,7 @@ pub enum InputFormat {
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
     /// Input file(s); repeat or separate with commas to concatenate (e.g. NLU++ folds).
-    #[arg(long, required = true, num_args = 1.., value_delimiter = ',')]
+    #[arg(long, num_args = 1.., value_delimiter = ',')]
     pub data: Vec<PathBuf>,
     /// Input format.
     #[arg(long, value_enum, default_value_t)]
@@ -179,6 +181,9 @@ pub struct EvaluateArgs {
     /// Also write the metrics as JSON to this file.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Spending: a series benchmark, JSONL of {"id", "train": [..], "test": [..], "season_length"}.
+    #[arg(long)]
+    pub benchmark: Option<PathBuf>,
     /// Run k-fold cross-validation over this column's values (retraining with the model's
     /// parameters on the other folds) and report the mean over folds.
     #[arg(long)]
@@ -201,6 +206,8 @@ pub enum DataCommand {
     ///
     /// Output is deterministic: the same seed gives byte-identical files.
     Generate(GenerateArgs),
+    /// Convert the NN5 weekly benchmark CSVs into series-benchmark JSONL (season 52, horizon 8).
+    Nn5(Nn5Args),
     /// Validate a dataset file and print a summary; exits with status 1 if any record is bad.
     ///
     /// Reads CSV, JSON (an array of records) or JSONL, chosen by the file extension.
@@ -233,4 +240,17 @@ pub struct CheckArgs {
     /// How many bad records to list (all are counted).
     #[arg(long, default_value_t = 20)]
     pub max_errors: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct Nn5Args {
+    /// `nn5_weekly_train.csv`: one series per line, comma-separated.
+    #[arg(long)]
+    pub train: PathBuf,
+    /// `nn5_weekly_test.csv`: `;`-separated, a leading `1`, then the held-out weeks.
+    #[arg(long)]
+    pub test: PathBuf,
+    /// Output JSONL file.
+    #[arg(long)]
+    pub out: PathBuf,
 }

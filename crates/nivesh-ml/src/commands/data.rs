@@ -1,4 +1,4 @@
-use crate::cli::{CheckArgs, DataCommand, GenerateArgs};
+use crate::cli::{CheckArgs, DataCommand, GenerateArgs, Nn5Args};
 use anyhow::{Context, anyhow};
 use nivesh_core::config::Config;
 use nivesh_core::dataset::{RecordError, read_records_lenient};
@@ -11,6 +11,7 @@ pub fn run(cmd: DataCommand, config: &Config) -> anyhow::Result<ExitCode> {
     match cmd {
         DataCommand::Generate(args) => generate(args, config),
         DataCommand::Check(args) => check(args),
+        DataCommand::Nn5(args) => nn5(args),
     }
 }
 
@@ -123,4 +124,44 @@ fn print_summary(args: &CheckArgs, kind: RecordKind, s: &DatasetSummary) {
         }
         println!("{t}");
     }
+}
+
+fn nn5(args: Nn5Args) -> anyhow::Result<ExitCode> {
+    let parse = |path: &std::path::Path, sep: char, skip: usize| -> anyhow::Result<Vec<Vec<f64>>> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                l.split(sep)
+                    .skip(skip)
+                    .map(|v| {
+                        v.trim()
+                            .parse::<f64>()
+                            .with_context(|| format!("{}:{}: {v:?} is not a number", path.display(), i + 1))
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let train = parse(&args.train, ',', 0)?;
+    let test = parse(&args.test, ';', 1)?;
+    anyhow::ensure!(train.len() == test.len(), "{} train series but {} test series", train.len(), test.len());
+    let mut out = String::new();
+    for (i, (tr, te)) in train.iter().zip(&test).enumerate() {
+        out.push_str(&serde_json::to_string(
+            &serde_json::json!({"id": format!("nn5-{}", i + 1), "train": tr, "test": te, "season_length": 52}),
+        )?);
+        out.push('\n');
+    }
+    nivesh_core::fsutil::atomic_write(&args.out, out.as_bytes())
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    println!(
+        "wrote {} series ({} + {} points each) to {}",
+        train.len(),
+        train[0].len(),
+        test[0].len(),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -28,6 +28,7 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
         ModelKind::Intent => evaluate_intent(&args, &path, config)?,
         ModelKind::Ner => evaluate_ner(&args, &path)?,
         ModelKind::Credit => evaluate_credit(&args, &path, config)?,
+        ModelKind::Spending => evaluate_spending(&args, &path)?,
         ModelKind::Anomaly => {
             let model: AnomalyModel = load(&path)?;
             let (data, _) = inputs::anomaly_table(&args.input, Some(model.schema()), None)?;
@@ -344,5 +345,143 @@ pub fn anomaly_report_of(
         "threshold": model.threshold(),
         "flagged": flagged,
         "mean_score_us": per_row_us,
+    }))
+}
+
+fn evaluate_spending(args: &EvaluateArgs, path: &Path) -> anyhow::Result<serde_json::Value> {
+    use nivesh_models::forecast::{forecast_errors, forecast_series, seasonal_naive};
+    let Some(bench) = &args.benchmark else {
+        let model: nivesh_models::forecast::SpendingForecaster = load(path)?;
+        let _ = model;
+        anyhow::ensure!(!args.input.data.is_empty(), "give --benchmark FILE or --data transactions");
+        let txns: Vec<nivesh_core::Transaction> = nivesh_core::dataset::read_records(&args.input.data[0])?;
+        return spending_backtest(&nivesh_models::forecast::ForecastParams::default(), &txns, 90);
+    };
+    let text = std::fs::read_to_string(bench).with_context(|| format!("reading {}", bench.display()))?;
+    let started = Instant::now();
+    let (mut mase, mut smape, mut sn_mase, mut sn_smape, mut n) = (0.0, 0.0, 0.0, 0.0, 0usize);
+    let mut models: std::collections::BTreeMap<String, usize> = Default::default();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        #[derive(serde::Deserialize)]
+        struct Series {
+            train: Vec<f64>,
+            test: Vec<f64>,
+            season_length: usize,
+        }
+        let s: Series = serde_json::from_str(line).with_context(|| format!("{}:{}", bench.display(), i + 1))?;
+        let f = forecast_series(&s.train, &[s.season_length], s.test.len())
+            .with_context(|| format!("{}:{}", bench.display(), i + 1))?;
+        *models.entry(f.model_used.clone()).or_default() += 1;
+        let e = forecast_errors(&s.train, &s.test, &f.point, s.season_length);
+        let b = forecast_errors(
+            &s.train,
+            &s.test,
+            &seasonal_naive(&s.train, s.season_length, s.test.len()),
+            s.season_length,
+        );
+        mase += e.mase;
+        smape += e.smape;
+        sn_mase += b.mase;
+        sn_smape += b.smape;
+        n += 1;
+    }
+    anyhow::ensure!(n > 0, "{} has no series", bench.display());
+    let nf = n as f64;
+    let mut t = super::table(&["model", "mean MASE", "mean sMAPE (%)"]);
+    t.add_row(vec!["nivesh-ml".to_string(), format!("{:.4}", mase / nf), format!("{:.2}", smape / nf)]);
+    t.add_row(vec!["seasonal naive".to_string(), format!("{:.4}", sn_mase / nf), format!("{:.2}", sn_smape / nf)]);
+    println!(
+        "{} series from {} in {:.2} s; models used: {models:?}\n{t}",
+        n,
+        bench.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(json!({
+        "model": "spending",
+        "benchmark": bench.display().to_string(),
+        "series": n,
+        "mase": mase / nf,
+        "smape": smape / nf,
+        "seasonal_naive_mase": sn_mase / nf,
+        "seasonal_naive_smape": sn_smape / nf,
+        "models_used": models,
+    }))
+}
+
+/// Rolling-origin style backtest on generated users: festival effects learned on the data
+/// before the cut, each user's daily spend forecast for the last `holdout_days`, errors against
+/// the actuals next to seasonal naive (season 7).
+pub fn spending_backtest(
+    params: &nivesh_models::forecast::ForecastParams,
+    txns: &[nivesh_core::Transaction],
+    holdout_days: usize,
+) -> anyhow::Result<serde_json::Value> {
+    use nivesh_models::forecast::{DailyHistory, daily_spend, forecast_errors, seasonal_naive};
+    use nivesh_models::{Fit, Predict};
+    let all: Vec<&nivesh_core::Transaction> = txns.iter().collect();
+    let (start, y) = daily_spend(&all, None).ok_or_else(|| anyhow::anyhow!("no debit transactions"))?;
+    anyhow::ensure!(
+        y.len() > holdout_days + 14,
+        "{} days of data is too short for a {holdout_days}-day holdout",
+        y.len()
+    );
+    let cut = start + chrono::Duration::days((y.len() - holdout_days) as i64);
+    let before: Vec<nivesh_core::Transaction> =
+        txns.iter().filter(|t| t.timestamp.date_naive() < cut).cloned().collect();
+    let model = params.fit(&before)?;
+    let mut users: Vec<&str> = txns.iter().map(|t| t.user_id.as_str()).collect();
+    users.sort();
+    users.dedup();
+    let started = Instant::now();
+    let (mut m, mut b, mut n) = ([0.0f64; 4], [0.0f64; 4], 0usize);
+    let (mut month_m, mut month_b) = (0.0, 0.0);
+    for u in users.iter().take(200) {
+        let mine: Vec<&nivesh_core::Transaction> = txns.iter().filter(|t| t.user_id == *u).collect();
+        let Some((ustart, uy)) = daily_spend(&mine, None) else { continue };
+        // align to the global calendar
+        let offset = (ustart - start).num_days().max(0) as usize;
+        let mut series = vec![0.0; offset];
+        series.extend(uy);
+        series.resize(y.len(), 0.0);
+        let (train, test) = series.split_at(y.len() - holdout_days);
+        let f = model.predict(&DailyHistory { start, values: train, horizon_days: holdout_days })?;
+        let sn = seasonal_naive(train, 7, holdout_days);
+        let e = forecast_errors(train, test, &f.forecast.point, 7);
+        let s = forecast_errors(train, test, &sn, 7);
+        for (acc, v) in m.iter_mut().zip([e.mae, e.rmse, e.smape, e.mase]) {
+            *acc += v;
+        }
+        for (acc, v) in b.iter_mut().zip([s.mae, s.rmse, s.smape, s.mase]) {
+            *acc += v;
+        }
+        // 30-day totals, the figure users see
+        let total = |v: &[f64]| v.chunks(30).map(|c| c.iter().sum::<f64>()).collect::<Vec<_>>();
+        let (ta, tm, ts) = (total(test), total(&f.forecast.point), total(&sn));
+        month_m += ta.iter().zip(&tm).map(|(a, p)| (a - p).abs()).sum::<f64>() / ta.len() as f64;
+        month_b += ta.iter().zip(&ts).map(|(a, p)| (a - p).abs()).sum::<f64>() / ta.len() as f64;
+        n += 1;
+    }
+    anyhow::ensure!(n > 0, "no user series to backtest");
+    let nf = n as f64;
+    let mut t = super::table(&["model", "MAE", "RMSE", "sMAPE (%)", "MASE", "30-day total MAE"]);
+    for (name, v, mm) in [("nivesh-ml", m, month_m), ("seasonal naive (7)", b, month_b)] {
+        t.add_row(vec![
+            name.to_string(),
+            format!("{:.1}", v[0] / nf),
+            format!("{:.1}", v[1] / nf),
+            format!("{:.2}", v[2] / nf),
+            format!("{:.4}", v[3] / nf),
+            format!("{:.0}", mm / nf),
+        ]);
+    }
+    println!("backtest: {n} users, last {holdout_days} days held out ({:.2} s)\n{t}", started.elapsed().as_secs_f64());
+    Ok(json!({
+        "model": "spending",
+        "users": n,
+        "holdout_days": holdout_days,
+        "mae": m[0] / nf, "rmse": m[1] / nf, "smape": m[2] / nf, "mase": m[3] / nf,
+        "seasonal_naive": {"mae": b[0] / nf, "rmse": b[1] / nf, "smape": b[2] / nf, "mase": b[3] / nf},
+        "monthly_total_mae": month_m / nf,
+        "seasonal_naive_monthly_total_mae": month_b / nf,
     }))
 }

@@ -5,6 +5,7 @@ use nivesh_core::config::Config;
 use nivesh_core::rng::Rng;
 use nivesh_models::anomaly::{AnomalyMode, AnomalyParams};
 use nivesh_models::credit::CreditParams;
+use nivesh_models::forecast::ForecastParams;
 use nivesh_models::gbdt::GbdtParams;
 use nivesh_models::iforest::ForestParams;
 use nivesh_models::intent::IntentParams;
@@ -21,6 +22,7 @@ pub fn model_file_name(kind: ModelKind) -> &'static str {
         ModelKind::Ner => "ner.model",
         ModelKind::Credit => "credit.model",
         ModelKind::Anomaly => "anomaly.model",
+        ModelKind::Spending => "spending.model",
     }
 }
 
@@ -216,6 +218,35 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 }
                 None => None,
             }
+        }
+        ModelKind::Spending => {
+            anyhow::ensure!(!args.input.data.is_empty(), "--data is required");
+            let txns: Vec<nivesh_core::Transaction> = args
+                .input
+                .data
+                .iter()
+                .map(|p| nivesh_core::dataset::read_records(p).with_context(|| format!("reading {}", p.display())))
+                .collect::<anyhow::Result<Vec<Vec<_>>>>()?
+                .into_iter()
+                .flatten()
+                .collect();
+            let params = ForecastParams::default();
+            // backtest first: effects learned before the cut, forecasts of the last 90 days
+            let report = evaluate::spending_backtest(&params, &txns, 90)?;
+            let model = params.fit(&txns)?;
+            println!(
+                "trained spending forecaster on {} transactions in {:.2} s; festival multipliers: {}",
+                txns.len(),
+                started.elapsed().as_secs_f64(),
+                model
+                    .effects
+                    .iter()
+                    .map(|e| format!("{} ×{:.2}", e.festival, e.multiplier))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            save(&out, &model.to_bytes()?)?;
+            Some(report)
         }
     };
     if let (Some(path), Some(report)) = (&args.report, &report) {
