@@ -298,21 +298,7 @@ pub fn credit_report_of(
     report["fairness"] = serde_json::to_value(&fairness)?;
     report["mean_predict_us"] = json!(per_row_us);
     print_credit_table(&report);
-    if !fairness.is_empty() {
-        let mut t = super::table(&["attribute", "group", "n", "auc", "approval rate", "ratio", "4/5 flag"]);
-        for g in &fairness {
-            t.add_row(vec![
-                g.attribute.clone(),
-                g.group.clone(),
-                g.n.to_string(),
-                format!("{:.3}", g.auc),
-                format!("{:.3}", g.approval_rate),
-                format!("{:.3}", g.approval_ratio),
-                if g.four_fifths_flag { "FLAG".into() } else { String::new() },
-            ]);
-        }
-        println!("fairness at threshold {:.2}:\n{t}", model.threshold());
-    }
+    print_fairness(model, &fairness);
     Ok(report)
 }
 
@@ -484,4 +470,24 @@ pub fn spending_backtest(
         "monthly_total_mae": month_m / nf,
         "seasonal_naive_monthly_total_mae": month_b / nf,
     }))
+}
+
+/// Print a fairness table (group sizes, AUC, approval rates and the four-fifths flag).
+pub fn print_fairness(model: &CreditModel, fairness: &[nivesh_models::credit::GroupFairness]) {
+    if fairness.is_empty() {
+        return;
+    }
+    let mut t = super::table(&["attribute", "group", "n", "auc", "approval rate", "ratio", "4/5 flag"]);
+    for g in fairness {
+        t.add_row(vec![
+            g.attribute.clone(),
+            g.group.clone(),
+            g.n.to_string(),
+            format!("{:.3}", g.auc),
+            format!("{:.3}", g.approval_rate),
+            format!("{:.3}", g.approval_ratio),
+            if g.four_fifths_flag { "FLAG".into() } else { String::new() },
+        ]);
+    }
+    println!("fairness at threshold {:.2}:\n{t}", model.threshold());
 }

@@ -162,7 +162,11 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                     }
                     Some(report)
                 }
-                None => None,
+                None => {
+                    println!("no held-out data (use --holdout or --eval); fairness on the training rows:");
+                    evaluate::print_fairness(&model, &model.fairness(&train));
+                    None
+                }
             }
         }
         ModelKind::Anomaly => {
