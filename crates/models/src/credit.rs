@@ -200,6 +200,10 @@ impl CreditModel {
     pub fn schema(&self) -> &Schema {
         &self.gbdt.schema
     }
+    /// The underlying booster.
+    pub fn gbdt(&self) -> &BinaryGbdt {
+        &self.gbdt
+    }
     pub fn params(&self) -> CreditParams {
         CreditParams { gbdt: self.gbdt.params.clone(), threshold: self.threshold }
     }

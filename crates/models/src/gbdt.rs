@@ -43,7 +43,7 @@ impl Default for GbdtParams {
         GbdtParams {
             iterations: 300,
             learning_rate: 0.05,
-            max_depth: 3,
+            max_depth: 2,
             l2: 1.0,
             min_leaf_weight: 5.0,
             subsample: 0.8,
@@ -239,6 +239,8 @@ pub struct BinaryGbdt {
     pub features: Vec<String>,
     /// Shared: forust's booster is not `Clone`, and a clone of the model never changes it.
     booster: Arc<GradientBooster>,
+    /// The same trees prepared for fast prediction and TreeSHAP.
+    shap: Arc<crate::treeshap::ShapForest>,
     platt: (f64, f64),
     pub params: GbdtParams,
 }
@@ -271,7 +273,8 @@ impl TryFrom<GbdtRepr> for BinaryGbdt {
         let booster = GradientBooster::from_json(&r.booster_json)
             .map(Arc::new)
             .map_err(|e| format!("booster does not decode: {e}"))?;
-        Ok(BinaryGbdt { schema: r.schema, features: r.features, booster, platt: r.platt, params: r.params })
+        let shap = Arc::new(crate::treeshap::ShapForest::new(&booster));
+        Ok(BinaryGbdt { schema: r.schema, features: r.features, booster, shap, platt: r.platt, params: r.params })
     }
 }
 
@@ -313,7 +316,15 @@ impl BinaryGbdt {
             (1.0, 0.0)
         };
         let booster = Arc::new(train_booster(data, p)?);
-        Ok(BinaryGbdt { schema: input_schema, features: data.schema.names.clone(), booster, platt, params: p.clone() })
+        let shap = Arc::new(crate::treeshap::ShapForest::new(&booster));
+        Ok(BinaryGbdt {
+            schema: input_schema,
+            features: data.schema.names.clone(),
+            booster,
+            shap,
+            platt,
+            params: p.clone(),
+        })
     }
 
     pub fn n_trees(&self) -> usize {
@@ -344,12 +355,17 @@ impl BinaryGbdt {
 
     /// Raw log-odds of one encoded row.
     pub fn log_odds_encoded(&self, x: &[f64]) -> f64 {
-        self.booster.predict(&Matrix::new(x, 1, x.len()), false).first().copied().unwrap_or(f64::NAN)
+        self.shap.predict(x, self.booster.base_score)
     }
 
     /// SHAP contributions of one input row, one per booster column and then the bias; they
-    /// sum to the booster's log-odds.
+    /// sum to the booster's log-odds (exact TreeSHAP, [`crate::treeshap`]).
     pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        self.shap.contributions(&self.encode_row(row))
+    }
+
+    /// forust's own TreeSHAP, for checking ours.
+    pub fn contributions_reference(&self, row: &[f64]) -> Vec<f64> {
         let x = self.encode_row(row);
         self.booster.predict_contributions(&Matrix::new(&x, 1, x.len()), ContributionsMethod::Shapley, false)
     }

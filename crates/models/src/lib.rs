@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod ner;
 pub mod tabular;
 pub mod text;
+pub mod treeshap;
 
 pub use artifact::Persist;
 pub use error::ModelError;

@@ -38,6 +38,21 @@ fn shap_contributions_plus_bias_equal_the_log_odds() {
 }
 
 #[test]
+fn our_treeshap_matches_forusts() {
+    let m = model();
+    let table = applications_table(&apps()[..30]);
+    for i in 0..30 {
+        let ours = m.contributions(table.row(i));
+        let reference = m.gbdt().contributions_reference(table.row(i));
+        assert_eq!(ours.len(), reference.len());
+        for (j, (a, b)) in ours.iter().zip(&reference).enumerate() {
+            // forust accumulates in f32
+            assert!((a - b).abs() < 1e-3 * (1.0 + b.abs()), "row {i} feature {j}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
 fn more_missed_payments_never_lower_the_risk() {
     let m = model();
     for a in apps().iter().take(200) {
