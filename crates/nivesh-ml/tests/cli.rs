@@ -292,3 +292,138 @@ fn train_and_evaluate_text_models_end_to_end() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("fold0.json is NLU++ (an NER dataset), not intents"), "{}", stderr(&out));
 }
+
+#[test]
+fn numeric_models_train_and_evaluate_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nivesh(dir.path(), &[], &["data", "generate", "--out", "gen", "--scale", "small", "--seed", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join(name)).unwrap()).unwrap()
+    };
+
+    // credit on generated applications, with the achievable AUC for comparison
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &[
+            "train",
+            "credit",
+            "--data",
+            "gen/credit_applications.csv",
+            "--holdout",
+            "0.3",
+            "--out",
+            "m",
+            "--report",
+            "credit.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json("credit.json");
+    for key in ["auc_roc", "ks", "brier", "statlog_cost", "precision_at_80_recall", "achievable_auc", "fairness"] {
+        assert!(r.get(key).is_some(), "credit report lacks {key}: {r}");
+    }
+    assert!(r["auc_roc"].as_f64().unwrap() > 0.65, "{r}");
+
+    // a generic table with weights and k-fold cross-validation
+    let mut csv = String::from("id,income,missed,city,fold,w,bad\n");
+    let mut rng = nivesh_core::rng::Rng::new(1);
+    for i in 0..400 {
+        let missed = rng.range(0, 6);
+        let bad = rng.bernoulli(0.1 + 0.12 * missed as f64);
+        csv.push_str(&format!(
+            "{i},{},{missed},{},{},1.0,{}\n",
+            rng.range(20, 90) * 1000,
+            ["Pune", "Delhi"][i % 2],
+            i % 4,
+            bad as u8
+        ));
+    }
+    std::fs::write(dir.path().join("table.csv"), csv).unwrap();
+    let args = ["--data", "table.csv", "--label", "bad", "--weight", "w", "--ignore", "id,fold"];
+    let out = nivesh(dir.path(), &[], &[&["train", "credit", "--out", "t"][..], &args].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &[
+            "evaluate",
+            "credit",
+            "--model",
+            "t",
+            "--data",
+            "table.csv",
+            "--label",
+            "bad",
+            "--weight",
+            "w",
+            "--ignore",
+            "id",
+            "--cv-column",
+            "fold",
+            "--report",
+            "cv.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json("cv.json");
+    assert_eq!(r["folds"], 4);
+    assert!(r["auc_roc"].as_f64().unwrap() > 0.6, "{r}");
+
+    // anomaly on generated transactions, split by time
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &[
+            "train",
+            "anomaly",
+            "--data",
+            "gen/transactions.csv",
+            "--holdout",
+            "0.3",
+            "--out",
+            "m",
+            "--report",
+            "anomaly.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json("anomaly.json");
+    for key in ["auc_roc", "average_precision", "recall_at_1pct_fpr", "threshold"] {
+        assert!(r.get(key).is_some(), "anomaly report lacks {key}: {r}");
+    }
+
+    // spending: backtest, then a series benchmark
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &["train", "spending", "--data", "gen/transactions.csv", "--out", "m", "--report", "sp.json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json("sp.json");
+    assert!(r["mase"].as_f64().unwrap() < r["seasonal_naive"]["mase"].as_f64().unwrap(), "{r}");
+    let series: Vec<f64> = (0..60).map(|i| 100.0 + 10.0 * ((i % 7) as f64) + i as f64).collect();
+    let line = serde_json::json!({"id": "s1", "train": series[..52], "test": series[52..], "season_length": 7});
+    std::fs::write(dir.path().join("bench.jsonl"), format!("{line}\n")).unwrap();
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &["evaluate", "spending", "--model", "m", "--benchmark", "bench.jsonl", "--report", "b.json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json("b.json");
+    assert!(r["mase"].as_f64().unwrap() < 0.5, "a weekly pattern on a trend is forecast closely: {r}");
+    assert!(r.get("smape").is_some());
+
+    // NN5 conversion
+    std::fs::write(dir.path().join("tr.csv"), "1,2,3\n4,5,6\n").unwrap();
+    std::fs::write(dir.path().join("te.csv"), "1;7;8\n1;9;10\n").unwrap();
+    let out = nivesh(dir.path(), &[], &["data", "nn5", "--train", "tr.csv", "--test", "te.csv", "--out", "nn5.jsonl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(dir.path().join("nn5.jsonl")).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        r#"{"id":"nn5-1","train":[1.0,2.0,3.0],"test":[7.0,8.0],"season_length":52}"#
+    );
+}

@@ -29,14 +29,7 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
         ModelKind::Ner => evaluate_ner(&args, &path)?,
         ModelKind::Credit => evaluate_credit(&args, &path, config)?,
         ModelKind::Spending => evaluate_spending(&args, &path)?,
-        ModelKind::Anomaly => {
-            let model: AnomalyModel = load(&path)?;
-            let (data, _) = inputs::anomaly_table(&args.input, Some(model.schema()), None)?;
-            println!("{} — {} rows", path.display(), data.rows);
-            let mut r = anomaly_report_of(&model, &data)?;
-            r["model_path"] = json!(path.display().to_string());
-            r
-        }
+        ModelKind::Anomaly => evaluate_anomaly(&args, &path)?,
     };
     if let Some(out) = &args.report {
         write_report(out, &report)?;
@@ -490,4 +483,53 @@ pub fn print_fairness(model: &CreditModel, fairness: &[nivesh_models::credit::Gr
         ]);
     }
     println!("fairness at threshold {:.2}:\n{t}", model.threshold());
+}
+
+fn evaluate_anomaly(args: &EvaluateArgs, path: &Path) -> anyhow::Result<serde_json::Value> {
+    use nivesh_models::Fit;
+    let model: AnomalyModel = load(path)?;
+    let (data, _) = inputs::anomaly_table(&args.input, Some(model.schema()), None, args.cv_column.as_deref())?;
+    let Some(cv) = &args.cv_column else {
+        println!("{} — {} rows", path.display(), data.rows);
+        let mut r = anomaly_report_of(&model, &data)?;
+        r["model_path"] = json!(path.display().to_string());
+        return Ok(r);
+    };
+    let groups = data.group.clone().unwrap_or_default();
+    let mut folds = groups.clone();
+    folds.sort();
+    folds.dedup();
+    println!(
+        "{}-fold cross-validation over {cv:?} ({} rows) with the parameters of {}",
+        folds.len(),
+        data.rows,
+        path.display()
+    );
+    let mut per_fold = Vec::new();
+    for f in &folds {
+        let test: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] == f).collect();
+        let train: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] != f).collect();
+        let fold_model = model.params().fit(&data.subset(&train))?;
+        let t = data.subset(&test);
+        let labels: Vec<bool> = t.y.as_deref().unwrap_or_default().iter().map(|&v| v > 0.5).collect();
+        per_fold.push(nivesh_models::metrics::BinaryReport::new(&fold_model.scores(&t), &labels, t.weight.as_deref()));
+    }
+    let mean = |g: &dyn Fn(&nivesh_models::metrics::BinaryReport) -> f64| {
+        per_fold.iter().map(g).sum::<f64>() / per_fold.len().max(1) as f64
+    };
+    let report = json!({
+        "model": "anomaly",
+        "cv_column": cv,
+        "folds": folds.len(),
+        "auc_roc": mean(&|r| r.auc_roc),
+        "average_precision": mean(&|r| r.average_precision),
+        "recall_at_1pct_fpr": mean(&|r| r.recall_at_1pct_fpr),
+        "per_fold": per_fold,
+    });
+    let mut t = super::table(&["metric", "mean over folds"]);
+    for k in ["auc_roc", "average_precision", "recall_at_1pct_fpr"] {
+        t.add_row(vec![k.to_string(), format!("{:.4}", report[k].as_f64().unwrap_or(f64::NAN))]);
+    }
+    println!("{t}");
+    Ok(report)
 }

@@ -95,6 +95,7 @@ pub fn anomaly_table(
     args: &DataArgs,
     schema: Option<&nivesh_models::tabular::Schema>,
     time_column: Option<&str>,
+    group: Option<&str>,
 ) -> anyhow::Result<(nivesh_models::tabular::Tabular, Option<Vec<f64>>)> {
     use nivesh_models::tabular::{TableSpec, Tabular};
     if args.label.is_none()
@@ -134,8 +135,10 @@ pub fn anomaly_table(
         }
         None => None,
     };
+    let mut ignore = args.ignore.clone();
+    ignore.retain(|c| Some(c.as_str()) != group);
     let spec =
-        TableSpec { label: args.label.clone(), weight: args.weight.clone(), group: None, ignore: args.ignore.clone() };
+        TableSpec { label: args.label.clone(), weight: args.weight.clone(), group: group.map(str::to_string), ignore };
     let line_of = |i: usize| table.lines.get(i).copied().unwrap_or(0);
     let t = match schema {
         Some(s) => Tabular::with_schema(s, &table.headers, &table.rows, &spec, line_of),

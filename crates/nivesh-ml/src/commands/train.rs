@@ -170,7 +170,7 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
             }
         }
         ModelKind::Anomaly => {
-            let (data, times) = inputs::anomaly_table(&args.input, None, args.time_column.as_deref())?;
+            let (data, times) = inputs::anomaly_table(&args.input, None, args.time_column.as_deref(), None)?;
             let (train, held) = match (args.holdout, &times) {
                 (Some(f), Some(times)) => {
                     // the latest share by time is held out: the model never sees the future
@@ -213,7 +213,7 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 held
             } else {
                 let eval_args = crate::cli::DataArgs { data: args.eval.clone(), ..args.input.clone() };
-                Some(inputs::anomaly_table(&eval_args, Some(model.schema()), None)?.0)
+                Some(inputs::anomaly_table(&eval_args, Some(model.schema()), None, None)?.0)
             };
             match eval {
                 Some(t) => {
