@@ -227,32 +227,18 @@ fn evaluate_credit(args: &EvaluateArgs, path: &Path, config: &Config) -> anyhow:
         return Ok(r);
     };
     // k-fold cross-validation: retrain with the model's parameters on all other folds
-    let groups = data.group.clone().unwrap_or_default();
-    let mut folds: Vec<String> = groups.clone();
-    folds.sort();
-    folds.dedup();
-    println!(
-        "{}-fold cross-validation over {cv:?} ({} rows) with the parameters of {}",
-        folds.len(),
-        data.rows,
-        path.display()
-    );
-    let mut per_fold = Vec::new();
-    for f in &folds {
-        let test: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] == f).collect();
-        let train: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] != f).collect();
-        let fold_model = model.params().fit(&data.subset(&train))?;
-        let t = data.subset(&test);
-        let probs = fold_model.probabilities(&t);
-        per_fold.push(credit_report(&probs, t.y.as_deref().unwrap_or_default(), t.weight.as_deref()));
-    }
+    let per_fold = cross_validate(&data, cv, path, |train, test| {
+        let probs = model.params().fit(train)?.probabilities(test);
+        Ok(credit_report(&probs, test.y.as_deref().unwrap_or_default(), test.weight.as_deref()))
+    })?;
+    let folds = per_fold.len();
     let mean = |g: &dyn Fn(&nivesh_models::credit::CreditReport) -> f64| {
         per_fold.iter().map(g).sum::<f64>() / per_fold.len().max(1) as f64
     };
     let report = json!({
         "model": "credit",
         "cv_column": cv,
-        "folds": folds.len(),
+        "folds": folds,
         "auc_roc": mean(&|r| r.binary.auc_roc),
         "ks": mean(&|r| r.binary.ks),
         "brier": mean(&|r| r.brier),
@@ -495,32 +481,19 @@ fn evaluate_anomaly(args: &EvaluateArgs, path: &Path) -> anyhow::Result<serde_js
         r["model_path"] = json!(path.display().to_string());
         return Ok(r);
     };
-    let groups = data.group.clone().unwrap_or_default();
-    let mut folds = groups.clone();
-    folds.sort();
-    folds.dedup();
-    println!(
-        "{}-fold cross-validation over {cv:?} ({} rows) with the parameters of {}",
-        folds.len(),
-        data.rows,
-        path.display()
-    );
-    let mut per_fold = Vec::new();
-    for f in &folds {
-        let test: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] == f).collect();
-        let train: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] != f).collect();
-        let fold_model = model.params().fit(&data.subset(&train))?;
-        let t = data.subset(&test);
-        let labels: Vec<bool> = t.y.as_deref().unwrap_or_default().iter().map(|&v| v > 0.5).collect();
-        per_fold.push(nivesh_models::metrics::BinaryReport::new(&fold_model.scores(&t), &labels, t.weight.as_deref()));
-    }
+    let per_fold = cross_validate(&data, cv, path, |train, test| {
+        let scores = model.params().fit(train)?.scores(test);
+        let labels: Vec<bool> = test.y.as_deref().unwrap_or_default().iter().map(|&v| v > 0.5).collect();
+        Ok(nivesh_models::metrics::BinaryReport::new(&scores, &labels, test.weight.as_deref()))
+    })?;
+    let folds = per_fold.len();
     let mean = |g: &dyn Fn(&nivesh_models::metrics::BinaryReport) -> f64| {
         per_fold.iter().map(g).sum::<f64>() / per_fold.len().max(1) as f64
     };
     let report = json!({
         "model": "anomaly",
         "cv_column": cv,
-        "folds": folds.len(),
+        "folds": folds,
         "auc_roc": mean(&|r| r.auc_roc),
         "average_precision": mean(&|r| r.average_precision),
         "recall_at_1pct_fpr": mean(&|r| r.recall_at_1pct_fpr),
@@ -532,4 +505,33 @@ fn evaluate_anomaly(args: &EvaluateArgs, path: &Path) -> anyhow::Result<serde_js
     }
     println!("{t}");
     Ok(report)
+}
+
+/// k-fold cross-validation over the table's group column: `run(train, test)` for each fold
+/// value, in sorted order.
+fn cross_validate<R>(
+    data: &nivesh_models::tabular::Tabular,
+    cv: &str,
+    model_path: &Path,
+    mut run: impl FnMut(&nivesh_models::tabular::Tabular, &nivesh_models::tabular::Tabular) -> anyhow::Result<R>,
+) -> anyhow::Result<Vec<R>> {
+    let groups = data.group.clone().unwrap_or_default();
+    let mut folds = groups.clone();
+    folds.sort();
+    folds.dedup();
+    anyhow::ensure!(folds.len() >= 2, "--cv-column {cv:?} has {} distinct values; at least 2 are needed", folds.len());
+    println!(
+        "{}-fold cross-validation over {cv:?} ({} rows) with the parameters of {}",
+        folds.len(),
+        data.rows,
+        model_path.display()
+    );
+    folds
+        .iter()
+        .map(|f| {
+            let test: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] == f).collect();
+            let train: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] != f).collect();
+            run(&data.subset(&train), &data.subset(&test))
+        })
+        .collect()
 }

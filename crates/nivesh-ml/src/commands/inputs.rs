@@ -5,6 +5,7 @@ use anyhow::{Context, bail};
 use nivesh_core::dataset::read_records;
 use nivesh_core::public::{self, PublicFormat};
 use nivesh_core::{NerExample, Record, Utterance};
+use nivesh_models::tabular::{TableSpec, Tabular};
 use std::path::{Path, PathBuf};
 
 fn resolve(path: &Path, format: InputFormat) -> InputFormat {
@@ -63,8 +64,7 @@ pub fn credit_table(
     args: &DataArgs,
     schema: Option<&nivesh_models::tabular::Schema>,
     group: Option<&str>,
-) -> anyhow::Result<nivesh_models::tabular::Tabular> {
-    use nivesh_models::tabular::{TableSpec, Tabular};
+) -> anyhow::Result<Tabular> {
     if args.label.is_none() {
         anyhow::ensure!(group.is_none(), "--cv-column needs a tabular CSV with --label");
         let apps: Vec<nivesh_core::CreditApplication> = load_many(&args.data, InputFormat::Records, |p, _| {
@@ -72,6 +72,16 @@ pub fn credit_table(
         })?;
         return Ok(nivesh_models::credit::applications_table(&apps));
     }
+    Ok(tabular_csv(args, schema, group)?.0)
+}
+
+/// A tabular CSV (`--label`, `--weight`, `--ignore`, and `group` for cross-validation),
+/// encoded with `schema` when given; also returns the raw table.
+fn tabular_csv(
+    args: &DataArgs,
+    schema: Option<&nivesh_models::tabular::Schema>,
+    group: Option<&str>,
+) -> anyhow::Result<(Tabular, nivesh_core::dataset::Table)> {
     anyhow::ensure!(args.data.len() == 1, "tabular input takes one --data file");
     let path = &args.data[0];
     let table = nivesh_core::dataset::read_table(path)?;
@@ -85,7 +95,7 @@ pub fn credit_table(
         None => Tabular::from_strings(&table.headers, &table.rows, &spec, line_of),
     }
     .with_context(|| format!("reading {}", path.display()))?;
-    Ok(t)
+    Ok((t, table))
 }
 
 /// A transactions feature table (point-in-time features of every debit) with the row
@@ -96,8 +106,7 @@ pub fn anomaly_table(
     schema: Option<&nivesh_models::tabular::Schema>,
     time_column: Option<&str>,
     group: Option<&str>,
-) -> anyhow::Result<(nivesh_models::tabular::Tabular, Option<Vec<f64>>)> {
-    use nivesh_models::tabular::{TableSpec, Tabular};
+) -> anyhow::Result<(Tabular, Option<Vec<f64>>)> {
     if args.label.is_none()
         && args
             .data
@@ -114,9 +123,7 @@ pub fn anomaly_table(
             .collect();
         return Ok((nivesh_models::anomaly::transactions_table(&txns), Some(times)));
     }
-    anyhow::ensure!(args.data.len() == 1, "tabular input takes one --data file");
-    let path = &args.data[0];
-    let table = nivesh_core::dataset::read_table(path)?;
+    let (t, table) = tabular_csv(args, schema, group)?;
     let times = match time_column {
         Some(c) => {
             let i = table.headers.iter().position(|h| h == c).with_context(|| format!("no column named {c:?}"))?;
@@ -127,7 +134,7 @@ pub fn anomaly_table(
                     .enumerate()
                     .map(|(k, r)| {
                         r[i].trim().parse::<f64>().with_context(|| {
-                            format!("{}:{}: {c}: {:?} is not a number", path.display(), table.lines[k], r[i])
+                            format!("{}:{}: {c}: {:?} is not a number", table.path, table.lines[k], r[i])
                         })
                     })
                     .collect::<anyhow::Result<Vec<_>>>()?,
@@ -135,15 +142,5 @@ pub fn anomaly_table(
         }
         None => None,
     };
-    let mut ignore = args.ignore.clone();
-    ignore.retain(|c| Some(c.as_str()) != group);
-    let spec =
-        TableSpec { label: args.label.clone(), weight: args.weight.clone(), group: group.map(str::to_string), ignore };
-    let line_of = |i: usize| table.lines.get(i).copied().unwrap_or(0);
-    let t = match schema {
-        Some(s) => Tabular::with_schema(s, &table.headers, &table.rows, &spec, line_of),
-        None => Tabular::from_strings(&table.headers, &table.rows, &spec, line_of),
-    }
-    .with_context(|| format!("reading {}", path.display()))?;
     Ok((t, times))
 }
