@@ -312,7 +312,36 @@ impl Predict<DailyHistory<'_>> for SpendingForecaster {
     }
 }
 
+/// One forecast period (a day) in the response shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodForecast {
+    /// ISO date.
+    pub period: String,
+    pub predicted_amount: f64,
+    pub lower_80: f64,
+    pub upper_80: f64,
+    pub lower_95: f64,
+    pub upper_95: f64,
+}
+
 impl DailyForecast {
+    /// The forecast day by day, each with its intervals.
+    pub fn periods(&self) -> Vec<PeriodForecast> {
+        let f = &self.forecast;
+        self.dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| PeriodForecast {
+                period: d.to_string(),
+                predicted_amount: round2(f.point[i]),
+                lower_80: round2(f.lower_80[i]),
+                upper_80: round2(f.upper_80[i]),
+                lower_95: round2(f.lower_95[i]),
+                upper_95: round2(f.upper_95[i]),
+            })
+            .collect()
+    }
+
     /// Calendar-month totals. Interval half-widths add in quadrature (days treated as
     /// independent), using the 95 % band for `lower_bound`/`upper_bound`.
     pub fn monthly(&self) -> Vec<MonthlyForecast> {

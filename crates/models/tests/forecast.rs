@@ -41,6 +41,13 @@ fn learns_a_diwali_uplift_and_applies_it_to_forecast_days() {
         assert!(m.lower_bound >= 0.0);
     }
     assert_eq!(f.history_points, 120);
+    let periods = f.periods();
+    assert_eq!(periods.len(), 60);
+    assert_eq!(periods[0].period, "2026-09-29");
+    assert!(periods.iter().all(|p| p.lower_95 <= p.lower_80
+        && p.lower_80 <= p.predicted_amount
+        && p.predicted_amount <= p.upper_80
+        && p.upper_80 <= p.upper_95));
 
     let back = SpendingForecaster::from_bytes(&model.to_bytes().unwrap()).unwrap();
     assert_eq!(back.predict(&DailyHistory { start, values: &values, horizon_days: 60 }).unwrap(), f);
