@@ -220,7 +220,14 @@ impl Default for AnomalyParams {
             mode: AnomalyMode::Unsupervised,
             // 300 trees of 512 rows: best of 100-500 trees × 64-2048 rows on the ULB time split
             forest: ForestParams { n_trees: 300, sample_size: 512, ..ForestParams::default() },
-            gbdt: GbdtParams { calibration_fraction: 0.0, ..GbdtParams::default() },
+            // rare positives: more, smaller steps than the credit defaults (ULB time split:
+            // AUC 0.973 at 300 × 0.05 against 0.969 at 200 × 0.075)
+            gbdt: GbdtParams {
+                calibration_fraction: 0.0,
+                iterations: 300,
+                learning_rate: 0.05,
+                ..GbdtParams::default()
+            },
             contamination: 0.01,
         }
     }

@@ -41,8 +41,8 @@ pub struct GbdtParams {
 impl Default for GbdtParams {
     fn default() -> Self {
         GbdtParams {
-            iterations: 300,
-            learning_rate: 0.05,
+            iterations: 200,
+            learning_rate: 0.075,
             max_depth: 2,
             l2: 1.0,
             min_leaf_weight: 5.0,
