@@ -212,6 +212,12 @@ pub struct SpendingForecaster {
     pub effects: Vec<FestivalEffect>,
 }
 
+impl SpendingForecaster {
+    pub fn params(&self) -> &ForecastParams {
+        &self.params
+    }
+}
+
 impl Persist for SpendingForecaster {
     const KIND: &'static str = "spending";
     const FORMAT_VERSION: u32 = 1;

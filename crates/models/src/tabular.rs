@@ -64,6 +64,50 @@ pub struct TableSpec {
     pub ignore: Vec<String>,
 }
 
+type Roles = (Option<Vec<f64>>, Option<Vec<f64>>, Option<Vec<String>>);
+
+/// The label, weight and group columns (by index) of a string table.
+fn roles(
+    headers: &[String],
+    rows: &[Vec<String>],
+    label: Option<usize>,
+    weight: Option<usize>,
+    group: Option<usize>,
+    line_of: &impl Fn(usize) -> u64,
+) -> Result<Roles, ModelError> {
+    let y = label
+        .map(|c| {
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    parse_label(&r[c]).ok_or_else(|| {
+                        ModelError::Data(format!("line {}: {}: {:?} is not a 0/1 label", line_of(i), headers[c], r[c]))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let weight = weight
+        .map(|c| {
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    r[c].trim().parse::<f64>().ok().filter(|w| w.is_finite() && *w >= 0.0).ok_or_else(|| {
+                        ModelError::Data(format!(
+                            "line {}: {}: {:?} is not a weight >= 0",
+                            line_of(i),
+                            headers[c],
+                            r[c]
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let group = group.map(|c| rows.iter().map(|r| r[c].trim().to_string()).collect());
+    Ok((y, weight, group))
+}
+
 /// A feature matrix (row-major) with optional label, weights and groups.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tabular {
@@ -146,41 +190,7 @@ impl Tabular {
                 x.push(schema.encode(j, &r[c]).map_err(|e| ModelError::Data(format!("line {}: {e}", line_of(i))))?);
             }
         }
-        let y = label
-            .map(|c| {
-                rows.iter()
-                    .enumerate()
-                    .map(|(i, r)| {
-                        parse_label(&r[c]).ok_or_else(|| {
-                            ModelError::Data(format!(
-                                "line {}: {}: {:?} is not a 0/1 label",
-                                line_of(i),
-                                headers[c],
-                                r[c]
-                            ))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
-        let weight = weight
-            .map(|c| {
-                rows.iter()
-                    .enumerate()
-                    .map(|(i, r)| {
-                        r[c].trim().parse::<f64>().ok().filter(|w| w.is_finite() && *w >= 0.0).ok_or_else(|| {
-                            ModelError::Data(format!(
-                                "line {}: {}: {:?} is not a weight >= 0",
-                                line_of(i),
-                                headers[c],
-                                r[c]
-                            ))
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
-        let group = group.map(|c| rows.iter().map(|r| r[c].trim().to_string()).collect());
+        let (y, weight, group) = roles(headers, rows, label, weight, group, &line_of)?;
         Ok(Tabular { schema, x, rows: rows.len(), y, weight, group })
     }
 

@@ -316,12 +316,13 @@ pub fn anomaly_report_of(
 fn evaluate_spending(args: &EvaluateArgs, path: &Path) -> anyhow::Result<serde_json::Value> {
     use nivesh_models::forecast::{forecast_errors, forecast_series, seasonal_naive};
     let Some(bench) = &args.benchmark else {
+        // a backtest on transactions with the saved model's parameters
         let model: nivesh_models::forecast::SpendingForecaster = load(path)?;
-        let _ = model;
         anyhow::ensure!(!args.input.data.is_empty(), "give --benchmark FILE or --data transactions");
         let txns: Vec<nivesh_core::Transaction> = nivesh_core::dataset::read_records(&args.input.data[0])?;
-        return spending_backtest(&nivesh_models::forecast::ForecastParams::default(), &txns, 90);
+        return spending_backtest(model.params(), &txns, 90);
     };
+    // the benchmark gives each series its own season, so only the series model is used
     let text = std::fs::read_to_string(bench).with_context(|| format!("reading {}", bench.display()))?;
     let started = Instant::now();
     let (mut mase, mut smape, mut sn_mase, mut sn_smape, mut n) = (0.0, 0.0, 0.0, 0.0, 0usize);

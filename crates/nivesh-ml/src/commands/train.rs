@@ -26,12 +26,18 @@ pub fn model_file_name(kind: ModelKind) -> &'static str {
     }
 }
 
+/// A deterministic random split of `n` rows: (training indices, held-out indices).
+fn holdout_indices(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut idx: Vec<usize> = (0..n).collect();
+    Rng::new(seed).shuffle(&mut idx);
+    let test = idx.split_off(n - ((n as f64) * fraction).round().min(n as f64) as usize);
+    (idx, test)
+}
+
 /// Split off a deterministic share of the data for evaluation.
-fn holdout<T>(mut data: Vec<T>, fraction: f64, seed: u64) -> (Vec<T>, Vec<T>) {
-    Rng::new(seed).shuffle(&mut data);
-    let n_test = ((data.len() as f64) * fraction).round() as usize;
-    let test = data.split_off(data.len() - n_test.min(data.len()));
-    (data, test)
+fn holdout<T: Clone>(data: Vec<T>, fraction: f64, seed: u64) -> (Vec<T>, Vec<T>) {
+    let (train, test) = holdout_indices(data.len(), fraction, seed);
+    (train.iter().map(|&i| data[i].clone()).collect(), test.iter().map(|&i| data[i].clone()).collect())
 }
 
 pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
@@ -114,12 +120,10 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
             let mut held_idx = Vec::new();
             let (train, held) = match args.holdout {
                 Some(f) => {
-                    let mut idx: Vec<usize> = (0..data.rows).collect();
-                    Rng::new(args.seed).shuffle(&mut idx);
-                    let n_test = ((data.rows as f64) * f).round() as usize;
-                    let (test, train) = idx.split_at(n_test);
-                    held_idx = test.to_vec();
-                    (data.subset(train), Some(data.subset(test)))
+                    let (train, test) = holdout_indices(data.rows, f, args.seed);
+                    let split = (data.subset(&train), Some(data.subset(&test)));
+                    held_idx = test;
+                    split
                 }
                 None => (data, None),
             };
@@ -180,10 +184,8 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                     (data.subset(&idx[..cut]), Some(data.subset(&idx[cut..])))
                 }
                 (Some(f), None) => {
-                    let mut idx: Vec<usize> = (0..data.rows).collect();
-                    Rng::new(args.seed).shuffle(&mut idx);
-                    let n_test = ((data.rows as f64) * f).round() as usize;
-                    (data.subset(&idx[n_test..]), Some(data.subset(&idx[..n_test])))
+                    let (train, test) = holdout_indices(data.rows, f, args.seed);
+                    (data.subset(&train), Some(data.subset(&test)))
                 }
                 (None, _) => (data, None),
             };
