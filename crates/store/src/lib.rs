@@ -1,0 +1,15 @@
+//! `nivesh-store`: what nivesh-ml keeps between runs.
+//!
+//! - [`artifacts`]: content-addressed files (SHA-256), written atomically, verified on every read;
+//! - [`registry`]: experiments, runs (params, metrics with steps, tags, artifacts), registered
+//!   model versions and aliases (`champion`, `challenger`, any name) with a promotion gate and
+//!   an audit trail, in SQLite under the data directory.
+//!
+//! Order of writes makes a crash harmless: an artifact is stored before any row points at it,
+//! and a version's row and its alias change are one transaction.
+
+pub mod artifacts;
+pub mod registry;
+
+pub use artifacts::{ArtifactStore, Digest};
+pub use registry::{Registry, StoreError};
