@@ -34,8 +34,12 @@ pub enum Command {
     /// Generate and validate datasets.
     #[command(subcommand)]
     Data(DataCommand),
-    /// Train one model on a dataset and write the model file.
-    Train(TrainArgs),
+    /// Train one model and write its file, or (with no model named) run the pipeline: train,
+    /// evaluate, track, register and promote every model on the bundled data.
+    Train(Box<TrainArgs>),
+    /// Inspect and change the model registry.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
     /// Evaluate a saved model on a labelled dataset.
     Evaluate(EvaluateArgs),
 }
@@ -69,7 +73,7 @@ pub enum InputFormat {
     Nlupp,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct DataArgs {
     /// Input file(s); repeat or separate with commas to concatenate (e.g. NLU++ folds).
     #[arg(long, num_args = 1.., value_delimiter = ',')]
@@ -91,11 +95,24 @@ pub struct DataArgs {
     pub ignore: Vec<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct TrainArgs {
-    /// Which model to train.
+    /// Which model to train; without one, the pipeline trains every model in --models.
     #[arg(value_enum)]
-    pub model: ModelKind,
+    pub model: Option<ModelKind>,
+    /// Pipeline: the models to train, in order.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ModelKind::Intent, ModelKind::Ner, ModelKind::Spending, ModelKind::Anomaly, ModelKind::Credit])]
+    pub models: Vec<ModelKind>,
+    /// Pipeline: go on with the other models when one fails.
+    #[arg(long)]
+    pub continue_on_error: bool,
+    /// Pipeline: register new versions but do not move the champion alias.
+    #[arg(long)]
+    pub no_promote: bool,
+    /// Pipeline: how much worse than the champion (in its primary metric) a new version may be
+    /// and still become champion.
+    #[arg(long, default_value_t = 0.005)]
+    pub margin: f64,
     #[command(flatten)]
     pub input: DataArgs,
     /// Evaluate on these files after training (same formats as --data; repeat or use commas).
@@ -253,4 +270,31 @@ pub struct Nn5Args {
     /// Output JSONL file.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Registered models with their champion version and metric.
+    List,
+    /// Every version of a model, with metrics, runs and aliases.
+    Show { model: String },
+    /// Point an alias (default `champion`) at a version; the champion gate applies unless --force.
+    Promote {
+        model: String,
+        version: u32,
+        #[arg(long, default_value = "champion")]
+        alias: String,
+        /// Allowed worsening of the primary metric.
+        #[arg(long, default_value_t = 0.005)]
+        margin: f64,
+        /// Promote even if the gate says no (recorded).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Point an alias back at its previous version.
+    Rollback {
+        model: String,
+        #[arg(long, default_value = "champion")]
+        alias: String,
+    },
 }

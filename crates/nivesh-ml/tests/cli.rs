@@ -181,10 +181,10 @@ fn help_lists_only_working_commands() {
     let out = nivesh(dir.path(), &[], &["--help"]);
     let text = stdout(&out);
     let commands = text.split("Commands:").nth(1).unwrap().split("Options:").next().unwrap();
-    for present in ["config", "data", "train", "evaluate"] {
+    for present in ["config", "data", "train", "evaluate", "registry"] {
         assert!(commands.contains(present), "--help lacks {present}: {text}");
     }
-    for missing in ["serve", "registry", "drift", "features"] {
+    for missing in ["serve", "drift", "features"] {
         assert!(!commands.contains(missing), "--help lists {missing}: {text}");
     }
 }
@@ -426,4 +426,50 @@ fn numeric_models_train_and_evaluate_end_to_end() {
         text.lines().next().unwrap(),
         r#"{"id":"nn5-1","train":[1.0,2.0,3.0],"test":[7.0,8.0],"season_length":52}"#
     );
+}
+
+#[test]
+fn pipeline_trains_registers_and_gates_every_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nivesh(dir.path(), &[], &["data", "generate", "--out", "gen", "--scale", "small", "--seed", "11"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let env = [("NIVESH_DATA_DIR", "store")];
+    let out = nivesh(dir.path(), &env, &["train", "--data", "gen"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    // the summary is the last table printed
+    let summary = last_table(&stdout(&out));
+    for model in ["intent", "ner", "spending", "anomaly", "credit"] {
+        let row =
+            summary.lines().find(|l| l.starts_with(&format!("│ {model} "))).unwrap_or_else(|| panic!("{summary}"));
+        assert!(row.contains(" ok ") && row.contains("v1") && row.contains("champion"), "{row}");
+    }
+    // a second run makes version 2; the gate decides the champion
+    let out = nivesh(dir.path(), &env, &["train", "--data", "gen", "--models", "credit"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = nivesh(dir.path(), &env, &["registry", "show", "credit"]);
+    let text = stdout(&out);
+    assert!(text.contains("v1") && text.contains("v2"), "{text}");
+    // rollback makes the previous version champion again
+    let out = nivesh(dir.path(), &env, &["registry", "rollback", "credit"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("credit champion -> v1"), "{}", stdout(&out));
+    let out = nivesh(dir.path(), &env, &["registry", "list"]);
+    let list = stdout(&out);
+    let credit = list.lines().find(|l| l.starts_with("│ credit ")).unwrap();
+    assert!(credit.contains("v1"), "{list}");
+    // an unknown version is an error, not a panic
+    let out = nivesh(dir.path(), &env, &["registry", "promote", "credit", "9"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("credit has no version 9"), "{}", stderr(&out));
+    // a failing model does not stop the others with --continue-on-error, and the exit code says so
+    std::fs::write(dir.path().join("gen/credit_applications.csv"), "age\nnot-a-number\n").unwrap();
+    let out = nivesh(dir.path(), &env, &["train", "--data", "gen", "--models", "credit,intent", "--continue-on-error"]);
+    assert_eq!(out.status.code(), Some(1));
+    let summary = last_table(&stdout(&out));
+    assert!(summary.lines().any(|l| l.starts_with("│ credit ") && l.contains("failed")), "{summary}");
+    assert!(summary.lines().any(|l| l.starts_with("│ intent ") && l.contains(" ok ") && l.contains("v2")), "{summary}");
+}
+
+fn last_table(text: &str) -> String {
+    text.rsplit_once("│ model ").map(|(_, t)| t.to_string()).unwrap_or_default()
 }

@@ -180,6 +180,12 @@ impl Registry {
         Ok(id)
     }
 
+    /// Record the run's (hyper-)parameters, replacing any given at start.
+    pub fn log_params(&self, run: &str, params: &serde_json::Value) -> Result<(), StoreError> {
+        self.conn.execute("UPDATE runs SET params = ?2 WHERE id = ?1", params![run, params.to_string()])?;
+        Ok(())
+    }
+
     pub fn log_metric(&self, run: &str, key: &str, value: f64, step: i64) -> Result<(), StoreError> {
         if !value.is_finite() {
             return Err(StoreError::Invalid(format!("metric {key} = {value} is not a finite number")));
@@ -438,12 +444,13 @@ mod tests {
         r.log_metric(&id, "auc_roc", 0.79, 0).unwrap();
         assert!(r.log_metric(&id, "auc_roc", f64::NAN, 1).is_err());
         r.log_artifact(&id, "model", &Digest::of(b"m")).unwrap();
+        r.log_params(&id, &serde_json::json!({"iterations": 300})).unwrap();
         r.finish_run(&id, RunStatus::Finished).unwrap();
         let run = r.run(&id).unwrap();
         assert_eq!(run.status, "finished");
         assert_eq!(run.experiment, "credit");
         assert_eq!(run.dataset_rows, Some(6000));
-        assert_eq!(run.params["iterations"], 200);
+        assert_eq!(run.params["iterations"], 300);
         assert_eq!(run.metrics, vec![("auc_roc".into(), 0, 0.79), ("loss".into(), 1, 0.5), ("loss".into(), 2, 0.4)]);
         assert_eq!(run.artifacts, vec![("model".into(), Digest::of(b"m"))]);
         assert!(r.finish_run("nope", RunStatus::Failed).is_err());

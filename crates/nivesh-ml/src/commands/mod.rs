@@ -5,6 +5,8 @@ mod config;
 mod data;
 mod evaluate;
 mod inputs;
+mod pipeline;
+mod registry;
 mod train;
 
 use crate::cli::{Command, ConfigCommand};
@@ -15,8 +17,9 @@ pub fn run(command: Command, config: &Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Config(ConfigCommand::Show { json }) => config::show(config, json),
         Command::Data(cmd) => data::run(cmd, config),
-        Command::Train(args) => train::run(args, config),
+        Command::Train(args) => train::run(*args, config),
         Command::Evaluate(args) => evaluate::run(args, config),
+        Command::Registry(cmd) => registry::run(cmd, config),
     }
 }
 

@@ -41,13 +41,35 @@ fn holdout<T: Clone>(data: Vec<T>, fraction: f64, seed: u64) -> (Vec<T>, Vec<T>)
 }
 
 pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let Some(kind) = args.model else {
+        return super::pipeline::run(&args, config);
+    };
+    let trained = train_model(&args, kind, config)?;
+    let out_dir = args.out.clone().unwrap_or_else(|| config.model_storage_path.clone());
+    let out: PathBuf = out_dir.join(model_file_name(kind));
+    save(&out, &trained.bytes)?;
+    if let (Some(path), Some(report)) = (&args.report, &trained.report) {
+        evaluate::write_report(path, report)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A trained model: its bytes, its evaluation (when something was held out) and parameters.
+pub struct Trained {
+    pub bytes: Vec<u8>,
+    pub report: Option<serde_json::Value>,
+    pub params: serde_json::Value,
+}
+
+/// Train one model as `args` says (data, hold-out, hyper-parameters) and evaluate it.
+pub fn train_model(args: &TrainArgs, kind: ModelKind, config: &Config) -> anyhow::Result<Trained> {
     if let Some(f) = args.holdout {
         anyhow::ensure!(f > 0.0 && f < 1.0, "--holdout {f}: expected a fraction between 0 and 1");
     }
-    let out_dir = args.out.clone().unwrap_or_else(|| config.model_storage_path.clone());
-    let out: PathBuf = out_dir.join(model_file_name(args.model));
     let started = Instant::now();
-    let report = match args.model {
+    let bytes: Vec<u8>;
+    let params_json: serde_json::Value;
+    let report = match kind {
         ModelKind::Intent => {
             let data = inputs::utterances(&args.input, "train")?;
             let (data, held) = match args.holdout {
@@ -71,7 +93,8 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 model.n_features(),
                 started.elapsed().as_secs_f64()
             );
-            save(&out, &model.to_bytes()?)?;
+            bytes = model.to_bytes()?;
+            params_json = serde_json::to_value(&params)?;
             let eval = if args.eval.is_empty() {
                 held
             } else {
@@ -106,7 +129,13 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 model.n_features(),
                 started.elapsed().as_secs_f64()
             );
-            save(&out, &model.to_bytes()?)?;
+            bytes = model.to_bytes()?;
+            params_json = serde_json::json!({
+                "c1": params.c1,
+                "c2": params.c2,
+                "max_iterations": params.max_iterations,
+                "merge_rules": params.merge_rules,
+            });
             let eval = if args.eval.is_empty() { held } else { inputs::ner_examples(&args.eval, args.input.format)? };
             if eval.is_empty() {
                 None
@@ -149,7 +178,8 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 model.n_trees(),
                 started.elapsed().as_secs_f64()
             );
-            save(&out, &model.to_bytes()?)?;
+            bytes = model.to_bytes()?;
+            params_json = serde_json::to_value(&params)?;
             let eval = if args.eval.is_empty() {
                 held
             } else {
@@ -160,7 +190,7 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 Some(t) => {
                     println!("evaluation on {} held-out rows:", t.rows);
                     let mut report = evaluate::credit_report_of(&model, &t)?;
-                    if let Some(auc) = achievable_credit_auc(&args, &held_idx)? {
+                    if let Some(auc) = achievable_credit_auc(args, &held_idx)? {
                         println!("achievable AUC on these rows (the generator's true default logit): {auc:.4}");
                         report["achievable_auc"] = serde_json::json!(auc);
                     }
@@ -210,7 +240,8 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 started.elapsed().as_secs_f64(),
                 model.threshold()
             );
-            save(&out, &model.to_bytes()?)?;
+            bytes = model.to_bytes()?;
+            params_json = serde_json::to_value(&params)?;
             let eval = if args.eval.is_empty() {
                 held
             } else {
@@ -251,14 +282,12 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            save(&out, &model.to_bytes()?)?;
+            bytes = model.to_bytes()?;
+            params_json = serde_json::to_value(&params)?;
             Some(report)
         }
     };
-    if let (Some(path), Some(report)) = (&args.report, &report) {
-        evaluate::write_report(path, report)?;
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Trained { bytes, report, params: params_json })
 }
 
 fn save(out: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -1,0 +1,201 @@
+//! `nivesh-ml train` with no model: for each model, load the data, validate it, split, fit,
+//! evaluate, record the run, store the artifact, register a version and promote it through the
+//! champion gate. Uses the generator's data (generated once into the data directory) unless
+//! `--data DIR` names a directory with the same file names.
+
+use super::train::{Trained, train_model};
+use crate::cli::{DataArgs, ModelKind, TrainArgs};
+use anyhow::Context;
+use nivesh_core::config::Config;
+use nivesh_store::registry::{RunInfo, RunStatus};
+use nivesh_store::{ArtifactStore, Digest, Registry};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Name of a model in the registry.
+pub fn registry_name(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::Intent => "intent",
+        ModelKind::Ner => "ner",
+        ModelKind::Credit => "credit",
+        ModelKind::Anomaly => "anomaly",
+        ModelKind::Spending => "spending",
+    }
+}
+
+/// The primary metric of each model's evaluation report, and whether higher is better.
+fn primary_metric(kind: ModelKind) -> (&'static str, bool) {
+    match kind {
+        ModelKind::Intent => ("accuracy", true),
+        ModelKind::Ner => ("f1", true),
+        ModelKind::Credit | ModelKind::Anomaly => ("auc_roc", true),
+        ModelKind::Spending => ("mase", false),
+    }
+}
+
+fn data_file(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::Intent => nivesh_datagen::INTENTS_FILE,
+        ModelKind::Ner => nivesh_datagen::NER_FILE,
+        ModelKind::Credit => nivesh_datagen::CREDIT_FILE,
+        ModelKind::Anomaly | ModelKind::Spending => nivesh_datagen::TRANSACTIONS_FILE,
+    }
+}
+
+/// Paths of the registry database and the artifact store.
+pub fn open_store(config: &Config) -> anyhow::Result<(Registry, ArtifactStore)> {
+    let db = config.data_dir.join("registry.db");
+    let registry = Registry::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    Ok((registry, ArtifactStore::new(config.model_storage_path.join("artifacts"))))
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+struct Outcome {
+    model: &'static str,
+    status: String,
+    metric: Option<(String, f64)>,
+    version: Option<u32>,
+    alias: String,
+    seconds: f64,
+}
+
+pub fn run(args: &TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let dir: PathBuf = match args.input.data.as_slice() {
+        [] => {
+            let dir = config.generated_data_dir();
+            if !dir.join(nivesh_datagen::MANIFEST_FILE).exists() {
+                println!("generating the sample data into {} (once)", dir.display());
+                nivesh_datagen::generate(&dir, 42, nivesh_datagen::Scale::Full)?;
+            }
+            dir
+        }
+        [d] if d.is_dir() => d.clone(),
+        _ => anyhow::bail!("the pipeline takes --data DIR (a directory of generated files), or nothing"),
+    };
+    let (registry, store) = open_store(config)?;
+    let commit = git_commit();
+    let mut outcomes = Vec::new();
+    for &kind in &args.models {
+        let started = Instant::now();
+        let name = registry_name(kind);
+        println!("== {name}");
+        let result = run_one(args, kind, &dir, config, &registry, &store, commit.clone());
+        let seconds = started.elapsed().as_secs_f64();
+        match result {
+            Ok((metric, version, alias)) => outcomes.push(Outcome {
+                model: name,
+                status: "ok".into(),
+                metric: Some(metric),
+                version: Some(version),
+                alias,
+                seconds,
+            }),
+            Err(e) => {
+                eprintln!("error: {name}: {e:#}");
+                outcomes.push(Outcome {
+                    model: name,
+                    status: format!("failed: {e}"),
+                    metric: None,
+                    version: None,
+                    alias: String::new(),
+                    seconds,
+                });
+                if !args.continue_on_error {
+                    break;
+                }
+            }
+        }
+    }
+    let mut t = super::table(&["model", "status", "primary metric", "version", "alias", "duration"]);
+    for o in &outcomes {
+        t.add_row(vec![
+            o.model.to_string(),
+            o.status.clone(),
+            o.metric.as_ref().map(|(k, v)| format!("{k} {v:.4}")).unwrap_or_default(),
+            o.version.map(|v| format!("v{v}")).unwrap_or_default(),
+            o.alias.clone(),
+            format!("{:.1} s", o.seconds),
+        ]);
+    }
+    println!("{t}");
+    let all_ok = outcomes.len() == args.models.len() && outcomes.iter().all(|o| o.status == "ok");
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn run_one(
+    args: &TrainArgs,
+    kind: ModelKind,
+    dir: &Path,
+    config: &Config,
+    registry: &Registry,
+    store: &ArtifactStore,
+    git_commit: Option<String>,
+) -> anyhow::Result<((String, f64), u32, String)> {
+    let name = registry_name(kind);
+    let data = dir.join(data_file(kind));
+    let raw = std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
+    let rows = raw
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        .saturating_sub(usize::from(data.extension().is_some_and(|e| e == "csv")));
+    let single = TrainArgs {
+        model: Some(kind),
+        input: DataArgs { data: vec![data.clone()], ..DataArgs::default() },
+        holdout: (kind != ModelKind::Spending).then_some(0.2),
+        seed: 42,
+        ..args.clone()
+    };
+    let info = RunInfo {
+        git_commit,
+        dataset_hash: Some(Digest::of(&raw).0),
+        dataset_rows: Some(rows as u64),
+        params: serde_json::Value::Null,
+        tags: serde_json::json!({"model": name, "data": data.display().to_string()}),
+    };
+    let run = registry.start_run(name, &info)?;
+    let trained: anyhow::Result<Trained> = train_model(&single, kind, config);
+    let trained = match trained {
+        Ok(t) => t,
+        Err(e) => {
+            registry.finish_run(&run, RunStatus::Failed)?;
+            return Err(e);
+        }
+    };
+    let (metric_name, higher_is_better) = primary_metric(kind);
+    let report = trained.report.clone().unwrap_or_default();
+    let metric = report[metric_name].as_f64().with_context(|| format!("the evaluation has no {metric_name}"))?;
+    for (k, v) in report.as_object().into_iter().flatten() {
+        if let Some(x) = v.as_f64().filter(|x| x.is_finite()) {
+            registry.log_metric(&run, k, x, 0)?;
+        }
+    }
+    // the artifact first: nothing points at it until it is complete on disk
+    let digest = store.put(&trained.bytes)?;
+    registry.log_artifact(&run, "model", &digest)?;
+    let report_digest = store.put(&serde_json::to_vec_pretty(&report)?)?;
+    registry.log_artifact(&run, "metrics.json", &report_digest)?;
+    registry.log_params(&run, &trained.params)?;
+    registry.finish_run(&run, RunStatus::Finished)?;
+    let version = registry.register(name, &run, &digest, metric_name, metric, higher_is_better)?;
+    let alias = if args.no_promote {
+        "(not promoted)".to_string()
+    } else {
+        let p = registry.promote(name, version, "champion", args.margin, false)?;
+        if p.promoted {
+            "champion".to_string()
+        } else {
+            println!("{name} v{version} not promoted: {}", p.reason);
+            "challenger".to_string()
+        }
+    };
+    if alias == "challenger" {
+        registry.promote(name, version, "challenger", 0.0, false)?;
+    }
+    Ok(((metric_name.to_string(), metric), version, alias))
+}
