@@ -260,10 +260,30 @@ impl From<BinaryGbdt> for GbdtRepr {
         GbdtRepr {
             schema: m.schema,
             features: m.features,
-            booster_json: m.booster.json_dump().unwrap_or_default(),
+            booster_json: canonical_json(&m.booster.json_dump().unwrap_or_default()),
             platt: m.platt,
             params: m.params,
         }
+    }
+}
+
+/// forust's JSON has maps in hash order; sort every object's keys so that the same model always
+/// serialises to the same bytes (content-addressed artifacts then deduplicate).
+fn canonical_json(text: &str) -> String {
+    fn sort(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut entries: Vec<(String, serde_json::Value)> = m.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sort(v))).collect())
+            }
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(sort).collect()),
+            other => other,
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => sort(v).to_string(),
+        Err(_) => text.to_string(),
     }
 }
 

@@ -69,7 +69,11 @@ fn more_missed_payments_never_lower_the_risk() {
 #[test]
 fn round_trip_gives_identical_scores() {
     let m = model();
-    let back = CreditModel::from_bytes(&m.to_bytes().unwrap()).unwrap();
+    let bytes = m.to_bytes().unwrap();
+    // the same model always serialises to the same bytes
+    assert_eq!(bytes, m.to_bytes().unwrap());
+    let back = CreditModel::from_bytes(&bytes).unwrap();
+    assert_eq!(back.to_bytes().unwrap(), bytes);
     for a in apps().iter().take(100) {
         assert_eq!(back.predict(a).unwrap(), m.predict(a).unwrap());
     }
