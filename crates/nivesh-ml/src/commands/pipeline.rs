@@ -127,6 +127,52 @@ pub fn run(args: &TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
     Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+/// The checks a dataset must pass before a model trains on it: every record valid, enough rows,
+/// and labels balanced enough to learn from. Returns the number of rows.
+fn validate(kind: ModelKind, path: &Path) -> anyhow::Result<usize> {
+    use nivesh_core::dataset::read_records_lenient;
+    use nivesh_core::summary::DatasetSummary;
+    use nivesh_core::{CreditApplication, NerExample, Transaction, Utterance};
+    fn check<T: nivesh_core::Record>(path: &Path) -> anyhow::Result<DatasetSummary> {
+        let outcome = read_records_lenient::<T>(path)?;
+        if let Some(first) = outcome.errors.first() {
+            anyhow::bail!("{} bad records; the first: {first}", outcome.errors.len());
+        }
+        Ok(DatasetSummary::of(&outcome.records))
+    }
+    let (summary, min_rows) = match kind {
+        ModelKind::Intent => (check::<Utterance>(path)?, 20),
+        ModelKind::Ner => (check::<NerExample>(path)?, 20),
+        ModelKind::Credit => (check::<CreditApplication>(path)?, 50),
+        ModelKind::Anomaly | ModelKind::Spending => (check::<Transaction>(path)?, 100),
+    };
+    anyhow::ensure!(
+        summary.rows >= min_rows,
+        "{}: {} rows; at least {min_rows} are needed",
+        path.display(),
+        summary.rows
+    );
+    let total: usize = summary.labels.values().sum();
+    match kind {
+        ModelKind::Intent => {
+            anyhow::ensure!(summary.labels.len() >= 2, "{}: fewer than 2 intents", path.display());
+            if let Some((label, n)) = summary.labels.iter().find(|(_, n)| **n < 5) {
+                anyhow::bail!("{}: intent {label:?} has {n} examples; at least 5 are needed", path.display());
+            }
+        }
+        ModelKind::Credit => {
+            let defaults = summary.labels.get("default").copied().unwrap_or(0);
+            anyhow::ensure!(
+                total == summary.rows && defaults >= 5 && total - defaults >= 5,
+                "{}: every application needs a default label, with at least 5 of each class ({defaults} defaults in {total} labelled)",
+                path.display()
+            );
+        }
+        _ => {}
+    }
+    Ok(summary.rows)
+}
+
 fn run_one(
     args: &TrainArgs,
     kind: ModelKind,
@@ -138,12 +184,8 @@ fn run_one(
 ) -> anyhow::Result<((String, f64), u32, String)> {
     let name = registry_name(kind);
     let data = dir.join(data_file(kind));
+    let rows = validate(kind, &data).with_context(|| format!("validating {name}'s data"))?;
     let raw = std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
-    let rows = raw
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        .saturating_sub(usize::from(data.extension().is_some_and(|e| e == "csv")));
     let single = TrainArgs {
         model: Some(kind),
         input: DataArgs { data: vec![data.clone()], ..DataArgs::default() },
