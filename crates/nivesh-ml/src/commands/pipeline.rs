@@ -80,12 +80,27 @@ pub fn run(args: &TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let (registry, store) = open_store(config)?;
     let commit = git_commit();
     let mut outcomes = Vec::new();
-    for &kind in &args.models {
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    for (i, &kind) in args.models.iter().enumerate() {
         let started = Instant::now();
         let name = registry_name(kind);
         println!("== {name}");
+        // a spinner on a terminal, a log line otherwise
+        let progress = terminal.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(format!("[{}/{}] {name}: validate, fit, evaluate, register", i + 1, args.models.len()));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        if progress.is_none() {
+            tracing::info!(model = name, step = i + 1, of = args.models.len(), "pipeline: training");
+        }
         let result = run_one(args, kind, &dir, config, &registry, &store, commit.clone());
         let seconds = started.elapsed().as_secs_f64();
+        if let Some(bar) = progress {
+            bar.finish_and_clear();
+        }
+        tracing::info!(model = name, seconds, ok = result.is_ok(), "pipeline: done");
         match result {
             Ok((metric, version, alias)) => outcomes.push(Outcome {
                 model: name,
