@@ -114,7 +114,15 @@ pub fn run(args: &TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 eprintln!("error: {name}: {e:#}");
                 outcomes.push(Outcome {
                     model: name,
-                    status: format!("failed: {e}"),
+                    status: {
+                        // the whole chain, kept to one table cell
+                        let full = format!("failed: {e:#}");
+                        if full.chars().count() > 100 {
+                            full.chars().take(99).collect::<String>() + "…"
+                        } else {
+                            full
+                        }
+                    },
                     metric: None,
                     version: None,
                     alias: String::new(),
