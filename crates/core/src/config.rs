@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// How a key's value is shown by `config show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -544,11 +544,6 @@ impl Config {
     /// Directory of generated sample data.
     pub fn generated_data_dir(&self) -> PathBuf {
         self.data_dir.join("generated")
-    }
-
-    /// Path of a file inside the data directory.
-    pub fn data_path(&self, rel: impl AsRef<Path>) -> PathBuf {
-        self.data_dir.join(rel)
     }
 }
 

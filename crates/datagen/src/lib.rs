@@ -15,7 +15,7 @@ use nivesh_core::dataset::{DataError, write_records};
 use nivesh_core::gazetteer::Gazetteer;
 use nivesh_core::rng::Rng;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// How much data to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -102,12 +102,6 @@ pub struct Manifest {
     pub files: Vec<FileInfo>,
     pub anomaly_rate: f64,
     pub credit: CreditInfo,
-}
-
-impl Manifest {
-    pub fn path_of(dir: &Path, file: &str) -> PathBuf {
-        dir.join(file)
-    }
 }
 
 /// Generate every dataset into `out`.

@@ -213,17 +213,16 @@ pub fn date(rng: &mut Rng, reference: NaiveDate) -> (String, Value) {
     let name = MONTHS[month as usize - 1];
     let short = &name[..3];
     let with_year = rng.bernoulli(0.35);
-    let (text, value_year) = match rng.range(0, 7) {
-        0 => (format!("{day} {name}"), year),
-        1 => (format!("{} {short}", ordinal(day)), year),
-        2 => (format!("{name} {day}"), year),
-        3 => (format!("{day:02}/{month:02}/{year}"), year),
-        4 => (format!("{year}-{month:02}-{day:02}"), year),
-        5 => (format!("{day}-{month:02}-{year}"), year),
-        _ => (format!("{} of {name}", ordinal(day)), year),
+    let text = match rng.range(0, 7) {
+        0 => format!("{day} {name}"),
+        1 => format!("{} {short}", ordinal(day)),
+        2 => format!("{name} {day}"),
+        3 => format!("{day:02}/{month:02}/{year}"),
+        4 => format!("{year}-{month:02}-{day:02}"),
+        5 => format!("{day}-{month:02}-{year}"),
+        _ => format!("{} of {name}", ordinal(day)),
     };
     let text = if with_year && !text.contains(&year.to_string()) { format!("{text} {year}") } else { text };
-    let d = NaiveDate::from_ymd_opt(value_year, month, day).unwrap_or(d);
     (text, json!(d.to_string()))
 }
 

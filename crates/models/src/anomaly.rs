@@ -415,8 +415,7 @@ impl Predict<AnomalyInput<'_>> for AnomalyModel {
             ));
         }
         let t = input.transaction;
-        nivesh_core::Record::validate(t)
-            .map_err(|e| ModelError::InvalidInput { field: "transaction", message: e.to_string() })?;
+        ModelError::check_record(t, "transaction")?;
         let mut past: Vec<&Transaction> =
             input.history.iter().filter(|h| h.user_id == t.user_id && h.timestamp < t.timestamp).collect();
         past.sort_by_key(|h| h.timestamp);

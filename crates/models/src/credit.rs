@@ -369,7 +369,7 @@ impl Predict<CreditApplication> for CreditModel {
                 "this model was trained on a generic table, not applications",
             ));
         }
-        a.validate_application()?;
+        ModelError::check_record(a, "applicant_data")?;
         let mut score = self.score_row(&application_features(a))?;
         // forust bounds leaf weights only under splits on the constrained feature itself, so a
         // later split on another feature can still bend the curve. "More missed payments never
@@ -385,17 +385,6 @@ impl Predict<CreditApplication> for CreditModel {
             score = self.summarise(p, score.reason_codes);
         }
         Ok(score)
-    }
-}
-
-trait ValidateApplication {
-    fn validate_application(&self) -> Result<(), ModelError>;
-}
-
-impl ValidateApplication for CreditApplication {
-    fn validate_application(&self) -> Result<(), ModelError> {
-        use nivesh_core::Record;
-        self.validate().map_err(|e| ModelError::InvalidInput { field: "applicant_data", message: e.to_string() })
     }
 }
 

@@ -21,6 +21,12 @@ pub enum ModelError {
 }
 
 impl ModelError {
+    /// Check a prediction input with its record rules; a failure names `field` and the
+    /// record's own field (`transaction: amount: -10 must be positive`).
+    pub fn check_record<R: nivesh_core::Record>(record: &R, field: &'static str) -> Result<(), ModelError> {
+        record.validate().map_err(|e| ModelError::InvalidInput { field, message: e.to_string() })
+    }
+
     pub fn param(field: &'static str, message: impl Into<String>) -> Self {
         ModelError::InvalidParam { field, message: message.into() }
     }
