@@ -180,6 +180,45 @@ fn roc_sweep(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> (Vec<(
     (points, tp, fp)
 }
 
+/// The ROC curve as (false-positive rate, true-positive rate) points from (0, 0) to (1, 1),
+/// thinned to at most `max_points` (kept points are spread evenly along the sweep).
+pub fn roc_curve(scores: &[f64], labels: &[bool], weights: Option<&[f64]>, max_points: usize) -> Vec<(f64, f64)> {
+    let (points, p, n) = roc_sweep(scores, labels, weights);
+    if p <= 0.0 || n <= 0.0 {
+        return Vec::new();
+    }
+    let step = points.len().div_ceil(max_points.max(2)).max(1);
+    let mut curve = vec![(0.0, 0.0)];
+    for (i, &(_, tp, fp)) in points.iter().enumerate() {
+        if i % step == step - 1 || i + 1 == points.len() {
+            curve.push((fp / n, tp / p));
+        }
+    }
+    curve
+}
+
+/// Counts of scores in `bins` equal-width bins between the lowest and highest score, split by
+/// label: (bin edges, counts of negatives, counts of positives).
+pub fn score_histogram(scores: &[f64], labels: &[bool], bins: usize) -> (Vec<f64>, Vec<u64>, Vec<u64>) {
+    let bins = bins.max(1);
+    let finite = scores.iter().copied().filter(|s| s.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| (lo.min(s), hi.max(s)));
+    if lo > hi {
+        return (Vec::new(), Vec::new(), Vec::new());
+    }
+    let width = if hi > lo { (hi - lo) / bins as f64 } else { 1.0 };
+    let edges = (0..=bins).map(|i| lo + width * i as f64).collect();
+    let (mut neg, mut pos) = (vec![0u64; bins], vec![0u64; bins]);
+    for (&s, &l) in scores.iter().zip(labels) {
+        if !s.is_finite() {
+            continue;
+        }
+        let b = (((s - lo) / width) as usize).min(bins - 1);
+        if l { pos[b] += 1 } else { neg[b] += 1 }
+    }
+    (edges, neg, pos)
+}
+
 /// Binary-classification metrics, all honouring sample weights.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BinaryReport {
@@ -289,6 +328,24 @@ mod binary_tests {
         let weighted = BinaryReport::new(&scores, &labels, Some(&w));
         assert!((dup.auc_roc - weighted.auc_roc).abs() < 1e-12);
         assert!((dup.average_precision - weighted.average_precision).abs() < 1e-12);
+    }
+
+    #[test]
+    fn roc_curve_and_histogram_on_a_known_case() {
+        let scores = [0.1, 0.4, 0.35, 0.8];
+        let labels = [false, false, true, true];
+        let c = roc_curve(&scores, &labels, None, 100);
+        assert_eq!(c, vec![(0.0, 0.0), (0.0, 0.5), (0.5, 0.5), (0.5, 1.0), (1.0, 1.0)]);
+        // thinned, but still ends at (1, 1)
+        let c = roc_curve(&scores, &labels, None, 2);
+        assert_eq!(c.last(), Some(&(1.0, 1.0)));
+        assert!(c.len() <= 3);
+        let (edges, neg, pos) = score_histogram(&scores, &labels, 7);
+        assert_eq!(edges.len(), 8);
+        assert_eq!((edges[0], edges[7]), (0.1, 0.8));
+        assert_eq!(neg, vec![1, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(pos, vec![0, 0, 1, 0, 0, 0, 1]);
+        assert!(roc_curve(&scores, &[true; 4], None, 10).is_empty());
     }
 
     #[test]

@@ -143,7 +143,7 @@ pub struct TrainArgs {
     /// Seed of the --holdout shuffle.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Write the evaluation metrics as JSON to this file.
+    /// Write the evaluation metrics as JSON to this file, and its plots (PNG) beside it.
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Intent: SVM regularisation C (larger fits the training data more closely).
@@ -195,7 +195,7 @@ pub struct EvaluateArgs {
     /// Default: INTENT_CONFIDENCE_THRESHOLD.
     #[arg(long)]
     pub threshold: Option<f64>,
-    /// Also write the metrics as JSON to this file.
+    /// Also write the metrics as JSON to this file, and its plots (PNG) beside it.
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Spending: a series benchmark, JSONL of {"id", "train": [..], "test": [..], "season_length"}.

@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod logging;
+mod plots;
 
 use clap::Parser;
 use std::process::ExitCode;

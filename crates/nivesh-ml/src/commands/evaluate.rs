@@ -41,6 +41,13 @@ pub fn write_report(out: &Path, report: &serde_json::Value) -> anyhow::Result<()
     let bytes = serde_json::to_vec_pretty(report)?;
     nivesh_core::fsutil::atomic_write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
     println!("report written to {}", out.display());
+    // the plots beside it: metrics.json → metrics.roc_curve.png
+    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    for plot in crate::plots::for_report(report)? {
+        let path = out.with_file_name(format!("{stem}.{}", plot.name));
+        nivesh_core::fsutil::atomic_write(&path, &plot.png).with_context(|| format!("writing {}", path.display()))?;
+        println!("plot written to {}", path.display());
+    }
     Ok(())
 }
 
@@ -276,6 +283,8 @@ pub fn credit_report_of(
     report["model"] = json!("credit");
     report["fairness"] = serde_json::to_value(&fairness)?;
     report["mean_predict_us"] = json!(per_row_us);
+    let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+    report["roc_curve"] = json!(nivesh_models::metrics::roc_curve(&probs, &labels, data.weight.as_deref(), 200));
     print_credit_table(&report);
     print_fairness(model, &fairness);
     Ok(report)
@@ -300,8 +309,11 @@ pub fn anomaly_report_of(
     t.add_row(vec!["recall_at_1pct_fpr".to_string(), format!("{:.4}", r.recall_at_1pct_fpr)]);
     t.add_row(vec![format!("flagged above threshold {:.4}", model.threshold()), format!("{flagged} of {}", data.rows)]);
     println!("{t}");
+    let (edges, normal, anomalous) = nivesh_models::metrics::score_histogram(&scores, &labels, 40);
     Ok(json!({
         "model": "anomaly",
+        "roc_curve": nivesh_models::metrics::roc_curve(&scores, &labels, data.weight.as_deref(), 200),
+        "score_histogram": {"edges": edges, "normal": normal, "anomalous": anomalous},
         "mode": format!("{:?}", model.mode()).to_lowercase(),
         "n": data.rows,
         "auc_roc": r.auc_roc,
@@ -403,6 +415,8 @@ pub fn spending_backtest(
     let started = Instant::now();
     let (mut m, mut b, mut n) = ([0.0f64; 4], [0.0f64; 4], 0usize);
     let (mut month_m, mut month_b) = (0.0, 0.0);
+    // the sum over users of actual and forecast spend on each holdout day
+    let (mut total_actual, mut total_forecast) = (vec![0.0f64; holdout_days], vec![0.0f64; holdout_days]);
     for u in users.iter().take(200) {
         let mine: Vec<&nivesh_core::Transaction> = txns.iter().filter(|t| t.user_id == *u).collect();
         let Some((ustart, uy)) = daily_spend(&mine, None) else { continue };
@@ -416,6 +430,11 @@ pub fn spending_backtest(
             let test = &rest[..STEP.min(rest.len())];
             let f = model.predict(&DailyHistory { start, values: train, horizon_days: test.len() })?;
             let sn = seasonal_naive(train, 7, test.len());
+            let day0 = origin + holdout_days - y.len();
+            for (k, (a, f)) in test.iter().zip(&f.forecast.point).enumerate() {
+                total_actual[day0 + k] += a;
+                total_forecast[day0 + k] += f;
+            }
             let e = forecast_errors(train, test, &f.forecast.point, 7);
             let s = forecast_errors(train, test, &sn, 7);
             for (acc, v) in m.iter_mut().zip([e.mae, e.rmse, e.smape, e.mase]) {
@@ -460,6 +479,11 @@ pub fn spending_backtest(
         "seasonal_naive": {"mae": b[0] / nf, "rmse": b[1] / nf, "smape": b[2] / nf, "mase": b[3] / nf},
         "monthly_total_mae": month_m / nf,
         "seasonal_naive_monthly_total_mae": month_b / nf,
+        "forecast_vs_actual": {
+            "start": cut.to_string(),
+            "actual": total_actual,
+            "forecast": total_forecast,
+        },
     }))
 }
 

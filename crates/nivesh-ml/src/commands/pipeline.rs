@@ -245,6 +245,10 @@ fn run_one(
     registry.log_artifact(&run, "model", &digest)?;
     let report_digest = store.put(&serde_json::to_vec_pretty(&report)?)?;
     registry.log_artifact(&run, "metrics.json", &report_digest)?;
+    for plot in crate::plots::for_report(&report).with_context(|| format!("plotting {name}'s evaluation"))? {
+        let digest = store.put(&plot.png)?;
+        registry.log_artifact(&run, &format!("plots/{}", plot.name), &digest)?;
+    }
     registry.log_params(&run, &trained.params)?;
     registry.finish_run(&run, RunStatus::Finished)?;
     let version = registry.register(name, &run, &digest, metric_name, metric, higher_is_better)?;
