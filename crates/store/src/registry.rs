@@ -1,16 +1,20 @@
-//! Experiment tracking and the model registry, in SQLite (`<data dir>/registry.db`).
+//! Experiment tracking and the model registry: SQLite under the data directory by default,
+//! PostgreSQL when `DATABASE_URL` says so (see [`crate::db`]).
 //!
-//! The schema lives in `migrations/` and is applied when the database is opened (SQLite's
-//! `user_version` records how far). Promotion to `champion` is gated: a new version must not be
-//! worse than the current champion on the same primary metric by more than a margin, unless
-//! forced; every alias change, forced or not, is kept in `alias_events`.
+//! The schema lives in `migrations/<dialect>/` and is applied when the registry is opened.
+//! Promotion to `champion` is gated: a new version must not be worse than the current champion
+//! on the same primary metric by more than a margin, unless forced; every alias change, forced or
+//! not, is kept in `alias_events`.
 
 use crate::artifacts::Digest;
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::db::{Db, DbError, Dialect, Row, Sql};
 use serde::Serialize;
 use std::path::Path;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const SQLITE_MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/sqlite/0002_mlflow.sql")];
+const POSTGRES_MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_mlflow.sql")];
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +24,7 @@ pub enum StoreError {
     #[error("{path}: corrupt artifact: {reason}")]
     Corrupt { path: String, reason: String },
     #[error("registry database: {0}")]
-    Db(#[from] rusqlite::Error),
+    Db(#[from] DbError),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -81,6 +85,9 @@ pub struct RunRecord {
     /// (key, step, value), ordered by key then step.
     pub metrics: Vec<(String, i64, f64)>,
     pub artifacts: Vec<(String, Digest)>,
+    /// 'none' (no MLflow server configured), 'pending' or 'synced'.
+    pub mlflow_sync: String,
+    pub mlflow_run_id: Option<String>,
 }
 
 /// A registered model version.
@@ -95,6 +102,8 @@ pub struct ModelVersion {
     pub higher_is_better: bool,
     pub created_at: String,
     pub aliases: Vec<String>,
+    /// 'none', 'pending' or 'synced' (see [`RunRecord::mlflow_sync`]).
+    pub mlflow_sync: String,
 }
 
 /// What a promotion did.
@@ -107,55 +116,90 @@ pub struct Promotion {
 
 /// The tracking store and registry.
 pub struct Registry {
-    conn: Connection,
+    db: Db,
+}
+
+/// Where a run or version stands with the MLflow mirror.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncState {
+    None,
+    Pending,
+    Synced,
+}
+
+impl SyncState {
+    fn as_str(self) -> &'static str {
+        match self {
+            SyncState::None => "none",
+            SyncState::Pending => "pending",
+            SyncState::Synced => "synced",
+        }
+    }
+}
+
+const VERSION_COLUMNS: &str =
+    "model, version, run_id, digest, metric_name, metric, higher_is_better, created_at, mlflow_sync";
+
+fn row_to_version(row: &Row) -> Result<ModelVersion, DbError> {
+    Ok(ModelVersion {
+        model: row.text(0)?,
+        version: row.int(1)? as u32,
+        run_id: row.text(2)?,
+        digest: Digest(row.text(3)?),
+        metric_name: row.text(4)?,
+        metric: row.real(5)?,
+        higher_is_better: row.int(6)? != 0,
+        created_at: row.text(7)?,
+        aliases: Vec::new(),
+        mlflow_sync: row.text(8)?,
+    })
 }
 
 impl Registry {
-    /// Open (creating if needed) the database at `path` and bring its schema up to date.
+    /// Open (creating if needed) the SQLite database at `path` and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
-        }
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        Self::setup(conn)
+        Self::setup(Db::sqlite(path)?)
+    }
+
+    /// Open the database a URL names: `postgres://…` or `sqlite:PATH`.
+    pub fn open_url(url: &str) -> Result<Self, StoreError> {
+        Self::setup(Db::open_url(url)?)
     }
 
     /// A registry that lives in memory (tests, dry runs).
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::setup(Connection::open_in_memory()?)
+        Self::setup(Db::sqlite_in_memory()?)
     }
 
-    fn setup(conn: Connection) -> Result<Self, StoreError> {
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(StoreError::Invalid(format!(
-                "the registry database has schema version {version}; this build knows up to {known}: upgrade nivesh-ml"
-            )));
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = conn.unchecked_transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i as i64 + 1)?;
-            tx.commit()?;
-        }
-        Ok(Registry { conn })
+    fn setup(db: Db) -> Result<Self, StoreError> {
+        let migrations = match db.dialect() {
+            Dialect::Sqlite => SQLITE_MIGRATIONS,
+            Dialect::Postgres => POSTGRES_MIGRATIONS,
+        };
+        db.migrate("registry", migrations)?;
+        Ok(Registry { db })
     }
 
-    fn experiment_id(&self, name: &str) -> Result<i64, StoreError> {
-        self.conn.execute(
-            "INSERT INTO experiments (name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
-            params![name, now()],
+    /// Where the registry lives (a path or a URL without its password).
+    pub fn location(&self) -> &str {
+        &self.db.location
+    }
+
+    /// The database, for components that share it (the feature store's offline tables).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    fn experiment_id(tx: &mut dyn Sql, name: &str) -> Result<i64, DbError> {
+        tx.execute(
+            "INSERT INTO experiments (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[name.into(), now().into()],
         )?;
-        Ok(self.conn.query_row("SELECT id FROM experiments WHERE name = ?1", [name], |r| r.get(0))?)
+        tx.query_one("SELECT id FROM experiments WHERE name = $1", &[name.into()])?.int(0)
     }
 
     /// Start a run in `experiment` (created on first use); returns the run id.
     pub fn start_run(&self, experiment: &str, info: &RunInfo) -> Result<String, StoreError> {
-        let exp = self.experiment_id(experiment)?;
         let started = now();
         let id = Digest::of(
             format!("{experiment}/{started}/{}/{:?}", std::process::id(), std::time::Instant::now()).as_bytes(),
@@ -163,26 +207,30 @@ impl Registry {
         .0[..16]
             .to_string();
         let json = |v: &serde_json::Value| if v.is_null() { "{}".to_string() } else { v.to_string() };
-        self.conn.execute(
-            "INSERT INTO runs (id, experiment_id, status, started_at, git_commit, dataset_hash, dataset_rows, params, tags)
-             VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                id,
-                exp,
-                started,
-                info.git_commit,
-                info.dataset_hash,
-                info.dataset_rows.map(|r| r as i64),
-                json(&info.params),
-                json(&info.tags)
-            ],
-        )?;
+        self.db.transaction(|tx| {
+            let exp = Self::experiment_id(tx, experiment)?;
+            tx.execute(
+                "INSERT INTO runs (id, experiment_id, status, started_at, git_commit, dataset_hash, dataset_rows, params, tags)
+                 VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8)",
+                &[
+                    id.as_str().into(),
+                    exp.into(),
+                    started.into(),
+                    info.git_commit.as_deref().into(),
+                    info.dataset_hash.as_deref().into(),
+                    info.dataset_rows.map(|r| r as i64).into(),
+                    json(&info.params).into(),
+                    json(&info.tags).into(),
+                ],
+            )?;
+            Ok::<_, StoreError>(())
+        })?;
         Ok(id)
     }
 
     /// Record the run's (hyper-)parameters, replacing any given at start.
     pub fn log_params(&self, run: &str, params: &serde_json::Value) -> Result<(), StoreError> {
-        self.conn.execute("UPDATE runs SET params = ?2 WHERE id = ?1", params![run, params.to_string()])?;
+        self.db.execute("UPDATE runs SET params = $2 WHERE id = $1", &[run.into(), params.to_string().into()])?;
         Ok(())
     }
 
@@ -190,27 +238,27 @@ impl Registry {
         if !value.is_finite() {
             return Err(StoreError::Invalid(format!("metric {key} = {value} is not a finite number")));
         }
-        self.conn.execute(
-            "INSERT INTO metrics (run_id, key, value, step) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(run_id, key, step) DO UPDATE SET value = excluded.value",
-            params![run, key, value, step],
+        self.db.execute(
+            "INSERT INTO metrics (run_id, key, value, step) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (run_id, key, step) DO UPDATE SET value = excluded.value",
+            &[run.into(), key.into(), value.into(), step.into()],
         )?;
         Ok(())
     }
 
     pub fn log_artifact(&self, run: &str, name: &str, digest: &Digest) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO run_artifacts (run_id, name, digest) VALUES (?1, ?2, ?3)
-             ON CONFLICT(run_id, name) DO UPDATE SET digest = excluded.digest",
-            params![run, name, digest.0],
+        self.db.execute(
+            "INSERT INTO run_artifacts (run_id, name, digest) VALUES ($1, $2, $3)
+             ON CONFLICT (run_id, name) DO UPDATE SET digest = excluded.digest",
+            &[run.into(), name.into(), digest.0.as_str().into()],
         )?;
         Ok(())
     }
 
     pub fn finish_run(&self, run: &str, status: RunStatus) -> Result<(), StoreError> {
-        let n = self.conn.execute(
-            "UPDATE runs SET status = ?2, ended_at = ?3 WHERE id = ?1",
-            params![run, status.as_str(), now()],
+        let n = self.db.execute(
+            "UPDATE runs SET status = $2, ended_at = $3 WHERE id = $1",
+            &[run.into(), status.as_str().into(), now().into()],
         )?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("no run {run}")));
@@ -219,39 +267,43 @@ impl Registry {
     }
 
     pub fn run(&self, id: &str) -> Result<RunRecord, StoreError> {
-        let mut r = self
-            .conn
-            .query_row(
-                "SELECT r.id, e.name, r.status, r.started_at, r.ended_at, r.git_commit, r.dataset_hash, r.dataset_rows, r.params, r.tags
-                 FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?1",
-                [id],
-                |row| {
-                    let params: String = row.get(8)?;
-                    let tags: String = row.get(9)?;
-                    Ok(RunRecord {
-                        id: row.get(0)?,
-                        experiment: row.get(1)?,
-                        status: row.get(2)?,
-                        started_at: row.get(3)?,
-                        ended_at: row.get(4)?,
-                        git_commit: row.get(5)?,
-                        dataset_hash: row.get(6)?,
-                        dataset_rows: row.get::<_, Option<i64>>(7)?.map(|v| v as u64),
-                        params: serde_json::from_str(&params).unwrap_or_default(),
-                        tags: serde_json::from_str(&tags).unwrap_or_default(),
-                        metrics: Vec::new(),
-                        artifacts: Vec::new(),
-                    })
-                },
-            )
-            .optional()?
+        let row = self
+            .db
+            .query_opt(
+                "SELECT r.id, e.name, r.status, r.started_at, r.ended_at, r.git_commit, r.dataset_hash, r.dataset_rows,
+                        r.params, r.tags, r.mlflow_sync, r.mlflow_run_id
+                 FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = $1",
+                &[id.into()],
+            )?
             .ok_or_else(|| StoreError::NotFound(format!("no run {id}")))?;
-        let mut st = self.conn.prepare("SELECT key, step, value FROM metrics WHERE run_id = ?1 ORDER BY key, step")?;
-        r.metrics = st.query_map([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?.collect::<Result<_, _>>()?;
-        let mut st = self.conn.prepare("SELECT name, digest FROM run_artifacts WHERE run_id = ?1 ORDER BY name")?;
-        r.artifacts =
-            st.query_map([id], |row| Ok((row.get::<_, String>(0)?, Digest(row.get(1)?))))?.collect::<Result<_, _>>()?;
-        Ok(r)
+        let metrics = self
+            .db
+            .query("SELECT key, step, value FROM metrics WHERE run_id = $1 ORDER BY key, step", &[id.into()])?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.int(1)?, r.real(2)?)))
+            .collect::<Result<_, DbError>>()?;
+        let artifacts = self
+            .db
+            .query("SELECT name, digest FROM run_artifacts WHERE run_id = $1 ORDER BY name", &[id.into()])?
+            .iter()
+            .map(|r| Ok((r.text(0)?, Digest(r.text(1)?))))
+            .collect::<Result<_, DbError>>()?;
+        Ok(RunRecord {
+            id: row.text(0)?,
+            experiment: row.text(1)?,
+            status: row.text(2)?,
+            started_at: row.text(3)?,
+            ended_at: row.opt_text(4)?,
+            git_commit: row.opt_text(5)?,
+            dataset_hash: row.opt_text(6)?,
+            dataset_rows: row.opt_int(7)?.map(|v| v as u64),
+            params: serde_json::from_str(&row.text(8)?).unwrap_or_default(),
+            tags: serde_json::from_str(&row.text(9)?).unwrap_or_default(),
+            metrics,
+            artifacts,
+            mlflow_sync: row.text(10)?,
+            mlflow_run_id: row.opt_text(11)?,
+        })
     }
 
     /// Register the artifact `digest` of `run` as the next version of `model`.
@@ -267,45 +319,42 @@ impl Registry {
         if !metric.is_finite() {
             return Err(StoreError::Invalid(format!("{model}: primary metric {metric_name} = {metric} is not finite")));
         }
-        let tx = self.conn.unchecked_transaction()?;
-        let next: u32 =
-            tx.query_row("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model = ?1", [model], |r| {
-                r.get(0)
-            })?;
-        tx.execute(
-            "INSERT INTO model_versions (model, version, run_id, digest, metric_name, metric, higher_is_better, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![model, next, run, digest.0, metric_name, metric, higher_is_better, now()],
-        )?;
-        tx.commit()?;
-        Ok(next)
-    }
-
-    fn row_to_version(&self, row: &rusqlite::Row<'_>) -> rusqlite::Result<ModelVersion> {
-        Ok(ModelVersion {
-            model: row.get(0)?,
-            version: row.get(1)?,
-            run_id: row.get(2)?,
-            digest: Digest(row.get(3)?),
-            metric_name: row.get(4)?,
-            metric: row.get(5)?,
-            higher_is_better: row.get(6)?,
-            created_at: row.get(7)?,
-            aliases: Vec::new(),
-        })
+        let next = self.db.transaction(|tx| {
+            let next = tx
+                .query_one("SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model = $1", &[model.into()])?
+                .int(0)?;
+            tx.execute(
+                "INSERT INTO model_versions (model, version, run_id, digest, metric_name, metric, higher_is_better, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    model.into(),
+                    next.into(),
+                    run.into(),
+                    digest.0.as_str().into(),
+                    metric_name.into(),
+                    metric.into(),
+                    higher_is_better.into(),
+                    now().into(),
+                ],
+            )?;
+            Ok::<_, StoreError>(next)
+        })?;
+        Ok(next as u32)
     }
 
     /// Every version of `model`, oldest first, with their aliases.
     pub fn versions(&self, model: &str) -> Result<Vec<ModelVersion>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT model, version, run_id, digest, metric_name, metric, higher_is_better, created_at
-             FROM model_versions WHERE model = ?1 ORDER BY version",
-        )?;
-        let mut out: Vec<ModelVersion> =
-            st.query_map([model], |row| self.row_to_version(row))?.collect::<Result<_, _>>()?;
-        let mut st = self.conn.prepare("SELECT alias, version FROM aliases WHERE model = ?1 ORDER BY alias")?;
-        for a in st.query_map([model], |row| Ok((row.get::<_, String>(0)?, row.get::<_, u32>(1)?)))? {
-            let (alias, version) = a?;
+        let mut out: Vec<ModelVersion> = self
+            .db
+            .query(
+                &format!("SELECT {VERSION_COLUMNS} FROM model_versions WHERE model = $1 ORDER BY version"),
+                &[model.into()],
+            )?
+            .iter()
+            .map(row_to_version)
+            .collect::<Result<_, _>>()?;
+        for a in self.db.query("SELECT alias, version FROM aliases WHERE model = $1 ORDER BY alias", &[model.into()])? {
+            let (alias, version) = (a.text(0)?, a.int(1)? as u32);
             if let Some(v) = out.iter_mut().find(|v| v.version == version) {
                 v.aliases.push(alias);
             }
@@ -315,18 +364,19 @@ impl Registry {
 
     /// Registered model names.
     pub fn models(&self) -> Result<Vec<String>, StoreError> {
-        let mut st = self.conn.prepare("SELECT DISTINCT model FROM model_versions ORDER BY model")?;
-        Ok(st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?)
+        let rows = self.db.query("SELECT DISTINCT model FROM model_versions ORDER BY model", &[])?;
+        Ok(rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?)
     }
 
     /// The version an alias points at.
     pub fn alias(&self, model: &str, alias: &str) -> Result<Option<ModelVersion>, StoreError> {
-        let v: Option<u32> = self
-            .conn
-            .query_row("SELECT version FROM aliases WHERE model = ?1 AND alias = ?2", [model, alias], |r| r.get(0))
-            .optional()?;
+        let v = self
+            .db
+            .query_opt("SELECT version FROM aliases WHERE model = $1 AND alias = $2", &[model.into(), alias.into()])?
+            .map(|r| r.int(0))
+            .transpose()?;
         Ok(match v {
-            Some(v) => self.versions(model)?.into_iter().find(|x| x.version == v),
+            Some(v) => self.versions(model)?.into_iter().find(|x| i64::from(x.version) == v),
             None => None,
         })
     }
@@ -339,21 +389,30 @@ impl Registry {
         reason: &str,
         forced: bool,
     ) -> Result<Option<u32>, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
-        let previous: Option<u32> = tx
-            .query_row("SELECT version FROM aliases WHERE model = ?1 AND alias = ?2", [model, alias], |r| r.get(0))
-            .optional()?;
-        tx.execute(
-            "INSERT INTO aliases (model, alias, version) VALUES (?1, ?2, ?3)
-             ON CONFLICT(model, alias) DO UPDATE SET version = excluded.version",
-            params![model, alias, version],
-        )?;
-        tx.execute(
-            "INSERT INTO alias_events (model, alias, version, previous, reason, forced, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![model, alias, version, previous, reason, forced, now()],
-        )?;
-        tx.commit()?;
-        Ok(previous)
+        self.db.transaction(|tx| {
+            let previous = tx
+                .query_opt("SELECT version FROM aliases WHERE model = $1 AND alias = $2", &[model.into(), alias.into()])?
+                .map(|r| r.int(0))
+                .transpose()?;
+            tx.execute(
+                "INSERT INTO aliases (model, alias, version) VALUES ($1, $2, $3)
+                 ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version",
+                &[model.into(), alias.into(), version.into()],
+            )?;
+            tx.execute(
+                "INSERT INTO alias_events (model, alias, version, previous, reason, forced, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    model.into(),
+                    alias.into(),
+                    version.into(),
+                    previous.into(),
+                    reason.into(),
+                    forced.into(),
+                    now().into(),
+                ],
+            )?;
+            Ok::<_, StoreError>(previous.map(|p| p as u32))
+        })
     }
 
     /// Point `alias` at `version`. For `champion` the gate applies: the version must not be
@@ -398,19 +457,67 @@ impl Registry {
 
     /// Point `alias` back at the version it had before its latest change.
     pub fn rollback(&self, model: &str, alias: &str) -> Result<u32, StoreError> {
-        let previous: Option<Option<u32>> = self
-            .conn
-            .query_row(
-                "SELECT previous FROM alias_events WHERE model = ?1 AND alias = ?2 ORDER BY id DESC LIMIT 1",
-                [model, alias],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let previous = self
+            .db
+            .query_opt(
+                "SELECT previous FROM alias_events WHERE model = $1 AND alias = $2 ORDER BY id DESC LIMIT 1",
+                &[model.into(), alias.into()],
+            )?
+            .map(|r| r.opt_int(0))
+            .transpose()?
+            .flatten();
         let target = previous
-            .flatten()
-            .ok_or_else(|| StoreError::NotFound(format!("{model}: {alias} has no earlier version to roll back to")))?;
+            .ok_or_else(|| StoreError::NotFound(format!("{model}: {alias} has no earlier version to roll back to")))?
+            as u32;
         self.set_alias(model, alias, target, "rollback", false)?;
         Ok(target)
+    }
+
+    /// The number of forced alias changes of `model` (audit).
+    pub fn forced_promotions(&self, model: &str) -> Result<u64, StoreError> {
+        let n = self
+            .db
+            .query_one("SELECT COUNT(*) FROM alias_events WHERE model = $1 AND forced = 1", &[model.into()])?
+            .int(0)?;
+        Ok(n as u64)
+    }
+
+    /// Mark a run's MLflow state (and the id MLflow gave it, once known).
+    pub fn set_run_sync(&self, run: &str, state: SyncState, mlflow_run_id: Option<&str>) -> Result<(), StoreError> {
+        self.db.execute(
+            "UPDATE runs SET mlflow_sync = $2, mlflow_run_id = COALESCE($3, mlflow_run_id) WHERE id = $1",
+            &[run.into(), state.as_str().into(), mlflow_run_id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Mark a model version's MLflow state.
+    pub fn set_version_sync(&self, model: &str, version: u32, state: SyncState) -> Result<(), StoreError> {
+        self.db.execute(
+            "UPDATE model_versions SET mlflow_sync = $3 WHERE model = $1 AND version = $2",
+            &[model.into(), version.into(), state.as_str().into()],
+        )?;
+        Ok(())
+    }
+
+    /// Runs not yet mirrored to MLflow (ids, oldest first).
+    pub fn pending_runs(&self) -> Result<Vec<String>, StoreError> {
+        let rows = self.db.query(
+            "SELECT id FROM runs WHERE mlflow_sync = 'pending' AND status <> 'running' ORDER BY started_at",
+            &[],
+        )?;
+        Ok(rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?)
+    }
+
+    /// Model versions not yet mirrored to MLflow, oldest first.
+    pub fn pending_versions(&self) -> Result<Vec<ModelVersion>, StoreError> {
+        let rows = self.db.query(
+            &format!(
+                "SELECT {VERSION_COLUMNS} FROM model_versions WHERE mlflow_sync = 'pending' ORDER BY model, version"
+            ),
+            &[],
+        )?;
+        Ok(rows.iter().map(row_to_version).collect::<Result<_, _>>()?)
     }
 }
 
@@ -418,76 +525,7 @@ impl Registry {
 mod tests {
     use super::*;
 
-    fn reg_with_versions(metrics: &[f64]) -> (Registry, String) {
-        let r = Registry::open_in_memory().unwrap();
-        let run = r.start_run("credit", &RunInfo::default()).unwrap();
-        for (i, m) in metrics.iter().enumerate() {
-            let v = r.register("credit", &run, &Digest::of(&[i as u8]), "auc_roc", *m, true).unwrap();
-            assert_eq!(v, i as u32 + 1);
-        }
-        (r, run)
-    }
-
-    #[test]
-    fn runs_keep_params_metrics_with_steps_and_artifacts() {
-        let r = Registry::open_in_memory().unwrap();
-        let info = RunInfo {
-            git_commit: Some("abc123".into()),
-            dataset_hash: Some("f00d".into()),
-            dataset_rows: Some(6000),
-            params: serde_json::json!({"iterations": 200}),
-            tags: serde_json::json!({"trigger": "cli"}),
-        };
-        let id = r.start_run("credit", &info).unwrap();
-        r.log_metric(&id, "loss", 0.5, 1).unwrap();
-        r.log_metric(&id, "loss", 0.4, 2).unwrap();
-        r.log_metric(&id, "auc_roc", 0.79, 0).unwrap();
-        assert!(r.log_metric(&id, "auc_roc", f64::NAN, 1).is_err());
-        r.log_artifact(&id, "model", &Digest::of(b"m")).unwrap();
-        r.log_params(&id, &serde_json::json!({"iterations": 300})).unwrap();
-        r.finish_run(&id, RunStatus::Finished).unwrap();
-        let run = r.run(&id).unwrap();
-        assert_eq!(run.status, "finished");
-        assert_eq!(run.experiment, "credit");
-        assert_eq!(run.dataset_rows, Some(6000));
-        assert_eq!(run.params["iterations"], 300);
-        assert_eq!(run.metrics, vec![("auc_roc".into(), 0, 0.79), ("loss".into(), 1, 0.5), ("loss".into(), 2, 0.4)]);
-        assert_eq!(run.artifacts, vec![("model".into(), Digest::of(b"m"))]);
-        assert!(r.finish_run("nope", RunStatus::Failed).is_err());
-    }
-
-    #[test]
-    fn the_gate_keeps_the_better_champion_and_force_is_recorded() {
-        let (r, _) = reg_with_versions(&[0.80, 0.70, 0.795]);
-        assert!(r.promote("credit", 1, "champion", 0.01, false).unwrap().promoted);
-        let p = r.promote("credit", 2, "champion", 0.01, false).unwrap();
-        assert!(!p.promoted && p.reason.contains("worse than champion v1"), "{p:?}");
-        assert_eq!(r.alias("credit", "champion").unwrap().unwrap().version, 1);
-        // within the margin: promoted
-        assert!(r.promote("credit", 3, "champion", 0.01, false).unwrap().promoted);
-        // forced
-        let p = r.promote("credit", 2, "champion", 0.01, true).unwrap();
-        assert!(p.promoted && p.previous == Some(3) && p.reason == "forced promotion");
-        let forced: i64 =
-            r.conn.query_row("SELECT COUNT(*) FROM alias_events WHERE forced = 1", [], |row| row.get(0)).unwrap();
-        assert_eq!(forced, 1);
-        // any alias name works and is not gated
-        assert!(r.promote("credit", 2, "challenger", 0.0, false).unwrap().promoted);
-        assert_eq!(r.versions("credit").unwrap()[1].aliases, vec!["challenger", "champion"]);
-        assert!(r.promote("credit", 9, "champion", 0.0, false).is_err());
-    }
-
-    #[test]
-    fn rollback_returns_to_the_previous_champion() {
-        let (r, _) = reg_with_versions(&[0.80, 0.81]);
-        r.promote("credit", 1, "champion", 0.0, false).unwrap();
-        r.promote("credit", 2, "champion", 0.0, false).unwrap();
-        assert_eq!(r.rollback("credit", "champion").unwrap(), 1);
-        assert_eq!(r.alias("credit", "champion").unwrap().unwrap().version, 1);
-        let (fresh, _) = reg_with_versions(&[0.8]);
-        fresh.promote("credit", 1, "champion", 0.0, false).unwrap();
-        assert!(fresh.rollback("credit", "champion").unwrap_err().to_string().contains("no earlier version"));
-    }
+    // the behaviour every backend shares is tested in tests/registry.rs, on SQLite and PostgreSQL
 
     #[test]
     fn the_database_persists_and_migrates_once() {
@@ -504,9 +542,9 @@ mod tests {
         assert_eq!(r.models().unwrap(), vec!["intent"]);
         assert_eq!(r.alias("intent", "champion").unwrap().unwrap().metric, 0.9);
         // a newer schema than this build knows is refused
-        r.conn.pragma_update(None, "user_version", 99).unwrap();
+        r.db.execute("UPDATE schema_versions SET version = 99 WHERE component = 'registry'", &[]).unwrap();
         drop(r);
         let e = Registry::open(&path).err().unwrap().to_string();
-        assert!(e.contains("schema version 99"), "{e}");
+        assert!(e.contains("has version 99"), "{e}");
     }
 }

@@ -43,10 +43,16 @@ fn data_file(kind: ModelKind) -> &'static str {
     }
 }
 
-/// Paths of the registry database and the artifact store.
+/// The registry (PostgreSQL when DATABASE_URL is set, else SQLite under the data directory)
+/// and the artifact store.
 pub fn open_store(config: &Config) -> anyhow::Result<(Registry, ArtifactStore)> {
-    let db = config.data_dir.join("registry.db");
-    let registry = Registry::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let registry = match &config.database_url {
+        Some(url) => Registry::open_url(url).context("opening the registry at DATABASE_URL")?,
+        None => {
+            let db = config.data_dir.join("registry.db");
+            Registry::open(&db).with_context(|| format!("opening {}", db.display()))?
+        }
+    };
     Ok((registry, ArtifactStore::new(config.model_storage_path.join("artifacts"))))
 }
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Install and start the real services the service tests run against, on loopback, and print
+# the environment variables that select those tests (`eval "$(.ci/services.sh)"`).
+# Everything goes under $SERVICES_DIR (default /tmp/nivesh-services); safe to run twice.
+# Progress goes to stderr; only `export` lines go to stdout.
+set -euo pipefail
+DIR="${SERVICES_DIR:-/tmp/nivesh-services}"
+PG_PORT="${PG_PORT:-55432}"
+REDIS_PORT="${REDIS_PORT:-56379}"
+MLFLOW_PORT="${MLFLOW_PORT:-55000}"
+mkdir -p "$DIR"
+log() { echo "services: $*" >&2; }
+
+need_apt=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq "${need_apt[@]}" >&2
+fi
+
+# --- PostgreSQL: a throwaway cluster owned by the postgres user, trust auth on loopback
+PGBIN="$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
+if ! "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -q; then
+  rm -rf "$DIR/pg" && mkdir -p "$DIR/pg" && chown postgres "$DIR/pg"
+  log "initdb"
+  su postgres -c "$PGBIN/initdb -D $DIR/pg/data -A trust -U postgres" >/dev/null
+  su postgres -c "$PGBIN/pg_ctl -D $DIR/pg/data -l $DIR/pg/log -w -o '-p $PG_PORT -k $DIR/pg -c listen_addresses=127.0.0.1' start" >&2
+fi
+for db in nivesh_test nivesh_features_test; do
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
+    psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE $db" >&2
+done
+log "PostgreSQL on 127.0.0.1:$PG_PORT"
+
+# --- Redis
+if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --logfile "$DIR/redis.log" >&2
+fi
+log "Redis on 127.0.0.1:$REDIS_PORT"
+
+# --- MLflow (3.18.0 does not install here; 3.17.2 does)
+if [ ! -x "$DIR/mlflow-venv/bin/mlflow" ]; then
+  log "pip install mlflow==3.17.2 (a few minutes)"
+  python3 -m venv "$DIR/mlflow-venv"
+  "$DIR/mlflow-venv/bin/pip" install -q mlflow==3.17.2 >&2
+fi
+if ! curl -sf "http://127.0.0.1:$MLFLOW_PORT/health" >/dev/null; then
+  mkdir -p "$DIR/mlflow"
+  nohup "$DIR/mlflow-venv/bin/mlflow" server --backend-store-uri "sqlite:///$DIR/mlflow/mlflow.db" \
+    --artifacts-destination "$DIR/mlflow/artifacts" --host 127.0.0.1 --port "$MLFLOW_PORT" --workers 1 \
+    >"$DIR/mlflow.log" 2>&1 &
+  for _ in $(seq 1 120); do
+    curl -sf "http://127.0.0.1:$MLFLOW_PORT/health" >/dev/null && break
+    sleep 1
+  done
+  curl -sf "http://127.0.0.1:$MLFLOW_PORT/health" >/dev/null || { tail -30 "$DIR/mlflow.log" >&2; exit 1; }
+fi
+log "MLflow on 127.0.0.1:$MLFLOW_PORT"
+
+echo "export NIVESH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_test"
+echo "export NIVESH_TEST_FEATURES_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_features_test"
+echo "export NIVESH_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
+echo "export NIVESH_TEST_MLFLOW_URI=http://127.0.0.1:$MLFLOW_PORT"
