@@ -297,4 +297,6 @@ pub enum RegistryCommand {
         #[arg(long, default_value = "champion")]
         alias: String,
     },
+    /// Send runs, versions and aliases still pending to the MLflow server (MLFLOW_TRACKING_URI).
+    Sync,
 }

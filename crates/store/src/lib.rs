@@ -11,6 +11,7 @@
 
 pub mod artifacts;
 pub mod db;
+pub mod mlflow;
 pub mod registry;
 
 pub use artifacts::{ArtifactStore, Digest};

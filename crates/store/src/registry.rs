@@ -104,6 +104,8 @@ pub struct ModelVersion {
     pub aliases: Vec<String>,
     /// 'none', 'pending' or 'synced' (see [`RunRecord::mlflow_sync`]).
     pub mlflow_sync: String,
+    /// The number MLflow gave this version, once mirrored.
+    pub mlflow_version: Option<String>,
 }
 
 /// What a promotion did.
@@ -138,7 +140,7 @@ impl SyncState {
 }
 
 const VERSION_COLUMNS: &str =
-    "model, version, run_id, digest, metric_name, metric, higher_is_better, created_at, mlflow_sync";
+    "model, version, run_id, digest, metric_name, metric, higher_is_better, created_at, mlflow_sync, mlflow_version";
 
 fn row_to_version(row: &Row) -> Result<ModelVersion, DbError> {
     Ok(ModelVersion {
@@ -152,6 +154,7 @@ fn row_to_version(row: &Row) -> Result<ModelVersion, DbError> {
         created_at: row.text(7)?,
         aliases: Vec::new(),
         mlflow_sync: row.text(8)?,
+        mlflow_version: row.opt_text(9)?,
     })
 }
 
@@ -491,13 +494,27 @@ impl Registry {
         Ok(())
     }
 
-    /// Mark a model version's MLflow state.
-    pub fn set_version_sync(&self, model: &str, version: u32, state: SyncState) -> Result<(), StoreError> {
+    /// Mark a model version's MLflow state (and the version number MLflow gave it, once known).
+    pub fn set_version_sync(
+        &self,
+        model: &str,
+        version: u32,
+        state: SyncState,
+        mlflow_version: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.db.execute(
-            "UPDATE model_versions SET mlflow_sync = $3 WHERE model = $1 AND version = $2",
-            &[model.into(), version.into(), state.as_str().into()],
+            "UPDATE model_versions SET mlflow_sync = $3, mlflow_version = COALESCE($4, mlflow_version)
+             WHERE model = $1 AND version = $2",
+            &[model.into(), version.into(), state.as_str().into(), mlflow_version.into()],
         )?;
         Ok(())
+    }
+
+    /// Every alias of `model` with the version it points at.
+    pub fn aliases(&self, model: &str) -> Result<Vec<(String, u32)>, StoreError> {
+        let rows =
+            self.db.query("SELECT alias, version FROM aliases WHERE model = $1 ORDER BY alias", &[model.into()])?;
+        Ok(rows.iter().map(|r| Ok((r.text(0)?, r.int(1)? as u32))).collect::<Result<_, DbError>>()?)
     }
 
     /// Runs not yet mirrored to MLflow (ids, oldest first).

@@ -140,6 +140,7 @@ pub fn run(args: &TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    super::registry::mirror(config, &registry, &store)?;
     let mut t = super::table(&["model", "status", "primary metric", "version", "alias", "duration"]);
     for o in &outcomes {
         t.add_row(vec![
@@ -235,6 +236,9 @@ fn run_one(
         Ok(t) => t,
         Err(e) => {
             registry.finish_run(&run, RunStatus::Failed)?;
+            if config.mlflow_tracking_uri.is_some() {
+                nivesh_store::mlflow::mark_pending(registry, &run, &[])?;
+            }
             return Err(e);
         }
     };
@@ -271,6 +275,9 @@ fn run_one(
     };
     if alias == "challenger" {
         registry.promote(name, version, "challenger", 0.0, false)?;
+    }
+    if config.mlflow_tracking_uri.is_some() {
+        nivesh_store::mlflow::mark_pending(registry, &run, &[(name, version)])?;
     }
     Ok(((metric_name.to_string(), metric), version, alias))
 }
