@@ -35,7 +35,7 @@ pub const TRANSACTION_FEATURES: [&str; 15] = [
     "amount_vs_user_max",
 ];
 
-#[derive(Default, Clone)]
+#[derive(Default, Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Moments {
     n: f64,
     sum: f64,
@@ -48,6 +48,16 @@ impl Moments {
         self.sum += x;
         self.sum_sq += x * x;
     }
+    fn mean(&self) -> f64 {
+        if self.n > 0.0 { self.sum / self.n } else { f64::NAN }
+    }
+    fn std(&self) -> f64 {
+        if self.n < 2.0 {
+            return f64::NAN;
+        }
+        let mean = self.sum / self.n;
+        (self.sum_sq / self.n - mean * mean).max(0.0).sqrt()
+    }
     fn z(&self, x: f64) -> f64 {
         if self.n < 3.0 {
             return f64::NAN;
@@ -58,8 +68,21 @@ impl Moments {
     }
 }
 
-/// A user's history, folded into what the features need. Only debits are scored.
-#[derive(Default, Clone)]
+/// Names of [`UserState::summary`], in order: what the feature store serves of a user's state.
+pub const USER_STATE_SUMMARY: [&str; 7] = [
+    "history_len",
+    "mean_log_amount",
+    "std_log_amount",
+    "max_amount",
+    "distinct_merchants",
+    "txns_last_day",
+    "hours_since_last_txn",
+];
+
+/// A user's history, folded into what the features need. Only debits are scored. Serialisable,
+/// so the feature store can keep it per user and the detector can score a new transaction
+/// without replaying the history.
+#[derive(Default, Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserState {
     amounts: Moments,
     by_category: HashMap<String, Moments>,
@@ -109,6 +132,24 @@ impl UserState {
         self.last_ts = Some(ts);
         self.max_log_amount = self.max_log_amount.max(la);
         self.count += 1;
+    }
+
+    /// The state's statistics as of `now` (unix seconds), named by [`USER_STATE_SUMMARY`].
+    pub fn summary(&self, now: i64) -> Vec<f64> {
+        vec![
+            self.count as f64,
+            self.amounts.mean(),
+            self.amounts.std(),
+            if self.count > 0 { self.max_log_amount.exp_m1() } else { f64::NAN },
+            self.merchants.len() as f64,
+            self.recent.iter().filter(|(s, ..)| now - s <= 86_400 && now >= *s).count() as f64,
+            self.last_ts.map_or(f64::NAN, |l| (now - l).max(0) as f64 / 3600.0),
+        ]
+    }
+
+    /// Time of the latest transaction folded in (unix seconds).
+    pub fn last_seen(&self) -> Option<i64> {
+        self.last_ts
     }
 
     /// Features of `t` given everything observed so far (all of it before `t`).
@@ -408,14 +449,7 @@ impl Predict<AnomalyInput<'_>> for AnomalyModel {
     type Output = AnomalyScore;
 
     fn predict(&self, input: &AnomalyInput<'_>) -> Result<AnomalyScore, ModelError> {
-        if self.schema.names != TRANSACTION_FEATURES {
-            return Err(ModelError::input(
-                "transaction",
-                "this model was trained on a generic table, not transactions",
-            ));
-        }
         let t = input.transaction;
-        ModelError::check_record(t, "transaction")?;
         let mut past: Vec<&Transaction> =
             input.history.iter().filter(|h| h.user_id == t.user_id && h.timestamp < t.timestamp).collect();
         past.sort_by_key(|h| h.timestamp);
@@ -423,6 +457,21 @@ impl Predict<AnomalyInput<'_>> for AnomalyModel {
         for h in past {
             state.observe(h);
         }
+        self.score_with_state(&state, t)
+    }
+}
+
+impl AnomalyModel {
+    /// Score `t` against a user's state folded from their earlier transactions (the feature
+    /// store's `transaction_behaviour` view), without the history itself.
+    pub fn score_with_state(&self, state: &UserState, t: &Transaction) -> Result<AnomalyScore, ModelError> {
+        if self.schema.names != TRANSACTION_FEATURES {
+            return Err(ModelError::input(
+                "transaction",
+                "this model was trained on a generic table, not transactions",
+            ));
+        }
+        ModelError::check_record(t, "transaction")?;
         self.score_row(&state.features(t))
     }
 }

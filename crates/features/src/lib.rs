@@ -1,0 +1,357 @@
+//! `nivesh-features`: the feature store, after Feast's model.
+//!
+//! - [`definitions`]: entities and feature views from a checked-in TOML file
+//!   (`data/features.toml`), validated, each with a version and a definition hash;
+//! - [`offline`]: raw events in SQLite or PostgreSQL (`DATABASE_URL`), ingested idempotently;
+//! - [`engine`]: values as of a point in time (only earlier events, within TTL and windows),
+//!   for training sets and materialization alike;
+//! - [`online`]: the latest values per entity, embedded (SQLite file) or in Redis;
+//! - [`FeatureStore`]: the API the CLI and the server use.
+
+pub mod definitions;
+pub mod engine;
+pub mod offline;
+pub mod online;
+
+use definitions::{Definitions, View, ViewKind};
+use engine::Timeline;
+use nivesh_core::Transaction;
+use offline::{Materialization, OfflineStore};
+use online::{OnlineRecord, OnlineStore};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    #[error("feature definitions: {0}")]
+    Definition(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("offline store: {0}")]
+    Offline(String),
+    #[error("{0}")]
+    Online(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// One view's values for one entity, as served.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ViewValues {
+    pub version: u32,
+    /// The instant the values describe (RFC 3339), if any are stored.
+    pub as_of: Option<String>,
+    /// Seconds since `as_of`.
+    pub age_seconds: Option<i64>,
+    /// Missing because nothing was materialized, or because it is older than the TTL.
+    pub status: &'static str,
+    pub values: BTreeMap<String, Option<f64>>,
+    /// A state view's state (JSON), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<serde_json::Value>,
+}
+
+/// An entity's values of the requested views.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntityFeatures {
+    pub entity: String,
+    pub views: BTreeMap<String, ViewValues>,
+}
+
+/// What a materialization of one view did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MaterializeReport {
+    pub view: String,
+    pub version: u32,
+    pub entities: usize,
+    pub written: usize,
+    pub incremental: bool,
+    pub seconds: f64,
+}
+
+/// A view's definition and state, for `features list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ViewStatus {
+    pub view: String,
+    pub version: u32,
+    pub kind: String,
+    pub features: usize,
+    pub ttl_days: u32,
+    pub online_entities: u64,
+    pub last_materialized: Option<String>,
+    pub materialized_as_of: Option<String>,
+}
+
+pub struct FeatureStore {
+    defs: Definitions,
+    offline: OfflineStore,
+    online: Box<dyn OnlineStore>,
+}
+
+fn rfc3339(ts: i64) -> String {
+    chrono::DateTime::from_timestamp(ts, 0).map(|t| t.to_rfc3339()).unwrap_or_default()
+}
+
+impl FeatureStore {
+    /// A store over `offline` and `online`; registers the views' definitions (a changed view
+    /// without a version bump is an error here).
+    pub fn new(defs: Definitions, offline: OfflineStore, online: Box<dyn OnlineStore>) -> Result<Self, FeatureError> {
+        offline.register_views(&defs.views)?;
+        Ok(FeatureStore { defs, offline, online })
+    }
+
+    pub fn definitions(&self) -> &Definitions {
+        &self.defs
+    }
+
+    pub fn offline(&self) -> &OfflineStore {
+        &self.offline
+    }
+
+    pub fn online_description(&self) -> String {
+        self.online.describe()
+    }
+
+    fn views(&self, names: &[&str]) -> Result<Vec<&View>, FeatureError> {
+        if names.is_empty() {
+            return Ok(self.defs.views.iter().collect());
+        }
+        names.iter().map(|n| self.defs.view(n)).collect()
+    }
+
+    /// Validate and append events (idempotent on `transaction_id`): (inserted, skipped).
+    pub fn ingest(&self, events: &[Transaction]) -> Result<(usize, usize), FeatureError> {
+        for (i, e) in events.iter().enumerate() {
+            nivesh_core::Record::validate(e)
+                .map_err(|m| FeatureError::Invalid(format!("event {} ({}): {m}", i + 1, e.transaction_id)))?;
+        }
+        self.offline.ingest(events)
+    }
+
+    /// Compute the values of `views` (all if empty) as of `as_of` and write them online.
+    /// Incremental unless `full`: only entities with events since the view's last
+    /// materialization. `progress(done, total)` is called as entities complete.
+    pub fn materialize(
+        &self,
+        views: &[&str],
+        as_of: i64,
+        full: bool,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<MaterializeReport>, FeatureError> {
+        let views = self.views(views)?;
+        let mut plans = Vec::new();
+        let mut all_entities: Vec<String> = Vec::new();
+        for v in &views {
+            let last = if full { None } else { self.offline.last_materialization(v)? };
+            let (entities, max_seq) = self.offline.entities_since(last.as_ref().map_or(0, |m| m.last_seq))?;
+            all_entities.extend(entities.iter().cloned());
+            plans.push((*v, entities, max_seq, last.is_some()));
+        }
+        all_entities.sort();
+        all_entities.dedup();
+        let total: usize = plans.iter().map(|p| p.1.len()).sum();
+        let now = chrono::Utc::now().timestamp();
+        let mut done = 0;
+        let mut reports = Vec::new();
+        const CHUNK: usize = 50;
+        for (view, entities, max_seq, incremental) in plans {
+            let started = std::time::Instant::now();
+            let mut written = 0;
+            for chunk in entities.chunks(CHUNK) {
+                let mut records = Vec::with_capacity(chunk.len());
+                for entity in chunk {
+                    let events = self.offline.entity_events(entity, Some(as_of))?;
+                    let timeline = Timeline::new(&events);
+                    let (values, state) = engine::values_at(view, &timeline, as_of);
+                    if view.kind == ViewKind::State && state.is_none() {
+                        continue;
+                    }
+                    let state = state
+                        .map(|s| serde_json::to_string(&s))
+                        .transpose()
+                        .map_err(|e| FeatureError::Invalid(format!("encoding state: {e}")))?;
+                    records.push((entity.clone(), OnlineRecord { version: view.version, as_of, values, state }));
+                }
+                written += self.online.write(view, &records, now)?;
+                done += chunk.len();
+                progress(done, total);
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            self.offline.record_materialization(
+                view,
+                &Materialization {
+                    last_seq: max_seq,
+                    as_of,
+                    entities: entities.len() as u64,
+                    seconds,
+                    at: chrono::Utc::now().to_rfc3339(),
+                },
+            )?;
+            reports.push(MaterializeReport {
+                view: view.name.clone(),
+                version: view.version,
+                entities: entities.len(),
+                written,
+                incremental,
+                seconds,
+            });
+        }
+        Ok(reports)
+    }
+
+    /// The online values of `views` (all if empty) for each entity, in one read, with their
+    /// age at `now`; values older than the view's TTL are reported missing (`expired`).
+    pub fn get_online_features(
+        &self,
+        entities: &[&str],
+        views: &[&str],
+        now: i64,
+        with_state: bool,
+    ) -> Result<Vec<EntityFeatures>, FeatureError> {
+        let views = self.views(views)?;
+        let records = self.online.read(entities, &views)?;
+        let mut out = Vec::with_capacity(entities.len());
+        for (entity, row) in entities.iter().zip(records) {
+            let mut by_view = BTreeMap::new();
+            for (view, record) in views.iter().zip(row) {
+                let names = view.features.iter().map(|f| f.name.clone());
+                let v = match record {
+                    Some(r) if now - r.as_of <= view.ttl_secs() => ViewValues {
+                        version: r.version,
+                        as_of: Some(rfc3339(r.as_of)),
+                        age_seconds: Some(now - r.as_of),
+                        status: "ok",
+                        values: names.zip(r.values).collect(),
+                        state: if with_state { r.state.and_then(|s| serde_json::from_str(&s).ok()) } else { None },
+                    },
+                    Some(r) => ViewValues {
+                        version: r.version,
+                        as_of: Some(rfc3339(r.as_of)),
+                        age_seconds: Some(now - r.as_of),
+                        status: "expired",
+                        values: names.map(|n| (n, None)).collect(),
+                        state: None,
+                    },
+                    None => ViewValues {
+                        version: view.version,
+                        as_of: None,
+                        age_seconds: None,
+                        status: "missing",
+                        values: names.map(|n| (n, None)).collect(),
+                        state: None,
+                    },
+                };
+                by_view.insert(view.name.clone(), v);
+            }
+            out.push(EntityFeatures { entity: entity.to_string(), views: by_view });
+        }
+        Ok(out)
+    }
+
+    /// The anomaly detector's state of `user` from the online store, if fresh.
+    pub fn online_user_state(&self, user: &str, now: i64) -> Result<Option<nivesh_models::anomaly::UserState>, FeatureError> {
+        let Some(view) = self.defs.views.iter().find(|v| v.kind == ViewKind::State) else { return Ok(None) };
+        let rows = self.online.read(&[user], &[view])?;
+        let Some(Some(r)) = rows.into_iter().next().and_then(|r| r.into_iter().next()) else { return Ok(None) };
+        if now - r.as_of > view.ttl_secs() {
+            return Ok(None);
+        }
+        r.state
+            .map(|s| serde_json::from_str(&s).map_err(|e| FeatureError::Online(format!("corrupt stored state: {e}"))))
+            .transpose()
+    }
+
+    /// Point-in-time training set: for each `(entity, at)` row, each view's values as of `at`
+    /// from the offline events (strictly earlier, within TTL). Columns are `view:feature`.
+    pub fn historical_features(
+        &self,
+        rows: &[(String, i64)],
+        views: &[&str],
+    ) -> Result<(Vec<String>, Vec<Vec<Option<f64>>>), FeatureError> {
+        let views = self.views(views)?;
+        let latest = rows.iter().map(|r| r.1).max().unwrap_or(0);
+        let events = self.offline.all_events(Some(latest))?;
+        let mut columns = Vec::new();
+        let mut out = vec![Vec::new(); rows.len()];
+        for view in views {
+            columns.extend(view.features.iter().map(|f| format!("{}:{}", view.name, f.name)));
+            for (row, values) in out.iter_mut().zip(engine::point_in_time(view, &events, rows)) {
+                row.extend(values);
+            }
+        }
+        Ok((columns, out))
+    }
+
+    /// Every stored event before `before` (all if `None`), grouped by entity, sorted by time.
+    pub fn events(&self, before: Option<i64>) -> Result<HashMap<String, Vec<Transaction>>, FeatureError> {
+        self.offline.all_events(before)
+    }
+
+    /// The anomaly detector's training table through the point-in-time path: every stored
+    /// debit is an entity row at its own timestamp, joined with the `transaction_behaviour`
+    /// state as of that instant (strictly earlier events), and turned into the detector's
+    /// features with the transaction as request data. Transactions at the same instant do not
+    /// see each other. Also returns each row's time (unix seconds), for splitting by time.
+    pub fn anomaly_training_table(&self) -> Result<(nivesh_models::tabular::Tabular, Vec<f64>), FeatureError> {
+        use nivesh_models::anomaly::{TRANSACTION_FEATURES, transaction_schema};
+        let view = self
+            .defs
+            .views
+            .iter()
+            .find(|v| v.kind == ViewKind::State)
+            .ok_or_else(|| FeatureError::NotFound("no state view (transaction_behaviour) is defined".into()))?;
+        let events = self.offline.all_events(None)?;
+        let mut users: Vec<&String> = events.keys().collect();
+        users.sort();
+        let width = TRANSACTION_FEATURES.len();
+        let (mut x, mut y, mut labelled, mut rows, mut times) = (Vec::new(), Vec::new(), true, 0, Vec::new());
+        for u in users {
+            let evs = &events[u];
+            let timeline = Timeline::new(evs);
+            let debits: Vec<&Transaction> =
+                evs.iter().filter(|t| t.direction == nivesh_core::Direction::Debit).collect();
+            engine::sweep_states(&timeline, debits.iter().map(|t| t.timestamp.timestamp()), |k, s| {
+                let t = debits[k];
+                let at = t.timestamp.timestamp();
+                let fresh = s.last_seen().is_some_and(|l| at - l <= view.ttl_secs());
+                let empty = nivesh_models::anomaly::UserState::default();
+                x.extend(if fresh { s.features(t) } else { empty.features(t) });
+                labelled &= t.is_anomaly.is_some();
+                y.push(if t.is_anomaly == Some(true) { 1.0 } else { 0.0 });
+                rows += 1;
+                times.push(at as f64);
+            });
+        }
+        debug_assert_eq!(x.len(), rows * width);
+        let table = nivesh_models::tabular::Tabular {
+            schema: transaction_schema(),
+            x,
+            rows,
+            y: labelled.then_some(y),
+            weight: None,
+            group: None,
+        };
+        Ok((table, times))
+    }
+
+    /// Views with versions, feature counts, online entities and last materialization.
+    pub fn list(&self) -> Result<Vec<ViewStatus>, FeatureError> {
+        self.defs
+            .views
+            .iter()
+            .map(|v| {
+                let m = self.offline.last_materialization(v)?;
+                Ok(ViewStatus {
+                    view: v.name.clone(),
+                    version: v.version,
+                    kind: format!("{:?}", v.kind).to_lowercase(),
+                    features: v.features.len(),
+                    ttl_days: v.ttl_days,
+                    online_entities: self.online.count(v)?,
+                    last_materialized: m.as_ref().map(|m| m.at.clone()),
+                    materialized_as_of: m.map(|m| rfc3339(m.as_of)),
+                })
+            })
+            .collect()
+    }
+}

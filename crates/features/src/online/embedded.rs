@@ -1,0 +1,134 @@
+//! The embedded online store: one SQLite table in `<data dir>/online.db` (WAL, so a server and
+//! a `features materialize` can use it at once). Primary key (entity, view); a write replaces
+//! the stored record only if it is at least as new.
+
+use super::{OnlineRecord, OnlineStore, decode_values, encode_values};
+use crate::FeatureError;
+use crate::definitions::View;
+use rusqlite::{OptionalExtension, params};
+use std::path::Path;
+use std::sync::Mutex;
+
+pub struct EmbeddedOnlineStore {
+    conn: Mutex<rusqlite::Connection>,
+    location: String,
+}
+
+fn db_err(e: rusqlite::Error) -> FeatureError {
+    FeatureError::Online(format!("embedded online store: {e}"))
+}
+
+impl EmbeddedOnlineStore {
+    pub fn open(path: &Path) -> Result<Self, FeatureError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| FeatureError::Online(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = rusqlite::Connection::open(path).map_err(db_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
+        Self::setup(conn, path.display().to_string())
+    }
+
+    pub fn in_memory() -> Result<Self, FeatureError> {
+        Self::setup(rusqlite::Connection::open_in_memory().map_err(db_err)?, ":memory:".into())
+    }
+
+    fn setup(conn: rusqlite::Connection, location: String) -> Result<Self, FeatureError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS online_features (
+                entity     TEXT NOT NULL,
+                view       TEXT NOT NULL,
+                version    INTEGER NOT NULL,
+                as_of      INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                vals       TEXT NOT NULL,
+                state      TEXT,
+                PRIMARY KEY (entity, view)
+            ) WITHOUT ROWID;",
+        )
+        .map_err(db_err)?;
+        Ok(EmbeddedOnlineStore { conn: Mutex::new(conn), location })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, rusqlite::Connection>, FeatureError> {
+        self.conn.lock().map_err(|_| FeatureError::Online("embedded online store: lock poisoned".into()))
+    }
+}
+
+impl OnlineStore for EmbeddedOnlineStore {
+    fn write(&self, view: &View, records: &[(String, OnlineRecord)], now: i64) -> Result<usize, FeatureError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction().map_err(db_err)?;
+        let mut written = 0;
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO online_features (entity, view, version, as_of, expires_at, vals, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (entity, view) DO UPDATE SET
+                        version = excluded.version, as_of = excluded.as_of, expires_at = excluded.expires_at,
+                        vals = excluded.vals, state = excluded.state
+                     WHERE excluded.as_of >= online_features.as_of",
+                )
+                .map_err(db_err)?;
+            for (entity, r) in records {
+                let expires_at = r.as_of + view.ttl_secs();
+                if expires_at <= now {
+                    continue;
+                }
+                written += st
+                    .execute(params![entity, view.name, r.version, r.as_of, expires_at, encode_values(&r.values), r.state])
+                    .map_err(db_err)?;
+            }
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(written)
+    }
+
+    fn read(&self, entities: &[&str], views: &[&View]) -> Result<Vec<Vec<Option<OnlineRecord>>>, FeatureError> {
+        let conn = self.lock()?;
+        let mut st = conn
+            .prepare_cached("SELECT version, as_of, vals, state FROM online_features WHERE entity = ?1 AND view = ?2")
+            .map_err(db_err)?;
+        let mut out = Vec::with_capacity(entities.len());
+        for entity in entities {
+            let mut row = Vec::with_capacity(views.len());
+            for view in views {
+                let got = st
+                    .query_row(params![entity, view.name], |r| {
+                        Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+                    })
+                    .optional()
+                    .map_err(db_err)?;
+                row.push(match got {
+                    Some((version, as_of, vals, state)) if version == view.version => Some(OnlineRecord {
+                        version,
+                        as_of,
+                        values: decode_values(&vals, view.features.len())?,
+                        state,
+                    }),
+                    _ => None,
+                });
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    fn count(&self, view: &View) -> Result<u64, FeatureError> {
+        let conn = self.lock()?;
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM online_features WHERE view = ?1 AND version = ?2",
+                params![view.name, view.version],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        Ok(n as u64)
+    }
+
+    fn describe(&self) -> String {
+        format!("embedded ({})", self.location)
+    }
+}
