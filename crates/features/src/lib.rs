@@ -128,29 +128,26 @@ impl FeatureStore {
         self.offline.ingest(events)
     }
 
-    /// Compute the values of `views` (all if empty) as of `as_of` and write them online.
-    /// Incremental unless `full`: only entities with events since the view's last
-    /// materialization. `progress(done, total)` is called as entities complete.
+    /// Compute the values of `views` (all if empty) as of `as_of` and write them online
+    /// (values already past their TTL at `now` are not written). Incremental unless `full`:
+    /// only entities with events since the view's last materialization.
+    /// `progress(done, total)` is called as entities complete.
     pub fn materialize(
         &self,
         views: &[&str],
         as_of: i64,
+        now: i64,
         full: bool,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Vec<MaterializeReport>, FeatureError> {
         let views = self.views(views)?;
         let mut plans = Vec::new();
-        let mut all_entities: Vec<String> = Vec::new();
         for v in &views {
             let last = if full { None } else { self.offline.last_materialization(v)? };
             let (entities, max_seq) = self.offline.entities_since(last.as_ref().map_or(0, |m| m.last_seq))?;
-            all_entities.extend(entities.iter().cloned());
             plans.push((*v, entities, max_seq, last.is_some()));
         }
-        all_entities.sort();
-        all_entities.dedup();
         let total: usize = plans.iter().map(|p| p.1.len()).sum();
-        let now = chrono::Utc::now().timestamp();
         let mut done = 0;
         let mut reports = Vec::new();
         const CHUNK: usize = 50;

@@ -100,7 +100,11 @@ impl OnlineStore for RedisOnlineStore {
         if n == 0 {
             return Ok(0);
         }
-        let results: Vec<i64> = self.with_conn(|c| pipe.query(c))?;
+        // EVALSHA in a pipeline needs the script loaded (a restarted server forgets it)
+        let results: Vec<i64> = self.with_conn(|c| {
+            redis::cmd("SCRIPT").arg("LOAD").arg(WRITE_SCRIPT).query::<String>(c)?;
+            pipe.query(c)
+        })?;
         Ok(results.iter().filter(|&&r| r == 1).count())
     }
 
@@ -139,7 +143,11 @@ impl OnlineStore for RedisOnlineStore {
         let field = format!("{}:__version", view.name);
         let version = view.version.to_string();
         self.with_conn(|c| {
-            let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(c)?;
+            // SCAN, not KEYS: it does not block the server on a large keyspace
+            let keys: Vec<String> = {
+                use redis::TypedCommands;
+                c.scan_match::<_, String>(&pattern)?.collect::<redis::RedisResult<Vec<String>>>()?
+            };
             let mut pipe = redis::pipe();
             for k in &keys {
                 pipe.cmd("HGET").arg(k).arg(&field);

@@ -1,0 +1,203 @@
+//! The feature store end to end on generated transactions: ingest, point-in-time joins,
+//! materialization (full and incremental), online reads with freshness, restarts, the
+//! anomaly training path, and definition versioning. The offline store runs on SQLite, and on
+//! PostgreSQL too when `NIVESH_TEST_FEATURES_DATABASE_URL` is set (`.ci/run` does).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use nivesh_core::Transaction;
+use nivesh_features::definitions::Definitions;
+use nivesh_features::offline::OfflineStore;
+use nivesh_features::online::embedded::EmbeddedOnlineStore;
+use nivesh_features::{FeatureError, FeatureStore};
+use nivesh_store::db::Db;
+use std::path::Path;
+
+fn generated(dir: &Path) -> Vec<Transaction> {
+    nivesh_datagen::generate(dir, 5, nivesh_datagen::Scale::Small).unwrap();
+    nivesh_core::dataset::read_records(&dir.join(nivesh_datagen::TRANSACTIONS_FILE)).unwrap()
+}
+
+fn open(dir: &Path, offline: Db) -> FeatureStore {
+    let online = EmbeddedOnlineStore::open(&dir.join("online.db")).unwrap();
+    FeatureStore::new(Definitions::builtin().unwrap(), OfflineStore::new(offline).unwrap(), Box::new(online)).unwrap()
+}
+
+fn ts(s: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+}
+
+/// Rows of a table as bit patterns (NaN-safe), sorted: tables equal as multisets.
+fn row_set(t: &nivesh_models::tabular::Tabular) -> Vec<Vec<u64>> {
+    let mut rows: Vec<Vec<u64>> = (0..t.rows).map(|i| t.row(i).iter().map(|x| x.to_bits()).collect()).collect();
+    rows.sort();
+    rows
+}
+
+fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
+    // ingest is idempotent on transaction_id
+    let (inserted, skipped) = fs.ingest(txns).unwrap();
+    assert_eq!((inserted, skipped), (txns.len(), 0));
+    assert_eq!(fs.ingest(&txns[..100]).unwrap(), (0, 100));
+    assert_eq!(fs.offline().event_count().unwrap(), txns.len() as u64);
+
+    // the anomaly detector's training rows through the point-in-time path are exactly the
+    // rows the model's own walk over the same transactions makes
+    let (table, times) = fs.anomaly_training_table().unwrap();
+    let direct = nivesh_models::anomaly::transactions_table(txns);
+    assert_eq!(table.rows, direct.rows);
+    assert_eq!(times.len(), table.rows);
+    assert_eq!(row_set(&table), row_set(&direct));
+    assert_eq!(table.y.as_ref().map(|y| y.iter().sum::<f64>()), direct.y.as_ref().map(|y| y.iter().sum::<f64>()));
+
+    // materialize everything as of the day after the last event
+    let last = txns.iter().map(|t| t.timestamp.timestamp()).max().unwrap();
+    let as_of = last + 86_400;
+    let mut calls = 0;
+    let reports = fs.materialize(&[], as_of, as_of, false, &mut |_, _| calls += 1).unwrap();
+    let users: std::collections::BTreeSet<&str> = txns.iter().map(|t| t.user_id.as_str()).collect();
+    assert_eq!(reports.len(), 3);
+    for r in &reports {
+        assert_eq!(r.entities, users.len(), "{r:?}");
+        assert!(!r.incremental);
+    }
+    assert!(calls > 0);
+    let user = *users.iter().next().unwrap();
+    // online values are the point-in-time values as of the materialization
+    let now = as_of + 3600;
+    let online = fs.get_online_features(&[user], &[], now, false).unwrap();
+    let (columns, offline) = fs.historical_features(&[(user.to_string(), as_of)], &[]).unwrap();
+    for (col, value) in columns.iter().zip(&offline[0]) {
+        let (view, feature) = col.split_once(':').unwrap();
+        let v = &online[0].views[view];
+        assert_eq!(v.status, "ok");
+        assert_eq!(v.age_seconds, Some(3600));
+        assert_eq!(v.values[feature], *value, "{col}");
+    }
+    assert!(online[0].views["user_spending_profile"].values["spend_30d"].unwrap() > 0.0);
+    // the anomaly state is served too
+    let state = fs.online_user_state(user, now).unwrap().unwrap();
+    assert_eq!(state.last_seen(), txns.iter().filter(|t| t.user_id == user && t.direction == nivesh_core::Direction::Debit).map(|t| t.timestamp.timestamp()).max());
+    // older than a view's TTL: missing, not stale
+    let late = fs.get_online_features(&[user, "nobody"], &["user_spending_profile"], as_of + 4 * 86_400, false).unwrap();
+    assert_eq!(late[0].views["user_spending_profile"].status, "expired");
+    assert!(late[0].views["user_spending_profile"].values.values().all(Option::is_none));
+    assert_eq!(late[1].views["user_spending_profile"].status, "missing");
+
+    // incremental: only the entity with new events is recomputed
+    let mut new = txns.iter().find(|t| t.user_id == user).unwrap().clone();
+    new.transaction_id = "TXN-NEW-1".into();
+    new.timestamp = chrono::DateTime::from_timestamp(last + 3600, 0).unwrap().fixed_offset();
+    new.amount = 12345.0;
+    new.direction = nivesh_core::Direction::Debit;
+    assert_eq!(fs.ingest(std::slice::from_ref(&new)).unwrap(), (1, 0));
+    let reports = fs.materialize(&["user_spending_profile"], as_of, as_of, false, &mut |_, _| {}).unwrap();
+    assert_eq!((reports[0].entities, reports[0].written, reports[0].incremental), (1, 1, true));
+    let after = fs.get_online_features(&[user], &["user_spending_profile"], now, false).unwrap();
+    let before = online[0].views["user_spending_profile"].values["spend_7d"].unwrap();
+    assert_eq!(after[0].views["user_spending_profile"].values["spend_7d"], Some(before + 12345.0));
+    // nothing new: nothing to do
+    let reports = fs.materialize(&["user_spending_profile"], as_of, as_of, false, &mut |_, _| {}).unwrap();
+    assert_eq!(reports[0].entities, 0);
+    let list = fs.list().unwrap();
+    assert_eq!(list[0].online_entities, users.len() as u64);
+    assert!(list.iter().all(|v| v.last_materialized.is_some()));
+    let _ = dir;
+}
+
+#[test]
+fn point_in_time_rows_see_only_earlier_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = open(dir.path(), Db::sqlite(&dir.path().join("offline.db")).unwrap());
+    let mk = |id: &str, t: &str, amount: f64| Transaction {
+        transaction_id: id.into(),
+        user_id: "U1".into(),
+        timestamp: chrono::DateTime::parse_from_rfc3339(t).unwrap(),
+        amount,
+        currency: "INR".into(),
+        category: "groceries".into(),
+        merchant: "DMart".into(),
+        channel: nivesh_core::Channel::Upi,
+        direction: nivesh_core::Direction::Debit,
+        is_anomaly: None,
+    };
+    // t1 < t2 < t3, ingested out of order
+    fs.ingest(&[mk("3", "2025-05-03T10:00:00+05:30", 400.0), mk("1", "2025-05-01T10:00:00+05:30", 100.0), mk("2", "2025-05-02T10:00:00+05:30", 200.0)])
+        .unwrap();
+    let rows = vec![("U1".to_string(), ts("2025-05-02T10:00:00+05:30")), ("U1".to_string(), ts("2025-05-04T00:00:00+05:30"))];
+    let (cols, got) = fs.historical_features(&rows, &["user_spending_profile", "transaction_behaviour"]).unwrap();
+    let col = |name: &str| cols.iter().position(|c| c == name).unwrap();
+    // the row at t2 sees t1's event only
+    assert_eq!(got[0][col("user_spending_profile:spend_7d")], Some(100.0));
+    assert_eq!(got[0][col("user_spending_profile:txn_count_30d")], Some(1.0));
+    assert_eq!(got[0][col("transaction_behaviour:history_len")], Some(1.0));
+    assert!((got[0][col("transaction_behaviour:max_amount")].unwrap() - 100.0).abs() < 1e-9);
+    // a later row sees all three
+    assert_eq!(got[1][col("user_spending_profile:spend_7d")], Some(700.0));
+    assert_eq!(got[1][col("transaction_behaviour:history_len")], Some(3.0));
+}
+
+#[test]
+fn embedded_store_end_to_end_and_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let txns = generated(&dir.path().join("gen"));
+    let offline = dir.path().join("offline.db");
+    {
+        let fs = open(dir.path(), Db::sqlite(&offline).unwrap());
+        the_store_works(&fs, &txns, dir.path());
+    }
+    // a restarted process serves the same online values and keeps the offline events
+    let fs = open(dir.path(), Db::sqlite(&offline).unwrap());
+    assert_eq!(fs.offline().event_count().unwrap(), txns.len() as u64 + 1);
+    let user = txns[0].user_id.as_str();
+    let last = txns.iter().map(|t| t.timestamp.timestamp()).max().unwrap();
+    let got = fs.get_online_features(&[user], &[], last + 86_400 + 60, false).unwrap();
+    assert!(got[0].views.values().all(|v| v.status == "ok"), "{got:?}");
+}
+
+#[test]
+fn changing_a_view_needs_a_new_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("offline.db");
+    drop(open(dir.path(), Db::sqlite(&db).unwrap()));
+    let mut defs = Definitions::builtin().unwrap();
+    defs.views[0].features[0].window_days = Some(8);
+    let online = || Box::new(EmbeddedOnlineStore::in_memory().unwrap());
+    let e = FeatureStore::new(defs.clone(), OfflineStore::new(Db::sqlite(&db).unwrap()).unwrap(), online()).err().unwrap();
+    assert!(matches!(e, FeatureError::Definition(_)));
+    assert!(e.to_string().contains("user_spending_profile changed without a version bump"), "{e}");
+    defs.views[0].version = 2;
+    FeatureStore::new(defs.clone(), OfflineStore::new(Db::sqlite(&db).unwrap()).unwrap(), online()).unwrap();
+    // going back to version 1 (unchanged) is allowed; an unknown older version is not
+    FeatureStore::new(Definitions::builtin().unwrap(), OfflineStore::new(Db::sqlite(&db).unwrap()).unwrap(), online()).unwrap();
+}
+
+#[test]
+fn bad_events_are_refused_naming_the_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = open(dir.path(), Db::sqlite(&dir.path().join("offline.db")).unwrap());
+    let mut txns = generated(&dir.path().join("gen"));
+    txns[3].amount = -5.0;
+    let e = fs.ingest(&txns[..10]).unwrap_err().to_string();
+    assert!(e.starts_with("event 4 (") && e.contains("amount"), "{e}");
+    assert_eq!(fs.offline().event_count().unwrap(), 0);
+}
+
+#[test]
+fn postgres_offline_store() {
+    let Ok(url) = std::env::var("NIVESH_TEST_FEATURES_DATABASE_URL") else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED PostgreSQL offline store test: set NIVESH_TEST_FEATURES_DATABASE_URL (.ci/run starts PostgreSQL)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::postgres(&url).unwrap();
+    // a clean slate: this test owns that database
+    db.batch("DROP TABLE IF EXISTS feature_events, feature_views, feature_materializations; DELETE FROM schema_versions WHERE component = 'features'")
+        .ok();
+    let fs = open(dir.path(), Db::postgres(&url).unwrap());
+    let txns = generated(&dir.path().join("gen"));
+    the_store_works(&fs, &txns, dir.path());
+}
