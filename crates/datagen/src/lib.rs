@@ -104,8 +104,14 @@ pub struct Manifest {
     pub credit: CreditInfo,
 }
 
-/// Generate every dataset into `out`.
+/// Generate every dataset into `out`, transactions from [`transactions_start`].
 pub fn generate(out: &Path, seed: u64, scale: Scale) -> Result<Manifest, DataError> {
+    generate_from(out, seed, scale, transactions_start())
+}
+
+/// Generate every dataset into `out`, transactions from `start` (e.g. so that the sample users'
+/// history ends yesterday); the same seed and start give the same files.
+pub fn generate_from(out: &Path, seed: u64, scale: Scale, start: NaiveDate) -> Result<Manifest, DataError> {
     let sizes = scale.sizes();
     let gazetteer = Gazetteer::builtin();
     let root = Rng::new(seed);
@@ -126,7 +132,7 @@ pub fn generate(out: &Path, seed: u64, scale: Scale) -> Result<Manifest, DataErr
     write_records(&out.join(NER_FILE), &sentences)?;
     record(NER_FILE, sentences.len())?;
 
-    let txns = transactions::generate(&mut root.fork(3), sizes.users, transactions_start(), sizes.days, &gazetteer);
+    let txns = transactions::generate(&mut root.fork(3), sizes.users, start, sizes.days, &gazetteer);
     let anomalies = txns.iter().filter(|t| t.is_anomaly == Some(true)).count();
     write_records(&out.join(TRANSACTIONS_FILE), &txns)?;
     record(TRANSACTIONS_FILE, txns.len())?;

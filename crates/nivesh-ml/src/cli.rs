@@ -42,6 +42,53 @@ pub enum Command {
     Registry(RegistryCommand),
     /// Evaluate a saved model on a labelled dataset.
     Evaluate(EvaluateArgs),
+    /// The feature store: ingest events, materialize views, read online features.
+    Features(FeaturesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FeaturesArgs {
+    /// Feature definitions (TOML); default: the shipped data/features.toml.
+    #[arg(long, global = true)]
+    pub definitions: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: FeaturesCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum FeaturesCommand {
+    /// Append transactions (CSV/JSON/JSONL) to the offline store; already stored ids are skipped.
+    Ingest {
+        #[arg(long)]
+        source: PathBuf,
+    },
+    /// Compute views' latest values and write them to the online store (incremental: only
+    /// entities with new events, unless --full).
+    Materialize {
+        /// Only this view (repeatable); default: all.
+        #[arg(long)]
+        view: Vec<String>,
+        /// The instant the values describe (RFC 3339 or YYYY-MM-DD); default: now.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Recompute every entity.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Print an entity's online features as JSON, with their age.
+    Get {
+        /// The entity, as user_id=U (repeatable).
+        #[arg(long, required = true)]
+        entity: Vec<String>,
+        /// Only this view (repeatable); default: all.
+        #[arg(long)]
+        view: Vec<String>,
+    },
+    /// Views with versions, features, online entities and last materialization.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The models that `train` and `evaluate` know.
@@ -242,6 +289,10 @@ pub struct GenerateArgs {
     /// `small` for tests (under 2 s) or `full` for training.
     #[arg(long, default_value = "full", value_parser = ["small", "full"])]
     pub scale: String,
+    /// First day of the transactions (YYYY-MM-DD; 13 months follow at full scale).
+    /// Default 2024-10-01. `--end yesterday`-style data: pass a start 396 days ago.
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Args)]

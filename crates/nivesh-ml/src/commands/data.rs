@@ -20,7 +20,8 @@ fn generate(args: GenerateArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let scale = args.scale.parse::<nivesh_datagen::Scale>().map_err(|e| anyhow!(e))?;
     let started = Instant::now();
     tracing::info!(out = %out.display(), seed = args.seed, ?scale, "generating sample data");
-    let manifest = nivesh_datagen::generate(&out, args.seed, scale)?;
+    let start = args.start.unwrap_or_else(nivesh_datagen::transactions_start);
+    let manifest = nivesh_datagen::generate_from(&out, args.seed, scale, start)?;
     let mut t = super::table(&["file", "rows", "size"]);
     for f in &manifest.files {
         t.add_row(vec![f.file.clone(), f.rows.to_string(), human_bytes(f.bytes)]);

@@ -4,6 +4,7 @@
 mod config;
 mod data;
 mod evaluate;
+pub mod features;
 mod inputs;
 mod pipeline;
 mod registry;
@@ -20,6 +21,7 @@ pub fn run(command: Command, config: &Config) -> anyhow::Result<ExitCode> {
         Command::Train(args) => train::run(*args, config),
         Command::Evaluate(args) => evaluate::run(args, config),
         Command::Registry(cmd) => registry::run(cmd, config),
+        Command::Features(args) => features::run(args, config),
     }
 }
 
