@@ -115,8 +115,7 @@ const DIRECTIONS: &[&str] = &["debit", "credit"];
 impl Definitions {
     /// Parse and check a definitions file's text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, FeatureError> {
-        let defs: Definitions =
-            toml::from_str(text).map_err(|e| FeatureError::Definition(format!("{origin}: {e}")))?;
+        let defs: Definitions = toml::from_str(text).map_err(|e| FeatureError::Definition(format!("{origin}: {e}")))?;
         defs.check(origin)?;
         Ok(defs)
     }
@@ -177,10 +176,10 @@ impl Definitions {
                         let Some(agg) = f.agg else {
                             return Err(bad(&v.name, format!("feature {}: agg is required", f.name)));
                         };
-                        if let Some(d) = &f.filter.direction {
-                            if !DIRECTIONS.contains(&d.as_str()) {
-                                return Err(bad(&v.name, format!("feature {}: direction {d:?}", f.name)));
-                            }
+                        if let Some(d) = &f.filter.direction
+                            && !DIRECTIONS.contains(&d.as_str())
+                        {
+                            return Err(bad(&v.name, format!("feature {}: direction {d:?}", f.name)));
                         }
                         if f.window_days.is_some_and(|w| w == 0 || w > 3650) {
                             return Err(bad(&v.name, format!("feature {}: window_days must be 1..=3650", f.name)));

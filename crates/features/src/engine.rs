@@ -47,7 +47,7 @@ fn matches(f: &FeatureDef, e: &Transaction) -> bool {
         Direction::Credit => "credit",
     };
     f.filter.direction.as_deref().is_none_or(|d| d == dir)
-        && (f.filter.category.is_empty() || f.filter.category.iter().any(|c| *c == e.category))
+        && (f.filter.category.is_empty() || f.filter.category.contains(&e.category))
         && (f.filter.channel.is_empty() || f.filter.channel.iter().any(|c| c == e.channel.as_str()))
 }
 
@@ -108,7 +108,7 @@ pub fn aggregate(view: &View, timeline: &Timeline<'_>, at: i64) -> Vec<Option<f6
                 let (day, n) = counts.iter().enumerate().rev().max_by_key(|(_, n)| **n).unwrap_or((0, &0));
                 (*n > 0).then_some(day as f64)
             }
-            Some(Agg::DaysSinceLast) => idx.clone().last().map(|i| (at - timeline.ts[i]) as f64 / DAY as f64),
+            Some(Agg::DaysSinceLast) => idx.clone().next_back().map(|i| (at - timeline.ts[i]) as f64 / DAY as f64),
             Some(Agg::Ratio) => {
                 let get = |name: &Option<String>| {
                     name.as_ref()
@@ -207,7 +207,11 @@ pub fn point_in_time(
 
 /// Walk one entity's timeline once, calling `at_row(k, state)` for the k-th of `times`
 /// (sorted ascending) with the state of every event strictly before it.
-pub fn sweep_states(timeline: &Timeline<'_>, times: impl Iterator<Item = i64>, mut at_row: impl FnMut(usize, &UserState)) {
+pub fn sweep_states(
+    timeline: &Timeline<'_>,
+    times: impl Iterator<Item = i64>,
+    mut at_row: impl FnMut(usize, &UserState),
+) {
     let mut s = UserState::default();
     let mut next = 0;
     for (k, t) in times.enumerate() {
@@ -225,7 +229,14 @@ mod tests {
     use crate::definitions::Definitions;
     use nivesh_core::Channel;
 
-    pub(crate) fn txn(id: &str, user: &str, ts: &str, amount: f64, category: &str, direction: Direction) -> Transaction {
+    pub(crate) fn txn(
+        id: &str,
+        user: &str,
+        ts: &str,
+        amount: f64,
+        category: &str,
+        direction: Direction,
+    ) -> Transaction {
         Transaction {
             transaction_id: id.into(),
             user_id: user.into(),

@@ -35,6 +35,13 @@ pub enum FeatureError {
     Invalid(String),
 }
 
+/// A point-in-time training set: one row per entity row, columns `view:feature`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainingSet {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<f64>>>,
+}
+
 /// One view's values for one entity, as served.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ViewValues {
@@ -246,7 +253,11 @@ impl FeatureStore {
     }
 
     /// The anomaly detector's state of `user` from the online store, if fresh.
-    pub fn online_user_state(&self, user: &str, now: i64) -> Result<Option<nivesh_models::anomaly::UserState>, FeatureError> {
+    pub fn online_user_state(
+        &self,
+        user: &str,
+        now: i64,
+    ) -> Result<Option<nivesh_models::anomaly::UserState>, FeatureError> {
         let Some(view) = self.defs.views.iter().find(|v| v.kind == ViewKind::State) else { return Ok(None) };
         let rows = self.online.read(&[user], &[view])?;
         let Some(Some(r)) = rows.into_iter().next().and_then(|r| r.into_iter().next()) else { return Ok(None) };
@@ -260,11 +271,7 @@ impl FeatureStore {
 
     /// Point-in-time training set: for each `(entity, at)` row, each view's values as of `at`
     /// from the offline events (strictly earlier, within TTL). Columns are `view:feature`.
-    pub fn historical_features(
-        &self,
-        rows: &[(String, i64)],
-        views: &[&str],
-    ) -> Result<(Vec<String>, Vec<Vec<Option<f64>>>), FeatureError> {
+    pub fn historical_features(&self, rows: &[(String, i64)], views: &[&str]) -> Result<TrainingSet, FeatureError> {
         let views = self.views(views)?;
         let latest = rows.iter().map(|r| r.1).max().unwrap_or(0);
         let events = self.offline.all_events(Some(latest))?;
@@ -276,7 +283,7 @@ impl FeatureStore {
                 row.extend(values);
             }
         }
-        Ok((columns, out))
+        Ok(TrainingSet { columns, rows: out })
     }
 
     /// Every stored event before `before` (all if `None`), grouped by entity, sorted by time.

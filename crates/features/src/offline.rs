@@ -99,7 +99,8 @@ impl OfflineStore {
         self.db
             .transaction(|tx| {
                 for chunk in events.chunks(INSERT_BATCH) {
-                    let mut sql = String::from("INSERT INTO feature_events (transaction_id, user_id, ts, payload) VALUES ");
+                    let mut sql =
+                        String::from("INSERT INTO feature_events (transaction_id, user_id, ts, payload) VALUES ");
                     let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
                     for (i, e) in chunk.iter().enumerate() {
                         if i > 0 {
@@ -163,7 +164,12 @@ impl OfflineStore {
 
     /// Entities with events after sequence number `seq`, and the highest sequence number.
     pub fn entities_since(&self, seq: i64) -> Result<(Vec<String>, i64), FeatureError> {
-        let max = self.db.query_one("SELECT COALESCE(MAX(seq), 0) FROM feature_events", &[]).map_err(db)?.int(0).map_err(db)?;
+        let max = self
+            .db
+            .query_one("SELECT COALESCE(MAX(seq), 0) FROM feature_events", &[])
+            .map_err(db)?
+            .int(0)
+            .map_err(db)?;
         let rows = self
             .db
             .query(

@@ -86,7 +86,10 @@ fn embedded_store_passes_the_suite_and_survives_a_restart() {
 fn redis_store_passes_the_suite() {
     let Ok(url) = std::env::var("NIVESH_TEST_REDIS_URL") else {
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "SKIPPED Redis online store tests: set NIVESH_TEST_REDIS_URL (.ci/run starts Redis)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED Redis online store tests: set NIVESH_TEST_REDIS_URL (.ci/run starts Redis)"
+        );
         return;
     };
     let prefix = format!("nivesh-test-{}-{}", std::process::id(), chrono::Utc::now().timestamp_micros());

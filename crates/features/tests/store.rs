@@ -65,8 +65,8 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
     // online values are the point-in-time values as of the materialization
     let now = as_of + 3600;
     let online = fs.get_online_features(&[user], &[], now, false).unwrap();
-    let (columns, offline) = fs.historical_features(&[(user.to_string(), as_of)], &[]).unwrap();
-    for (col, value) in columns.iter().zip(&offline[0]) {
+    let set = fs.historical_features(&[(user.to_string(), as_of)], &[]).unwrap();
+    for (col, value) in set.columns.iter().zip(&set.rows[0]) {
         let (view, feature) = col.split_once(':').unwrap();
         let v = &online[0].views[view];
         assert_eq!(v.status, "ok");
@@ -76,9 +76,16 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
     assert!(online[0].views["user_spending_profile"].values["spend_30d"].unwrap() > 0.0);
     // the anomaly state is served too
     let state = fs.online_user_state(user, now).unwrap().unwrap();
-    assert_eq!(state.last_seen(), txns.iter().filter(|t| t.user_id == user && t.direction == nivesh_core::Direction::Debit).map(|t| t.timestamp.timestamp()).max());
+    assert_eq!(
+        state.last_seen(),
+        txns.iter()
+            .filter(|t| t.user_id == user && t.direction == nivesh_core::Direction::Debit)
+            .map(|t| t.timestamp.timestamp())
+            .max()
+    );
     // older than a view's TTL: missing, not stale
-    let late = fs.get_online_features(&[user, "nobody"], &["user_spending_profile"], as_of + 4 * 86_400, false).unwrap();
+    let late =
+        fs.get_online_features(&[user, "nobody"], &["user_spending_profile"], as_of + 4 * 86_400, false).unwrap();
     assert_eq!(late[0].views["user_spending_profile"].status, "expired");
     assert!(late[0].views["user_spending_profile"].values.values().all(Option::is_none));
     assert_eq!(late[1].views["user_spending_profile"].status, "missing");
@@ -121,10 +128,16 @@ fn point_in_time_rows_see_only_earlier_events() {
         is_anomaly: None,
     };
     // t1 < t2 < t3, ingested out of order
-    fs.ingest(&[mk("3", "2025-05-03T10:00:00+05:30", 400.0), mk("1", "2025-05-01T10:00:00+05:30", 100.0), mk("2", "2025-05-02T10:00:00+05:30", 200.0)])
-        .unwrap();
-    let rows = vec![("U1".to_string(), ts("2025-05-02T10:00:00+05:30")), ("U1".to_string(), ts("2025-05-04T00:00:00+05:30"))];
-    let (cols, got) = fs.historical_features(&rows, &["user_spending_profile", "transaction_behaviour"]).unwrap();
+    fs.ingest(&[
+        mk("3", "2025-05-03T10:00:00+05:30", 400.0),
+        mk("1", "2025-05-01T10:00:00+05:30", 100.0),
+        mk("2", "2025-05-02T10:00:00+05:30", 200.0),
+    ])
+    .unwrap();
+    let rows =
+        vec![("U1".to_string(), ts("2025-05-02T10:00:00+05:30")), ("U1".to_string(), ts("2025-05-04T00:00:00+05:30"))];
+    let set = fs.historical_features(&rows, &["user_spending_profile", "transaction_behaviour"]).unwrap();
+    let (cols, got) = (set.columns, set.rows);
     let col = |name: &str| cols.iter().position(|c| c == name).unwrap();
     // the row at t2 sees t1's event only
     assert_eq!(got[0][col("user_spending_profile:spend_7d")], Some(100.0));
@@ -162,13 +175,15 @@ fn changing_a_view_needs_a_new_version() {
     let mut defs = Definitions::builtin().unwrap();
     defs.views[0].features[0].window_days = Some(8);
     let online = || Box::new(EmbeddedOnlineStore::in_memory().unwrap());
-    let e = FeatureStore::new(defs.clone(), OfflineStore::new(Db::sqlite(&db).unwrap()).unwrap(), online()).err().unwrap();
+    let e =
+        FeatureStore::new(defs.clone(), OfflineStore::new(Db::sqlite(&db).unwrap()).unwrap(), online()).err().unwrap();
     assert!(matches!(e, FeatureError::Definition(_)));
     assert!(e.to_string().contains("user_spending_profile changed without a version bump"), "{e}");
     defs.views[0].version = 2;
     FeatureStore::new(defs.clone(), OfflineStore::new(Db::sqlite(&db).unwrap()).unwrap(), online()).unwrap();
     // going back to version 1 (unchanged) is allowed; an unknown older version is not
-    FeatureStore::new(Definitions::builtin().unwrap(), OfflineStore::new(Db::sqlite(&db).unwrap()).unwrap(), online()).unwrap();
+    FeatureStore::new(Definitions::builtin().unwrap(), OfflineStore::new(Db::sqlite(&db).unwrap()).unwrap(), online())
+        .unwrap();
 }
 
 #[test]

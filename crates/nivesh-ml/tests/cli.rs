@@ -181,10 +181,10 @@ fn help_lists_only_working_commands() {
     let out = nivesh(dir.path(), &[], &["--help"]);
     let text = stdout(&out);
     let commands = text.split("Commands:").nth(1).unwrap().split("Options:").next().unwrap();
-    for present in ["config", "data", "train", "evaluate", "registry"] {
+    for present in ["config", "data", "train", "evaluate", "registry", "features"] {
         assert!(commands.contains(present), "--help lacks {present}: {text}");
     }
-    for missing in ["serve", "drift", "features"] {
+    for missing in ["serve", "drift"] {
         assert!(!commands.contains(missing), "--help lists {missing}: {text}");
     }
 }
@@ -501,4 +501,48 @@ fn training_with_mlflow_down_leaves_runs_pending_for_registry_sync() {
     assert!(stdout(&out).contains("mirrored 1 runs, 1 versions"), "{}", stdout(&out));
     let out = nivesh(dir.path(), &up, &["registry", "show", "credit"]);
     assert!(stdout(&out).contains("synced (v"), "{}", stdout(&out));
+}
+
+#[test]
+fn features_ingest_materialize_get_and_list() {
+    let dir = tempfile::tempdir().unwrap();
+    // sample users whose history ends yesterday, so that their features are fresh now
+    let start = (chrono::Utc::now().date_naive() - chrono::Duration::days(60)).to_string();
+    let out = nivesh(dir.path(), &[], &["data", "generate", "--out", "gen", "--scale", "small", "--start", &start]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let env = [("NIVESH_DATA_DIR", "store")];
+    let out = nivesh(dir.path(), &env, &["features", "ingest", "--source", "gen/transactions.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("(0 already stored)"), "{}", stdout(&out));
+    // again: nothing added
+    let out = nivesh(dir.path(), &env, &["features", "ingest", "--source", "gen/transactions.csv"]);
+    assert!(stdout(&out).starts_with("ingested 0 events"), "{}", stdout(&out));
+    let out = nivesh(dir.path(), &env, &["features", "materialize"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("user_spending_profile") && stdout(&out).contains("full"), "{}", stdout(&out));
+    let out = nivesh(dir.path(), &env, &["features", "get", "--entity", "user_id=U0001"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["entity"], "U0001");
+    for view in ["user_spending_profile", "transaction_behaviour", "credit_profile"] {
+        assert_eq!(v["views"][view]["status"], "ok", "{v}");
+        assert!(v["views"][view]["age_seconds"].as_i64().unwrap() < 600);
+    }
+    assert!(v["views"]["user_spending_profile"]["values"]["spend_30d"].as_f64().unwrap() > 0.0);
+    // an unknown user is missing, not an error; a bad entity or view is a clear error
+    let out = nivesh(dir.path(), &env, &["features", "get", "--entity", "user_id=NOBODY", "--view", "credit_profile"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["views"]["credit_profile"]["status"], "missing");
+    let out = nivesh(dir.path(), &env, &["features", "get", "--entity", "U0001"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("expected user_id=ID"), "{}", stderr(&out));
+    let out = nivesh(dir.path(), &env, &["features", "get", "--entity", "user_id=U0001", "--view", "shoe_sizes"]);
+    assert!(stderr(&out).contains("no feature view \"shoe_sizes\""), "{}", stderr(&out));
+    // incremental: nothing new, nothing recomputed
+    let out = nivesh(dir.path(), &env, &["features", "materialize"]);
+    assert!(stdout(&out).contains("incremental"), "{}", stdout(&out));
+    let out = nivesh(dir.path(), &env, &["features", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    assert!(list[0]["online_entities"].as_u64().unwrap() > 0);
 }

@@ -78,7 +78,15 @@ impl OnlineStore for EmbeddedOnlineStore {
                     continue;
                 }
                 written += st
-                    .execute(params![entity, view.name, r.version, r.as_of, expires_at, encode_values(&r.values), r.state])
+                    .execute(params![
+                        entity,
+                        view.name,
+                        r.version,
+                        r.as_of,
+                        expires_at,
+                        encode_values(&r.values),
+                        r.state
+                    ])
                     .map_err(db_err)?;
             }
         }
@@ -97,17 +105,19 @@ impl OnlineStore for EmbeddedOnlineStore {
             for view in views {
                 let got = st
                     .query_row(params![entity, view.name], |r| {
-                        Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+                        Ok((
+                            r.get::<_, u32>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                        ))
                     })
                     .optional()
                     .map_err(db_err)?;
                 row.push(match got {
-                    Some((version, as_of, vals, state)) if version == view.version => Some(OnlineRecord {
-                        version,
-                        as_of,
-                        values: decode_values(&vals, view.features.len())?,
-                        state,
-                    }),
+                    Some((version, as_of, vals, state)) if version == view.version => {
+                        Some(OnlineRecord { version, as_of, values: decode_values(&vals, view.features.len())?, state })
+                    }
                     _ => None,
                 });
             }

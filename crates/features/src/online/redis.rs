@@ -53,7 +53,8 @@ impl RedisOnlineStore {
 
     /// Run `f` on the connection, reconnecting once if it was lost.
     fn with_conn<T>(&self, f: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>) -> Result<T, FeatureError> {
-        let mut guard = self.conn.lock().map_err(|_| FeatureError::Online("redis online store: lock poisoned".into()))?;
+        let mut guard =
+            self.conn.lock().map_err(|_| FeatureError::Online("redis online store: lock poisoned".into()))?;
         for attempt in 0..2 {
             if guard.is_none() {
                 let c = self
@@ -123,11 +124,8 @@ impl OnlineStore for RedisOnlineStore {
                 let as_of = field("__as_of").and_then(|v| v.parse::<i64>().ok());
                 row.push(match (version, as_of) {
                     (Some(version), Some(as_of)) if version == view.version => {
-                        let values = view
-                            .features
-                            .iter()
-                            .map(|f| field(&f.name).and_then(|v| v.parse::<f64>().ok()))
-                            .collect();
+                        let values =
+                            view.features.iter().map(|f| field(&f.name).and_then(|v| v.parse::<f64>().ok())).collect();
                         Some(OnlineRecord { version, as_of, values, state: field("__state").cloned() })
                     }
                     _ => None,

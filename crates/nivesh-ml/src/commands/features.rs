@@ -5,12 +5,12 @@
 use crate::cli::{FeaturesArgs, FeaturesCommand};
 use anyhow::Context;
 use nivesh_core::config::Config;
+use nivesh_features::FeatureStore;
 use nivesh_features::definitions::Definitions;
 use nivesh_features::offline::OfflineStore;
 use nivesh_features::online::OnlineStore;
 use nivesh_features::online::embedded::EmbeddedOnlineStore;
 use nivesh_features::online::redis::RedisOnlineStore;
-use nivesh_features::FeatureStore;
 use nivesh_store::db::Db;
 use std::path::Path;
 use std::process::ExitCode;
@@ -55,8 +55,8 @@ pub fn run(args: FeaturesArgs, config: &Config) -> anyhow::Result<ExitCode> {
     match args.command {
         FeaturesCommand::Ingest { source } => {
             let started = std::time::Instant::now();
-            let events: Vec<nivesh_core::Transaction> = nivesh_core::dataset::read_records(&source)
-                .with_context(|| format!("reading {}", source.display()))?;
+            let events: Vec<nivesh_core::Transaction> =
+                nivesh_core::dataset::read_records(&source).with_context(|| format!("reading {}", source.display()))?;
             let (inserted, skipped) = fs.ingest(&events)?;
             println!(
                 "ingested {inserted} events from {} ({skipped} already stored) into {} in {:.2} s",
@@ -124,7 +124,11 @@ pub fn run(args: FeaturesArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 .collect::<anyhow::Result<_>>()?;
             let views: Vec<&str> = view.iter().map(String::as_str).collect();
             let got = fs.get_online_features(&ids, &views, chrono::Utc::now().timestamp(), false)?;
-            let out = if got.len() == 1 { serde_json::to_string_pretty(&got[0])? } else { serde_json::to_string_pretty(&got)? };
+            let out = if got.len() == 1 {
+                serde_json::to_string_pretty(&got[0])?
+            } else {
+                serde_json::to_string_pretty(&got)?
+            };
             println!("{out}");
         }
         FeaturesCommand::List { json } => {
@@ -132,7 +136,16 @@ pub fn run(args: FeaturesArgs, config: &Config) -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                let mut t = super::table(&["view", "version", "kind", "features", "ttl", "online entities", "last materialized", "as of"]);
+                let mut t = super::table(&[
+                    "view",
+                    "version",
+                    "kind",
+                    "features",
+                    "ttl",
+                    "online entities",
+                    "last materialized",
+                    "as of",
+                ]);
                 for v in &list {
                     t.add_row(vec![
                         v.view.clone(),

@@ -3,7 +3,7 @@
 //! champion gate. Uses the generator's data (generated once into the data directory) unless
 //! `--data DIR` names a directory with the same file names.
 
-use super::train::{Trained, train_model};
+use super::train::{Prepared, Trained, train_prepared};
 use crate::cli::{DataArgs, ModelKind, TrainArgs};
 use anyhow::Context;
 use nivesh_core::config::Config;
@@ -203,6 +203,31 @@ fn validate(kind: ModelKind, path: &Path) -> anyhow::Result<usize> {
     Ok(summary.rows)
 }
 
+/// The transaction models train through the feature store: the file is ingested into the
+/// offline store (idempotent), the anomaly detector's rows come from its point-in-time join and
+/// the forecaster's history from the stored events. Other models read their file directly.
+fn prepare(kind: ModelKind, data: &Path, config: &Config) -> anyhow::Result<Option<Prepared>> {
+    if !matches!(kind, ModelKind::Anomaly | ModelKind::Spending) {
+        return Ok(None);
+    }
+    let fs = super::features::open(config, None).context("opening the feature store")?;
+    let events: Vec<nivesh_core::Transaction> =
+        nivesh_core::dataset::read_records(data).with_context(|| format!("reading {}", data.display()))?;
+    let (inserted, skipped) = fs.ingest(&events)?;
+    tracing::info!(inserted, skipped, offline = fs.offline().location(), "feature store: events ingested");
+    Ok(Some(match kind {
+        ModelKind::Anomaly => {
+            let (table, times) = fs.anomaly_training_table()?;
+            Prepared::Anomaly(table, times)
+        }
+        _ => {
+            let mut by_user: Vec<(String, Vec<nivesh_core::Transaction>)> = fs.events(None)?.into_iter().collect();
+            by_user.sort_by(|a, b| a.0.cmp(&b.0));
+            Prepared::Transactions(by_user.into_iter().flat_map(|(_, v)| v).collect())
+        }
+    }))
+}
+
 fn run_one(
     args: &TrainArgs,
     kind: ModelKind,
@@ -231,7 +256,8 @@ fn run_one(
         tags: serde_json::json!({"model": name, "data": data.display().to_string()}),
     };
     let run = registry.start_run(name, &info)?;
-    let trained: anyhow::Result<Trained> = train_model(&single, kind, config);
+    let trained: anyhow::Result<Trained> =
+        prepare(kind, &data, config).and_then(|prepared| train_prepared(&single, kind, config, prepared));
     let trained = match trained {
         Ok(t) => t,
         Err(e) => {

@@ -61,8 +61,27 @@ pub struct Trained {
     pub params: serde_json::Value,
 }
 
+/// Training data already prepared by the caller (the pipeline reads the transaction models'
+/// data through the feature store) instead of read from `--data`.
+pub enum Prepared {
+    /// The anomaly detector's point-in-time rows and each row's time.
+    Anomaly(nivesh_models::tabular::Tabular, Vec<f64>),
+    /// Every transaction, for the spending forecaster.
+    Transactions(Vec<nivesh_core::Transaction>),
+}
+
 /// Train one model as `args` says (data, hold-out, hyper-parameters) and evaluate it.
 pub fn train_model(args: &TrainArgs, kind: ModelKind, config: &Config) -> anyhow::Result<Trained> {
+    train_prepared(args, kind, config, None)
+}
+
+/// [`train_model`], with the training data given (`None`: read from `args`).
+pub fn train_prepared(
+    args: &TrainArgs,
+    kind: ModelKind,
+    config: &Config,
+    prepared: Option<Prepared>,
+) -> anyhow::Result<Trained> {
     if let Some(f) = args.holdout {
         anyhow::ensure!(f > 0.0 && f < 1.0, "--holdout {f}: expected a fraction between 0 and 1");
     }
@@ -204,7 +223,10 @@ pub fn train_model(args: &TrainArgs, kind: ModelKind, config: &Config) -> anyhow
             }
         }
         ModelKind::Anomaly => {
-            let (data, times) = inputs::anomaly_table(&args.input, None, args.time_column.as_deref(), None)?;
+            let (data, times) = match prepared {
+                Some(Prepared::Anomaly(table, times)) => (table, Some(times)),
+                _ => inputs::anomaly_table(&args.input, None, args.time_column.as_deref(), None)?,
+            };
             let (train, held) = match (args.holdout, &times) {
                 (Some(f), Some(times)) => {
                     // the latest share by time is held out: the model never sees the future
@@ -257,16 +279,22 @@ pub fn train_model(args: &TrainArgs, kind: ModelKind, config: &Config) -> anyhow
             }
         }
         ModelKind::Spending => {
-            anyhow::ensure!(!args.input.data.is_empty(), "--data is required");
-            let txns: Vec<nivesh_core::Transaction> = args
-                .input
-                .data
-                .iter()
-                .map(|p| nivesh_core::dataset::read_records(p).with_context(|| format!("reading {}", p.display())))
-                .collect::<anyhow::Result<Vec<Vec<_>>>>()?
-                .into_iter()
-                .flatten()
-                .collect();
+            let txns: Vec<nivesh_core::Transaction> = match prepared {
+                Some(Prepared::Transactions(txns)) => txns,
+                _ => {
+                    anyhow::ensure!(!args.input.data.is_empty(), "--data is required");
+                    args.input
+                        .data
+                        .iter()
+                        .map(|p| {
+                            nivesh_core::dataset::read_records(p).with_context(|| format!("reading {}", p.display()))
+                        })
+                        .collect::<anyhow::Result<Vec<Vec<_>>>>()?
+                        .into_iter()
+                        .flatten()
+                        .collect()
+                }
+            };
             let params = ForecastParams::default();
             // backtest first: effects learned before the cut, forecasts of the last 90 days
             let report = evaluate::spending_backtest(&params, &txns, 90)?;
