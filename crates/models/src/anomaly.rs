@@ -294,6 +294,7 @@ enum Scorer {
 
 /// Why a transaction looks unusual: the feature, its value and its typical (median) value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnomalyReason {
     pub feature: String,
     pub value: Option<f64>,
@@ -301,6 +302,7 @@ pub struct AnomalyReason {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnomalyScore {
     pub is_anomaly: bool,
     /// In [0, 1]; higher is more anomalous.

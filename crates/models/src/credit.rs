@@ -134,6 +134,7 @@ pub fn applications_table(apps: &[CreditApplication]) -> Tabular {
 
 /// One reason behind a score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReasonCode {
     pub feature: String,
     pub value: Option<f64>,
@@ -145,6 +146,7 @@ pub struct ReasonCode {
 
 /// A scored application.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreditScore {
     pub default_probability: f64,
     pub will_default: bool,

@@ -287,6 +287,7 @@ pub struct DailyForecast {
 
 /// One calendar month of a forecast, in the original service's shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonthlyForecast {
     /// `YYYY-MM`.
     pub month: String,
@@ -320,6 +321,7 @@ impl Predict<DailyHistory<'_>> for SpendingForecaster {
 
 /// One forecast period (a day) in the response shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeriodForecast {
     /// ISO date.
     pub period: String,

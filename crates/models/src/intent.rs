@@ -64,6 +64,7 @@ impl Params for IntentParams {
 
 /// One ranked intent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntentScore {
     pub intent: String,
     pub confidence: f64,
@@ -71,6 +72,7 @@ pub struct IntentScore {
 
 /// What the classifier says about one query.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntentPrediction {
     /// The top intent, or the fallback label when `low_confidence`.
     pub intent: String,

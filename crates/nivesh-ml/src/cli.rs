@@ -44,6 +44,51 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// The feature store: ingest events, materialize views, read online features.
     Features(FeaturesArgs),
+    /// Serve the champions over HTTP (training first on bundled sample data if none exist).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to bind; default HOST (127.0.0.1).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port; default PORT (8000). 0 picks a free one.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Bind to a non-loopback address even though ML_API_KEYS is empty.
+    #[arg(long)]
+    pub allow_unauthenticated: bool,
+    /// Do not train or materialize missing things at start; serve what the registry has.
+    #[arg(long)]
+    pub no_bootstrap: bool,
+    /// Most inputs in one batch request.
+    #[arg(long, default_value_t = 256)]
+    pub max_batch: usize,
+    /// Largest request body, bytes.
+    #[arg(long, default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+    /// Per-request timeout, milliseconds (then 503).
+    #[arg(long, default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
+    /// Most requests in flight (then 429 "overloaded").
+    #[arg(long, default_value_t = 1024)]
+    pub max_in_flight: usize,
+    /// Requests per second per API key (or client IP); 0 disables the limit.
+    #[arg(long, default_value_t = 1000.0)]
+    pub rate_limit: f64,
+    /// Burst allowance of the rate limit.
+    #[arg(long, default_value_t = 2000.0)]
+    pub rate_limit_burst: f64,
+    /// Seconds between registry polls for new champions.
+    #[arg(long, default_value_t = 10.0)]
+    pub reload_interval: f64,
+    /// Entries per model in the prediction cache (0 disables it).
+    #[arg(long, default_value_t = 100_000)]
+    pub cache_capacity: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]

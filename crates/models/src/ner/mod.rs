@@ -61,6 +61,7 @@ impl Params for NerParams {
 
 /// One recognised entity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entity {
     pub text: String,
     pub label: String,
@@ -70,6 +71,7 @@ pub struct Entity {
     /// Lowest marginal probability of the entity's tags under the CRF (1 for rule-only spans).
     pub confidence: f64,
     /// Normalised value, when the span could be read.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub value: Option<Value>,
     /// `crf` or `rule`.
     pub source: String,

@@ -8,6 +8,7 @@ pub mod features;
 mod inputs;
 mod pipeline;
 mod registry;
+mod serve;
 mod train;
 
 use crate::cli::{Command, ConfigCommand};
@@ -22,6 +23,7 @@ pub fn run(command: Command, config: &Config) -> anyhow::Result<ExitCode> {
         Command::Evaluate(args) => evaluate::run(args, config),
         Command::Registry(cmd) => registry::run(cmd, config),
         Command::Features(args) => features::run(args, config),
+        Command::Serve(args) => serve::run(args, config),
     }
 }
 

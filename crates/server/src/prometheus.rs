@@ -1,0 +1,140 @@
+//! Prometheus metrics (`/metrics`, text format): requests by route and status, latency
+//! histograms with microsecond-resolution buckets, predictions by model and version, cache
+//! hits and misses, model load failures, requests in flight, rate-limited requests.
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteStatus {
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Route {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModelVersion {
+    model: String,
+    version: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Model {
+    model: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RouteStatus, Counter>,
+    latency: Family<Route, Histogram>,
+    predictions: Family<ModelVersion, Counter>,
+    cache_hits: Family<Model, Counter>,
+    cache_misses: Family<Model, Counter>,
+    load_failures: Family<Model, Counter>,
+    in_flight: Gauge,
+    rate_limited: Counter,
+}
+
+fn latency_histogram() -> Histogram {
+    // 10 µs … ~10 s, ×2 per bucket
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.000_01, 2.0, 21))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("nivesh");
+        let requests = Family::<RouteStatus, Counter>::default();
+        let latency = Family::<Route, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        let predictions = Family::<ModelVersion, Counter>::default();
+        let cache_hits = Family::<Model, Counter>::default();
+        let cache_misses = Family::<Model, Counter>::default();
+        let load_failures = Family::<Model, Counter>::default();
+        let in_flight = Gauge::default();
+        let rate_limited = Counter::default();
+        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        registry.register("predictions", "Predictions by model and version", predictions.clone());
+        registry.register("cache_hits", "Prediction cache hits by model", cache_hits.clone());
+        registry.register("cache_misses", "Prediction cache misses by model", cache_misses.clone());
+        registry.register("model_load_failures", "Champion versions that failed to load", load_failures.clone());
+        registry.register("http_requests_in_flight", "Requests being served", in_flight.clone());
+        registry.register("rate_limited", "Requests refused by the rate limit", rate_limited.clone());
+        Metrics {
+            registry,
+            requests,
+            latency,
+            predictions,
+            cache_hits,
+            cache_misses,
+            load_failures,
+            in_flight,
+            rate_limited,
+        }
+    }
+
+    pub fn prediction(&self, model: &str, version: u32, cache_hit: bool) {
+        self.predictions.get_or_create(&ModelVersion { model: model.into(), version: version.to_string() }).inc();
+        let m = Model { model: model.into() };
+        if cache_hit {
+            self.cache_hits.get_or_create(&m).inc();
+        } else {
+            self.cache_misses.get_or_create(&m).inc();
+        }
+    }
+
+    pub fn model_load_failure(&self, model: &str) {
+        self.load_failures.get_or_create(&Model { model: model.into() }).inc();
+    }
+
+    pub fn rate_limited(&self) {
+        self.rate_limited.inc();
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// Count and time every request by its route pattern (`/models/{name}/reload`, not the path).
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let started = Instant::now();
+    state.metrics.in_flight.inc();
+    let resp = next.run(req).await;
+    state.metrics.in_flight.dec();
+    let status = resp.status().as_u16();
+    state.metrics.requests.get_or_create(&RouteStatus { route: route.clone(), status }).inc();
+    state.metrics.latency.get_or_create(&Route { route }).observe(started.elapsed().as_secs_f64());
+    resp
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,267 @@
+//! What every request shares: the loaded champions (swapped atomically on reload), the
+//! registry and artifact store they come from, the feature store, limits, cache, metrics and
+//! statistics.
+
+use crate::cache::PredictionCache;
+use crate::http::types::ModelInfo;
+use crate::prometheus::Metrics;
+use crate::stats::Stats;
+use arc_swap::ArcSwapOption;
+use nivesh_features::FeatureStore;
+use nivesh_models::Persist;
+use nivesh_models::anomaly::AnomalyModel;
+use nivesh_models::credit::CreditModel;
+use nivesh_models::forecast::SpendingForecaster;
+use nivesh_models::intent::IntentClassifier;
+use nivesh_models::ner::FinancialNer;
+use nivesh_store::{ArtifactStore, Registry};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The five models, by their registry names.
+pub const MODELS: [&str; 5] = ["intent", "ner", "spending", "anomaly", "credit"];
+
+/// Limits and switches of the server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Accepted API keys; empty: no authentication.
+    pub api_keys: Vec<String>,
+    pub cors_origins: Vec<String>,
+    pub max_batch: usize,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub max_in_flight: usize,
+    /// Requests per second per API key (or client IP), with a burst allowance.
+    pub rate_limit_per_second: f64,
+    pub rate_limit_burst: f64,
+    /// How often the registry is polled for new champions.
+    pub reload_interval: Duration,
+    pub cache_capacity: u64,
+    /// MLflow server to report in /health (optional dependency).
+    pub mlflow_uri: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            api_keys: Vec::new(),
+            cors_origins: Vec::new(),
+            max_batch: 256,
+            max_body_bytes: 256 * 1024,
+            request_timeout: Duration::from_secs(10),
+            max_in_flight: 1024,
+            rate_limit_per_second: 1000.0,
+            rate_limit_burst: 2000.0,
+            reload_interval: Duration::from_secs(10),
+            cache_capacity: 100_000,
+            mlflow_uri: None,
+        }
+    }
+}
+
+/// A loaded model with what the registry says about it.
+pub struct Loaded<M> {
+    pub model: M,
+    pub info: ModelInfo,
+}
+
+/// One model's slot: empty until loaded, then swapped atomically; in-flight requests keep the
+/// `Arc` of the version they started with.
+pub struct Slot<M> {
+    name: &'static str,
+    cell: ArcSwapOption<Loaded<M>>,
+}
+
+impl<M> Slot<M> {
+    fn new(name: &'static str) -> Self {
+        Slot { name, cell: ArcSwapOption::empty() }
+    }
+    pub fn get(&self) -> Option<Arc<Loaded<M>>> {
+        self.cell.load_full()
+    }
+    pub fn info(&self) -> Option<ModelInfo> {
+        self.cell.load().as_ref().map(|l| l.info.clone())
+    }
+}
+
+pub struct Models {
+    pub intent: Slot<IntentClassifier>,
+    pub ner: Slot<FinancialNer>,
+    pub spending: Slot<SpendingForecaster>,
+    pub anomaly: Slot<AnomalyModel>,
+    pub credit: Slot<CreditModel>,
+}
+
+pub struct Inner {
+    pub config: ServerConfig,
+    pub registry: Arc<Registry>,
+    pub artifacts: ArtifactStore,
+    pub features: Option<Arc<FeatureStore>>,
+    pub models: Models,
+    pub metrics: Metrics,
+    pub stats: Stats,
+    pub cache: PredictionCache,
+    pub limiter: crate::limits::RateLimiter,
+    pub in_flight: Arc<tokio::sync::Semaphore>,
+    pub started: Instant,
+    startup_complete: AtomicBool,
+    reload_lock: tokio::sync::Mutex<()>,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// What a reload of one model did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReloadOutcome {
+    Unchanged(u32),
+    Loaded { from: Option<u32>, to: u32 },
+    NoChampion,
+}
+
+impl AppState {
+    pub fn new(
+        config: ServerConfig,
+        registry: Arc<Registry>,
+        artifacts: ArtifactStore,
+        features: Option<Arc<FeatureStore>>,
+    ) -> Self {
+        let metrics = Metrics::new();
+        let cache = PredictionCache::new(config.cache_capacity);
+        let limiter = crate::limits::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
+        AppState(Arc::new(Inner {
+            config,
+            registry,
+            artifacts,
+            features,
+            models: Models {
+                intent: Slot::new("intent"),
+                ner: Slot::new("ner"),
+                spending: Slot::new("spending"),
+                anomaly: Slot::new("anomaly"),
+                credit: Slot::new("credit"),
+            },
+            metrics,
+            stats: Stats::new(&MODELS),
+            cache,
+            limiter,
+            in_flight,
+            started: Instant::now(),
+            startup_complete: AtomicBool::new(false),
+            reload_lock: tokio::sync::Mutex::new(()),
+        }))
+    }
+
+    pub fn startup_complete(&self) -> bool {
+        self.startup_complete.load(Ordering::Acquire)
+    }
+
+    /// Every model's info, loaded ones only.
+    pub fn loaded(&self) -> Vec<ModelInfo> {
+        let m = &self.models;
+        [m.intent.info(), m.ner.info(), m.spending.info(), m.anomaly.info(), m.credit.info()]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// Load every champion (at start), then mark startup complete.
+    pub async fn load_all(&self) {
+        for name in MODELS {
+            match self.reload(name).await {
+                Ok(outcome) => tracing::info!(model = name, ?outcome, "model load"),
+                Err(e) => tracing::error!(model = name, error = %e, "model load failed"),
+            }
+        }
+        self.startup_complete.store(true, Ordering::Release);
+    }
+
+    /// Load `name`'s champion if it is not the version being served. A version that fails to
+    /// load is logged and counted; the old one keeps serving.
+    pub async fn reload(&self, name: &str) -> anyhow::Result<ReloadOutcome> {
+        let _one_at_a_time = self.reload_lock.lock().await;
+        let state = self.clone();
+        let name = name.to_string();
+        tokio::task::spawn_blocking(move || state.reload_blocking(&name)).await?
+    }
+
+    fn reload_blocking(&self, name: &str) -> anyhow::Result<ReloadOutcome> {
+        let m = &self.models;
+        let result = match name {
+            "intent" => self.reload_slot(&m.intent),
+            "ner" => self.reload_slot(&m.ner),
+            "spending" => self.reload_slot(&m.spending),
+            "anomaly" => self.reload_slot(&m.anomaly),
+            "credit" => self.reload_slot(&m.credit),
+            other => anyhow::bail!("no model named {other:?} (models: {})", MODELS.join(", ")),
+        };
+        if result.is_err() {
+            self.metrics.model_load_failure(name);
+        }
+        result
+    }
+
+    fn reload_slot<M: Persist>(&self, slot: &Slot<M>) -> anyhow::Result<ReloadOutcome> {
+        let Some(v) = self.registry.alias(slot.name, "champion")? else { return Ok(ReloadOutcome::NoChampion) };
+        let current = slot.info().map(|i| i.version);
+        if current == Some(v.version) {
+            return Ok(ReloadOutcome::Unchanged(v.version));
+        }
+        let bytes = self.artifacts.get(&v.digest)?;
+        let model = M::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{} v{}: {e}", slot.name, v.version))?;
+        let run = self.registry.run(&v.run_id).ok();
+        let metrics = run
+            .map(|r| {
+                serde_json::Value::Object(
+                    r.metrics
+                        .into_iter()
+                        .filter(|(_, step, _)| *step == 0)
+                        .map(|(k, _, x)| (k, serde_json::json!(x)))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
+        let info = ModelInfo {
+            name: slot.name.to_string(),
+            version: v.version,
+            alias: "champion".into(),
+            metric_name: v.metric_name.clone(),
+            metric: v.metric,
+            metrics,
+            digest: v.digest.0.clone(),
+            loaded_at: chrono::Utc::now().to_rfc3339(),
+        };
+        slot.cell.store(Some(Arc::new(Loaded { model, info })));
+        tracing::info!(model = slot.name, from = ?current, to = v.version, "champion loaded");
+        Ok(ReloadOutcome::Loaded { from: current, to: v.version })
+    }
+
+    /// Poll the registry every `reload_interval` and load changed champions, until `stop`.
+    pub fn spawn_reloader(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(state.config.reload_interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => return,
+                }
+                for name in MODELS {
+                    if let Err(e) = state.reload(name).await {
+                        tracing::warn!(model = name, error = %e, "hot swap: the new champion did not load; the old one keeps serving");
+                    }
+                }
+            }
+        })
+    }
+}
