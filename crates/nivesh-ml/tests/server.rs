@@ -1,0 +1,496 @@
+//! The server over real HTTP: models trained once by the binary on small generated data, then
+//! servers started in process on free ports (and once as the real binary, for SIGTERM).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use nivesh_features::FeatureStore;
+use nivesh_features::definitions::Definitions;
+use nivesh_features::offline::OfflineStore;
+use nivesh_features::online::embedded::EmbeddedOnlineStore;
+use nivesh_server::{AppState, ServerConfig};
+use nivesh_store::db::Db;
+use nivesh_store::{ArtifactStore, Registry};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_nivesh-ml"));
+    c.env_clear();
+    c
+}
+
+/// A data directory with five champions and materialized features, made once.
+fn fixture() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let start = (chrono::Utc::now().date_naive() - chrono::Duration::days(90)).to_string();
+        let run = |args: &[&str]| {
+            let out = bin().current_dir(dir.path()).env("NIVESH_DATA_DIR", "store").args(args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(&["data", "generate", "--out", "gen", "--scale", "small", "--start", &start]);
+        run(&["train", "--data", "gen"]);
+        run(&["features", "ingest", "--source", "gen/transactions.csv"]);
+        run(&["features", "materialize"]);
+        dir
+    })
+    .path()
+}
+
+/// The fixture's store copied, so a test can change its registry without disturbing others.
+fn private_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("cp").arg("-r").arg(fixture().join("store")).arg(dir.path()).status().unwrap();
+    assert!(status.success());
+    dir
+}
+
+struct Server {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+    state: AppState,
+}
+
+impl Server {
+    fn start(root: &Path, config: ServerConfig) -> Server {
+        let store = root.join("store");
+        let registry = Arc::new(Registry::open(&store.join("registry.db")).unwrap());
+        let artifacts = ArtifactStore::new(store.join("models/artifacts"));
+        let fs = FeatureStore::new(
+            Definitions::builtin().unwrap(),
+            OfflineStore::new(Db::sqlite(&store.join("offline.db")).unwrap()).unwrap(),
+            Box::new(EmbeddedOnlineStore::open(&store.join("online.db")).unwrap()),
+        )
+        .unwrap();
+        let state = AppState::new(config, registry, artifacts, Some(Arc::new(fs)));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let s2 = state.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                addr_tx.send(listener.local_addr()?).ok();
+                nivesh_server::serve(s2, listener, async move {
+                    let _ = rx.await;
+                })
+                .await
+            })
+        });
+        let addr = addr_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let server = Server { url: format!("http://{addr}"), stop: Some(tx), thread: Some(thread), state };
+        let t0 = Instant::now();
+        while !server.state.startup_complete() && t0.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        server
+    }
+
+    fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.thread.take().map(|t| t.join().unwrap()).unwrap_or(Ok(()))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// (status, body as JSON or as a string, headers)
+fn call(method: &str, url: &str, body: Option<&str>, headers: &[(&str, &str)]) -> (u16, Value, Vec<(String, String)>) {
+    let a = agent();
+    let mut resp = match (method, body) {
+        ("GET", _) => {
+            let mut r = a.get(url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call().unwrap()
+        }
+        (_, b) => {
+            let mut r = a.post(url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send(b.unwrap_or("").as_bytes()).unwrap()
+        }
+    };
+    let status = resp.status().as_u16();
+    let hs = resp.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)), hs)
+}
+
+fn post(url: &str, body: &Value) -> (u16, Value) {
+    let (s, v, _) = call("POST", url, Some(&body.to_string()), &[("content-type", "application/json")]);
+    (s, v)
+}
+
+fn credit_body() -> Value {
+    json!({"applicant_data": {"age": 35, "monthly_income": 80000, "monthly_debt": 20000, "credit_limit": 200000,
+        "credit_used": 50000, "loan_amount": 500000, "payments_missed": 1, "total_payments": 48, "months_employed": 60,
+        "credit_history_months": 84, "num_credit_accounts": 4, "has_mortgage": false, "has_car_loan": true,
+        "employment_type": "salaried", "education": "graduate"}})
+}
+
+fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    hs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn every_route_answers_with_its_contract() {
+    let mut s = Server::start(fixture(), ServerConfig::default());
+    let u = &s.url;
+    let (st, v) = post(&format!("{u}/predict/intent"), &json!({"query": "how much did I spend on food last month"}));
+    assert_eq!(st, 200, "{v}");
+    assert!(v["intent"].is_string() && v["alternatives"].as_array().unwrap().len() == 3, "{v}");
+    let total: f64 = v["alternatives"].as_array().unwrap().iter().map(|a| a["confidence"].as_f64().unwrap()).sum();
+    assert!(total <= 1.0 + 1e-9 && v["model_version"] == "1", "{v}");
+    let (st, v) = post(
+        &format!("{u}/predict/ner"),
+        &json!({"text": "Paid ₹1.5 lakh on 15 March", "reference_date": "2026-03-20"}),
+    );
+    assert_eq!(st, 200, "{v}");
+    let money = v["entities"].as_array().unwrap().iter().find(|e| e["label"] == "MONEY").unwrap();
+    assert_eq!(money["value"]["amount"], 150000.0);
+    assert_eq!(v["model_version"], "1");
+    let (st, v) = post(&format!("{u}/predict/spending"), &json!({"user_id": "U0001", "months": 3}));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["forecast"].as_array().unwrap().len(), 3, "{v}");
+    let (st, v) = post(
+        &format!("{u}/predict/anomaly"),
+        &json!({"user_id": "U0001", "transaction": {"timestamp": chrono::Utc::now().to_rfc3339(), "amount": 250000.0, "merchant": "Never Seen", "category": "shopping", "channel": "card"}}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["history_source"], "feature_store", "{v}");
+    assert!(v["anomaly_score"].as_f64().unwrap() >= 0.0 && v["reasons"].is_array());
+    let (st, v) = post(&format!("{u}/predict/credit-risk"), &credit_body());
+    assert_eq!(st, 200, "{v}");
+    let p = v["default_probability"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p) && v["reason_codes"].as_array().unwrap().len() == 4, "{v}");
+    // the same input again comes from the cache, identical
+    let (_, again) = post(&format!("{u}/predict/credit-risk"), &credit_body());
+    assert_eq!(again, v);
+    // batches
+    let (st, v) = post(
+        &format!("{u}/predict/intent/batch"),
+        &json!({"inputs": [{"query": "my balance"}, {"query": "plan my retirement"}]}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["outputs"].as_array().unwrap().len(), 2);
+    assert_eq!(v["model_version"], "1");
+    let (st, v) = post(&format!("{u}/predict/credit-risk/batch"), &json!({"inputs": [credit_body(), credit_body()]}));
+    assert_eq!(st, 200, "{v}");
+    for route in ["ner", "spending", "anomaly"] {
+        let (st, _) = post(&format!("{u}/predict/{route}/batch"), &json!({"inputs": []}));
+        assert_eq!(st, 422, "{route}");
+    }
+    // models, reload, statistics, cache, features
+    for path in ["/models", "/models/list"] {
+        let (st, v, _) = call("GET", &format!("{u}{path}"), None, &[]);
+        assert_eq!(st, 200);
+        assert_eq!(v["models"].as_array().unwrap().len(), 5, "{v}");
+    }
+    let (st, v) = post(&format!("{u}/models/credit/reload"), &json!({}));
+    assert_eq!((st, v["changed"].clone()), (200, json!(false)), "{v}");
+    let (st, v, _) = call("GET", &format!("{u}/monitoring/statistics"), None, &[]);
+    assert_eq!(st, 200);
+    let credit = v["models"].as_array().unwrap().iter().find(|m| m["model"] == "credit").unwrap().clone();
+    assert!(credit["requests"].as_u64().unwrap() >= 4 && credit["cache_hits"].as_u64().unwrap() >= 1, "{credit}");
+    assert!(credit["latency_us_p99"].as_f64().is_some());
+    let (st, v) = post(&format!("{u}/cache/clear"), &json!({}));
+    assert_eq!((st, v["cleared"].clone()), (200, json!(true)));
+    let (st, v) =
+        post(&format!("{u}/features/online"), &json!({"entity_ids": ["U0001", "NOBODY"], "views": ["credit_profile"]}));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["results"][0]["views"]["credit_profile"]["status"], "ok");
+    assert_eq!(v["results"][1]["views"]["credit_profile"]["status"], "missing");
+    // health, metrics, docs
+    for path in ["/health/live", "/health/startup", "/health/ready", "/health"] {
+        let (st, v, _) = call("GET", &format!("{u}{path}"), None, &[]);
+        assert_eq!(st, 200, "{path}: {v}");
+    }
+    let (_, v, _) = call("GET", &format!("{u}/health"), None, &[]);
+    assert_eq!(v["status"], "ok", "{v}");
+    assert!(v["rss_bytes"].as_u64().unwrap() > 0);
+    let (st, m, _) = call("GET", &format!("{u}/metrics"), None, &[]);
+    let m = m.as_str().unwrap().to_string();
+    assert_eq!(st, 200);
+    for name in [
+        "nivesh_http_requests_total",
+        "nivesh_http_request_duration_seconds_bucket",
+        "nivesh_predictions_total",
+        "nivesh_cache_hits_total",
+        "nivesh_http_requests_in_flight",
+    ] {
+        assert!(m.contains(name), "{name} missing from /metrics");
+    }
+    assert!(m.contains("route=\"/predict/credit-risk\""));
+    let (st, doc, _) = call("GET", &format!("{u}/openapi.json"), None, &[]);
+    assert_eq!(st, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    for path in ["/predict/intent", "/predict/credit-risk/batch", "/health/ready", "/features/online"] {
+        assert!(doc["paths"][path].is_object(), "{path} not documented");
+    }
+    let (st, html, _) = call("GET", &format!("{u}/docs/"), None, &[]);
+    assert_eq!(st, 200);
+    assert!(html.as_str().unwrap().contains("swagger"), "docs UI");
+    s.stop().unwrap();
+}
+
+#[test]
+fn client_errors_get_the_right_status_and_a_json_body_naming_the_field() {
+    let config = ServerConfig { max_body_bytes: 4096, max_batch: 3, ..ServerConfig::default() };
+    let s = Server::start(fixture(), config);
+    let u = &s.url;
+    let json = [("content-type", "application/json")];
+    // 400 malformed JSON
+    let (st, v, _) = call("POST", &format!("{u}/predict/intent"), Some("{\"query\": "), &json);
+    assert_eq!((st, v["error_type"].as_str()), (400, Some("bad_request")), "{v}");
+    // 422 missing and wrong fields, named
+    let (st, v) = post(&format!("{u}/predict/intent"), &json!({"question": "x"}));
+    assert_eq!(st, 422, "{v}");
+    let (st, v) = post(&format!("{u}/predict/intent"), &json!({"query": "   "}));
+    assert_eq!((st, v["field"].as_str()), (422, Some("query")), "{v}");
+    let mut bad = credit_body();
+    bad["applicant_data"]["monthly_income"] = json!(-5);
+    let (st, v) = post(&format!("{u}/predict/credit-risk"), &bad);
+    assert_eq!(st, 422, "{v}");
+    assert!(v["field"].as_str().unwrap().starts_with("applicant_data.monthly_income"), "{v}");
+    let (st, v) = post(&format!("{u}/predict/intent/batch"), &json!({"inputs": [{"query": "a"}, {"query": 3}]}));
+    assert_eq!((st, v["field"].as_str()), (422, Some("inputs[1].query")), "{v}");
+    let (st, v) = post(&format!("{u}/predict/intent/batch"), &json!({"inputs": [{"query": "a"}, {"query": ""}]}));
+    assert_eq!((st, v["field"].as_str()), (422, Some("inputs[1].query")), "{v}");
+    let (st, v) = post(
+        &format!("{u}/predict/intent/batch"),
+        &json!({"inputs": [{"query": "a"}, {"query": "b"}, {"query": "c"}, {"query": "d"}]}),
+    );
+    assert_eq!((st, v["field"].as_str()), (422, Some("inputs")), "{v}");
+    let (st, v) = post(&format!("{u}/predict/spending"), &json!({"months": 3}));
+    assert_eq!((st, v["field"].as_str()), (422, Some("user_id")), "{v}");
+    let (st, v) = post(&format!("{u}/predict/spending"), &json!({"user_id": "U0001", "months": 99}));
+    assert_eq!((st, v["field"].as_str()), (422, Some("months")), "{v}");
+    let (st, v) = post(
+        &format!("{u}/predict/anomaly"),
+        &json!({"user_id": "U1", "transaction": {"timestamp": "yesterday", "amount": 5}}),
+    );
+    assert_eq!(st, 422, "{v}");
+    assert!(v["field"].as_str().unwrap().starts_with("transaction.timestamp"), "{v}");
+    // 404: unknown user, route, model
+    let (st, v) = post(&format!("{u}/predict/spending"), &json!({"user_id": "NOBODY"}));
+    assert_eq!((st, v["error_type"].as_str()), (404, Some("not_found")), "{v}");
+    let (st, _, _) = call("GET", &format!("{u}/nope"), None, &[]);
+    assert_eq!(st, 404);
+    let (st, _) = post(&format!("{u}/models/shoes/reload"), &json!({}));
+    assert_eq!(st, 404);
+    // 413 body too large
+    let big = json!({"query": "x".repeat(10_000)}).to_string();
+    let (st, v, _) = call("POST", &format!("{u}/predict/intent"), Some(&big), &json);
+    assert_eq!((st, v["error_type"].as_str()), (413, Some("payload_too_large")), "{v}");
+    // 415 for another media type; a missing Content-Type is accepted
+    let body = json!({"query": "show my balance"}).to_string();
+    let (st, _, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &[("content-type", "text/csv")]);
+    assert_eq!(st, 415);
+    let (st, v, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &[]);
+    assert_eq!(st, 200, "missing Content-Type: {v}");
+    // 405 is never a 500 either
+    let (st, _, _) = call("GET", &format!("{u}/predict/intent"), None, &[]);
+    assert!((400..500).contains(&st), "{st}");
+}
+
+#[test]
+fn api_keys_rate_limit_overload_and_timeout() {
+    // keys: missing → 401, wrong → 403, right (either header) → 200; health and metrics stay open
+    let keyed = ServerConfig { api_keys: vec!["k-one".into(), "k-two".into()], ..ServerConfig::default() };
+    let s = Server::start(fixture(), keyed);
+    let u = &s.url;
+    let body = json!({"query": "what is my balance"}).to_string();
+    let ct = ("content-type", "application/json");
+    let (st, v, hs) = call("POST", &format!("{u}/predict/intent"), Some(&body), &[ct]);
+    assert_eq!((st, v["error_type"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(header(&hs, "www-authenticate"), Some("Bearer"));
+    let (st, _, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &[ct, ("x-api-key", "nope")]);
+    assert_eq!(st, 403);
+    let (st, _, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &[ct, ("x-api-key", "k-two")]);
+    assert_eq!(st, 200);
+    let (st, _, _) =
+        call("POST", &format!("{u}/predict/intent"), Some(&body), &[ct, ("authorization", "Bearer k-one")]);
+    assert_eq!(st, 200);
+    let (st, _, _) = call("GET", &format!("{u}/models"), None, &[]);
+    assert_eq!(st, 401);
+    for open in ["/health/ready", "/metrics", "/openapi.json"] {
+        let (st, _, _) = call("GET", &format!("{u}{open}"), None, &[]);
+        assert_eq!(st, 200, "{open}");
+    }
+    drop(s);
+
+    // rate limit: 2 per second with a burst of 2 → the third is 429 with Retry-After
+    let limited = ServerConfig { rate_limit_per_second: 2.0, rate_limit_burst: 2.0, ..ServerConfig::default() };
+    let s = Server::start(fixture(), limited);
+    let codes: Vec<u16> =
+        (0..3).map(|_| call("POST", &format!("{}/predict/intent", s.url), Some(&body), &[ct]).0).collect();
+    assert_eq!(codes, [200, 200, 429]);
+    let (st, v, hs) = call("POST", &format!("{}/predict/intent", s.url), Some(&body), &[ct]);
+    assert_eq!((st, v["error_type"].as_str()), (429, Some("rate_limited")));
+    assert!(header(&hs, "retry-after").is_some());
+    let (_, m, _) = call("GET", &format!("{}/metrics", s.url), None, &[]);
+    assert!(m.as_str().unwrap().contains("nivesh_rate_limited_total 2"), "{m}");
+    drop(s);
+
+    // no room in flight → 429 overloaded at once, not a queue
+    let full = ServerConfig { max_in_flight: 0, ..ServerConfig::default() };
+    let s = Server::start(fixture(), full);
+    let (st, v, _) = call("POST", &format!("{}/predict/intent", s.url), Some(&body), &[ct]);
+    assert_eq!((st, v["error_type"].as_str()), (429, Some("overloaded")));
+    drop(s);
+
+    // a request past its timeout → 503
+    let hasty = ServerConfig { request_timeout: Duration::from_micros(1), ..ServerConfig::default() };
+    let s = Server::start(fixture(), hasty);
+    let (st, v) = post(&format!("{}/predict/spending", s.url), &json!({"user_id": "U0002", "months": 12}));
+    assert_eq!((st, v["error_type"].as_str()), (503, Some("timeout")), "{v}");
+}
+
+#[test]
+fn readiness_is_503_until_every_champion_is_loaded() {
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(empty.path().join("store")).unwrap();
+    let s = Server::start(empty.path(), ServerConfig::default());
+    let (st, _, _) = call("GET", &format!("{}/health/live", s.url), None, &[]);
+    assert_eq!(st, 200);
+    let (st, v, _) = call("GET", &format!("{}/health/ready", s.url), None, &[]);
+    assert_eq!(st, 503);
+    assert!(v["reason"].as_str().unwrap().contains("models not loaded: intent, ner, spending, anomaly, credit"), "{v}");
+    let (st, v) = post(&format!("{}/predict/credit-risk", s.url), &credit_body());
+    assert_eq!((st, v["error_type"].as_str()), (503, Some("unavailable")), "{v}");
+    let (st, v, _) = call("GET", &format!("{}/health", s.url), None, &[]);
+    assert_eq!((st, v["status"].as_str()), (503, Some("unavailable")));
+}
+
+#[test]
+fn hot_swap_during_a_stream_of_requests_loses_none() {
+    let dir = private_copy();
+    let config =
+        ServerConfig { reload_interval: Duration::from_millis(100), cache_capacity: 0, ..ServerConfig::default() };
+    let s = Server::start(dir.path(), config);
+    let url = format!("{}/predict/credit-risk", s.url);
+    let seen: Arc<Mutex<Vec<(u16, String)>>> = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let (url, seen, stop) = (url.clone(), seen.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let (st, v) = post(&url, &credit_body());
+                    seen.lock().unwrap().push((st, v["model_version"].as_str().unwrap_or("").to_string()));
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // a new credit version becomes champion in the registry (another process would do this)
+    let registry = Registry::open(&dir.path().join("store/registry.db")).unwrap();
+    let v1 = registry.alias("credit", "champion").unwrap().unwrap();
+    let v2 = registry.register("credit", &v1.run_id, &v1.digest, &v1.metric_name, v1.metric, true).unwrap();
+    assert!(registry.promote("credit", v2, "champion", 0.0, false).unwrap().promoted);
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(10) && !seen.lock().unwrap().iter().any(|(_, v)| *v == v2.to_string()) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() > 20, "{} requests", seen.len());
+    assert!(
+        seen.iter().all(|(st, _)| *st == 200),
+        "failures during the swap: {:?}",
+        seen.iter().filter(|(s, _)| *s != 200).take(3).collect::<Vec<_>>()
+    );
+    // answered by v1, then by v2 from some point on, never back
+    let first_v2 = seen.iter().position(|(_, v)| *v == v2.to_string()).expect("v2 never answered");
+    assert!(seen[..first_v2].iter().all(|(_, v)| v == "1"));
+    assert!(seen[first_v2..].iter().all(|(_, v)| *v == v2.to_string()));
+    // a version that fails to load keeps the old one serving
+    let broken = nivesh_store::Digest::of(b"not a model");
+    ArtifactStore::new(dir.path().join("store/models/artifacts")).put(b"not a model").unwrap();
+    let v3 = registry.register("credit", &v1.run_id, &broken, &v1.metric_name, v1.metric, true).unwrap();
+    registry.promote("credit", v3, "champion", 0.0, false).unwrap();
+    let (st, v) = post(&format!("{}/models/credit/reload", s.url), &json!({}));
+    assert_eq!(st, 503, "{v}");
+    let (st, v) = post(&url, &credit_body());
+    assert_eq!((st, v["model_version"].as_str()), (200, Some(v2.to_string().as_str())));
+}
+
+#[test]
+fn graceful_shutdown_finishes_in_flight_requests() {
+    let mut s = Server::start(fixture(), ServerConfig { cache_capacity: 0, ..ServerConfig::default() });
+    let url = format!("{}/predict/spending/batch", s.url);
+    let inputs: Vec<Value> = (1..=8).map(|i| json!({"user_id": format!("U{i:04}"), "months": 12})).collect();
+    let slow = std::thread::spawn(move || post(&url, &json!({"inputs": inputs})));
+    std::thread::sleep(Duration::from_millis(30));
+    s.stop().unwrap();
+    let (st, v) = slow.join().unwrap();
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["outputs"].as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn the_binary_serves_and_exits_0_on_sigterm() {
+    let root: PathBuf = fixture().to_path_buf();
+    let mut child = bin()
+        .current_dir(&root)
+        .env("NIVESH_DATA_DIR", "store")
+        .args(["serve", "--no-bootstrap", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split_once(" at http://") {
+                let url = format!("http://{}", rest.1.split_whitespace().next().unwrap_or(""));
+                let _ = tx.send(url);
+            }
+        }
+    });
+    let url = rx.recv_timeout(Duration::from_secs(60)).expect("the server never said where it listens");
+    let (st, _, _) = call("GET", &format!("{url}/health/ready"), None, &[]);
+    assert_eq!(st, 200);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
