@@ -83,9 +83,9 @@ pub struct ServeArgs {
     /// Seconds between registry polls for new champions.
     #[arg(long, default_value_t = 10.0)]
     pub reload_interval: f64,
-    /// Entries per model in the prediction cache (0 disables it).
-    #[arg(long, default_value_t = 100_000)]
-    pub cache_capacity: u64,
+    /// Memory budget of the prediction cache, MiB (0 disables it).
+    #[arg(long, default_value_t = 32)]
+    pub cache_mb: u64,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,

@@ -392,7 +392,7 @@ fn readiness_is_503_until_every_champion_is_loaded() {
 fn hot_swap_during_a_stream_of_requests_loses_none() {
     let dir = private_copy();
     let config =
-        ServerConfig { reload_interval: Duration::from_millis(100), cache_capacity: 0, ..ServerConfig::default() };
+        ServerConfig { reload_interval: Duration::from_millis(100), cache_bytes: 0, ..ServerConfig::default() };
     let s = Server::start(dir.path(), config);
     let url = format!("{}/predict/credit-risk", s.url);
     let seen: Arc<Mutex<Vec<(u16, String)>>> = Arc::new(Mutex::new(Vec::new()));
@@ -447,7 +447,7 @@ fn hot_swap_during_a_stream_of_requests_loses_none() {
 
 #[test]
 fn graceful_shutdown_finishes_in_flight_requests() {
-    let mut s = Server::start(fixture(), ServerConfig { cache_capacity: 0, ..ServerConfig::default() });
+    let mut s = Server::start(fixture(), ServerConfig { cache_bytes: 0, ..ServerConfig::default() });
     let url = format!("{}/predict/spending/batch", s.url);
     let inputs: Vec<Value> = (1..=8).map(|i| json!({"user_id": format!("U{i:04}"), "months": 12})).collect();
     let slow = std::thread::spawn(move || post(&url, &json!({"inputs": inputs})));
@@ -466,6 +466,7 @@ fn the_binary_serves_and_exits_0_on_sigterm() {
         .env("NIVESH_DATA_DIR", "store")
         .args(["serve", "--no-bootstrap", "--port", "0"])
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();

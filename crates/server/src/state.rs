@@ -37,7 +37,8 @@ pub struct ServerConfig {
     pub rate_limit_burst: f64,
     /// How often the registry is polled for new champions.
     pub reload_interval: Duration,
-    pub cache_capacity: u64,
+    /// Byte budget of the prediction cache (0 disables it).
+    pub cache_bytes: u64,
     /// MLflow server to report in /health (optional dependency).
     pub mlflow_uri: Option<String>,
 }
@@ -54,7 +55,7 @@ impl Default for ServerConfig {
             rate_limit_per_second: 1000.0,
             rate_limit_burst: 2000.0,
             reload_interval: Duration::from_secs(10),
-            cache_capacity: 100_000,
+            cache_bytes: 32 * 1024 * 1024,
             mlflow_uri: None,
         }
     }
@@ -135,7 +136,7 @@ impl AppState {
         features: Option<Arc<FeatureStore>>,
     ) -> Self {
         let metrics = Metrics::new();
-        let cache = PredictionCache::new(config.cache_capacity);
+        let cache = PredictionCache::new(config.cache_bytes);
         let limiter = crate::limits::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
         let in_flight = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
         AppState(Arc::new(Inner {

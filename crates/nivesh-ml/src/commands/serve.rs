@@ -92,7 +92,7 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
         rate_limit_per_second: args.rate_limit,
         rate_limit_burst: args.rate_limit_burst,
         reload_interval: Duration::from_secs_f64(args.reload_interval.max(0.1)),
-        cache_capacity: args.cache_capacity,
+        cache_bytes: args.cache_mb * 1024 * 1024,
         mlflow_uri: config.mlflow_tracking_uri.clone(),
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();

@@ -5,9 +5,10 @@ use super::extract::Json;
 use super::types::*;
 use crate::error::ApiError;
 use crate::state::{AppState, Loaded, ReloadOutcome};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use nivesh_models::Predict;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -20,41 +21,70 @@ fn loaded<M>(slot: &crate::state::Slot<M>, name: &str) -> ApiResult<Arc<Loaded<M
     slot.get().ok_or_else(|| ApiError::Unavailable(format!("the {name} model is not loaded yet")))
 }
 
-fn to_value<T: Serialize>(v: &T) -> ApiResult<Value> {
-    serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
+/// A response body, serialised once (it is what the cache keeps).
+fn to_bytes<T: Serialize>(v: &T) -> ApiResult<Bytes> {
+    serde_json::to_vec(v).map(Bytes::from).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// Run one prediction through the cache and record it. `input` is the canonical request (its
-/// JSON is the cache key with the version); `confidence` picks the number summarised in
-/// statistics from the response.
+/// Run one prediction through the cache and record it. `key` is the canonical request's JSON
+/// (the cache key, with the version); `confidence` picks the number statistics summarise from
+/// a fresh response (cached ones keep theirs).
 async fn predict_cached<F, Fut>(
     state: &AppState,
     model: &'static str,
     version: u32,
-    input: &impl Serialize,
-    confidence: fn(&Value) -> Option<f64>,
+    key: String,
+    confidence: fn(&[u8]) -> Option<f64>,
     compute: F,
-) -> ApiResult<Arc<Value>>
+) -> ApiResult<Bytes>
 where
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = ApiResult<Value>>,
+    Fut: std::future::Future<Output = ApiResult<Bytes>>,
 {
     let started = Instant::now();
-    let key = format!("{version}:{}", serde_json::to_string(input).map_err(|e| ApiError::Internal(e.to_string()))?);
-    let result = state.cache.get_or_compute(model, key, compute()).await;
+    let key = format!("{version}:{key}");
+    let fresh = async {
+        let body = compute().await?;
+        let confidence = confidence(&body);
+        Ok(crate::cache::Cached { body, confidence })
+    };
+    let result = state.cache.get_or_compute(model, key, fresh).await;
     let us = started.elapsed().as_secs_f64() * 1e6;
     match &result {
         Ok((v, hit)) => {
             state.metrics.prediction(model, version, *hit);
-            state.stats.record(model, us, true, confidence(v), Some(*hit));
+            state.stats.record(model, us, true, v.confidence, Some(*hit));
         }
         Err(_) => state.stats.record(model, us, false, None, None),
     }
-    result.map(|(v, _)| v)
+    result.map(|(v, _)| v.body)
 }
 
-fn version_json(v: Arc<Value>) -> axum::Json<Value> {
-    axum::Json(Arc::unwrap_or_clone(v))
+fn key_of<T: Serialize + ?Sized>(v: &T) -> ApiResult<String> {
+    serde_json::to_string(v).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// A number at `key` of a serialised JSON object (for statistics), without parsing it all.
+fn number_at(body: &[u8], key: &str) -> Option<f64> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        confidence: Option<f64>,
+        #[serde(default)]
+        anomaly_score: Option<f64>,
+        #[serde(default)]
+        default_probability: Option<f64>,
+    }
+    let p: Probe = serde_json::from_slice(body).ok()?;
+    match key {
+        "confidence" => p.confidence,
+        "anomaly_score" => p.anomaly_score,
+        _ => p.default_probability,
+    }
+}
+
+fn json_response(body: Bytes) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 // ---------------------------------------------------------------- intent
@@ -63,22 +93,22 @@ async fn intent_one(
     state: &AppState,
     m: &Arc<Loaded<nivesh_models::intent::IntentClassifier>>,
     req: IntentRequest,
-) -> ApiResult<Arc<Value>> {
+) -> ApiResult<Bytes> {
     let version = m.info.version;
-    let canonical = json!({"query": req.query});
+    let canonical = key_of(&req.query)?;
     let model = m.clone();
     predict_cached(
         state,
         "intent",
         version,
-        &canonical,
-        |v| v["confidence"].as_f64(),
+        canonical,
+        |v| number_at(v, "confidence"),
         || async move {
             let prediction = model.model.predict(req.query.as_str()).map_err(|e| match e {
                 nivesh_models::ModelError::InvalidInput { message, .. } => ApiError::invalid("query", message),
                 other => ApiError::from(other),
             })?;
-            to_value(&IntentResponse { prediction, model_version: version.to_string() })
+            to_bytes(&IntentResponse { prediction, model_version: version.to_string() })
         },
     )
     .await
@@ -87,12 +117,9 @@ async fn intent_one(
 /// Classify what the user is asking.
 #[utoipa::path(post, path = "/predict/intent", request_body = IntentRequest, tag = "predict",
     responses((status = 200, body = IntentResponse), (status = 422, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
-pub async fn predict_intent(
-    State(state): State<AppState>,
-    Json(req): Json<IntentRequest>,
-) -> ApiResult<axum::Json<Value>> {
+pub async fn predict_intent(State(state): State<AppState>, Json(req): Json<IntentRequest>) -> ApiResult<Response> {
     let m = loaded(&state.models.intent, "intent")?;
-    intent_one(&state, &m, req).await.map(version_json)
+    intent_one(&state, &m, req).await.map(json_response)
 }
 
 // ---------------------------------------------------------------- NER
@@ -101,7 +128,7 @@ async fn ner_one(
     state: &AppState,
     m: &Arc<Loaded<nivesh_models::ner::FinancialNer>>,
     req: NerRequest,
-) -> ApiResult<Arc<Value>> {
+) -> ApiResult<Bytes> {
     if req.text.trim().is_empty() {
         return Err(ApiError::invalid("text", "must not be empty"));
     }
@@ -111,21 +138,22 @@ async fn ner_one(
     let version = m.info.version;
     let reference =
         req.reference_date.unwrap_or_else(|| chrono::Utc::now().with_timezone(&nivesh_core::records::IST).date_naive());
-    let canonical = json!({"text": req.text, "reference_date": reference});
+    let canonical = key_of(&(&req.text, reference))?;
     let model = m.clone();
     predict_cached(
         state,
         "ner",
         version,
-        &canonical,
+        canonical,
         |v| {
+            let v: Value = serde_json::from_slice(v).ok()?;
             let c: Vec<f64> = v["entities"].as_array()?.iter().filter_map(|e| e["confidence"].as_f64()).collect();
             (!c.is_empty()).then(|| c.iter().sum::<f64>() / c.len() as f64)
         },
         || async move {
             let entities =
                 model.model.predict(&nivesh_models::ner::NerInput { text: &req.text, reference_date: reference })?;
-            to_value(&NerResponse { entities, model_version: version.to_string() })
+            to_bytes(&NerResponse { entities, model_version: version.to_string() })
         },
     )
     .await
@@ -134,9 +162,9 @@ async fn ner_one(
 /// Find amounts, dates, merchants, categories and accounts, with normalised values.
 #[utoipa::path(post, path = "/predict/ner", request_body = NerRequest, tag = "predict",
     responses((status = 200, body = NerResponse), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn predict_ner(State(state): State<AppState>, Json(req): Json<NerRequest>) -> ApiResult<axum::Json<Value>> {
+pub async fn predict_ner(State(state): State<AppState>, Json(req): Json<NerRequest>) -> ApiResult<Response> {
     let m = loaded(&state.models.ner, "ner")?;
-    ner_one(&state, &m, req).await.map(version_json)
+    ner_one(&state, &m, req).await.map(json_response)
 }
 
 // ---------------------------------------------------------------- spending
@@ -161,7 +189,7 @@ async fn spending_one(
     state: &AppState,
     m: &Arc<Loaded<nivesh_models::forecast::SpendingForecaster>>,
     req: SpendingRequest,
-) -> ApiResult<Arc<Value>> {
+) -> ApiResult<Bytes> {
     let months = req.months.unwrap_or(12);
     if !(1..=24).contains(&months) {
         return Err(ApiError::invalid("months", format!("{months}: expected 1 to 24")));
@@ -169,13 +197,12 @@ async fn spending_one(
     let version = m.info.version;
     let model = m.clone();
     let state2 = state.clone();
-    let canonical =
-        json!({"user_id": req.user_id, "transactions": req.transactions, "months": months, "category": req.category});
+    let canonical = key_of(&(&req.user_id, &req.transactions, months, &req.category))?;
     predict_cached(
         state,
         "spending",
         version,
-        &canonical,
+        canonical,
         |_| None,
         || async move {
             let txns: Vec<nivesh_core::Transaction> = match (&req.user_id, req.transactions) {
@@ -220,7 +247,7 @@ async fn spending_one(
                 if forecast.len() > months as usize {
                     forecast.drain(..forecast.len() - months as usize);
                 }
-                to_value(&SpendingResponse {
+                to_bytes(&SpendingResponse {
                     user_id,
                     forecast,
                     model_used: f.forecast.model_used.clone(),
@@ -238,12 +265,9 @@ async fn spending_one(
 /// Forecast monthly spending for a user (history from the feature store) or for given transactions.
 #[utoipa::path(post, path = "/predict/spending", request_body = SpendingRequest, tag = "predict",
     responses((status = 200, body = SpendingResponse), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn predict_spending(
-    State(state): State<AppState>,
-    Json(req): Json<SpendingRequest>,
-) -> ApiResult<axum::Json<Value>> {
+pub async fn predict_spending(State(state): State<AppState>, Json(req): Json<SpendingRequest>) -> ApiResult<Response> {
     let m = loaded(&state.models.spending, "spending")?;
-    spending_one(&state, &m, req).await.map(version_json)
+    spending_one(&state, &m, req).await.map(json_response)
 }
 
 // ---------------------------------------------------------------- anomaly
@@ -252,7 +276,7 @@ async fn anomaly_one(
     state: &AppState,
     m: &Arc<Loaded<nivesh_models::anomaly::AnomalyModel>>,
     req: AnomalyRequest,
-) -> ApiResult<Arc<Value>> {
+) -> ApiResult<Bytes> {
     let mut raw = req.transaction.clone();
     let obj = raw.as_object_mut().ok_or_else(|| ApiError::invalid("transaction", "expected an object"))?;
     if let Some(u) = &req.user_id {
@@ -287,8 +311,8 @@ async fn anomaly_one(
         state,
         "anomaly",
         version,
-        &raw,
-        |v| v["anomaly_score"].as_f64(),
+        key_of(&raw)?,
+        |v| number_at(v, "anomaly_score"),
         || async move {
             tokio::task::spawn_blocking(move || {
                 let at = txn.timestamp.timestamp();
@@ -314,7 +338,7 @@ async fn anomaly_one(
                         (model.model.predict(&input)?, source)
                     }
                 };
-                to_value(&AnomalyResponse { score, history_source: source.into(), model_version: version.to_string() })
+                to_bytes(&AnomalyResponse { score, history_source: source.into(), model_version: version.to_string() })
             })
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -326,12 +350,9 @@ async fn anomaly_one(
 /// Score one card/UPI transaction against the user's history.
 #[utoipa::path(post, path = "/predict/anomaly", request_body = AnomalyRequest, tag = "predict",
     responses((status = 200, body = AnomalyResponse), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn predict_anomaly(
-    State(state): State<AppState>,
-    Json(req): Json<AnomalyRequest>,
-) -> ApiResult<axum::Json<Value>> {
+pub async fn predict_anomaly(State(state): State<AppState>, Json(req): Json<AnomalyRequest>) -> ApiResult<Response> {
     let m = loaded(&state.models.anomaly, "anomaly")?;
-    anomaly_one(&state, &m, req).await.map(version_json)
+    anomaly_one(&state, &m, req).await.map(json_response)
 }
 
 // ---------------------------------------------------------------- credit
@@ -340,18 +361,18 @@ async fn credit_one(
     state: &AppState,
     m: &Arc<Loaded<nivesh_models::credit::CreditModel>>,
     req: CreditRequest,
-) -> ApiResult<Arc<Value>> {
+) -> ApiResult<Bytes> {
     nivesh_core::Record::validate(&req.applicant_data)
         .map_err(|e| ApiError::invalid(format!("applicant_data.{}", e.field), e.message))?;
     let version = m.info.version;
     let model = m.clone();
-    let canonical = to_value(&req)?;
+    let canonical = key_of(&req)?;
     predict_cached(
         state,
         "credit",
         version,
-        &canonical,
-        |v| v["default_probability"].as_f64(),
+        canonical,
+        |v| number_at(v, "default_probability"),
         || async move {
             let score = model.model.predict(&req.applicant_data).map_err(|e| match e {
                 nivesh_models::ModelError::InvalidInput { field, message } => ApiError::invalid(
@@ -363,7 +384,7 @@ async fn credit_one(
                 ),
                 other => other.into(),
             })?;
-            to_value(&CreditResponse { score, model_version: version.to_string() })
+            to_bytes(&CreditResponse { score, model_version: version.to_string() })
         },
     )
     .await
@@ -372,12 +393,9 @@ async fn credit_one(
 /// Score a credit application, with reason codes.
 #[utoipa::path(post, path = "/predict/credit-risk", request_body = CreditRequest, tag = "predict",
     responses((status = 200, body = CreditResponse), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn predict_credit(
-    State(state): State<AppState>,
-    Json(req): Json<CreditRequest>,
-) -> ApiResult<axum::Json<Value>> {
+pub async fn predict_credit(State(state): State<AppState>, Json(req): Json<CreditRequest>) -> ApiResult<Response> {
     let m = loaded(&state.models.credit, "credit")?;
-    credit_one(&state, &m, req).await.map(version_json)
+    credit_one(&state, &m, req).await.map(json_response)
 }
 
 // ---------------------------------------------------------------- batches
@@ -419,7 +437,8 @@ macro_rules! batch_handler {
             let m = loaded(&state.models.$slot, stringify!($slot))?;
             let mut outputs = Vec::with_capacity(req.inputs.len());
             for (i, input) in req.inputs.into_iter().enumerate() {
-                let mut v = Arc::unwrap_or_clone($one(&state, &m, input).await.map_err(|e| in_batch(i, e))?);
+                let bytes = $one(&state, &m, input).await.map_err(|e| in_batch(i, e))?;
+                let mut v: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
                 if let Some(o) = v.as_object_mut() {
                     o.remove("model_version");
                 }

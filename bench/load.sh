@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Load benchmark of the running server: requests/s and latency percentiles per route with wrk
+# (Debian package `wrk`), 64 connections for 10 s each by default.
+#
+#   bench/load.sh                 # starts `nivesh-ml serve` (release build) on a free port
+#   bench/load.sh http://host:port
+#
+# Variables: DURATION (10s), CONNECTIONS (64), THREADS (2), DATA_DIR (./nivesh-data).
+# "cached" routes send one body again and again (the prediction cache answers after the first);
+# "uncached" ones make every body different, so every request runs the model.
+# The server is started with --rate-limit 0: the per-client limit would otherwise cap one
+# load generator at 1,000 req/s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR="${DURATION:-10s}"; CONN="${CONNECTIONS:-64}"; THREADS="${THREADS:-2}"
+command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
+URL="${1:-}"
+PID=""
+if [ -z "$URL" ]; then
+  cargo build --release -q
+  PORT=$((20000 + RANDOM % 20000))
+  ./target/release/nivesh-ml --data-dir "${DATA_DIR:-./nivesh-data}" serve --port "$PORT" --rate-limit 0 >/tmp/nivesh-load-server.log 2>&1 &
+  PID=$!
+  trap 'kill $PID 2>/dev/null || true' EXIT
+  URL="http://127.0.0.1:$PORT"
+  for _ in $(seq 1 600); do curl -sf "$URL/health/ready" >/dev/null && break; sleep 0.5; done
+  curl -sf "$URL/health/ready" >/dev/null || { tail -20 /tmp/nivesh-load-server.log; exit 1; }
+fi
+TMP="$(mktemp -d)"
+CREDIT='{"applicant_data": {"age": AGE, "monthly_income": 80000, "monthly_debt": 20000, "credit_limit": 200000, "credit_used": 50000, "loan_amount": 500000, "payments_missed": 1, "total_payments": 48, "months_employed": 60, "credit_history_months": 84, "num_credit_accounts": 4, "has_mortgage": false, "has_car_loan": true, "employment_type": "salaried", "education": "graduate"}}'
+
+# lua for a POST route; when $3 is "vary", NUM in the body becomes a per-request number
+lua() {
+  local body="$2" vary="${3:-}"
+  body="${body//\"/\\\"}"
+  cat >"$TMP/$1.lua" <<LUA
+local n, id = 0, 0
+local threads = {}
+setup = function(thread) thread:set("id", #threads) table.insert(threads, thread) end
+local template = "$body"
+request = function()
+  n = n + 1
+  local body = template
+  if "$vary" == "vary" then body = string.gsub(template, "NUM", tostring(n * 64 + id)) end
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end
+LUA
+}
+lua intent_cached '{"query": "how much did I spend on food last month"}'
+lua intent_uncached '{"query": "how much did I spend on food in week NUM of last year"}' vary
+lua credit_cached "${CREDIT/AGE/35}"
+CREDIT_VARY="${CREDIT/AGE/35}"
+lua credit_uncached "${CREDIT_VARY/80000/NUM}" vary
+lua ner_uncached '{"text": "Paid Rs NUM to Swiggy yesterday from my HDFC card", "reference_date": "2026-03-20"}' vary
+lua anomaly_uncached '{"user_id": "U0001", "transaction": {"timestamp": "2026-11-26T03:10:00+05:30", "amount": NUM, "merchant": "Amazon", "category": "shopping", "channel": "card"}}' vary
+lua spending_cached '{"user_id": "U0001", "months": 3}'
+lua features_online '{"entity_ids": ["U0001"]}'
+
+run() { # name path [lua]
+  local name="$1" path="$2" script="${3:-}"
+  local args=(--latency -d "$DUR" -c "$CONN" -t "$THREADS")
+  [ -n "$script" ] && args+=(-s "$TMP/$script.lua")
+  local out
+  out="$(wrk "${args[@]}" "$URL$path" 2>&1)"
+  local rps p50 p99 errs
+  rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
+  p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+  errs="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
+  printf '| %-22s | %-28s | %10s | %8s | %8s | %s |\n' "$name" "$path" "$rps" "$p50" "$p99" "${errs:-0}"
+}
+
+echo "wrk: $CONN connections, $THREADS threads, $DUR per route, against $URL ($(nproc) cores)"
+echo "| route | path | req/s | p50 | p99 | non-2xx |"
+echo "|---|---|---|---|---|---|"
+run "no-op (floor)" /noop
+run "liveness" /health/live
+run "intent (cached)" /predict/intent intent_cached
+run "intent (uncached)" /predict/intent intent_uncached
+run "credit-risk (cached)" /predict/credit-risk credit_cached
+run "credit-risk (uncached)" /predict/credit-risk credit_uncached
+run "ner (uncached)" /predict/ner ner_uncached
+run "anomaly (uncached)" /predict/anomaly anomaly_uncached
+run "spending (cached)" /predict/spending spending_cached
+run "features/online" /features/online features_online
+if [ -n "$PID" ]; then
+  echo "server RSS after the run: $(awk '/VmRSS/ {print $2, $3}' /proc/$PID/status)"
+fi
