@@ -71,22 +71,21 @@ impl Server {
             Box::new(EmbeddedOnlineStore::open(&store.join("online.db")).unwrap()),
         )
         .unwrap();
-        let state = AppState::new(config, registry, artifacts, Some(Arc::new(fs)));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let s2 = state.clone();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             rt.block_on(async move {
+                let state = AppState::build(config, registry, artifacts, Some(Arc::new(fs))).await;
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                addr_tx.send(listener.local_addr()?).ok();
-                nivesh_server::serve(s2, listener, async move {
+                addr_tx.send((listener.local_addr()?, state.clone())).ok();
+                nivesh_server::serve(state, listener, async move {
                     let _ = rx.await;
                 })
                 .await
             })
         });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let (addr, state) = addr_rx.recv_timeout(Duration::from_secs(10)).unwrap();
         let server = Server { url: format!("http://{addr}"), stop: Some(tx), thread: Some(thread), state };
         let t0 = Instant::now();
         while !server.state.startup_complete() && t0.elapsed() < Duration::from_secs(30) {
@@ -494,4 +493,62 @@ fn the_binary_serves_and_exits_0_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn redis_is_a_shared_cache_level_and_its_failure_only_degrades() {
+    // Redis down: requests still succeed; /health says degraded
+    let down = ServerConfig { redis_cache_url: Some("redis://127.0.0.1:1/0".into()), ..ServerConfig::default() };
+    let s = Server::start(fixture(), down);
+    let (st, _) = post(&format!("{}/predict/credit-risk", s.url), &credit_body());
+    assert_eq!(st, 200);
+    let (st, v, _) = call("GET", &format!("{}/health", s.url), None, &[]);
+    assert_eq!((st, v["status"].as_str()), (200, Some("degraded")), "{v}");
+    let (st, _, _) = call("GET", &format!("{}/health/ready", s.url), None, &[]);
+    assert_eq!(st, 200);
+    drop(s);
+
+    let Ok(url) = std::env::var("NIVESH_TEST_REDIS_URL") else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED the shared Redis cache half: set NIVESH_TEST_REDIS_URL (.ci/run does)"
+        );
+        return;
+    };
+    let config = ServerConfig { redis_cache_url: Some(url.clone()), ..ServerConfig::default() };
+    let a = Server::start(fixture(), config.clone());
+    let b = Server::start(fixture(), config);
+    let mut body = credit_body();
+    // an applicant no other test sends
+    body["applicant_data"]["monthly_income"] = json!(123_457 + std::process::id() % 1000);
+    let (st, from_a) = post(&format!("{}/predict/credit-risk", a.url), &body);
+    assert_eq!(st, 200);
+    std::thread::sleep(Duration::from_millis(200));
+    // replica B has never seen it: it comes from Redis, identical
+    let (st, from_b) = post(&format!("{}/predict/credit-risk", b.url), &body);
+    assert_eq!((st, &from_b), (200, &from_a));
+    let (_, stats, _) = call("GET", &format!("{}/monitoring/statistics", b.url), None, &[]);
+    let credit = stats["models"].as_array().unwrap().iter().find(|m| m["model"] == "credit").unwrap().clone();
+    assert_eq!((credit["cache_hits"].as_u64(), credit["cache_misses"].as_u64()), (Some(1), Some(0)), "{credit}");
+    let (_, v, _) = call("GET", &format!("{}/health", b.url), None, &[]);
+    assert_eq!(v["status"], "ok", "{v}");
+    // /cache/clear empties the shared level too
+    let (st, _) = post(&format!("{}/cache/clear", a.url), &json!({}));
+    assert_eq!(st, 200);
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("nivesh:cache:*").query(&mut c).unwrap();
+    assert!(keys.is_empty(), "{keys:?}");
+}
+
+#[test]
+fn cors_allows_only_the_configured_origins() {
+    let config = ServerConfig { cors_origins: vec!["https://app.nivesh.in".into()], ..ServerConfig::default() };
+    let s = Server::start(fixture(), config);
+    let (_, _, hs) = call("GET", &format!("{}/health/live", s.url), None, &[("origin", "https://app.nivesh.in")]);
+    assert_eq!(header(&hs, "access-control-allow-origin"), Some("https://app.nivesh.in"));
+    assert_eq!(header(&hs, "access-control-allow-credentials"), None);
+    let (_, _, hs) = call("GET", &format!("{}/health/live", s.url), None, &[("origin", "https://evil.example")]);
+    assert_eq!(header(&hs, "access-control-allow-origin"), None);
 }

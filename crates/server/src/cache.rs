@@ -4,6 +4,11 @@
 //! A new model version never sees the old version's entries: the version is in the key.
 //! Entries are the serialised responses, weighed by their size: the cache holds at most its
 //! byte budget (split evenly between the models), however many requests differ.
+//!
+//! With Redis configured, it is a second level shared by replicas (`nivesh:cache:<model>:<sha256
+//! of the key>`, same TTLs): a local miss asks Redis before computing, and a computed response
+//! is written back. Redis trouble never fails a request: the call is bypassed (50 ms budget),
+//! `healthy()` turns false and `/health` reports the cache degraded.
 
 use crate::error::ApiError;
 use axum::body::Bytes;
@@ -13,7 +18,16 @@ use std::time::Duration;
 
 pub struct PredictionCache {
     caches: Vec<(&'static str, Cache<String, Cached>)>,
+    redis: Option<RedisLevel>,
 }
+
+struct RedisLevel {
+    conn: redis::aio::ConnectionManager,
+    healthy: std::sync::atomic::AtomicBool,
+    location: String,
+}
+
+const REDIS_BUDGET: Duration = Duration::from_millis(50);
 
 /// A cached response: its serialised body and the number statistics summarise.
 #[derive(Debug, Clone)]
@@ -49,7 +63,85 @@ impl PredictionCache {
                 })
                 .collect()
         };
-        PredictionCache { caches }
+        PredictionCache { caches, redis: None }
+    }
+
+    /// Add Redis at `url` as the shared second level. Fails only if the URL is malformed; an
+    /// unreachable server is reported by `healthy()` and bypassed.
+    pub async fn with_redis(mut self, url: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_BUDGET * 20))
+            .set_response_timeout(Some(REDIS_BUDGET))
+            .set_number_of_retries(1);
+        let conn = redis::aio::ConnectionManager::new_with_config(client, config).await?;
+        self.redis = Some(RedisLevel {
+            conn,
+            healthy: std::sync::atomic::AtomicBool::new(true),
+            location: nivesh_store::db::redact_url(url),
+        });
+        Ok(self)
+    }
+
+    /// `None` without Redis; else whether its last call worked, and where it is.
+    pub fn redis_status(&self) -> Option<(bool, String)> {
+        self.redis.as_ref().map(|r| (r.healthy.load(std::sync::atomic::Ordering::Relaxed), r.location.clone()))
+    }
+
+    /// PING Redis now (for `/health`), updating the health flag.
+    pub async fn ping_redis(&self) -> Option<Result<(), String>> {
+        let r = self.redis.as_ref()?;
+        let mut c = r.conn.clone();
+        let res = tokio::time::timeout(REDIS_BUDGET * 4, redis::cmd("PING").query_async::<String>(&mut c)).await;
+        let ok = matches!(res, Ok(Ok(_)));
+        r.healthy.store(ok, std::sync::atomic::Ordering::Relaxed);
+        Some(if ok { Ok(()) } else { Err("no answer to PING".into()) })
+    }
+
+    fn redis_key(model: &str, key: &str) -> String {
+        use sha2::Digest;
+        let h = sha2::Sha256::digest(key.as_bytes());
+        let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
+        format!("nivesh:cache:{model}:{hex}")
+    }
+
+    async fn redis_get(&self, model: &str, key: &str) -> Option<Bytes> {
+        let r = self.redis.as_ref()?;
+        let mut c = r.conn.clone();
+        let got = tokio::time::timeout(
+            REDIS_BUDGET,
+            redis::cmd("GET").arg(Self::redis_key(model, key)).query_async::<Option<Vec<u8>>>(&mut c),
+        )
+        .await;
+        match got {
+            Ok(Ok(v)) => {
+                r.healthy.store(true, std::sync::atomic::Ordering::Relaxed);
+                v.map(Bytes::from)
+            }
+            _ => {
+                r.healthy.store(false, std::sync::atomic::Ordering::Relaxed);
+                None
+            }
+        }
+    }
+
+    fn redis_put(&self, model: &str, key: &str, body: &Bytes) {
+        let Some(r) = self.redis.as_ref() else { return };
+        if !r.healthy.load(std::sync::atomic::Ordering::Relaxed) {
+            // the next successful GET or PING turns it back on
+            return;
+        }
+        let mut c = r.conn.clone();
+        let k = Self::redis_key(model, key);
+        let ttl = ttl(model).as_secs();
+        let body = body.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(
+                REDIS_BUDGET,
+                redis::cmd("SETEX").arg(k).arg(ttl).arg(body.as_ref()).query_async::<()>(&mut c),
+            )
+            .await;
+        });
     }
 
     fn cache(&self, model: &str) -> Option<&Cache<String, Cached>> {
@@ -68,12 +160,36 @@ impl PredictionCache {
         if let Some(v) = cache.get(&key).await {
             return Ok((v, true));
         }
-        cache.try_get_with(key, compute).await.map(|v| (v, false)).map_err(|e: Arc<ApiError>| (*e).clone())
+        let shared_hit = std::sync::atomic::AtomicBool::new(false);
+        let fill = async {
+            if let Some(body) = self.redis_get(model, &key).await {
+                shared_hit.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Ok(Cached { body, confidence: None });
+            }
+            let fresh = compute.await?;
+            self.redis_put(model, &key, &fresh.body);
+            Ok(fresh)
+        };
+        let v = cache.try_get_with(key.clone(), fill).await.map_err(|e: Arc<ApiError>| (*e).clone())?;
+        Ok((v, shared_hit.load(std::sync::atomic::Ordering::Relaxed)))
     }
 
-    pub fn clear(&self) {
+    /// Empty the local caches and, with Redis, the shared entries.
+    pub async fn clear(&self) {
         for (_, c) in &self.caches {
             c.invalidate_all();
+        }
+        if let Some(r) = &self.redis {
+            let mut c = r.conn.clone();
+            let keys: Result<Result<Vec<String>, _>, _> =
+                tokio::time::timeout(REDIS_BUDGET * 20, redis::cmd("KEYS").arg("nivesh:cache:*").query_async(&mut c))
+                    .await;
+            if let Ok(Ok(keys)) = keys
+                && !keys.is_empty()
+            {
+                let _ = tokio::time::timeout(REDIS_BUDGET * 20, redis::cmd("DEL").arg(keys).query_async::<()>(&mut c))
+                    .await;
+            }
         }
     }
 }

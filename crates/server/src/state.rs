@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub cache_bytes: u64,
     /// MLflow server to report in /health (optional dependency).
     pub mlflow_uri: Option<String>,
+    /// Redis as the shared second level of the prediction cache.
+    pub redis_cache_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +59,7 @@ impl Default for ServerConfig {
             reload_interval: Duration::from_secs(10),
             cache_bytes: 32 * 1024 * 1024,
             mlflow_uri: None,
+            redis_cache_url: None,
         }
     }
 }
@@ -106,6 +109,8 @@ pub struct Inner {
     pub limiter: crate::limits::RateLimiter,
     pub in_flight: Arc<tokio::sync::Semaphore>,
     pub started: Instant,
+    /// Redis was configured for the cache but did not answer at start (location).
+    pub cache_redis_unreachable: Option<String>,
     startup_complete: AtomicBool,
     reload_lock: tokio::sync::Mutex<()>,
 }
@@ -129,14 +134,48 @@ pub enum ReloadOutcome {
 }
 
 impl AppState {
+    /// The state, with the prediction cache's Redis level when configured (an unreachable Redis
+    /// is logged and reported by `/health`; the server runs without it).
+    pub async fn build(
+        config: ServerConfig,
+        registry: Arc<Registry>,
+        artifacts: ArtifactStore,
+        features: Option<Arc<FeatureStore>>,
+    ) -> Self {
+        let mut cache = PredictionCache::new(config.cache_bytes);
+        let mut unreachable = None;
+        if let Some(url) = &config.redis_cache_url {
+            match PredictionCache::new(config.cache_bytes).with_redis(url).await {
+                Ok(c) => cache = c,
+                Err(e) => {
+                    let at = nivesh_store::db::redact_url(url);
+                    tracing::warn!(redis = %at, error = %e, "prediction cache: Redis unreachable; serving with the in-process cache only");
+                    unreachable = Some(at);
+                }
+            }
+        }
+        Self::with_cache(config, registry, artifacts, features, cache, unreachable)
+    }
+
     pub fn new(
         config: ServerConfig,
         registry: Arc<Registry>,
         artifacts: ArtifactStore,
         features: Option<Arc<FeatureStore>>,
     ) -> Self {
-        let metrics = Metrics::new();
         let cache = PredictionCache::new(config.cache_bytes);
+        Self::with_cache(config, registry, artifacts, features, cache, None)
+    }
+
+    fn with_cache(
+        config: ServerConfig,
+        registry: Arc<Registry>,
+        artifacts: ArtifactStore,
+        features: Option<Arc<FeatureStore>>,
+        cache: PredictionCache,
+        cache_redis_unreachable: Option<String>,
+    ) -> Self {
+        let metrics = Metrics::new();
         let limiter = crate::limits::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
         let in_flight = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
         AppState(Arc::new(Inner {
@@ -157,6 +196,7 @@ impl AppState {
             limiter,
             in_flight,
             started: Instant::now(),
+            cache_redis_unreachable,
             startup_complete: AtomicBool::new(false),
             reload_lock: tokio::sync::Mutex::new(()),
         }))

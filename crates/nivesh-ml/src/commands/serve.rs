@@ -94,6 +94,7 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
         reload_interval: Duration::from_secs_f64(args.reload_interval.max(0.1)),
         cache_bytes: args.cache_mb * 1024 * 1024,
         mlflow_uri: config.mlflow_tracking_uri.clone(),
+        redis_cache_url: config.redis.as_ref().map(|r| r.url.clone()),
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
@@ -106,7 +107,7 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("binding {host}:{port}"))?;
         let addr = listener.local_addr()?;
-        let state = AppState::new(server_config, Arc::new(registry), artifacts, features);
+        let state = AppState::build(server_config, Arc::new(registry), artifacts, features).await;
         let announce = state.clone();
         tokio::spawn(async move {
             while !announce.startup_complete() {

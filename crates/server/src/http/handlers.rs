@@ -503,7 +503,7 @@ pub async fn statistics(State(state): State<AppState>) -> axum::Json<StatisticsR
 /// Empty the prediction cache (admin).
 #[utoipa::path(post, path = "/cache/clear", tag = "monitoring", responses((status = 200, body = Object)))]
 pub async fn clear_cache(State(state): State<AppState>) -> axum::Json<Value> {
-    state.cache.clear();
+    state.cache.clear().await;
     axum::Json(json!({"cleared": true}))
 }
 
@@ -581,6 +581,19 @@ async fn checks(state: &AppState) -> Vec<Check> {
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
         out.push(timed(&format!("online store: {desc}"), required, r, started));
+    }
+    if let Some(at) = &state.cache_redis_unreachable {
+        out.push(Check {
+            name: format!("prediction cache: redis ({at})"),
+            status: "down".into(),
+            required: false,
+            latency_ms: None,
+            detail: Some("unreachable at start; serving with the in-process cache".into()),
+        });
+    } else if let Some((_, at)) = state.cache.redis_status() {
+        let started = Instant::now();
+        let r = state.cache.ping_redis().await.unwrap_or(Ok(()));
+        out.push(timed(&format!("prediction cache: redis ({at})"), false, r, started));
     }
     match &state.config.mlflow_uri {
         Some(uri) => {
