@@ -74,6 +74,12 @@ pub const KEYS: &[KeySpec] = &[
         Secret,
         "Comma-separated API keys required on predict/models/cache/features routes; unset: no auth, loopback only",
     ),
+    key(
+        "ML_ADMIN_KEYS",
+        None,
+        Secret,
+        "Comma-separated keys for the admin routes (model reload, cache clear); unset: any API key",
+    ),
     key("CORS_ORIGINS", None, Public, "Comma-separated origins allowed by CORS (http(s)://host[:port]); unset: none"),
     key("LOG_LEVEL", Some("info"), Public, "trace, debug, info, warn or error"),
     key("LOG_FORMAT", Some("text"), Public, "text (human-readable) or json (one JSON object per line)"),
@@ -168,6 +174,7 @@ pub struct Config {
     pub database_url: Option<String>,
     pub mlflow_tracking_uri: Option<String>,
     pub api_keys: Vec<String>,
+    pub admin_keys: Vec<String>,
     pub cors_origins: Vec<String>,
     pub log_level: String,
     pub log_format: LogFormat,
@@ -363,6 +370,12 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
             keys.iter().all(|k| k.len() >= 8).then_some(keys)
         })
         .unwrap_or_default();
+    let admin_keys = p
+        .opt("ML_ADMIN_KEYS", "comma-separated keys of at least 8 characters each", |s| {
+            let keys = split_list(s);
+            keys.iter().all(|k| k.len() >= 8).then_some(keys)
+        })
+        .unwrap_or_default();
     let cors_origins = p
         .opt("CORS_ORIGINS", "comma-separated origins such as https://app.nivesh.in (or *)", |s| {
             let origins = split_list(s);
@@ -435,6 +448,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         database_url,
         mlflow_tracking_uri,
         api_keys,
+        admin_keys,
         cors_origins,
         log_level,
         log_format,

@@ -342,6 +342,22 @@ fn api_keys_rate_limit_overload_and_timeout() {
         let (st, _, _) = call("GET", &format!("{u}{open}"), None, &[]);
         assert_eq!(st, 200, "{open}");
     }
+    // without admin keys, any API key may clear the cache
+    let (st, _, _) = call("POST", &format!("{u}/cache/clear"), Some("{}"), &[ct, ("x-api-key", "k-one")]);
+    assert_eq!(st, 200);
+    drop(s);
+
+    // admin keys: the admin routes take only those; the others still take API keys
+    let admin =
+        ServerConfig { api_keys: vec!["k-one".into()], admin_keys: vec!["k-admin".into()], ..ServerConfig::default() };
+    let s = Server::start(fixture(), admin);
+    let (st, _, _) = call("POST", &format!("{}/cache/clear", s.url), Some("{}"), &[ct, ("x-api-key", "k-one")]);
+    assert_eq!(st, 403);
+    let (st, _, _) =
+        call("POST", &format!("{}/models/credit/reload", s.url), Some("{}"), &[ct, ("x-api-key", "k-admin")]);
+    assert_eq!(st, 200);
+    let (st, _, _) = call("POST", &format!("{}/predict/intent", s.url), Some(&body), &[ct, ("x-api-key", "k-one")]);
+    assert_eq!(st, 200);
     drop(s);
 
     // rate limit: 2 per second with a burst of 2 → the third is 429 with Retry-After

@@ -1,5 +1,6 @@
 //! API keys: when `ML_API_KEYS` is set, protected routes need one of them as `X-API-Key` or
-//! `Authorization: Bearer …` (compared in constant time). Missing → 401, wrong → 403.
+//! `Authorization: Bearer …` (compared in constant time). Missing → 401, wrong → 403. The
+//! admin routes take `ML_ADMIN_KEYS` when it is set.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -28,7 +29,16 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let keys = &state.config.api_keys;
+    check(&state.config.api_keys, req, next).await
+}
+
+/// The admin routes (reload, cache clear): one of `ML_ADMIN_KEYS` when set, else any API key.
+pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let keys = if state.config.admin_keys.is_empty() { &state.config.api_keys } else { &state.config.admin_keys };
+    check(keys, req, next).await
+}
+
+async fn check(keys: &[String], req: Request, next: Next) -> Response {
     if keys.is_empty() {
         return next.run(req).await;
     }

@@ -27,6 +27,8 @@ pub const MODELS: [&str; 5] = ["intent", "ner", "spending", "anomaly", "credit"]
 pub struct ServerConfig {
     /// Accepted API keys; empty: no authentication.
     pub api_keys: Vec<String>,
+    /// Keys for the admin routes; empty: any API key.
+    pub admin_keys: Vec<String>,
     pub cors_origins: Vec<String>,
     pub max_batch: usize,
     pub max_body_bytes: usize,
@@ -49,6 +51,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             api_keys: Vec::new(),
+            admin_keys: Vec::new(),
             cors_origins: Vec::new(),
             max_batch: 256,
             max_body_bytes: 256 * 1024,

@@ -84,6 +84,7 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
     };
     let server_config = ServerConfig {
         api_keys: config.api_keys.clone(),
+        admin_keys: config.admin_keys.clone(),
         cors_origins: config.cors_origins.clone(),
         max_batch: args.max_batch,
         max_body_bytes: args.max_body_bytes,

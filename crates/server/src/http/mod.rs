@@ -54,11 +54,14 @@ pub fn router(state: AppState) -> Router {
         .route("/predict/credit-risk/batch", post(h::batch_credit))
         .route("/models", get(h::list_models))
         .route("/models/list", get(h::list_models))
-        .route("/models/{name}/reload", post(h::reload_model))
         .route("/monitoring/statistics", get(h::statistics))
-        .route("/cache/clear", post(h::clear_cache))
         .route("/features/online", post(h::online_features))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::require_key))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::limit));
+    let admin = Router::new()
+        .route("/models/{name}/reload", post(h::reload_model))
+        .route("/cache/clear", post(h::clear_cache))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::require_admin))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::limit));
     let open = Router::new()
         .route("/health", get(h::health))
@@ -70,6 +73,7 @@ pub fn router(state: AppState) -> Router {
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi());
     let mut app = Router::new()
         .merge(protected)
+        .merge(admin)
         .merge(open)
         .merge(docs)
         .fallback(|| async { crate::error::ApiError::NotFound("no such route".into()) })
