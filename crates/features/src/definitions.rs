@@ -90,6 +90,12 @@ impl View {
         i64::from(self.ttl_days) * 86_400
     }
 
+    /// Whether a row stamped `stamped` (unix seconds) is still usable at `at`: no older than
+    /// the TTL. The one freshness rule for point-in-time joins and online reads.
+    pub fn fresh(&self, stamped: i64, at: i64) -> bool {
+        at - stamped <= self.ttl_secs()
+    }
+
     pub fn feature_names(&self) -> Vec<&str> {
         self.features.iter().map(|f| f.name.as_str()).collect()
     }

@@ -135,11 +135,12 @@ pub fn state(view: &View, timeline: &Timeline<'_>, at: i64) -> Option<UserState>
     for e in &timeline.events[..end] {
         s.observe(e);
     }
-    fresh_state(view, s, at)
+    state_is_fresh(view, &s, at).then_some(s)
 }
 
-fn fresh_state(view: &View, s: UserState, at: i64) -> Option<UserState> {
-    s.last_seen().filter(|&last| at - last <= view.ttl_secs()).map(|_| s)
+/// A state's row is as old as its latest event: usable at `at` only within the view's TTL.
+pub fn state_is_fresh(view: &View, s: &UserState, at: i64) -> bool {
+    s.last_seen().is_some_and(|last| view.fresh(last, at))
 }
 
 /// Values of any view as of `at`, with the state for state views.
@@ -195,7 +196,7 @@ pub fn point_in_time(
                 idx.sort_by_key(|&i| rows[i].1);
                 sweep_states(&timeline, idx.iter().map(|&i| rows[i].1), |k, s| {
                     let at = rows[idx[k]].1;
-                    if let Some(s) = s.last_seen().filter(|&l| at - l <= view.ttl_secs()).map(|_| s) {
+                    if state_is_fresh(view, s, at) {
                         out[idx[k]] = summary_values(view, s, at);
                     }
                 });

@@ -220,7 +220,7 @@ impl FeatureStore {
             for (view, record) in views.iter().zip(row) {
                 let names = view.features.iter().map(|f| f.name.clone());
                 let v = match record {
-                    Some(r) if now - r.as_of <= view.ttl_secs() => ViewValues {
+                    Some(r) if view.fresh(r.as_of, now) => ViewValues {
                         version: r.version,
                         as_of: Some(rfc3339(r.as_of)),
                         age_seconds: Some(now - r.as_of),
@@ -261,7 +261,7 @@ impl FeatureStore {
         let Some(view) = self.defs.views.iter().find(|v| v.kind == ViewKind::State) else { return Ok(None) };
         let rows = self.online.read(&[user], &[view])?;
         let Some(Some(r)) = rows.into_iter().next().and_then(|r| r.into_iter().next()) else { return Ok(None) };
-        if now - r.as_of > view.ttl_secs() {
+        if !view.fresh(r.as_of, now) {
             return Ok(None);
         }
         r.state
@@ -317,7 +317,7 @@ impl FeatureStore {
             engine::sweep_states(&timeline, debits.iter().map(|t| t.timestamp.timestamp()), |k, s| {
                 let t = debits[k];
                 let at = t.timestamp.timestamp();
-                let fresh = s.last_seen().is_some_and(|l| at - l <= view.ttl_secs());
+                let fresh = engine::state_is_fresh(view, s, at);
                 let empty = nivesh_models::anomaly::UserState::default();
                 x.extend(if fresh { s.features(t) } else { empty.features(t) });
                 labelled &= t.is_anomaly.is_some();

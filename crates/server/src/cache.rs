@@ -68,7 +68,7 @@ impl PredictionCache {
 
     /// Add Redis at `url` as the shared second level. Fails only if the URL is malformed; an
     /// unreachable server is reported by `healthy()` and bypassed.
-    pub async fn with_redis(mut self, url: &str) -> anyhow::Result<Self> {
+    pub async fn add_redis(&mut self, url: &str) -> anyhow::Result<()> {
         let client = redis::Client::open(url)?;
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(REDIS_BUDGET * 20))
@@ -80,7 +80,7 @@ impl PredictionCache {
             healthy: std::sync::atomic::AtomicBool::new(true),
             location: nivesh_store::db::redact_url(url),
         });
-        Ok(self)
+        Ok(())
     }
 
     /// `None` without Redis; else whether its last call worked, and where it is.

@@ -146,38 +146,14 @@ impl AppState {
         features: Option<Arc<FeatureStore>>,
     ) -> Self {
         let mut cache = PredictionCache::new(config.cache_bytes);
-        let mut unreachable = None;
-        if let Some(url) = &config.redis_cache_url {
-            match PredictionCache::new(config.cache_bytes).with_redis(url).await {
-                Ok(c) => cache = c,
-                Err(e) => {
-                    let at = nivesh_store::db::redact_url(url);
-                    tracing::warn!(redis = %at, error = %e, "prediction cache: Redis unreachable; serving with the in-process cache only");
-                    unreachable = Some(at);
-                }
-            }
+        let mut cache_redis_unreachable = None;
+        if let Some(url) = &config.redis_cache_url
+            && let Err(e) = cache.add_redis(url).await
+        {
+            let at = nivesh_store::db::redact_url(url);
+            tracing::warn!(redis = %at, error = %e, "prediction cache: Redis unreachable; serving with the in-process cache only");
+            cache_redis_unreachable = Some(at);
         }
-        Self::with_cache(config, registry, artifacts, features, cache, unreachable)
-    }
-
-    pub fn new(
-        config: ServerConfig,
-        registry: Arc<Registry>,
-        artifacts: ArtifactStore,
-        features: Option<Arc<FeatureStore>>,
-    ) -> Self {
-        let cache = PredictionCache::new(config.cache_bytes);
-        Self::with_cache(config, registry, artifacts, features, cache, None)
-    }
-
-    fn with_cache(
-        config: ServerConfig,
-        registry: Arc<Registry>,
-        artifacts: ArtifactStore,
-        features: Option<Arc<FeatureStore>>,
-        cache: PredictionCache,
-        cache_redis_unreachable: Option<String>,
-    ) -> Self {
         let metrics = Metrics::new();
         let limiter = crate::limits::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
         let in_flight = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));

@@ -356,8 +356,7 @@ impl Registry {
             .iter()
             .map(row_to_version)
             .collect::<Result<_, _>>()?;
-        for a in self.db.query("SELECT alias, version FROM aliases WHERE model = $1 ORDER BY alias", &[model.into()])? {
-            let (alias, version) = (a.text(0)?, a.int(1)? as u32);
+        for (alias, version) in self.aliases(model)? {
             if let Some(v) = out.iter_mut().find(|v| v.version == version) {
                 v.aliases.push(alias);
             }

@@ -158,23 +158,27 @@ pub fn run(args: &TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 /// The checks a dataset must pass before a model trains on it: every record valid, enough rows,
-/// and labels balanced enough to learn from. Returns the number of rows.
-fn validate(kind: ModelKind, path: &Path) -> anyhow::Result<usize> {
+/// and labels balanced enough to learn from. Returns the number of rows, and the transactions
+/// themselves for the models that train on them (so the file is parsed once).
+fn validate(kind: ModelKind, path: &Path) -> anyhow::Result<(usize, Option<Vec<nivesh_core::Transaction>>)> {
     use nivesh_core::dataset::read_records_lenient;
     use nivesh_core::summary::DatasetSummary;
     use nivesh_core::{CreditApplication, NerExample, Transaction, Utterance};
-    fn check<T: nivesh_core::Record>(path: &Path) -> anyhow::Result<DatasetSummary> {
+    fn check<T: nivesh_core::Record>(path: &Path) -> anyhow::Result<(DatasetSummary, Vec<T>)> {
         let outcome = read_records_lenient::<T>(path)?;
         if let Some(first) = outcome.errors.first() {
             anyhow::bail!("{} bad records; the first: {first}", outcome.errors.len());
         }
-        Ok(DatasetSummary::of(&outcome.records))
+        Ok((DatasetSummary::of(&outcome.records), outcome.records))
     }
-    let (summary, min_rows) = match kind {
-        ModelKind::Intent => (check::<Utterance>(path)?, 20),
-        ModelKind::Ner => (check::<NerExample>(path)?, 20),
-        ModelKind::Credit => (check::<CreditApplication>(path)?, 50),
-        ModelKind::Anomaly | ModelKind::Spending => (check::<Transaction>(path)?, 100),
+    let (summary, min_rows, transactions) = match kind {
+        ModelKind::Intent => (check::<Utterance>(path)?.0, 20, None),
+        ModelKind::Ner => (check::<NerExample>(path)?.0, 20, None),
+        ModelKind::Credit => (check::<CreditApplication>(path)?.0, 50, None),
+        ModelKind::Anomaly | ModelKind::Spending => {
+            let (summary, records) = check::<Transaction>(path)?;
+            (summary, 100, Some(records))
+        }
     };
     anyhow::ensure!(
         summary.rows >= min_rows,
@@ -200,19 +204,21 @@ fn validate(kind: ModelKind, path: &Path) -> anyhow::Result<usize> {
         }
         _ => {}
     }
-    Ok(summary.rows)
+    Ok((summary.rows, transactions))
 }
 
 /// The transaction models train through the feature store: the file is ingested into the
 /// offline store (idempotent), the anomaly detector's rows come from its point-in-time join and
 /// the forecaster's history from the stored events. Other models read their file directly.
-fn prepare(kind: ModelKind, data: &Path, config: &Config) -> anyhow::Result<Option<Prepared>> {
-    if !matches!(kind, ModelKind::Anomaly | ModelKind::Spending) {
+fn prepare(
+    kind: ModelKind,
+    transactions: Option<Vec<nivesh_core::Transaction>>,
+    config: &Config,
+) -> anyhow::Result<Option<Prepared>> {
+    let Some(events) = transactions.filter(|_| matches!(kind, ModelKind::Anomaly | ModelKind::Spending)) else {
         return Ok(None);
-    }
+    };
     let fs = super::features::open(config, None).context("opening the feature store")?;
-    let events: Vec<nivesh_core::Transaction> =
-        nivesh_core::dataset::read_records(data).with_context(|| format!("reading {}", data.display()))?;
     let (inserted, skipped) = fs.ingest(&events)?;
     tracing::info!(inserted, skipped, offline = fs.offline().location(), "feature store: events ingested");
     Ok(Some(match kind {
@@ -239,7 +245,7 @@ fn run_one(
 ) -> anyhow::Result<((String, f64), u32, String)> {
     let name = registry_name(kind);
     let data = dir.join(data_file(kind));
-    let rows = validate(kind, &data).with_context(|| format!("validating {name}'s data"))?;
+    let (rows, transactions) = validate(kind, &data).with_context(|| format!("validating {name}'s data"))?;
     let raw = std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
     let single = TrainArgs {
         model: Some(kind),
@@ -257,7 +263,7 @@ fn run_one(
     };
     let run = registry.start_run(name, &info)?;
     let trained: anyhow::Result<Trained> =
-        prepare(kind, &data, config).and_then(|prepared| train_prepared(&single, kind, config, prepared));
+        prepare(kind, transactions, config).and_then(|prepared| train_prepared(&single, kind, config, prepared));
     let trained = match trained {
         Ok(t) => t,
         Err(e) => {
