@@ -1,8 +1,15 @@
 //! Text processing shared by the text models: Unicode normalisation, tokenisation that keeps
-//! "₹", numbers and Hinglish words, and TF-IDF features over word and character n-grams.
+//! "₹", numbers and Hinglish words, TF-IDF features over word and character n-grams, and
+//! sentence embeddings from static vectors distilled out of a BERT sentence encoder.
 
+pub mod bert;
+pub mod static_embed;
 pub mod tfidf;
 pub mod tokenize;
+pub mod wordpiece;
 
+pub use bert::BertEncoder;
+pub use static_embed::StaticEmbeddings;
 pub use tfidf::{SparseVec, TfidfParams, TfidfVectorizer};
 pub use tokenize::{Token, normalize, tokenize};
+pub use wordpiece::WordPiece;
