@@ -1,8 +1,9 @@
-//! Intent classification: TF-IDF (word 1-2-grams + character 2-5-grams) → one-vs-rest linear
-//! SVM → temperature-calibrated probabilities, with an out-of-scope fallback.
+//! Intent classification: TF-IDF (word 1-2-grams + character 2-5-grams), optionally joined by a
+//! sentence embedding from static vectors distilled out of a sentence encoder → one-vs-rest
+//! linear SVM → temperature-calibrated probabilities, with an out-of-scope fallback.
 
 use crate::linear::{LinearOvr, SvmParams, fit_temperature, train_ovr};
-use crate::text::{TfidfParams, TfidfVectorizer, normalize};
+use crate::text::{SparseVec, StaticEmbeddings, TfidfParams, TfidfVectorizer, normalize};
 use crate::{Fit, ModelError, Params, Persist, Predict};
 use nivesh_core::Utterance;
 use nivesh_core::rng::Rng;
@@ -23,6 +24,9 @@ pub struct IntentParams {
     pub fallback_label: String,
     /// Default confidence threshold (`INTENT_CONFIDENCE_THRESHOLD`); can be overridden per call.
     pub confidence_threshold: f64,
+    /// Norm of the sentence embedding beside the unit-norm TF-IDF row, when the classifier is
+    /// given static embeddings ([`IntentParams::fit_with_embeddings`]).
+    pub embedding_weight: f64,
     pub seed: u64,
 }
 
@@ -34,6 +38,7 @@ impl Default for IntentParams {
             calibration_fraction: 0.1,
             fallback_label: "general_question".into(),
             confidence_threshold: 0.5,
+            embedding_weight: 1.5,
             seed: 42,
         }
     }
@@ -53,6 +58,12 @@ impl Params for IntentParams {
             return Err(ModelError::param(
                 "confidence_threshold",
                 format!("{} is outside [0, 1]", self.confidence_threshold),
+            ));
+        }
+        if !(self.embedding_weight > 0.0 && self.embedding_weight <= 100.0) {
+            return Err(ModelError::param(
+                "embedding_weight",
+                format!("{} is outside (0, 100]", self.embedding_weight),
             ));
         }
         if self.fallback_label.trim().is_empty() {
@@ -92,6 +103,67 @@ pub struct IntentPrediction {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IntentClassifier {
     labels: Vec<String>,
+    features: Features,
+    svm: LinearOvr,
+    fallback_label: String,
+    confidence_threshold: f64,
+}
+
+/// Static embeddings with the weights the classifier reads them with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Embedder {
+    table: StaticEmbeddings,
+    /// smooth-inverse-frequency weight per word piece, from the training texts
+    sif: Vec<f32>,
+    /// norm of the embedding block
+    weight: f32,
+}
+
+/// Text → one sparse row: the TF-IDF columns, then the embedding's columns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Features {
+    tfidf: TfidfVectorizer,
+    embedder: Option<Embedder>,
+}
+
+/// SIF smoothing constant (Arora et al. use 1e-3 to 1e-4).
+const SIF_A: f32 = 1e-3;
+
+impl Features {
+    fn fit(params: &IntentParams, texts: &[&str], table: Option<&StaticEmbeddings>) -> Result<Features, ModelError> {
+        Ok(Features {
+            tfidf: TfidfVectorizer::fit(&params.tfidf, texts)?,
+            embedder: table.map(|t| Embedder {
+                sif: t.sif_weights(texts, SIF_A),
+                table: t.clone(),
+                weight: params.embedding_weight as f32,
+            }),
+        })
+    }
+
+    fn dim(&self) -> usize {
+        self.tfidf.dim() + self.embedder.as_ref().map_or(0, |e| e.table.dim())
+    }
+
+    fn transform(&self, text: &str) -> SparseVec {
+        let mut row = self.tfidf.transform(text);
+        if let Some(e) = &self.embedder
+            && let Some(v) = e.table.embed(text, &e.sif)
+        {
+            let base = self.tfidf.dim() as u32;
+            for (j, x) in v.into_iter().enumerate() {
+                row.idx.push(base + j as u32);
+                row.val.push(e.weight * x);
+            }
+        }
+        row
+    }
+}
+
+/// The layout of format version 1 (TF-IDF only), read and converted on load.
+#[derive(Deserialize)]
+struct IntentClassifierV1 {
+    labels: Vec<String>,
     vectorizer: TfidfVectorizer,
     svm: LinearOvr,
     fallback_label: String,
@@ -100,7 +172,25 @@ pub struct IntentClassifier {
 
 impl Persist for IntentClassifier {
     const KIND: &'static str = "intent";
-    const FORMAT_VERSION: u32 = 1;
+    const FORMAT_VERSION: u32 = 2;
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        let (header, _) = crate::artifact::header(bytes)?;
+        if header.kind == Self::KIND && header.format_version == 1 {
+            let payload = crate::artifact::unwrap(bytes, Self::KIND, 1)?;
+            let v1: IntentClassifierV1 = postcard::from_bytes(payload)
+                .map_err(|e| ModelError::Artifact(format!("intent format version 1: {e}")))?;
+            return Ok(IntentClassifier {
+                labels: v1.labels,
+                features: Features { tfidf: v1.vectorizer, embedder: None },
+                svm: v1.svm,
+                fallback_label: v1.fallback_label,
+                confidence_threshold: v1.confidence_threshold,
+            });
+        }
+        let payload = crate::artifact::unwrap(bytes, Self::KIND, Self::FORMAT_VERSION)?;
+        postcard::from_bytes(payload).map_err(|e| ModelError::Artifact(format!("{}: {e}", Self::KIND)))
+    }
 }
 
 fn split_for_calibration(labels: &[usize], n_classes: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
@@ -125,6 +215,18 @@ impl Fit<[Utterance]> for IntentParams {
     type Model = IntentClassifier;
 
     fn fit(&self, data: &[Utterance]) -> Result<IntentClassifier, ModelError> {
+        self.fit_with_embeddings(data, None)
+    }
+}
+
+impl IntentParams {
+    /// Fit, with sentence embeddings from `table` beside the TF-IDF features when given (the
+    /// table is copied into the model, which stays self-contained).
+    pub fn fit_with_embeddings(
+        &self,
+        data: &[Utterance],
+        table: Option<&StaticEmbeddings>,
+    ) -> Result<IntentClassifier, ModelError> {
         self.validate()?;
         if data.is_empty() {
             return Err(ModelError::Data("no utterances".into()));
@@ -145,7 +247,7 @@ impl Fit<[Utterance]> for IntentParams {
                 1.0
             } else {
                 let fit_texts: Vec<&str> = fit_idx.iter().map(|&i| texts[i]).collect();
-                let vec = TfidfVectorizer::fit(&self.tfidf, &fit_texts)?;
+                let vec = Features::fit(self, &fit_texts, table)?;
                 let rows: Vec<_> = fit_texts.iter().map(|t| vec.transform(t)).collect();
                 let fit_y: Vec<usize> = fit_idx.iter().map(|&i| y[i]).collect();
                 let svm = train_ovr(&rows, &fit_y, k, vec.dim(), &self.svm)?;
@@ -157,13 +259,13 @@ impl Fit<[Utterance]> for IntentParams {
             1.0
         };
 
-        let vectorizer = TfidfVectorizer::fit(&self.tfidf, &texts)?;
-        let rows: Vec<_> = texts.iter().map(|t| vectorizer.transform(t)).collect();
-        let mut svm = train_ovr(&rows, &y, k, vectorizer.dim(), &self.svm)?;
+        let features = Features::fit(self, &texts, table)?;
+        let rows: Vec<_> = texts.iter().map(|t| features.transform(t)).collect();
+        let mut svm = train_ovr(&rows, &y, k, features.dim(), &self.svm)?;
         svm.temperature = temperature;
         Ok(IntentClassifier {
             labels,
-            vectorizer,
+            features,
             svm,
             fallback_label: self.fallback_label.clone(),
             confidence_threshold: self.confidence_threshold,
@@ -211,12 +313,17 @@ impl IntentClassifier {
 
     /// Probability of every intent for a cleaned query, in label order.
     pub fn probabilities(&self, cleaned: &str) -> Vec<f32> {
-        self.svm.probabilities(&self.vectorizer.transform(cleaned))
+        self.svm.probabilities(&self.features.transform(cleaned))
     }
 
-    /// Number of TF-IDF columns.
+    /// Number of feature columns (TF-IDF, plus the embedding's when there is one).
     pub fn n_features(&self) -> usize {
-        self.vectorizer.dim()
+        self.features.dim()
+    }
+
+    /// Where the model's static embeddings came from, when it has them.
+    pub fn embeddings_source(&self) -> Option<&str> {
+        self.features.embedder.as_ref().map(|e| e.table.source())
     }
 }
 
@@ -244,5 +351,87 @@ impl Predict<str> for IntentClassifier {
             low_confidence,
             truncated,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::WordPiece;
+    use crate::text::wordpiece::tests::fixture_json;
+
+    fn utterance(text: &str, intent: &str) -> Utterance {
+        Utterance { text: text.into(), intent: intent.into() }
+    }
+
+    /// "buy" and "purchase" share a vector, as a distilled encoder would give synonyms; "pay"
+    /// and "rent" point elsewhere.
+    fn table() -> StaticEmbeddings {
+        let wp = WordPiece::from_tokenizer_json(&fixture_json()).unwrap();
+        let mut v = vec![0.0f32; 30 * 3];
+        for (id, axis) in [(28, 0), (29, 0), (27, 0), (7, 1), (10, 1), (9, 1), (25, 2), (26, 2)] {
+            v[id * 3 + axis] = 1.0;
+        }
+        StaticEmbeddings::from_vectors(wp, 3, v, "fixture").unwrap()
+    }
+
+    fn data() -> Vec<Utterance> {
+        let mut d = Vec::new();
+        for _ in 0..6 {
+            d.push(utterance("buy shopping", "shopping"));
+            d.push(utterance("shopping", "shopping"));
+            d.push(utterance("pay rent", "bills"));
+            d.push(utterance("pay my bill", "bills"));
+            d.push(utterance("credit card", "cards"));
+        }
+        d
+    }
+
+    #[test]
+    fn embeddings_carry_synonyms_the_tfidf_never_saw() {
+        let params = IntentParams { calibration_fraction: 0.0, ..IntentParams::default() };
+        let plain = params.fit(&data()).unwrap();
+        let joined = params.fit_with_embeddings(&data(), Some(&table())).unwrap();
+        assert_eq!(plain.n_features() + 3, joined.n_features());
+        assert_eq!(joined.embeddings_source(), Some("fixture"));
+        // "purchase" never occurs in training; only its vector (equal to "buy"'s) tells
+        assert_ne!(plain.predict("purchase").unwrap().alternatives[0].intent, "shopping");
+        let p = joined.predict("purchase").unwrap();
+        assert_eq!(p.alternatives[0].intent, "shopping", "{p:?}");
+        let sum: f64 = p.alternatives.iter().map(|a| a.confidence).sum::<f64>()
+            + joined.probabilities("purchase").iter().skip(3).map(|&x| x as f64).sum::<f64>();
+        assert!((sum - 1.0).abs() < 1e-4);
+        // save → load → identical probabilities
+        let back = IntentClassifier::from_bytes(&joined.to_bytes().unwrap()).unwrap();
+        for q in ["purchase", "pay rent", "credit card bill", "₹500"] {
+            assert_eq!(back.probabilities(q), joined.probabilities(q));
+        }
+    }
+
+    #[test]
+    fn format_version_1_models_still_load() {
+        let params = IntentParams { calibration_fraction: 0.0, ..IntentParams::default() };
+        let m = params.fit(&data()).unwrap();
+        #[derive(Serialize)]
+        struct V1<'a> {
+            labels: &'a [String],
+            vectorizer: &'a TfidfVectorizer,
+            svm: &'a LinearOvr,
+            fallback_label: &'a str,
+            confidence_threshold: f64,
+        }
+        let v1 = V1 {
+            labels: &m.labels,
+            vectorizer: &m.features.tfidf,
+            svm: &m.svm,
+            fallback_label: &m.fallback_label,
+            confidence_threshold: m.confidence_threshold,
+        };
+        let bytes = crate::artifact::wrap("intent", 1, &postcard::to_allocvec(&v1).unwrap());
+        let back = IntentClassifier::from_bytes(&bytes).unwrap();
+        assert_eq!(back.probabilities("pay rent"), m.probabilities("pay rent"));
+        assert!(back.embeddings_source().is_none());
+        let bad = IntentParams { embedding_weight: 0.0, ..IntentParams::default() };
+        assert!(bad.fit(&data()).unwrap_err().to_string().contains("embedding_weight"));
     }
 }

@@ -46,6 +46,31 @@ pub enum Command {
     Features(FeaturesArgs),
     /// Serve the champions over HTTP (training first on bundled sample data if none exist).
     Serve(ServeArgs),
+    /// Sentence embeddings for the intent classifier, from a local sentence encoder.
+    #[command(subcommand)]
+    Embeddings(EmbeddingsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmbeddingsCommand {
+    /// Distil a BERT sentence encoder (a local directory with config.json, model.safetensors
+    /// and tokenizer.json, e.g. all-MiniLM-L6-v2) into static word-piece vectors.
+    Distill {
+        /// The encoder's directory. Nothing is downloaded: the files must be there.
+        #[arg(long)]
+        encoder: PathBuf,
+        /// Where to write the vectors.
+        #[arg(long)]
+        out: PathBuf,
+        /// Threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Describe a file of static embeddings.
+    Info {
+        /// The file written by `embeddings distill`.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -244,6 +269,13 @@ pub struct TrainArgs {
     /// Intent: drop n-grams seen in fewer training utterances.
     #[arg(long)]
     pub min_df: Option<usize>,
+    /// Intent: static embeddings (from `embeddings distill`) to join the TF-IDF features; they
+    /// are copied into the model file.
+    #[arg(long)]
+    pub embeddings: Option<PathBuf>,
+    /// Intent: norm of the embedding beside the unit-norm TF-IDF row (default 1.5).
+    #[arg(long, requires = "embeddings")]
+    pub embedding_weight: Option<f64>,
     /// Credit: boosting rounds.
     #[arg(long)]
     pub iterations: Option<usize>,

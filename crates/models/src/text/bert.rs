@@ -85,12 +85,10 @@ struct Weights<'a> {
 impl Weights<'_> {
     fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, ModelError> {
         let full = format!("{}{name}", self.prefix);
-        let t = self
-            .st
-            .tensor(&full)
-            .map_err(|_| ModelError::Data(format!("model.safetensors: no tensor {full}")))?;
+        let t =
+            self.st.tensor(&full).map_err(|_| ModelError::Artifact(format!("model.safetensors: no tensor {full}")))?;
         if t.shape() != shape {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Artifact(format!(
                 "model.safetensors: {full} has shape {:?}, config.json implies {shape:?}",
                 t.shape()
             )));
@@ -100,7 +98,11 @@ impl Weights<'_> {
             Dtype::F32 => d.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
             Dtype::F16 => d.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
             Dtype::BF16 => d.chunks_exact(2).map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
-            other => return Err(ModelError::Data(format!("model.safetensors: {full} is {other:?}; f32/f16/bf16 expected"))),
+            other => {
+                return Err(ModelError::Artifact(format!(
+                    "model.safetensors: {full} is {other:?}; f32/f16/bf16 expected"
+                )));
+            }
         };
         Ok(v)
     }
@@ -171,21 +173,21 @@ impl BertEncoder {
     /// names may carry a `bert.` prefix (as in `BertForMaskedLM` checkpoints).
     pub fn from_bytes(config_json: &str, safetensors: &[u8]) -> Result<BertEncoder, ModelError> {
         let config: BertConfig =
-            serde_json::from_str(config_json).map_err(|e| ModelError::Data(format!("config.json: {e}")))?;
+            serde_json::from_str(config_json).map_err(|e| ModelError::Artifact(format!("config.json: {e}")))?;
         if config.hidden_act != "gelu" {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Artifact(format!(
                 "config.json: hidden_act {:?} is not supported (gelu expected)",
                 config.hidden_act
             )));
         }
         let (h, heads) = (config.hidden_size, config.num_attention_heads);
         if heads == 0 || h % heads != 0 {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Artifact(format!(
                 "config.json: hidden_size {h} is not a multiple of num_attention_heads {heads}"
             )));
         }
         let st = SafeTensors::deserialize(safetensors)
-            .map_err(|e| ModelError::Data(format!("model.safetensors: {e}")))?;
+            .map_err(|e| ModelError::Artifact(format!("model.safetensors: {e}")))?;
         let prefix = if st.names().iter().any(|n| n.starts_with("bert.")) { "bert." } else { "" };
         let w = Weights { st, prefix };
         let f = config.intermediate_size;
@@ -416,7 +418,9 @@ pub(crate) mod tests {
         assert!(enc.forward(&[&[2, 99, 3]]).unwrap_err().to_string().contains("id 99"));
         let long: Vec<u32> = vec![4; 17];
         assert!(enc.forward(&[&long]).unwrap_err().to_string().contains("max_position_embeddings"));
-        let wrong = config.replace("\"hidden_size\":8", "\"hidden_size\":6").replace("\"num_attention_heads\":2", "\"num_attention_heads\":3");
+        let wrong = config
+            .replace("\"hidden_size\":8", "\"hidden_size\":6")
+            .replace("\"num_attention_heads\":2", "\"num_attention_heads\":3");
         let err = BertEncoder::from_bytes(&wrong, &weights).unwrap_err().to_string();
         assert!(err.contains("shape"), "{err}");
         assert!(BertEncoder::from_bytes(&config, b"junk").unwrap_err().to_string().contains("model.safetensors"));

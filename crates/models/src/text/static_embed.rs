@@ -81,7 +81,7 @@ impl StaticEmbeddings {
     ) -> Result<StaticEmbeddings, ModelError> {
         let vocab = wordpiece.vocab_size();
         if vocab > encoder.config().vocab_size {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Artifact(format!(
                 "the tokenizer has {vocab} word pieces, the encoder {}",
                 encoder.config().vocab_size
             )));
@@ -116,7 +116,9 @@ impl StaticEmbeddings {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(ModelError::Data("a distillation thread panicked".into()))))
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Err(ModelError::Artifact("a distillation thread panicked".into())))
+                })
                 .collect()
         });
         let mut vectors = Vec::with_capacity(vocab * dim);
@@ -129,7 +131,7 @@ impl StaticEmbeddings {
     /// Build from explicit vectors (`vocab × dim`, row-major).
     pub fn from_vectors(wordpiece: WordPiece, dim: usize, vectors: Vec<f32>, source: &str) -> Result<Self, ModelError> {
         if dim == 0 || vectors.len() != wordpiece.vocab_size() * dim {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Artifact(format!(
                 "{} values do not make {} vectors of dimension {dim}",
                 vectors.len(),
                 wordpiece.vocab_size()

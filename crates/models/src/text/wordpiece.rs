@@ -61,10 +61,10 @@ fn default_max_chars() -> usize {
 impl WordPiece {
     /// Read a Hugging Face `tokenizer.json` of a BERT-style model.
     pub fn from_tokenizer_json(json: &str) -> Result<WordPiece, ModelError> {
-        let t: TokenizerJson = serde_json::from_str(json)
-            .map_err(|e| ModelError::Data(format!("tokenizer.json: {e}")))?;
+        let t: TokenizerJson =
+            serde_json::from_str(json).map_err(|e| ModelError::Artifact(format!("tokenizer.json: {e}")))?;
         if t.model.kind != "WordPiece" {
-            return Err(ModelError::Data(format!(
+            return Err(ModelError::Artifact(format!(
                 "tokenizer.json: model.type is {:?}; only WordPiece (BERT-style) tokenizers are supported",
                 t.model.kind
             )));
@@ -77,7 +77,7 @@ impl WordPiece {
                 .vocab
                 .get(token)
                 .copied()
-                .ok_or_else(|| ModelError::Data(format!("tokenizer.json: the vocabulary has no {token} token")))
+                .ok_or_else(|| ModelError::Artifact(format!("tokenizer.json: the vocabulary has no {token} token")))
         };
         Ok(WordPiece {
             unk_id: id(&t.model.unk_token)?,
@@ -135,11 +135,8 @@ impl WordPiece {
             }
         };
         let normalized: String = if self.lowercase { text.to_lowercase() } else { text.to_string() };
-        let normalized: String = if self.strip_accents {
-            normalized.nfd().filter(|c| !is_combining_mark(*c)).collect()
-        } else {
-            normalized
-        };
+        let normalized: String =
+            if self.strip_accents { normalized.nfd().filter(|c| !is_combining_mark(*c)).collect() } else { normalized };
         for c in normalized.chars() {
             if c == '\0' || c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()) {
                 continue;

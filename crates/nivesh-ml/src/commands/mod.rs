@@ -3,6 +3,7 @@
 
 mod config;
 mod data;
+mod embeddings;
 mod evaluate;
 pub mod features;
 mod inputs;
@@ -24,6 +25,7 @@ pub fn run(command: Command, config: &Config) -> anyhow::Result<ExitCode> {
         Command::Registry(cmd) => registry::run(cmd, config),
         Command::Features(args) => features::run(args, config),
         Command::Serve(args) => serve::run(args, config),
+        Command::Embeddings(cmd) => embeddings::run(cmd),
     }
 }
 

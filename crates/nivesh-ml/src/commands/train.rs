@@ -103,8 +103,12 @@ pub fn train_prepared(
             if let Some(m) = args.min_df {
                 params.tfidf.min_df = m;
             }
+            if let Some(w) = args.embedding_weight {
+                params.embedding_weight = w;
+            }
+            let table = args.embeddings.as_deref().map(super::embeddings::load).transpose()?;
             tracing::info!(rows = data.len(), "training intent classifier");
-            let model = params.fit(&data)?;
+            let model = params.fit_with_embeddings(&data, table.as_ref())?;
             println!(
                 "trained intent classifier on {} utterances, {} intents, {} features in {:.2} s",
                 data.len(),

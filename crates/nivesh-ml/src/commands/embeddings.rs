@@ -1,0 +1,76 @@
+//! `embeddings distill|info`: static word-piece vectors from a local sentence encoder.
+
+use crate::cli::EmbeddingsCommand;
+use anyhow::Context;
+use nivesh_models::Persist;
+use nivesh_models::text::{BertEncoder, StaticEmbeddings, WordPiece};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+pub fn run(cmd: EmbeddingsCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        EmbeddingsCommand::Distill { encoder, out, threads } => {
+            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let started = Instant::now();
+            let table = distill(&encoder, threads)?;
+            println!(
+                "distilled {} word pieces × {} dimensions from {} in {:.1} s",
+                table.vocab_size(),
+                table.dim(),
+                encoder.display(),
+                started.elapsed().as_secs_f64()
+            );
+            let bytes = table.to_bytes()?;
+            nivesh_core::fsutil::atomic_write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} ({} bytes)", out.display(), bytes.len());
+        }
+        EmbeddingsCommand::Info { file } => {
+            let t = load(&file)?;
+            println!(
+                "{}: {} word pieces × {} dimensions, distilled from {}",
+                file.display(),
+                t.vocab_size(),
+                t.dim(),
+                t.source()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read(dir: &Path, name: &str) -> anyhow::Result<Vec<u8>> {
+    let path = dir.join(name);
+    std::fs::read(&path).with_context(|| {
+        format!(
+            "reading {} (the encoder directory needs config.json, model.safetensors and tokenizer.json)",
+            path.display()
+        )
+    })
+}
+
+/// Load the encoder in `dir` and distil it.
+pub fn distill(dir: &Path, threads: usize) -> anyhow::Result<StaticEmbeddings> {
+    let config = String::from_utf8(read(dir, "config.json")?).context("config.json is not UTF-8")?;
+    let tokenizer = String::from_utf8(read(dir, "tokenizer.json")?).context("tokenizer.json is not UTF-8")?;
+    let weights = read(dir, "model.safetensors")?;
+    let encoder = BertEncoder::from_bytes(&config, &weights)?;
+    drop(weights);
+    let wordpiece = WordPiece::from_tokenizer_json(&tokenizer)?;
+    let bar = indicatif::ProgressBar::new(wordpiece.vocab_size() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("distilling {bar:40} {pos}/{len} word pieces, {eta} left")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let source = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let table =
+        StaticEmbeddings::distill(&encoder, wordpiece, &source, threads, &|done, _| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    Ok(table)
+}
+
+/// Read a file written by `embeddings distill` (checksum verified).
+pub fn load(path: &Path) -> anyhow::Result<StaticEmbeddings> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    StaticEmbeddings::from_bytes(&bytes).with_context(|| format!("{} is not a static embeddings file", path.display()))
+}
