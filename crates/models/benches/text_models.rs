@@ -1,5 +1,6 @@
 //! Single-prediction latency of the text models, trained on the bundled generator's data.
-//! Run: `cargo bench -p nivesh-models --bench text_models`.
+//! Run: `cargo bench -p nivesh-models --bench text_models`. With `NIVESH_EMBEDDINGS=FILE` (from
+//! `nivesh-ml embeddings distill`) the intent classifier is also measured with the embeddings.
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -7,7 +8,8 @@ use nivesh_core::gazetteer::Gazetteer;
 use nivesh_core::rng::Rng;
 use nivesh_models::intent::IntentParams;
 use nivesh_models::ner::{NerInput, NerParams};
-use nivesh_models::{Fit, Predict};
+use nivesh_models::text::StaticEmbeddings;
+use nivesh_models::{Fit, Persist, Predict};
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
@@ -19,6 +21,21 @@ fn bench(c: &mut Criterion) {
             intent.predict(black_box("bhai can I afford a 1.5 lakh bike on my 60k salary or should I wait till Diwali"))
         })
     });
+
+    let table = std::env::var_os("NIVESH_EMBEDDINGS")
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|b| StaticEmbeddings::from_bytes(&b).ok());
+    if let Some(table) = table
+        && let Ok(joined) = IntentParams::default().fit_with_embeddings(&utterances, Some(&table))
+    {
+        c.bench_function("intent/predict_one_with_embeddings", |b| {
+            b.iter(|| {
+                joined.predict(black_box(
+                    "bhai can I afford a 1.5 lakh bike on my 60k salary or should I wait till Diwali",
+                ))
+            })
+        });
+    }
 
     let sentences = nivesh_datagen::ner::generate(&mut Rng::new(42), 2000, &g);
     let Ok(ner) = NerParams::default().fit(&sentences) else { return };

@@ -358,7 +358,7 @@ impl Predict<str> for IntentClassifier {
 mod tests {
     use super::*;
     use crate::text::WordPiece;
-    use crate::text::wordpiece::tests::fixture_json;
+    use crate::text::testing::fixture_json;
 
     fn utterance(text: &str, intent: &str) -> Utterance {
         Utterance { text: text.into(), intent: intent.into() }

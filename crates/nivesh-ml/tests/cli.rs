@@ -546,3 +546,53 @@ fn features_ingest_materialize_get_and_list() {
     assert_eq!(list.as_array().unwrap().len(), 3);
     assert!(list[0]["online_entities"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn embeddings_distill_and_train_intent_with_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let enc = dir.path().join("tiny-encoder");
+    std::fs::create_dir(&enc).unwrap();
+    let (config, weights) = nivesh_models::text::testing::tiny_bert();
+    std::fs::write(enc.join("config.json"), config).unwrap();
+    std::fs::write(enc.join("tokenizer.json"), nivesh_models::text::testing::fixture_json()).unwrap();
+
+    // a missing file is named
+    let out = nivesh(dir.path(), &[], &["embeddings", "distill", "--encoder", "tiny-encoder", "--out", "e.emb"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("tiny-encoder/model.safetensors"), "{}", stderr(&out));
+    assert!(!dir.path().join("e.emb").exists());
+
+    std::fs::write(enc.join("model.safetensors"), weights).unwrap();
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &["embeddings", "distill", "--encoder", "tiny-encoder", "--out", "e.emb", "--threads", "2"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("distilled 30 word pieces × 8 dimensions"), "{}", stdout(&out));
+    let out = nivesh(dir.path(), &[], &["embeddings", "info", "e.emb"]);
+    assert!(stdout(&out).contains("30 word pieces × 8 dimensions, distilled from tiny-encoder"), "{}", stdout(&out));
+
+    let out = nivesh(dir.path(), &[], &["data", "generate", "--out", "gen", "--scale", "small", "--seed", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let train = |extra: &[&str], out_dir: &str| {
+        let mut args = vec!["train", "intent", "--data", "gen/intents.jsonl", "--holdout", "0.25", "--out", out_dir];
+        args.extend_from_slice(extra);
+        nivesh(dir.path(), &[], &args)
+    };
+    let plain = train(&[], "plain");
+    let joined = train(&["--embeddings", "e.emb", "--embedding-weight", "1.0"], "joined");
+    assert!(joined.status.success(), "{}", stderr(&joined));
+    // 8 more columns than the TF-IDF-only model
+    let n_features = |o: &Output| {
+        let s = stdout(o);
+        let i = s.find(" features").unwrap();
+        s[..i].rsplit(' ').next().unwrap().parse::<usize>().unwrap()
+    };
+    assert_eq!(n_features(&joined), n_features(&plain) + 8);
+
+    // a file that is not static embeddings is refused, naming it
+    let out = train(&["--embeddings", "joined/intent.model"], "bad");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("joined/intent.model is not a static embeddings file"), "{}", stderr(&out));
+}

@@ -4,6 +4,8 @@
 
 pub mod bert;
 pub mod static_embed;
+#[doc(hidden)]
+pub mod testing;
 pub mod tfidf;
 pub mod tokenize;
 pub mod wordpiece;

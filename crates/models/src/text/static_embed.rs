@@ -203,8 +203,7 @@ impl StaticEmbeddings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::bert::tests::tiny_bert;
-    use crate::text::wordpiece::tests::fixture_json;
+    use crate::text::testing::{fixture_json, tiny_bert};
 
     #[test]
     fn distilled_vectors_are_the_encoders_single_piece_outputs() {

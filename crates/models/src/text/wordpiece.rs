@@ -226,27 +226,9 @@ fn is_cjk(c: char) -> bool {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A tiny BERT-style tokenizer.json for tests.
-    pub fn fixture_json() -> String {
-        let vocab = [
-            "[PAD]", "[UNK]", "[CLS]", "[SEP]", "how", "do", "i", "pay", "my", "bill", "rent", "?", ",", "transfer",
-            "##s", "##ing", "money", "cafe", "un", "##know", "##n", "₹", "5", "##00", "salary", "credit", "card",
-            "shopping", "buy", "purchase",
-        ];
-        let map: serde_json::Map<String, serde_json::Value> =
-            vocab.iter().enumerate().map(|(i, t)| (t.to_string(), serde_json::json!(i))).collect();
-        serde_json::json!({
-            "normalizer": {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true,
-                           "strip_accents": null, "lowercase": true},
-            "pre_tokenizer": {"type": "BertPreTokenizer"},
-            "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-                      "max_input_chars_per_word": 100, "vocab": map}
-        })
-        .to_string()
-    }
+    use crate::text::testing::fixture_json;
 
     #[test]
     fn pieces_match_bert_rules() {
