@@ -90,6 +90,12 @@ pub const KEYS: &[KeySpec] = &[
         "Below this top probability the intent falls back to general_question (0-1)",
     ),
     key(
+        "INTENT_EMBEDDINGS",
+        None,
+        Public,
+        "Static embeddings file (from `embeddings distill`) the intent classifier trains with; unset: TF-IDF only",
+    ),
+    key(
         "ANOMALY_CONTAMINATION",
         Some("0.01"),
         Public,
@@ -179,6 +185,7 @@ pub struct Config {
     pub log_level: String,
     pub log_format: LogFormat,
     pub intent_confidence_threshold: f64,
+    pub intent_embeddings: Option<PathBuf>,
     pub anomaly_contamination: f64,
     pub credit_risk_threshold: f64,
     pub drift_alert_threshold: f64,
@@ -399,6 +406,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
     let intent_confidence_threshold = p
         .opt("INTENT_CONFIDENCE_THRESHOLD", "a number from 0 to 1", |s| unit(s, |x| (0.0..=1.0).contains(&x)))
         .unwrap_or(0.5);
+    let intent_embeddings = p.opt("INTENT_EMBEDDINGS", "a file path", |s| Some(PathBuf::from(s)));
     let anomaly_contamination = p
         .opt("ANOMALY_CONTAMINATION", "a number greater than 0 and at most 0.5", |s| unit(s, |x| x > 0.0 && x <= 0.5))
         .unwrap_or(0.01);
@@ -453,6 +461,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         log_level,
         log_format,
         intent_confidence_threshold,
+        intent_embeddings,
         anomaly_contamination,
         credit_risk_threshold,
         drift_alert_threshold,

@@ -590,6 +590,14 @@ fn embeddings_distill_and_train_intent_with_them() {
         s[..i].rsplit(' ').next().unwrap().parse::<usize>().unwrap()
     };
     assert_eq!(n_features(&joined), n_features(&plain) + 8);
+    // INTENT_EMBEDDINGS does the same without the flag
+    let from_config = nivesh(
+        dir.path(),
+        &[("INTENT_EMBEDDINGS", "e.emb")],
+        &["train", "intent", "--data", "gen/intents.jsonl", "--holdout", "0.25", "--out", "cfg"],
+    );
+    assert!(from_config.status.success(), "{}", stderr(&from_config));
+    assert_eq!(n_features(&from_config), n_features(&plain) + 8);
 
     // a file that is not static embeddings is refused, naming it
     let out = train(&["--embeddings", "joined/intent.model"], "bad");

@@ -106,7 +106,12 @@ pub fn train_prepared(
             if let Some(w) = args.embedding_weight {
                 params.embedding_weight = w;
             }
-            let table = args.embeddings.as_deref().map(super::embeddings::load).transpose()?;
+            let table = args
+                .embeddings
+                .as_deref()
+                .or(config.intent_embeddings.as_deref())
+                .map(super::embeddings::load)
+                .transpose()?;
             tracing::info!(rows = data.len(), "training intent classifier");
             let model = params.fit_with_embeddings(&data, table.as_ref())?;
             println!(
@@ -117,7 +122,11 @@ pub fn train_prepared(
                 started.elapsed().as_secs_f64()
             );
             bytes = model.to_bytes()?;
-            params_json = serde_json::to_value(&params)?;
+            let mut p = serde_json::to_value(&params)?;
+            if let (Some(source), Some(obj)) = (model.embeddings_source(), p.as_object_mut()) {
+                obj.insert("embeddings".into(), serde_json::json!(source));
+            }
+            params_json = p;
             let eval = if args.eval.is_empty() {
                 held
             } else {
