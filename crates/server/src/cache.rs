@@ -181,15 +181,28 @@ impl PredictionCache {
         }
         if let Some(r) = &self.redis {
             let mut c = r.conn.clone();
-            let keys: Result<Result<Vec<String>, _>, _> =
-                tokio::time::timeout(REDIS_BUDGET * 20, redis::cmd("KEYS").arg("nivesh:cache:*").query_async(&mut c))
-                    .await;
-            if let Ok(Ok(keys)) = keys
-                && !keys.is_empty()
-            {
-                let _ = tokio::time::timeout(REDIS_BUDGET * 20, redis::cmd("DEL").arg(keys).query_async::<()>(&mut c))
-                    .await;
-            }
+            // SCAN in pages and UNLINK each page: neither blocks Redis on a large keyspace
+            let sweep = async move {
+                let mut cursor: u64 = 0;
+                loop {
+                    let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg("nivesh:cache:*")
+                        .arg("COUNT")
+                        .arg(1000)
+                        .query_async(&mut c)
+                        .await?;
+                    if !keys.is_empty() {
+                        redis::cmd("UNLINK").arg(keys).query_async::<()>(&mut c).await?;
+                    }
+                    if next == 0 {
+                        return Ok::<(), redis::RedisError>(());
+                    }
+                    cursor = next;
+                }
+            };
+            let _ = tokio::time::timeout(REDIS_BUDGET * 20, sweep).await;
         }
     }
 }
