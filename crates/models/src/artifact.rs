@@ -30,10 +30,15 @@ pub trait Persist: Serialize + DeserializeOwned {
     }
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
-        let payload = unwrap(bytes, Self::KIND, Self::FORMAT_VERSION)?;
-        postcard::from_bytes(payload)
-            .map_err(|e| ModelError::Artifact(format!("{} payload does not decode: {e}", Self::KIND)))
+        decode(bytes, Self::KIND, Self::FORMAT_VERSION)
     }
+}
+
+/// Check the envelope (kind, format version, checksum) and decode its payload as `T`. Kinds
+/// that still read an older format version call this with that version's layout.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], kind: &str, format_version: u32) -> Result<T, ModelError> {
+    let payload = unwrap(bytes, kind, format_version)?;
+    postcard::from_bytes(payload).map_err(|e| ModelError::Artifact(format!("{kind} payload does not decode: {e}")))
 }
 
 /// Wrap a payload in the envelope.

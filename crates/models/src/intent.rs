@@ -175,21 +175,17 @@ impl Persist for IntentClassifier {
     const FORMAT_VERSION: u32 = 2;
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
-        let (header, _) = crate::artifact::header(bytes)?;
-        if header.kind == Self::KIND && header.format_version == 1 {
-            let payload = crate::artifact::unwrap(bytes, Self::KIND, 1)?;
-            let v1: IntentClassifierV1 = postcard::from_bytes(payload)
-                .map_err(|e| ModelError::Artifact(format!("intent format version 1: {e}")))?;
-            return Ok(IntentClassifier {
-                labels: v1.labels,
-                features: Features { tfidf: v1.vectorizer, embedder: None },
-                svm: v1.svm,
-                fallback_label: v1.fallback_label,
-                confidence_threshold: v1.confidence_threshold,
-            });
+        if crate::artifact::header(bytes)?.0.format_version != 1 {
+            return crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION);
         }
-        let payload = crate::artifact::unwrap(bytes, Self::KIND, Self::FORMAT_VERSION)?;
-        postcard::from_bytes(payload).map_err(|e| ModelError::Artifact(format!("{}: {e}", Self::KIND)))
+        let v1: IntentClassifierV1 = crate::artifact::decode(bytes, Self::KIND, 1)?;
+        Ok(IntentClassifier {
+            labels: v1.labels,
+            features: Features { tfidf: v1.vectorizer, embedder: None },
+            svm: v1.svm,
+            fallback_label: v1.fallback_label,
+            confidence_threshold: v1.confidence_threshold,
+        })
     }
 }
 

@@ -47,20 +47,8 @@ impl From<StaticEmbeddings> for Stored {
 impl TryFrom<Stored> for StaticEmbeddings {
     type Error = String;
     fn try_from(s: Stored) -> Result<StaticEmbeddings, String> {
-        if s.dim == 0 || s.vectors_f16.len() != s.wordpiece.vocab_size() * s.dim {
-            return Err(format!(
-                "{} stored values do not make {} vectors of dimension {}",
-                s.vectors_f16.len(),
-                s.wordpiece.vocab_size(),
-                s.dim
-            ));
-        }
-        Ok(StaticEmbeddings {
-            wordpiece: s.wordpiece,
-            dim: s.dim,
-            vectors: s.vectors_f16.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect(),
-            source: s.source,
-        })
+        let vectors = s.vectors_f16.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect();
+        StaticEmbeddings::from_vectors(s.wordpiece, s.dim, vectors, &s.source).map_err(|e| e.to_string())
     }
 }
 
