@@ -604,3 +604,60 @@ fn embeddings_distill_and_train_intent_with_them() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("joined/intent.model is not a static embeddings file"), "{}", stderr(&out));
 }
+
+/// The pipeline's outputs for one dataset and seed, pinned: the model files and plots by their
+/// SHA-256, the evaluation reports (timings removed) by the SHA-256 of their JSON, and the run
+/// parameters. A change that alters what training produces must change these on purpose.
+#[test]
+fn pipeline_outputs_are_pinned_for_a_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nivesh(dir.path(), &[], &["data", "generate", "--out", "gen", "--scale", "small", "--seed", "42"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = nivesh(dir.path(), &[("NIVESH_DATA_DIR", "store")], &["train", "--data", "gen"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let store = dir.path().join("store");
+    let registry = nivesh_store::Registry::open(&store.join("registry.db")).unwrap();
+    let artifacts = nivesh_store::ArtifactStore::new(store.join("models/artifacts"));
+    let mut got = Vec::new();
+    for model in ["intent", "ner", "spending", "anomaly", "credit"] {
+        let version = &registry.versions(model).unwrap()[0];
+        let run = registry.run(&version.run_id).unwrap();
+        for (name, digest) in &run.artifacts {
+            let digest = if name == "metrics.json" {
+                let mut report: serde_json::Value = serde_json::from_slice(&artifacts.get(digest).unwrap()).unwrap();
+                let obj = report.as_object_mut().unwrap();
+                obj.retain(|k, _| !(k.starts_with("mean_") && k.ends_with("_us")));
+                nivesh_store::Digest::of(&serde_json::to_vec_pretty(&report).unwrap()).0
+            } else {
+                digest.0.clone()
+            };
+            got.push(format!("{model} {name} {digest}"));
+        }
+        got.push(format!("{model} params {}", run.params));
+    }
+    let expected = PINNED_PIPELINE_OUTPUTS.trim().lines().map(str::trim).collect::<Vec<_>>();
+    assert_eq!(got, expected, "pipeline outputs changed; now:\n{}", got.join("\n"));
+}
+
+const PINNED_PIPELINE_OUTPUTS: &str = r#"
+intent metrics.json 5fa68b9a77d8041e57dba21f1044048ba023f051e9379b48e5ddefd68fd42edf
+intent model 1b4aecd54fa025543453969336c1807bc8ee32e3d875f4ebe29c6d09d95d8698
+intent plots/confusion_matrix.png 38ee2f1c0e279d5b81a5307e4e3fa93a9de34d4706bea3b14a5559d9946d1a91
+intent params {"tfidf":{"word_ngrams":[1,2],"char_ngrams":[2,5],"min_df":1,"sublinear_tf":true,"boundary_markers":true,"skip_window":3,"word_idf":true,"char_idf":false},"svm":{"c":1.0,"tol":0.001,"max_passes":1000,"bias":1.0,"seed":0},"calibration_fraction":0.1,"fallback_label":"general_question","confidence_threshold":0.5,"embedding_weight":1.5,"seed":42}
+ner metrics.json 51cd4a077eaca66d9beb0c9baf4c20cba6938836970b14938a86cd771adec35f
+ner model 4497185f4b95a2be4426211a5d2a3cb12b759b4369166dd37c86899aa314d80f
+ner params {"c1":0.05,"c2":0.01,"max_iterations":100,"merge_rules":true}
+spending metrics.json 7f203e7c1bdd62625c1e6ff74f46b8ce37640f475c42cd9a9c8d7369f06ef5c3
+spending model 39ca9a53972d0c3d0394326072aadc9257907bab6211bef67cc83af450b3455c
+spending plots/forecast_vs_actual.png f3131204e8dd74d830122d930104ddb9550aba3a05b9d7b4e359207169d1e84a
+spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]]}
+anomaly metrics.json 0dbf1952c19bb915e6cd7af1668c6d1986f5d832a2e39b868568747bafee993a
+anomaly model ffda43e81cd6329475844bae6e0188d807b5356aa66f410ffde170230ac00f78
+anomaly plots/roc_curve.png 5a3384e67eb79abe59b39793b0f38960ba308332f0a81c1f30054d6429e4d7b3
+anomaly plots/score_histogram.png 078fa20914509a41b3d049ad42c204eab6409c55e634f5c2f310019fba7d312a
+anomaly params {"mode":"Unsupervised","forest":{"n_trees":300,"sample_size":512,"seed":42},"gbdt":{"iterations":300,"learning_rate":0.05000000074505806,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.0,"one_hot":false,"increasing":[],"decreasing":[],"seed":42},"contamination":0.01}
+credit metrics.json fdd362abfeb7837f7c40b84887820af7fd738e7d68846cb114d6927e5875c101
+credit model 776b989773d5d0ee1f883882d500c669841ab6965fe5d39b0f69fe26742af184
+credit plots/roc_curve.png 99d52a74acc2a885cde2675e6fc1e96112aa8f8c0c05add7d9cda4b19b2f0029
+credit params {"gbdt":{"iterations":200,"learning_rate":0.07500000298023224,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.2,"one_hot":false,"increasing":["payments_missed","payment_miss_rate","debt_to_income","utilization"],"decreasing":[],"seed":42},"threshold":0.5}
+"#;
