@@ -56,6 +56,17 @@ impl RecordKind {
         }
     }
 
+    /// The file the sample-data generator writes records of this kind to, and the name the
+    /// training pipeline looks for in a data directory.
+    pub const fn sample_file(self) -> &'static str {
+        match self {
+            Self::Utterance => "intents.jsonl",
+            Self::Ner => "ner.jsonl",
+            Self::Transaction => "transactions.csv",
+            Self::Credit => "credit_applications.csv",
+        }
+    }
+
     /// Guess the kind from a file name such as `transactions.csv` or `credit_applications.jsonl`.
     pub fn infer_from_path(path: &std::path::Path) -> Option<RecordKind> {
         let stem = path.file_stem()?.to_str()?.to_ascii_lowercase();

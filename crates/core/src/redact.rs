@@ -24,9 +24,39 @@ static BEARER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}").unwrap_or_else(|e| unreachable!("{e}"))
 });
 
-static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"([a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s@/]+)(@)").unwrap_or_else(|e| unreachable!("{e}"))
-});
+/// A URL with credentials (`scheme://…@`), as it may appear in a log line.
+static URL_WITH_USERINFO: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[a-z][a-z0-9+.-]*://[^\s/@]+@").unwrap_or_else(|e| unreachable!("{e}")));
+
+/// Where the secret of a URL's user info is, as a byte range of `url`: the password of
+/// `scheme://user:password@host`, or the whole user info of `redis://password@host` (Redis
+/// reads a lone user info as the password). `None` when the URL carries no secret.
+fn url_secret(url: &str) -> Option<std::ops::Range<usize>> {
+    let start = url.find("://")? + 3;
+    let rest = &url[start..];
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let at = authority.rfind('@')?;
+    let userinfo = &authority[..at];
+    match userinfo.find(':') {
+        Some(colon) => Some(start + colon + 1..start + at),
+        None if !userinfo.is_empty() && url.starts_with("redis") => Some(start..start + at),
+        None => None,
+    }
+}
+
+fn replace_url_secret(url: &str, marker: &str) -> String {
+    match url_secret(url) {
+        Some(r) => format!("{}{marker}{}", &url[..r.start], &url[r.end..]),
+        None => url.to_string(),
+    }
+}
+
+/// A URL fit for messages and `config show`: its password replaced by `<redacted>`
+/// (`postgres://user:pw@host/db` → `postgres://user:<redacted>@host/db`). The one URL redactor
+/// of nivesh-ml; log lines use the same parse.
+pub fn redact_url(url: &str) -> String {
+    replace_url_secret(url, "<redacted>")
+}
 
 /// PAN: five letters, four digits, one letter (`ABCDE1234F`).
 static PAN: LazyLock<Regex> =
@@ -46,7 +76,7 @@ pub fn redact(text: &str) -> String {
     let s = SECRET_FIELD
         .replace_all(text, |c: &Captures| format!("{}{}{REDACTED}", &c[1], c.get(2).map_or("", |m| m.as_str())));
     let s = BEARER.replace_all(&s, |c: &Captures| format!("{} {REDACTED}", &c[1]));
-    let s = URL_PASSWORD.replace_all(&s, |c: &Captures| format!("{}{REDACTED}{}", &c[1], &c[3]));
+    let s = URL_WITH_USERINFO.replace_all(&s, |c: &Captures| replace_url_secret(&c[0], REDACTED));
     let s = CARD.replace_all(&s, |c: &Captures| {
         let digits: Vec<u32> = c[0].chars().filter_map(|ch| ch.to_digit(10)).collect();
         if luhn_valid(&digits) { "[CARD]".to_string() } else { c[0].to_string() }
@@ -97,6 +127,22 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(redact(input), want, "input: {input}");
         }
+    }
+
+    #[test]
+    fn urls_lose_their_passwords_in_one_way() {
+        assert_eq!(redact_url("postgres://me:secret@db:5432/x"), "postgres://me:<redacted>@db:5432/x");
+        assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
+        assert_eq!(redact_url("redis://:pw@h:6379/0"), "redis://:<redacted>@h:6379/0");
+        assert_eq!(redact_url("redis://pw@h:6379/0"), "redis://<redacted>@h:6379/0");
+        assert_eq!(redact_url("postgresql://u@h/db"), "postgresql://u@h/db");
+        assert_eq!(redact_url("sqlite:./x.db"), "sqlite:./x.db");
+        assert_eq!(redact_url("http://h/p?next=a@b"), "http://h/p?next=a@b");
+        // in log lines, the same parse
+        assert_eq!(
+            redact("to redis://:pw@h:6379/0 and redis://pw@h"),
+            "to redis://:[REDACTED]@h:6379/0 and redis://[REDACTED]@h"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod surface;
 pub mod transactions;
 
 use chrono::NaiveDate;
+use nivesh_core::RecordKind;
 use nivesh_core::dataset::{DataError, write_records};
 use nivesh_core::gazetteer::Gazetteer;
 use nivesh_core::rng::Rng;
@@ -66,10 +67,10 @@ impl Scale {
 }
 
 /// File names inside the output directory.
-pub const INTENTS_FILE: &str = "intents.jsonl";
-pub const NER_FILE: &str = "ner.jsonl";
-pub const TRANSACTIONS_FILE: &str = "transactions.csv";
-pub const CREDIT_FILE: &str = "credit_applications.csv";
+pub const INTENTS_FILE: &str = RecordKind::Utterance.sample_file();
+pub const NER_FILE: &str = RecordKind::Ner.sample_file();
+pub const TRANSACTIONS_FILE: &str = RecordKind::Transaction.sample_file();
+pub const CREDIT_FILE: &str = RecordKind::Credit.sample_file();
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// The first day of generated transactions (13 months, covering Diwali 2024 and 2025).

@@ -21,18 +21,55 @@ use online::{OnlineRecord, OnlineStore};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+/// Everything that can go wrong in the feature store; a store's own error is the source.
 #[derive(Debug, thiserror::Error)]
 pub enum FeatureError {
     #[error("feature definitions: {0}")]
     Definition(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("offline store: {0}")]
-    Offline(String),
+    #[error("offline store")]
+    Offline(#[from] nivesh_store::db::DbError),
+    #[error("embedded online store")]
+    Embedded(#[from] rusqlite::Error),
+    #[error("redis online store at {location}")]
+    Redis {
+        location: String,
+        #[source]
+        source: redis::RedisError,
+    },
+    #[error("{path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Stored bytes that do not decode (`what` says which).
+    #[error("corrupt {what}")]
+    Corrupt {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("{0}")]
     Online(String),
     #[error("{0}")]
     Invalid(String),
+    /// The model refused the input it was given from the store.
+    #[error(transparent)]
+    Model(#[from] nivesh_models::ModelError),
+}
+
+/// Where the user history behind an anomaly score came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistorySource {
+    /// The `transaction_behaviour` state in the online store (no replay).
+    FeatureStore,
+    /// The user's offline events before the transaction, replayed.
+    OfflineEvents,
+    /// No history: a new user (or no feature store).
+    None,
 }
 
 /// A point-in-time training set: one row per entity row, columns `view:feature`.
@@ -265,8 +302,31 @@ impl FeatureStore {
             return Ok(None);
         }
         r.state
-            .map(|s| serde_json::from_str(&s).map_err(|e| FeatureError::Online(format!("corrupt stored state: {e}"))))
+            .map(|s| serde_json::from_str(&s).map_err(|source| FeatureError::Corrupt { what: "stored state", source }))
             .transpose()
+    }
+
+    /// Score `txn` with `model` against its user's history as of just before it: the online
+    /// state when it is fresh and was folded only from earlier transactions (so nothing is
+    /// replayed); otherwise the offline events before it, replayed; a new user has none. An
+    /// online store that does not answer falls back to the offline events.
+    pub fn score_anomaly(
+        &self,
+        model: &nivesh_models::anomaly::AnomalyModel,
+        txn: &Transaction,
+        now: i64,
+    ) -> Result<(nivesh_models::anomaly::AnomalyScore, HistorySource), FeatureError> {
+        use nivesh_models::Predict;
+        let at = txn.timestamp.timestamp();
+        let online =
+            self.online_user_state(&txn.user_id, now).ok().flatten().filter(|s| s.last_seen().is_some_and(|l| l < at));
+        if let Some(state) = online {
+            return Ok((model.score_with_state(&state, txn)?, HistorySource::FeatureStore));
+        }
+        let history = self.offline.entity_events(&txn.user_id, Some(at))?;
+        let source = if history.is_empty() { HistorySource::None } else { HistorySource::OfflineEvents };
+        let input = nivesh_models::anomaly::AnomalyInput { transaction: txn, history: &history };
+        Ok((model.predict(&input)?, source))
     }
 
     /// Point-in-time training set: for each `(entity, at)` row, each view's values as of `at`

@@ -28,17 +28,13 @@ pub struct Materialization {
     pub at: String,
 }
 
-fn db(e: DbError) -> FeatureError {
-    FeatureError::Offline(e.to_string())
-}
-
 impl OfflineStore {
     pub fn new(db: Db) -> Result<Self, FeatureError> {
         let migrations = match db.dialect() {
             Dialect::Sqlite => SQLITE,
             Dialect::Postgres => POSTGRES,
         };
-        db.migrate("features", migrations).map_err(self::db)?;
+        db.migrate("features", migrations)?;
         Ok(OfflineStore { db })
     }
 
@@ -57,10 +53,10 @@ impl OfflineStore {
                     "SELECT version, definition_hash FROM feature_views WHERE name = $1 ORDER BY version",
                     &[v.name.as_str().into()],
                 )
-                .map_err(db)?;
+                .map_err(FeatureError::from)?;
             let mut known = false;
             for r in &rows {
-                let (version, stored) = (r.int(0).map_err(db)?, r.text(1).map_err(db)?);
+                let (version, stored) = (r.int(0).map_err(FeatureError::from)?, r.text(1).map_err(FeatureError::from)?);
                 if version == i64::from(v.version) {
                     known = true;
                     if stored != hash {
@@ -86,7 +82,7 @@ impl OfflineStore {
                         "INSERT INTO feature_views (name, version, definition_hash, registered_at) VALUES ($1, $2, $3, $4)",
                         &[v.name.as_str().into(), v.version.into(), hash.into(), chrono::Utc::now().to_rfc3339().into()],
                     )
-                    .map_err(db)?;
+                    .map_err(FeatureError::from)?;
             }
         }
         Ok(())
@@ -108,7 +104,8 @@ impl OfflineStore {
                         }
                         let b = i * 4;
                         sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
-                        let payload = serde_json::to_string(e).map_err(|x| DbError { message: x.to_string() })?;
+                        let payload =
+                            serde_json::to_string(e).map_err(|source| DbError::Encode { what: "an event", source })?;
                         params.extend([
                             e.transaction_id.as_str().into(),
                             e.user_id.as_str().into(),
@@ -121,15 +118,15 @@ impl OfflineStore {
                 }
                 Ok::<_, DbError>(())
             })
-            .map_err(db)?;
+            .map_err(FeatureError::from)?;
         Ok((inserted as usize, events.len() - inserted as usize))
     }
 
     fn decode(rows: Vec<nivesh_store::db::Row>) -> Result<Vec<Transaction>, FeatureError> {
         rows.iter()
             .map(|r| {
-                let text = r.text(0).map_err(db)?;
-                serde_json::from_str(&text).map_err(|e| FeatureError::Offline(format!("corrupt stored event: {e}")))
+                let text = r.text(0).map_err(FeatureError::from)?;
+                serde_json::from_str(&text).map_err(|source| FeatureError::Corrupt { what: "stored event", source })
             })
             .collect()
     }
@@ -142,7 +139,7 @@ impl OfflineStore {
                 "SELECT payload FROM feature_events WHERE user_id = $1 AND ts < $2 ORDER BY ts, seq",
                 &[user.into(), before.unwrap_or(i64::MAX).into()],
             )
-            .map_err(db)?;
+            .map_err(FeatureError::from)?;
         Self::decode(rows)
     }
 
@@ -154,7 +151,7 @@ impl OfflineStore {
                 "SELECT payload FROM feature_events WHERE ts < $1 ORDER BY user_id, ts, seq",
                 &[before.unwrap_or(i64::MAX).into()],
             )
-            .map_err(db)?;
+            .map_err(FeatureError::from)?;
         let mut out: HashMap<String, Vec<Transaction>> = HashMap::new();
         for t in Self::decode(rows)? {
             out.entry(t.user_id.clone()).or_default().push(t);
@@ -167,22 +164,27 @@ impl OfflineStore {
         let max = self
             .db
             .query_one("SELECT COALESCE(MAX(seq), 0) FROM feature_events", &[])
-            .map_err(db)?
+            .map_err(FeatureError::from)?
             .int(0)
-            .map_err(db)?;
+            .map_err(FeatureError::from)?;
         let rows = self
             .db
             .query(
                 "SELECT DISTINCT user_id FROM feature_events WHERE seq > $1 AND seq <= $2 ORDER BY user_id",
                 &[seq.into(), max.into()],
             )
-            .map_err(db)?;
-        let users = rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>().map_err(db)?;
+            .map_err(FeatureError::from)?;
+        let users = rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>().map_err(FeatureError::from)?;
         Ok((users, max))
     }
 
     pub fn event_count(&self) -> Result<u64, FeatureError> {
-        let n = self.db.query_one("SELECT COUNT(*) FROM feature_events", &[]).map_err(db)?.int(0).map_err(db)?;
+        let n = self
+            .db
+            .query_one("SELECT COUNT(*) FROM feature_events", &[])
+            .map_err(FeatureError::from)?
+            .int(0)
+            .map_err(FeatureError::from)?;
         Ok(n as u64)
     }
 
@@ -193,9 +195,9 @@ impl OfflineStore {
                 "SELECT last_seq, as_of, entities, seconds, at FROM feature_materializations WHERE view = $1 AND version = $2",
                 &[view.name.as_str().into(), view.version.into()],
             )
-            .map_err(db)?;
+            .map_err(FeatureError::from)?;
         row.map(|r| {
-            Ok(Materialization {
+            Ok::<_, DbError>(Materialization {
                 last_seq: r.int(0)?,
                 as_of: r.int(1)?,
                 entities: r.int(2)? as u64,
@@ -204,7 +206,7 @@ impl OfflineStore {
             })
         })
         .transpose()
-        .map_err(db)
+        .map_err(FeatureError::from)
     }
 
     pub fn record_materialization(&self, view: &View, m: &Materialization) -> Result<(), FeatureError> {
@@ -224,7 +226,7 @@ impl OfflineStore {
                     m.at.as_str().into(),
                 ],
             )
-            .map_err(db)?;
+            .map_err(FeatureError::from)?;
         Ok(())
     }
 }

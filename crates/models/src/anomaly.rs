@@ -4,11 +4,11 @@
 //! ([`UserState`]: the same code for training, where it walks each user's history in time
 //! order, and for one live transaction, where it replays the history it is given — empty for a
 //! new user). An isolation forest scores them without labels; when labels exist a supervised
-//! gradient-boosted model ([`crate::gbdt`]) can be trained instead. The threshold comes from
+//! gradient-boosted model ([`crate::algo::gbdt`]) can be trained instead. The threshold comes from
 //! `ANOMALY_CONTAMINATION` on the training scores.
 
-use crate::gbdt::{BinaryGbdt, GbdtParams};
-use crate::iforest::{ForestParams, IsolationForest};
+use crate::algo::gbdt::{BinaryGbdt, GbdtParams};
+use crate::algo::iforest::{ForestParams, IsolationForest};
 use crate::tabular::{ColumnKind, Schema, Tabular};
 use crate::{ModelError, Params, Persist, Predict};
 use chrono::{Datelike, Timelike};

@@ -1,8 +1,8 @@
-//! Credit-risk scoring: gradient-boosted trees ([`crate::gbdt`]) on the application's fields
+//! Credit-risk scoring: gradient-boosted trees ([`crate::algo::gbdt`]) on the application's fields
 //! and derived ratios (never identifiers), monotone where the domain demands it, calibrated
 //! probabilities, exact TreeSHAP reason codes, and a fairness report.
 
-use crate::gbdt::{BinaryGbdt, GbdtParams};
+use crate::algo::gbdt::{BinaryGbdt, GbdtParams};
 use crate::metrics::BinaryReport;
 use crate::tabular::{ColumnKind, Schema, Tabular};
 use crate::{Fit, ModelError, Params, Persist, Predict};

@@ -375,6 +375,64 @@ impl DailyForecast {
     }
 }
 
+/// Most months a monthly forecast may ask for.
+pub const MAX_MONTHS: u32 = 24;
+
+/// Refuse a number of months outside 1 to [`MAX_MONTHS`].
+pub fn check_months(months: u32) -> Result<(), ModelError> {
+    if (1..=MAX_MONTHS).contains(&months) {
+        Ok(())
+    } else {
+        Err(ModelError::input("months", format!("{months}: expected 1 to {MAX_MONTHS}")))
+    }
+}
+
+/// Days from the day after `last` through the end of the `months`-th calendar month after it.
+fn horizon_days(last: NaiveDate, months: u32) -> usize {
+    let end = NaiveDate::from_ymd_opt(last.year(), last.month(), 1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(months + 1)))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(last);
+    (end - last).num_days().max(1) as usize
+}
+
+/// What a user sees: the next `months` full calendar months of spending.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonthlyOutlook {
+    pub months: Vec<MonthlyForecast>,
+    /// The series model that fitted the history (`mstl+ets`, …).
+    pub model_used: String,
+    pub history_points: usize,
+}
+
+impl SpendingForecaster {
+    /// Forecast the next `months` full calendar months of debit spend (of one `category`, or
+    /// all) from transactions: daily totals forecast through the end of the last month; the
+    /// rest of the month the history ends in is dropped. `None` when there is no debit to
+    /// forecast from.
+    pub fn forecast_months(
+        &self,
+        txns: &[&Transaction],
+        category: Option<&str>,
+        months: u32,
+    ) -> Result<Option<MonthlyOutlook>, ModelError> {
+        check_months(months)?;
+        let Some((start, values)) = daily_spend(txns, category) else { return Ok(None) };
+        let last = start + Duration::days(values.len() as i64 - 1);
+        let f = self.predict(&DailyHistory { start, values: &values, horizon_days: horizon_days(last, months) })?;
+        let mut monthly = f.monthly();
+        // the first (partial) month is the rest of the current month; keep `months` full ones
+        if monthly.len() > months as usize {
+            monthly.drain(..monthly.len() - months as usize);
+        }
+        Ok(Some(MonthlyOutlook {
+            months: monthly,
+            model_used: f.forecast.model_used,
+            history_points: f.history_points,
+        }))
+    }
+}
+
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
@@ -382,6 +440,16 @@ fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn horizons_run_to_the_end_of_the_last_month() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // from 15 Jan: the rest of January + February
+        assert_eq!(horizon_days(d("2025-01-15"), 1), (d("2025-02-28") - d("2025-01-15")).num_days() as usize);
+        assert_eq!(horizon_days(d("2025-11-30"), 2), (d("2026-01-31") - d("2025-11-30")).num_days() as usize);
+        assert_eq!(horizon_days(d("2025-01-31"), 24), (d("2027-01-31") - d("2025-01-31")).num_days() as usize);
+        assert!(check_months(0).is_err() && check_months(25).is_err() && check_months(24).is_ok());
+    }
 
     #[test]
     fn errors_on_a_known_case() {

@@ -2,7 +2,7 @@
 //! sentence embedding from static vectors distilled out of a sentence encoder → one-vs-rest
 //! linear SVM → temperature-calibrated probabilities, with an out-of-scope fallback.
 
-use crate::linear::{LinearOvr, SvmParams, fit_temperature, train_ovr};
+use crate::algo::linear::{LinearOvr, SvmParams, fit_temperature, train_ovr};
 use crate::text::{SparseVec, StaticEmbeddings, TfidfParams, TfidfVectorizer, normalize};
 use crate::{Fit, ModelError, Params, Persist, Predict};
 use nivesh_core::Utterance;

@@ -46,8 +46,8 @@ impl Schema {
             }
             ColumnKind::Numeric => {
                 raw.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| ModelError::InvalidInput {
-                    field: "features",
-                    message: format!("{}: {raw:?} is not a number", self.names[i]),
+                    field: format!("features.{}", self.names[i]),
+                    message: format!("{raw:?} is not a number"),
                 })
             }
             ColumnKind::Categorical(levels) => Ok(levels.iter().position(|l| l == raw).map_or(f64::NAN, |c| c as f64)),
@@ -281,7 +281,7 @@ mod tests {
         assert!(t.row(1)[0].is_nan());
         assert_eq!(t.y, Some(vec![1.0, 0.0]));
         assert_eq!(t.weight, Some(vec![2.0, 1.0]));
-        assert_eq!(t.schema.encode(1, "Mumbai").map(f64::is_nan), Ok(true));
+        assert_eq!(t.schema.encode(1, "Mumbai").map(f64::is_nan).ok(), Some(true));
         let bad = vec![s(&["a", "1", "Pune", "maybe", "1", "0"])];
         let e = Tabular::from_strings(&headers, &bad, &spec, |i| i as u64 + 2).unwrap_err();
         assert_eq!(e.to_string(), "training data: line 2: label: \"maybe\" is not a 0/1 label");

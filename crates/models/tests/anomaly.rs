@@ -103,7 +103,7 @@ fn bad_amounts_are_clear_errors_and_round_trip_is_exact() {
     for amount in [f64::NAN, f64::INFINITY, -10.0] {
         let t = tx("x", "2026-03-01 10:00:00", amount, "DMart");
         let e = m.predict(&AnomalyInput { transaction: &t, history: &[] }).unwrap_err();
-        assert!(e.to_string().starts_with("transaction: amount:"), "{e}");
+        assert!(e.to_string().starts_with("transaction.amount:"), "{e}");
     }
     let back = AnomalyModel::from_bytes(&m.to_bytes().unwrap()).unwrap();
     let history: Vec<Transaction> = txns().iter().filter(|t| t.user_id == "U0001").cloned().collect();

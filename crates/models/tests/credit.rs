@@ -16,7 +16,7 @@ fn model() -> &'static CreditModel {
     static M: OnceLock<CreditModel> = OnceLock::new();
     M.get_or_init(|| {
         CreditParams {
-            gbdt: nivesh_models::gbdt::GbdtParams { iterations: 150, ..CreditParams::default().gbdt },
+            gbdt: nivesh_models::algo::gbdt::GbdtParams { iterations: 150, ..CreditParams::default().gbdt },
             ..Default::default()
         }
         .fit(&applications_table(apps()))
@@ -105,7 +105,7 @@ fn bad_applications_are_rejected_with_the_field() {
     let m = model();
     let bad = CreditApplication { monthly_income: f64::NAN, ..apps()[0].clone() };
     let e = m.predict(&bad).unwrap_err();
-    assert!(matches!(e, ModelError::InvalidInput { field: "applicant_data", .. }), "{e}");
+    assert!(matches!(&e, ModelError::InvalidInput { field, .. } if field == "applicant_data.monthly_income"), "{e}");
     assert!(e.to_string().contains("monthly_income"), "{e}");
     let bad = CreditApplication { payments_missed: 50, total_payments: 10, ..apps()[0].clone() };
     assert!(m.predict(&bad).unwrap_err().to_string().contains("payments_missed"));

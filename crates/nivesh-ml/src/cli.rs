@@ -1,6 +1,8 @@
 //! Command-line interface: every command that exists, with its help text.
 
 use clap::{Args, Parser, Subcommand};
+pub use nivesh_models::ModelKind;
+pub use nivesh_training::InputFormat;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -44,8 +46,12 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// The feature store: ingest events, materialize views, read online features.
     Features(FeaturesArgs),
-    /// Serve the champions over HTTP (training first on bundled sample data if none exist).
+    /// Serve the champions over HTTP (bootstrapping first what is missing).
     Serve(ServeArgs),
+    /// Make what `serve` needs and is missing: sample data ending yesterday, a champion for each
+    /// model (the pipeline), the feature store ingested and materialized. `serve` runs it in a
+    /// child process; run it alone to prepare a data directory (e.g. in an init container).
+    Bootstrap,
     /// Sentence embeddings for the intent classifier, from a local sentence encoder.
     #[command(subcommand)]
     Embeddings(EmbeddingsCommand),
@@ -161,35 +167,6 @@ pub enum FeaturesCommand {
     },
 }
 
-/// The models that `train` and `evaluate` know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ModelKind {
-    /// Intent classifier (TF-IDF + linear SVM).
-    Intent,
-    /// Financial named-entity recogniser (CRF + rules).
-    Ner,
-    /// Credit-risk scorer (gradient-boosted trees with SHAP reason codes).
-    Credit,
-    /// Transaction anomaly detector (isolation forest, or supervised trees).
-    Anomaly,
-    /// Spending forecaster (MSTL + AutoETS with festival effects).
-    Spending,
-}
-
-/// How to read `--data` files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum InputFormat {
-    /// Detect from the file: CLINC150 and NLU++ by their shape, else records by extension.
-    #[default]
-    Auto,
-    /// The project's records in CSV, JSON or JSONL.
-    Records,
-    /// CLINC150 `data_full.json` (choose the split with --split).
-    Clinc150,
-    /// NLU++ fold files.
-    Nlupp,
-}
-
 #[derive(Debug, Clone, Default, Args)]
 pub struct DataArgs {
     /// Input file(s); repeat or separate with commas to concatenate (e.g. NLU++ folds).
@@ -218,7 +195,7 @@ pub struct TrainArgs {
     #[arg(value_enum)]
     pub model: Option<ModelKind>,
     /// Pipeline: the models to train, in order.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [ModelKind::Intent, ModelKind::Ner, ModelKind::Spending, ModelKind::Anomaly, ModelKind::Credit])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = ModelKind::ALL)]
     pub models: Vec<ModelKind>,
     /// Pipeline: go on with the other models when one fails.
     #[arg(long)]
@@ -427,4 +404,18 @@ pub enum RegistryCommand {
     },
     /// Send runs, versions and aliases still pending to the MLflow server (MLFLOW_TRACKING_URI).
     Sync,
+}
+
+impl DataArgs {
+    /// The files and how to read them, as the training library takes them.
+    pub fn input(&self) -> nivesh_training::Input {
+        nivesh_training::Input {
+            paths: self.data.clone(),
+            format: self.format,
+            split: self.split.clone(),
+            label: self.label.clone(),
+            weight: self.weight.clone(),
+            ignore: self.ignore.clone(),
+        }
+    }
 }

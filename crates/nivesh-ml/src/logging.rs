@@ -1,7 +1,7 @@
 //! Logging setup: human-readable text on a terminal, JSON lines with `LOG_FORMAT=json`. Every
 //! line passes through [`nivesh_core::redact::redact`] before it is written.
 
-use nivesh_core::config::{Config, LogFormat};
+use crate::config::{Config, LogFormat};
 use std::io::{IsTerminal, Write};
 use tracing_subscriber::EnvFilter;
 

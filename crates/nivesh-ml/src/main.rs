@@ -3,20 +3,20 @@
 
 mod cli;
 mod commands;
+mod config;
 mod logging;
-mod plots;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let opts = nivesh_core::config::LoadOptions {
+    let opts = crate::config::LoadOptions {
         config_path: cli.config.clone(),
         data_dir: cli.data_dir.clone(),
         dotenv_path: None,
     };
-    let config = match nivesh_core::config::load(&opts) {
+    let config = match crate::config::load(&opts) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -24,7 +24,8 @@ fn main() -> ExitCode {
         }
     };
     logging::init(&config);
-    match commands::run(cli.command, &config) {
+    let globals = commands::Globals { config: cli.config.clone(), data_dir: cli.data_dir.clone() };
+    match commands::run(cli.command, &config, &globals) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -2,12 +2,7 @@
 //! `Authorization: Bearer …` (compared in constant time). Missing → 401, wrong → 403. The
 //! admin routes take `ML_ADMIN_KEYS` when it is set.
 
-use crate::error::ApiError;
-use crate::state::AppState;
-use axum::extract::{Request, State};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
     if let Some(k) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
@@ -28,28 +23,9 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-pub async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    check(&state.config.api_keys, req, next).await
-}
-
-/// The admin routes (reload, cache clear): one of `ML_ADMIN_KEYS` when set, else any API key.
-pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let keys = if state.config.admin_keys.is_empty() { &state.config.api_keys } else { &state.config.admin_keys };
-    check(keys, req, next).await
-}
-
-async fn check(keys: &[String], req: Request, next: Next) -> Response {
-    if keys.is_empty() {
-        return next.run(req).await;
-    }
-    match presented_key(req.headers()) {
-        None => ApiError::Unauthorized.into_response(),
-        Some(k) => {
-            // check every key, so the time does not tell which one nearly matched
-            let ok = keys.iter().fold(false, |ok, key| ok | constant_time_eq(k.as_bytes(), key.as_bytes()));
-            if ok { next.run(req).await } else { ApiError::Forbidden.into_response() }
-        }
-    }
+/// Whether `presented` is one of `keys` (every key compared, in constant time).
+pub fn accepted(keys: &[String], presented: &str) -> bool {
+    keys.iter().fold(false, |ok, key| ok | constant_time_eq(presented.as_bytes(), key.as_bytes()))
 }
 
 #[cfg(test)]

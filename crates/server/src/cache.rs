@@ -1,6 +1,6 @@
 //! The prediction cache: keyed by model, version and the canonical JSON of the input, with the
-//! original service's time-to-live per model (intent and NER 1 h, spending 30 min, anomaly
-//! 5 min, credit 1 h). Identical concurrent requests are computed once (moka's `try_get_with`).
+//! original service's time-to-live per model ([`ModelKind::cache_ttl`]: intent, NER and credit
+//! 1 h, spending 30 min, anomaly 5 min). Identical concurrent requests are computed once (moka's `try_get_with`).
 //! A new model version never sees the old version's entries: the version is in the key.
 //! Entries are the serialised responses, weighed by their size: the cache holds at most its
 //! byte budget (split evenly between the models), however many requests differ.
@@ -13,11 +13,13 @@
 use crate::error::ApiError;
 use axum::body::Bytes;
 use moka::future::Cache;
+use nivesh_models::ModelKind;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub struct PredictionCache {
-    caches: Vec<(&'static str, Cache<String, Cached>)>,
+    /// One per model, indexed by [`ModelKind::index`]; empty when caching is off.
+    caches: Vec<Cache<String, Cached>>,
     redis: Option<RedisLevel>,
 }
 
@@ -29,37 +31,28 @@ struct RedisLevel {
 
 const REDIS_BUDGET: Duration = Duration::from_millis(50);
 
-/// A cached response: its serialised body and the number statistics summarise.
+/// A cached answer: the model's serialised output and the number statistics summarise.
 #[derive(Debug, Clone)]
 pub struct Cached {
     pub body: Bytes,
     pub confidence: Option<f64>,
 }
 
-fn ttl(model: &str) -> Duration {
-    match model {
-        "spending" => Duration::from_secs(30 * 60),
-        "anomaly" => Duration::from_secs(5 * 60),
-        _ => Duration::from_secs(60 * 60),
-    }
-}
-
 impl PredictionCache {
     /// A cache of at most `budget_bytes` (keys and responses); 0 disables caching.
     pub fn new(budget_bytes: u64) -> Self {
-        let per_model = budget_bytes / crate::state::MODELS.len() as u64;
+        let per_model = budget_bytes / ModelKind::ALL.len() as u64;
         let caches = if per_model == 0 {
             Vec::new()
         } else {
-            crate::state::MODELS
+            ModelKind::ALL
                 .iter()
-                .map(|m| {
-                    let cache = Cache::builder()
+                .map(|kind| {
+                    Cache::builder()
                         .max_capacity(per_model)
                         .weigher(|k: &String, v: &Cached| (k.len() + v.body.len() + 64).try_into().unwrap_or(u32::MAX))
-                        .time_to_live(ttl(m))
-                        .build();
-                    (*m, cache)
+                        .time_to_live(kind.cache_ttl())
+                        .build()
                 })
                 .collect()
         };
@@ -78,7 +71,7 @@ impl PredictionCache {
         self.redis = Some(RedisLevel {
             conn,
             healthy: std::sync::atomic::AtomicBool::new(true),
-            location: nivesh_store::db::redact_url(url),
+            location: nivesh_core::redact::redact_url(url),
         });
         Ok(())
     }
@@ -98,14 +91,14 @@ impl PredictionCache {
         Some(if ok { Ok(()) } else { Err("no answer to PING".into()) })
     }
 
-    fn redis_key(model: &str, key: &str) -> String {
+    fn redis_key(model: ModelKind, key: &str) -> String {
         use sha2::Digest;
         let h = sha2::Sha256::digest(key.as_bytes());
         let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
         format!("nivesh:cache:{model}:{hex}")
     }
 
-    async fn redis_get(&self, model: &str, key: &str) -> Option<Bytes> {
+    async fn redis_get(&self, model: ModelKind, key: &str) -> Option<Bytes> {
         let r = self.redis.as_ref()?;
         let mut c = r.conn.clone();
         let got = tokio::time::timeout(
@@ -125,7 +118,7 @@ impl PredictionCache {
         }
     }
 
-    fn redis_put(&self, model: &str, key: &str, body: &Bytes) {
+    fn redis_put(&self, model: ModelKind, key: &str, body: &Bytes) {
         let Some(r) = self.redis.as_ref() else { return };
         if !r.healthy.load(std::sync::atomic::Ordering::Relaxed) {
             // the next successful GET or PING turns it back on
@@ -133,7 +126,7 @@ impl PredictionCache {
         }
         let mut c = r.conn.clone();
         let k = Self::redis_key(model, key);
-        let ttl = ttl(model).as_secs();
+        let ttl = model.cache_ttl().as_secs();
         let body = body.clone();
         tokio::spawn(async move {
             let _ = tokio::time::timeout(
@@ -144,13 +137,13 @@ impl PredictionCache {
         });
     }
 
-    fn cache(&self, model: &str) -> Option<&Cache<String, Cached>> {
-        self.caches.iter().find(|(m, _)| *m == model).map(|(_, c)| c)
+    fn cache(&self, model: ModelKind) -> Option<&Cache<String, Cached>> {
+        self.caches.get(model.index())
     }
 
     /// The cached response for `key`, or `compute`'s (stored when it succeeds). Returns whether
     /// it was a hit.
-    pub async fn get_or_compute<F>(&self, model: &str, key: String, compute: F) -> Result<(Cached, bool), ApiError>
+    pub async fn get_or_compute<F>(&self, model: ModelKind, key: String, compute: F) -> Result<(Cached, bool), ApiError>
     where
         F: std::future::Future<Output = Result<Cached, ApiError>>,
     {
@@ -176,7 +169,7 @@ impl PredictionCache {
 
     /// Empty the local caches and, with Redis, the shared entries.
     pub async fn clear(&self) {
-        for (_, c) in &self.caches {
+        for c in &self.caches {
             c.invalidate_all();
         }
         if let Some(r) = &self.redis {

@@ -4,16 +4,114 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use std::fmt;
 use utoipa::ToSchema;
+
+/// One step of a [`FieldPath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// Where a value is in a request body: `inputs[3].transaction.amount`. Built from parts (or
+/// parsed from that notation), never by editing strings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FieldPath(Vec<Segment>);
+
+impl FieldPath {
+    /// A path from its dotted notation (`applicant_data.monthly_income`, `entities[2].start`).
+    pub fn parse(path: &str) -> Self {
+        let mut out = Vec::new();
+        for part in path.split('.').filter(|p| !p.is_empty()) {
+            let (key, mut rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
+            if !key.is_empty() {
+                out.push(Segment::Key(key.to_string()));
+            }
+            // indexes: `[2]`, `[2][0]`; anything else inside brackets is kept as a key
+            while !rest.is_empty() {
+                let (inside, after) = rest.split_once(']').unwrap_or((rest, ""));
+                out.push(inside.parse().map_or_else(|_| Segment::Key(inside.to_string()), Segment::Index));
+                rest = after.strip_prefix('[').unwrap_or(after);
+            }
+        }
+        FieldPath(out)
+    }
+
+    /// The path serde took to a value that failed to deserialise.
+    pub fn from_serde(path: &serde_path_to_error::Path) -> Self {
+        use serde_path_to_error::Segment as S;
+        FieldPath(
+            path.iter()
+                .filter_map(|s| match s {
+                    S::Seq { index } => Some(Segment::Index(*index)),
+                    S::Map { key } => Some(Segment::Key(key.clone())),
+                    S::Enum { variant } => Some(Segment::Key(variant.clone())),
+                    S::Unknown => None,
+                })
+                .collect(),
+        )
+    }
+
+    /// This path inside item `index` of a batch: `inputs[index].<self>`.
+    pub fn in_batch(self, index: usize) -> Self {
+        let mut out = vec![Segment::Key("inputs".into()), Segment::Index(index)];
+        out.extend(self.0);
+        FieldPath(out)
+    }
+
+    /// `self` followed by `rest`.
+    pub fn join(mut self, rest: FieldPath) -> Self {
+        self.0.extend(rest.0);
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&str> for FieldPath {
+    fn from(path: &str) -> Self {
+        FieldPath::parse(path)
+    }
+}
+
+impl From<String> for FieldPath {
+    fn from(path: String) -> Self {
+        FieldPath::parse(&path)
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.0.iter().enumerate() {
+            match s {
+                Segment::Key(k) if i == 0 => f.write_str(k)?,
+                Segment::Key(k) => write!(f, ".{k}")?,
+                Segment::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `field: reason`, or the reason alone.
+fn with_field(field: &Option<FieldPath>, reason: &str) -> String {
+    match field {
+        Some(f) if !f.is_empty() => format!("{f}: {reason}"),
+        _ => reason.to_string(),
+    }
+}
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
-    /// Malformed request: not JSON, wrong JSON types, unreadable body.
+    /// Malformed request: not JSON, unreadable body.
     #[error("{message}")]
-    BadRequest { message: String, field: Option<String> },
-    /// Well-formed, but a value is not acceptable.
-    #[error("{message}")]
-    Invalid { message: String, field: Option<String> },
+    BadRequest { message: String },
+    /// Well-formed, but a value is not acceptable; `field` says which.
+    #[error("{}", with_field(.field, .reason))]
+    Invalid { field: Option<FieldPath>, reason: String },
     #[error("missing API key: send X-API-Key or Authorization: Bearer")]
     Unauthorized,
     #[error("invalid API key")]
@@ -33,6 +131,9 @@ pub enum ApiError {
     Unavailable(String),
     #[error("request timed out")]
     Timeout,
+    /// The request conflicts with work in progress (a training run is already running).
+    #[error("{0}")]
+    Conflict(String),
     /// A bug or an internal failure: logged, reported without detail.
     #[error("internal error")]
     Internal(String),
@@ -48,10 +149,19 @@ pub struct ErrorBody {
 }
 
 impl ApiError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        let field = field.into();
-        let message = message.into();
-        ApiError::Invalid { message: format!("{field}: {message}"), field: Some(field) }
+    /// `field` (a path, `applicant_data.age`) holds a value that is refused for `reason`.
+    pub fn invalid(field: impl Into<FieldPath>, reason: impl Into<String>) -> Self {
+        ApiError::Invalid { field: Some(field.into()), reason: reason.into() }
+    }
+
+    /// The same error, for item `index` of a batch: the field becomes `inputs[index].…`.
+    pub fn in_batch(self, index: usize) -> Self {
+        match self {
+            ApiError::Invalid { field, reason } => {
+                ApiError::Invalid { field: Some(field.unwrap_or_default().in_batch(index)), reason }
+            }
+            other => other,
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -64,6 +174,7 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited(_) | ApiError::Overloaded => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -82,6 +193,7 @@ impl ApiError {
             ApiError::Overloaded => "overloaded",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Timeout => "timeout",
+            ApiError::Conflict(_) => "conflict",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -91,18 +203,27 @@ impl From<nivesh_models::ModelError> for ApiError {
     fn from(e: nivesh_models::ModelError) -> Self {
         match e {
             nivesh_models::ModelError::InvalidInput { field, message } => ApiError::invalid(field, message),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(nivesh_core::error_chain(&other)),
         }
     }
 }
 
 impl From<nivesh_features::FeatureError> for ApiError {
     fn from(e: nivesh_features::FeatureError) -> Self {
+        use nivesh_features::FeatureError as F;
         match e {
-            nivesh_features::FeatureError::NotFound(m) => ApiError::NotFound(m),
-            nivesh_features::FeatureError::Invalid(m) => ApiError::Invalid { message: m, field: None },
-            other => ApiError::Unavailable(format!("feature store: {other}")),
+            F::NotFound(m) => ApiError::NotFound(m),
+            F::Invalid(reason) => ApiError::Invalid { field: None, reason },
+            F::Model(m) => m.into(),
+            other => ApiError::Unavailable(format!("feature store: {}", nivesh_core::error_chain(&other))),
         }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    /// A blocking task that panicked or was cancelled.
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal(format!("a blocking task failed: {e}"))
     }
 }
 
@@ -112,11 +233,11 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(detail, "internal error");
         }
-        let (message, field) = match &self {
-            ApiError::BadRequest { field, .. } | ApiError::Invalid { field, .. } => (self.to_string(), field.clone()),
-            _ => (self.to_string(), None),
+        let field = match &self {
+            ApiError::Invalid { field: Some(f), .. } if !f.is_empty() => Some(f.to_string()),
+            _ => None,
         };
-        let body = ErrorBody { error: message, error_type: self.kind(), field };
+        let body = ErrorBody { error: self.to_string(), error_type: self.kind(), field };
         let mut resp = (status, axum::Json(body)).into_response();
         match &self {
             ApiError::RateLimited(secs) => {
@@ -133,5 +254,26 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_paths_parse_print_and_nest_in_batches() {
+        for p in ["query", "applicant_data.monthly_income", "entities[2].start", "inputs[1].transactions[0][3]"] {
+            assert_eq!(FieldPath::parse(p).to_string(), p);
+        }
+        let e = ApiError::invalid("transaction.amount", "-5 must be positive").in_batch(3);
+        assert_eq!(e.to_string(), "inputs[3].transaction.amount: -5 must be positive");
+        assert!(
+            matches!(&e, ApiError::Invalid { field: Some(f), .. } if f.to_string() == "inputs[3].transaction.amount")
+        );
+        // an error without a field names the batch item
+        let e = ApiError::Invalid { field: None, reason: "no such view".into() }.in_batch(0);
+        assert_eq!(e.to_string(), "inputs[0]: no such view");
+        assert_eq!(ApiError::invalid("", "bad").to_string(), "bad");
     }
 }

@@ -1,20 +1,27 @@
 //! `nivesh-server`: the HTTP face of nivesh-ml.
 //!
-//! - [`state`]: the loaded champions (atomic hot swap from the registry), shared services;
-//! - [`http`]: routes, request/response types (`http/types.rs`, with OpenAPI schemas), the JSON
-//!   extractor, the router and its middleware;
+//! - [`served`]: the [`Served`](served::Served) trait — what the server knows of each model —
+//!   and [`for_kind`](served::for_kind), the one map from a model kind to its type;
+//! - [`state`]: the loaded champions (atomic hot swap from the registry), shared services,
+//!   training runs in the background;
+//! - [`types`]: every request and response body (the wire format), with OpenAPI schemas;
+//! - [`http`]: the router, the generic prediction routes, health, the other handlers, the JSON
+//!   extractor and the middleware;
 //! - [`error`]: the one error type, mapped to HTTP in one place;
-//! - [`auth`], [`limits`], [`cache`], [`prometheus`], [`stats`], [`shutdown`]: one concern each.
+//! - [`auth`], [`limits`], [`cache`], [`prometheus`], [`stats`], [`jobs`], [`shutdown`]: one concern each.
 
 pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod limits;
 pub mod prometheus;
+pub mod served;
 pub mod shutdown;
 pub mod state;
 pub mod stats;
+pub mod types;
 
 pub use state::{AppState, ServerConfig};
 

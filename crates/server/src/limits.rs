@@ -3,13 +3,7 @@
 //! `Retry-After`; too many requests in flight → 429 "overloaded" at once (no unbounded queue);
 //! a request running past the timeout → 503.
 
-use crate::error::ApiError;
-use crate::state::AppState;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -53,30 +47,6 @@ impl RateLimiter {
 }
 
 /// The client a request counts against: its API key if it sent one, else its address.
-fn client_of(req: &Request) -> String {
-    if let Some(key) = crate::auth::presented_key(req.headers()) {
-        return format!("key:{key}");
-    }
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| format!("ip:{}", c.0.ip()))
-        .unwrap_or_else(|| "ip:unknown".into())
-}
-
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Err(retry) = state.limiter.check(&client_of(&req)) {
-        state.metrics.rate_limited();
-        return ApiError::RateLimited(retry).into_response();
-    }
-    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
-        return ApiError::Overloaded.into_response();
-    };
-    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
-        Ok(resp) => resp,
-        Err(_) => ApiError::Timeout.into_response(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

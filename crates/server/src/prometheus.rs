@@ -2,17 +2,12 @@
 //! histograms with microsecond-resolution buckets, predictions by model and version, cache
 //! hits and misses, model load failures, requests in flight, rate-limited requests.
 
-use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteStatus {
@@ -44,7 +39,7 @@ pub struct Metrics {
     cache_hits: Family<Model, Counter>,
     cache_misses: Family<Model, Counter>,
     load_failures: Family<Model, Counter>,
-    in_flight: Gauge,
+    pub in_flight: Gauge,
     rate_limited: Counter,
 }
 
@@ -109,6 +104,12 @@ impl Metrics {
         self.rate_limited.inc();
     }
 
+    /// A request to `route` (its pattern) answered with `status` after `seconds`.
+    pub fn request(&self, route: String, status: u16, seconds: f64) {
+        self.requests.get_or_create(&RouteStatus { route: route.clone(), status }).inc();
+        self.latency.get_or_create(&Route { route }).observe(seconds);
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
@@ -116,25 +117,4 @@ impl Metrics {
         }
         out
     }
-}
-
-/// Count and time every request by its route pattern (`/models/{name}/reload`, not the path).
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route =
-        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
-    let started = Instant::now();
-    state.metrics.in_flight.inc();
-    let resp = next.run(req).await;
-    state.metrics.in_flight.dec();
-    let status = resp.status().as_u16();
-    state.metrics.requests.get_or_create(&RouteStatus { route: route.clone(), status }).inc();
-    state.metrics.latency.get_or_create(&Route { route }).observe(started.elapsed().as_secs_f64());
-    resp
-}
-
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
-        state.metrics.render(),
-    )
 }

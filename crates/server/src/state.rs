@@ -3,24 +3,16 @@
 //! statistics.
 
 use crate::cache::PredictionCache;
-use crate::http::types::ModelInfo;
 use crate::prometheus::Metrics;
+use crate::served::{ForKind, Loaded, Models, Served, for_kind};
 use crate::stats::Stats;
-use arc_swap::ArcSwapOption;
+use crate::types::ModelInfo;
 use nivesh_features::FeatureStore;
-use nivesh_models::Persist;
-use nivesh_models::anomaly::AnomalyModel;
-use nivesh_models::credit::CreditModel;
-use nivesh_models::forecast::SpendingForecaster;
-use nivesh_models::intent::IntentClassifier;
-use nivesh_models::ner::FinancialNer;
+use nivesh_models::ModelKind;
 use nivesh_store::{ArtifactStore, Registry};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// The five models, by their registry names.
-pub const MODELS: [&str; 5] = ["intent", "ner", "spending", "anomaly", "credit"];
 
 /// Limits and switches of the server.
 #[derive(Debug, Clone)]
@@ -45,6 +37,9 @@ pub struct ServerConfig {
     pub mlflow_uri: Option<String>,
     /// Redis as the shared second level of the prediction cache.
     pub redis_cache_url: Option<String>,
+    /// What `POST /admin/train` runs (its `models` pick from this spec); `None`: training over
+    /// HTTP is off (503).
+    pub training: Option<nivesh_training::TrainSpec>,
 }
 
 impl Default for ServerConfig {
@@ -63,41 +58,9 @@ impl Default for ServerConfig {
             cache_bytes: 32 * 1024 * 1024,
             mlflow_uri: None,
             redis_cache_url: None,
+            training: None,
         }
     }
-}
-
-/// A loaded model with what the registry says about it.
-pub struct Loaded<M> {
-    pub model: M,
-    pub info: ModelInfo,
-}
-
-/// One model's slot: empty until loaded, then swapped atomically; in-flight requests keep the
-/// `Arc` of the version they started with.
-pub struct Slot<M> {
-    name: &'static str,
-    cell: ArcSwapOption<Loaded<M>>,
-}
-
-impl<M> Slot<M> {
-    fn new(name: &'static str) -> Self {
-        Slot { name, cell: ArcSwapOption::empty() }
-    }
-    pub fn get(&self) -> Option<Arc<Loaded<M>>> {
-        self.cell.load_full()
-    }
-    pub fn info(&self) -> Option<ModelInfo> {
-        self.cell.load().as_ref().map(|l| l.info.clone())
-    }
-}
-
-pub struct Models {
-    pub intent: Slot<IntentClassifier>,
-    pub ner: Slot<FinancialNer>,
-    pub spending: Slot<SpendingForecaster>,
-    pub anomaly: Slot<AnomalyModel>,
-    pub credit: Slot<CreditModel>,
 }
 
 pub struct Inner {
@@ -111,6 +74,8 @@ pub struct Inner {
     pub cache: PredictionCache,
     pub limiter: crate::limits::RateLimiter,
     pub in_flight: Arc<tokio::sync::Semaphore>,
+    /// Training runs started over HTTP.
+    pub jobs: crate::jobs::Jobs,
     pub started: Instant,
     /// Redis was configured for the cache but did not answer at start (location).
     pub cache_redis_unreachable: Option<String>,
@@ -150,7 +115,7 @@ impl AppState {
         if let Some(url) = &config.redis_cache_url
             && let Err(e) = cache.add_redis(url).await
         {
-            let at = nivesh_store::db::redact_url(url);
+            let at = nivesh_core::redact::redact_url(url);
             tracing::warn!(redis = %at, error = %e, "prediction cache: Redis unreachable; serving with the in-process cache only");
             cache_redis_unreachable = Some(at);
         }
@@ -162,18 +127,13 @@ impl AppState {
             registry,
             artifacts,
             features,
-            models: Models {
-                intent: Slot::new("intent"),
-                ner: Slot::new("ner"),
-                spending: Slot::new("spending"),
-                anomaly: Slot::new("anomaly"),
-                credit: Slot::new("credit"),
-            },
+            models: Models::default(),
             metrics,
-            stats: Stats::new(&MODELS),
+            stats: Stats::default(),
             cache,
             limiter,
             in_flight,
+            jobs: crate::jobs::Jobs::default(),
             started: Instant::now(),
             cache_redis_unreachable,
             startup_complete: AtomicBool::new(false),
@@ -185,59 +145,66 @@ impl AppState {
         self.startup_complete.load(Ordering::Acquire)
     }
 
+    /// The loaded version of `kind`, if any.
+    pub fn info(&self, kind: ModelKind) -> Option<ModelInfo> {
+        struct Info<'a>(&'a Models);
+        impl ForKind for Info<'_> {
+            type Output = Option<ModelInfo>;
+            fn call<M: Served>(self) -> Option<ModelInfo> {
+                M::slot(self.0).info()
+            }
+        }
+        for_kind(kind, Info(&self.models))
+    }
+
     /// Every model's info, loaded ones only.
     pub fn loaded(&self) -> Vec<ModelInfo> {
-        let m = &self.models;
-        [m.intent.info(), m.ner.info(), m.spending.info(), m.anomaly.info(), m.credit.info()]
-            .into_iter()
-            .flatten()
-            .collect()
+        ModelKind::ALL.into_iter().filter_map(|k| self.info(k)).collect()
     }
 
     /// Load every champion (at start), then mark startup complete.
     pub async fn load_all(&self) {
-        for name in MODELS {
-            match self.reload(name).await {
-                Ok(outcome) => tracing::info!(model = name, ?outcome, "model load"),
-                Err(e) => tracing::error!(model = name, error = %e, "model load failed"),
+        for kind in ModelKind::ALL {
+            match self.reload(kind).await {
+                Ok(outcome) => tracing::info!(model = kind.name(), ?outcome, "model load"),
+                Err(e) => tracing::error!(model = kind.name(), error = %format!("{e:#}"), "model load failed"),
             }
         }
         self.startup_complete.store(true, Ordering::Release);
     }
 
-    /// Load `name`'s champion if it is not the version being served. A version that fails to
+    /// Load `kind`'s champion if it is not the version being served. A version that fails to
     /// load is logged and counted; the old one keeps serving.
-    pub async fn reload(&self, name: &str) -> anyhow::Result<ReloadOutcome> {
+    pub async fn reload(&self, kind: ModelKind) -> anyhow::Result<ReloadOutcome> {
         let _one_at_a_time = self.reload_lock.lock().await;
         let state = self.clone();
-        let name = name.to_string();
-        tokio::task::spawn_blocking(move || state.reload_blocking(&name)).await?
-    }
-
-    fn reload_blocking(&self, name: &str) -> anyhow::Result<ReloadOutcome> {
-        let m = &self.models;
-        let result = match name {
-            "intent" => self.reload_slot(&m.intent),
-            "ner" => self.reload_slot(&m.ner),
-            "spending" => self.reload_slot(&m.spending),
-            "anomaly" => self.reload_slot(&m.anomaly),
-            "credit" => self.reload_slot(&m.credit),
-            other => anyhow::bail!("no model named {other:?} (models: {})", MODELS.join(", ")),
-        };
+        let result = tokio::task::spawn_blocking(move || {
+            struct Reload<'a>(&'a AppState);
+            impl ForKind for Reload<'_> {
+                type Output = anyhow::Result<ReloadOutcome>;
+                fn call<M: Served>(self) -> Self::Output {
+                    self.0.reload_slot::<M>()
+                }
+            }
+            for_kind(kind, Reload(&state))
+        })
+        .await?;
         if result.is_err() {
-            self.metrics.model_load_failure(name);
+            self.metrics.model_load_failure(kind.name());
         }
         result
     }
 
-    fn reload_slot<M: Persist>(&self, slot: &Slot<M>) -> anyhow::Result<ReloadOutcome> {
-        let Some(v) = self.registry.alias(slot.name, "champion")? else { return Ok(ReloadOutcome::NoChampion) };
+    fn reload_slot<M: Served>(&self) -> anyhow::Result<ReloadOutcome> {
+        let name = M::MODEL.registry_name();
+        let slot = M::slot(&self.models);
+        let Some(v) = self.registry.alias(name, "champion")? else { return Ok(ReloadOutcome::NoChampion) };
         let current = slot.info().map(|i| i.version);
         if current == Some(v.version) {
             return Ok(ReloadOutcome::Unchanged(v.version));
         }
         let bytes = self.artifacts.get(&v.digest)?;
-        let model = M::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{} v{}: {e}", slot.name, v.version))?;
+        let model = M::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{name} v{}: {e}", v.version))?;
         let run = self.registry.run(&v.run_id).ok();
         let metrics = run
             .map(|r| {
@@ -251,7 +218,7 @@ impl AppState {
             })
             .unwrap_or_default();
         let info = ModelInfo {
-            name: slot.name.to_string(),
+            name: name.to_string(),
             version: v.version,
             alias: "champion".into(),
             metric_name: v.metric_name.clone(),
@@ -261,8 +228,48 @@ impl AppState {
             loaded_at: chrono::Utc::now().to_rfc3339(),
         };
         slot.cell.store(Some(Arc::new(Loaded { model, info })));
-        tracing::info!(model = slot.name, from = ?current, to = v.version, "champion loaded");
+        tracing::info!(model = name, from = ?current, to = v.version, "champion loaded");
         Ok(ReloadOutcome::Loaded { from: current, to: v.version })
+    }
+
+    /// Run `spec` in the background as `job`: the pipeline on the blocking pool, then the
+    /// champions of the models that succeeded loaded at once (before the job reports
+    /// success), then the next run may start.
+    pub fn run_training(&self, spec: nivesh_training::TrainSpec, job: crate::jobs::JobHandle) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let progress = crate::jobs::JobProgress(job.clone());
+            progress.running();
+            let st = state.clone();
+            let ran = tokio::task::spawn_blocking(move || {
+                let pipeline = nivesh_training::Pipeline {
+                    registry: &st.registry,
+                    artifacts: &st.artifacts,
+                    features: st.features.as_deref(),
+                    mlflow_uri: st.config.mlflow_uri.as_deref(),
+                };
+                pipeline.run(&spec, &mut crate::jobs::JobProgress(job)).map(|outcomes| outcomes.len())
+            })
+            .await;
+            let error = match ran {
+                Ok(Ok(n)) => {
+                    tracing::info!(models = n, "training run finished");
+                    None
+                }
+                Ok(Err(e)) => Some(format!("{e:#}")),
+                Err(e) => Some(format!("the training run stopped: {e}")),
+            };
+            for kind in progress.succeeded() {
+                if let Err(e) = state.reload(kind).await {
+                    tracing::warn!(model = kind.name(), error = %format!("{e:#}"), "after training: the champion did not load");
+                }
+            }
+            if let Some(e) = &error {
+                tracing::error!(error = %e, "training run failed");
+            }
+            progress.done(error);
+            state.jobs.release();
+        });
     }
 
     /// Poll the registry every `reload_interval` and load changed champions, until `stop`.
@@ -276,9 +283,9 @@ impl AppState {
                     _ = tick.tick() => {}
                     _ = stop.changed() => return,
                 }
-                for name in MODELS {
-                    if let Err(e) = state.reload(name).await {
-                        tracing::warn!(model = name, error = %e, "hot swap: the new champion did not load; the old one keeps serving");
+                for kind in ModelKind::ALL {
+                    if let Err(e) = state.reload(kind).await {
+                        tracing::warn!(model = kind.name(), error = %format!("{e:#}"), "hot swap: the new champion did not load; the old one keeps serving");
                     }
                 }
             }

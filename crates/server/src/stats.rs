@@ -1,7 +1,8 @@
 //! Per-model statistics for `/monitoring/statistics`: counts, errors, latency percentiles
 //! over the last 10,000 predictions, and a confidence summary.
 
-use crate::http::types::ModelStatistics;
+use crate::types::ModelStatistics;
+use nivesh_models::ModelKind;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
@@ -19,8 +20,15 @@ struct ModelStats {
     confidence_min: Option<f64>,
 }
 
+/// Per model, indexed by [`ModelKind::index`].
 pub struct Stats {
-    models: Vec<(&'static str, Mutex<ModelStats>)>,
+    models: Vec<Mutex<ModelStats>>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats { models: ModelKind::ALL.iter().map(|_| Mutex::default()).collect() }
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
@@ -32,19 +40,22 @@ fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 }
 
 impl Stats {
-    pub fn new(models: &[&'static str]) -> Self {
-        Stats { models: models.iter().map(|m| (*m, Mutex::new(ModelStats::default()))).collect() }
-    }
-
-    fn with(&self, model: &str, f: impl FnOnce(&mut ModelStats)) {
-        if let Some((_, m)) = self.models.iter().find(|(n, _)| *n == model)
+    fn with(&self, model: ModelKind, f: impl FnOnce(&mut ModelStats)) {
+        if let Some(m) = self.models.get(model.index())
             && let Ok(mut s) = m.lock()
         {
             f(&mut s);
         }
     }
 
-    pub fn record(&self, model: &str, latency_us: f64, ok: bool, confidence: Option<f64>, cache_hit: Option<bool>) {
+    pub fn record(
+        &self,
+        model: ModelKind,
+        latency_us: f64,
+        ok: bool,
+        confidence: Option<f64>,
+        cache_hit: Option<bool>,
+    ) {
         self.with(model, |s| {
             s.requests += 1;
             if !ok {
@@ -67,10 +78,11 @@ impl Stats {
         });
     }
 
-    pub fn snapshot(&self, versions: &dyn Fn(&str) -> Option<u32>) -> Vec<ModelStatistics> {
-        self.models
+    pub fn snapshot(&self, versions: &dyn Fn(ModelKind) -> Option<u32>) -> Vec<ModelStatistics> {
+        ModelKind::ALL
             .iter()
-            .map(|(name, m)| {
+            .zip(&self.models)
+            .map(|(&kind, m)| {
                 let s = m.lock().map(|s| {
                     let mut lat: Vec<f64> = s.latencies_us.iter().copied().collect();
                     lat.sort_by(f64::total_cmp);
@@ -88,8 +100,8 @@ impl Stats {
                 let (requests, errors, hits, misses, lat, csum, cn, cmin) =
                     s.unwrap_or((0, 0, 0, 0, Vec::new(), 0.0, 0, None));
                 ModelStatistics {
-                    model: name.to_string(),
-                    version: versions(name),
+                    model: kind.name().to_string(),
+                    version: versions(kind),
                     requests,
                     errors,
                     latency_us_p50: percentile(&lat, 0.50),

@@ -9,31 +9,47 @@
 
 use std::sync::Mutex;
 
-/// A database error, with the statement that failed where there was one.
+/// A database error. The driver's own error is kept as the source (`#[from]`), so a caller can
+/// still ask PostgreSQL's error for its SQLSTATE code; the rest name what was wrong.
 #[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct DbError {
-    pub message: String,
-}
-
-impl DbError {
-    fn new(message: impl Into<String>) -> Self {
-        DbError { message: message.into() }
-    }
-}
-
-impl From<rusqlite::Error> for DbError {
-    fn from(e: rusqlite::Error) -> Self {
-        DbError::new(e.to_string())
-    }
-}
-
-impl From<postgres::Error> for DbError {
-    fn from(e: postgres::Error) -> Self {
-        // the server's message (e.g. a constraint) is in the source chain
-        let detail = e.as_db_error().map(|d| format!(": {}", d.message())).unwrap_or_default();
-        DbError::new(format!("{e}{detail}"))
-    }
+pub enum DbError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
+    #[error("connecting to {location}")]
+    Connect {
+        location: String,
+        #[source]
+        source: postgres::Error,
+    },
+    #[error("{path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the database connection was poisoned by a panic")]
+    Poisoned,
+    #[error(
+        "the {component} schema in {location} has version {found}; this build knows up to {known}: upgrade nivesh-ml"
+    )]
+    SchemaTooNew { component: String, location: String, found: i64, known: i64 },
+    #[error("result has no column {0}")]
+    NoColumn(usize),
+    #[error("column {index}: expected {expected}, found {found}")]
+    ColumnType { index: usize, expected: &'static str, found: String },
+    #[error("column {column}: unsupported type {ty}")]
+    UnsupportedType { column: String, ty: String },
+    #[error("no row from {0}")]
+    NoRow(String),
+    /// A value could not be encoded for storage (e.g. JSON).
+    #[error("encoding {what}")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 /// A value in a parameter or a result column.
@@ -115,11 +131,13 @@ pub struct Row(pub Vec<Value>);
 
 impl Row {
     fn at(&self, i: usize) -> Result<&Value, DbError> {
-        self.0.get(i).ok_or_else(|| DbError::new(format!("result has no column {i}")))
+        self.0.get(i).ok_or(DbError::NoColumn(i))
+    }
+    fn mismatch(&self, index: usize, expected: &'static str) -> DbError {
+        DbError::ColumnType { index, expected, found: format!("{:?}", self.0.get(index)) }
     }
     pub fn int(&self, i: usize) -> Result<i64, DbError> {
-        let v = self.at(i)?;
-        v.int().ok_or_else(|| DbError::new(format!("column {i}: expected an integer, found {v:?}")))
+        self.at(i)?.int().ok_or_else(|| self.mismatch(i, "an integer"))
     }
     pub fn opt_int(&self, i: usize) -> Result<Option<i64>, DbError> {
         match self.at(i)? {
@@ -128,12 +146,10 @@ impl Row {
         }
     }
     pub fn real(&self, i: usize) -> Result<f64, DbError> {
-        let v = self.at(i)?;
-        v.real().ok_or_else(|| DbError::new(format!("column {i}: expected a number, found {v:?}")))
+        self.at(i)?.real().ok_or_else(|| self.mismatch(i, "a number"))
     }
     pub fn text(&self, i: usize) -> Result<String, DbError> {
-        let v = self.at(i)?;
-        v.text().map(str::to_string).ok_or_else(|| DbError::new(format!("column {i}: expected text, found {v:?}")))
+        self.at(i)?.text().map(str::to_string).ok_or_else(|| self.mismatch(i, "text"))
     }
     pub fn opt_text(&self, i: usize) -> Result<Option<String>, DbError> {
         match self.at(i)? {
@@ -149,13 +165,16 @@ pub trait Sql {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError>;
     /// Run a query; returns every row.
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError>;
+    /// Run several `;`-separated statements without parameters (a migration file), parsed by
+    /// the database itself: comments and string literals are the database's business.
+    fn batch(&mut self, sql: &str) -> Result<(), DbError>;
     /// The first row, if any.
     fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params)?.into_iter().next())
     }
     /// Exactly one row.
     fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, DbError> {
-        self.query_opt(sql, params)?.ok_or_else(|| DbError::new(format!("no row from {sql}")))
+        self.query_opt(sql, params)?.ok_or_else(|| DbError::NoRow(sql.to_string()))
     }
 }
 
@@ -263,7 +282,7 @@ fn postgres_row(row: &postgres::Row) -> Result<Row, DbError> {
                 row.try_get::<_, Option<String>>(i)?.map(Value::Text)
             }
             ref other => {
-                return Err(DbError::new(format!("column {}: unsupported type {other}", col.name())));
+                return Err(DbError::UnsupportedType { column: col.name().to_string(), ty: other.to_string() });
             }
         };
         out.push(v.unwrap_or(Value::Null));
@@ -288,6 +307,9 @@ impl Sql for SqliteTx<'_> {
         let rows = st.query_map(rusqlite::params_from_iter(sqlite_params(params)), |r| sqlite_row(r, n))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
+    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        Ok(self.0.execute_batch(sql)?)
+    }
 }
 
 struct PgTx<'a, 'b>(&'a mut postgres::Transaction<'b>);
@@ -299,17 +321,8 @@ impl Sql for PgTx<'_, '_> {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         self.0.query(sql, &pg_params(params))?.iter().map(postgres_row).collect()
     }
-}
-
-/// Remove the password from a URL, for messages.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
-        }
-        _ => url.to_string(),
+    fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        Ok(self.0.batch_execute(sql)?)
     }
 }
 
@@ -317,7 +330,7 @@ impl Db {
     /// Open a SQLite file (created with its directory if missing).
     pub fn sqlite(path: &std::path::Path) -> Result<Self, DbError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbError::new(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|source| DbError::Io { path: dir.display().to_string(), source })?;
         }
         let conn = rusqlite::Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -337,9 +350,9 @@ impl Db {
 
     /// Connect to PostgreSQL (`postgres://user:password@host:port/db`).
     pub fn postgres(url: &str) -> Result<Self, DbError> {
-        let location = redact_url(url);
+        let location = nivesh_core::redact::redact_url(url);
         let client = postgres::Client::connect(url, postgres::NoTls)
-            .map_err(|e| DbError::new(format!("connecting to {location}: {}", DbError::from(e))))?;
+            .map_err(|source| DbError::Connect { location: location.clone(), source })?;
         Ok(Db { conn: Mutex::new(Conn::Postgres(Box::new(client))), dialect: Dialect::Postgres, location })
     }
 
@@ -359,7 +372,7 @@ impl Db {
 
     /// Run `f` in one transaction: committed if it returns `Ok`, rolled back otherwise.
     pub fn transaction<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, E>) -> Result<T, E> {
-        let mut guard = self.conn.lock().map_err(|_| DbError::new("the database connection was poisoned"))?;
+        let mut guard = self.conn.lock().map_err(|_| DbError::Poisoned)?;
         match &mut *guard {
             Conn::Sqlite(conn) => {
                 let tx = conn.transaction().map_err(DbError::from)?;
@@ -378,7 +391,7 @@ impl Db {
 
     /// Run statements separated by `;` (migrations), outside any transaction of the caller's.
     pub fn batch(&self, sql: &str) -> Result<(), DbError> {
-        let mut guard = self.conn.lock().map_err(|_| DbError::new("the database connection was poisoned"))?;
+        let mut guard = self.conn.lock().map_err(|_| DbError::Poisoned)?;
         match &mut *guard {
             Conn::Sqlite(conn) => conn.execute_batch(sql)?,
             Conn::Postgres(client) => client.batch_execute(sql)?,
@@ -417,17 +430,17 @@ impl Db {
             .transpose()?
             .unwrap_or(0);
         if current > known {
-            return Err(DbError::new(format!(
-                "the {component} schema in {} has version {current}; this build knows up to {known}: upgrade nivesh-ml",
-                self.location
-            )));
+            return Err(DbError::SchemaTooNew {
+                component: component.to_string(),
+                location: self.location.clone(),
+                found: current,
+                known,
+            });
         }
         for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
             let version = i as i64 + 1;
             self.transaction(|tx| {
-                for statement in split_statements(sql) {
-                    tx.execute(&statement, &[])?;
-                }
+                tx.batch(sql)?;
                 let now = chrono::Utc::now().to_rfc3339();
                 tx.execute(
                     "INSERT INTO schema_versions (component, version, applied_at) VALUES ($1, $2, $3)
@@ -441,28 +454,6 @@ impl Db {
     }
 }
 
-/// Split a migration file into statements: on `;` at the end of a line, without `--` comments.
-fn split_statements(sql: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for line in sql.lines() {
-        let line = line.split("--").next().unwrap_or("");
-        if line.trim().is_empty() {
-            continue;
-        }
-        current.push_str(line);
-        current.push('\n');
-        if line.trim_end().ends_with(';') {
-            out.push(current.trim().trim_end_matches(';').to_string());
-            current.clear();
-        }
-    }
-    if !current.trim().is_empty() {
-        out.push(current.trim().to_string());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,15 +464,19 @@ mod tests {
     }
 
     #[test]
-    fn statements_split_on_line_ends_without_comments() {
-        let s = split_statements("-- header\nCREATE TABLE a (x INT); -- note\n\nCREATE INDEX i\n ON a (x);\n");
-        assert_eq!(s, vec!["CREATE TABLE a (x INT)", "CREATE INDEX i\n ON a (x)"]);
-    }
-
-    #[test]
-    fn urls_lose_their_passwords() {
-        assert_eq!(redact_url("postgres://me:secret@db:5432/x"), "postgres://me:***@db:5432/x");
-        assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
+    fn migrations_run_as_one_batch_and_keep_literals_with_dashes() {
+        // `--` inside a string literal is data, not a comment; a failing statement rolls back the
+        // whole migration, version included
+        let db = Db::sqlite_in_memory().unwrap();
+        let m1 = "-- header\nCREATE TABLE a (x TEXT); -- note\n\nINSERT INTO a VALUES ('a -- b;');\n";
+        db.migrate("m", &[m1]).unwrap();
+        let rows = db.query("SELECT x FROM a", &[]).unwrap();
+        assert_eq!(rows[0].text(0).unwrap(), "a -- b;");
+        let m2 = "INSERT INTO a VALUES ('two'); INSERT INTO missing VALUES (1);";
+        assert!(db.migrate("m", &[m1, m2]).is_err());
+        assert_eq!(db.query("SELECT x FROM a", &[]).unwrap().len(), 1);
+        let v = db.query_one("SELECT version FROM schema_versions WHERE component = 'm'", &[]).unwrap();
+        assert_eq!(v.int(0).unwrap(), 1);
     }
 
     #[test]
@@ -491,7 +486,7 @@ mod tests {
         db.execute("INSERT INTO t VALUES ($1, $2, $3)", &[1i64.into(), 0.5.into(), Value::Null]).unwrap();
         let failed: Result<(), DbError> = db.transaction(|tx| {
             tx.execute("INSERT INTO t VALUES ($1, $2, $3)", &[2i64.into(), 1.5.into(), "x".into()])?;
-            Err(DbError::new("stop"))
+            Err(DbError::NoRow("stop".into()))
         });
         assert!(failed.is_err());
         let rows = db.query("SELECT a, b, c FROM t", &[]).unwrap();

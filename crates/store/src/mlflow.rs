@@ -8,7 +8,7 @@
 //! up by run before one is created.
 
 use crate::artifacts::ArtifactStore;
-use crate::registry::{ModelVersion, Registry, RunRecord, StoreError, SyncState};
+use crate::registry::{ModelVersion, Registry, RunRecord, RunStatus, StoreError, SyncState};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -22,8 +22,12 @@ const MAX_PARAM_VALUE: usize = 6000;
 /// What went wrong talking to MLflow.
 #[derive(Debug, thiserror::Error)]
 pub enum MlflowError {
-    #[error("MLflow at {uri} is unreachable: {message}")]
-    Unreachable { uri: String, message: String },
+    #[error("MLflow at {uri} is unreachable")]
+    Unreachable {
+        uri: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
     #[error("MLflow {endpoint}: HTTP {status}: {message}")]
     Api { endpoint: String, status: u16, error_code: String, message: String },
     #[error("MLflow: {0}")]
@@ -104,7 +108,7 @@ impl MlflowClient {
     }
 
     fn unreachable(&self, e: ureq::Error) -> MlflowError {
-        MlflowError::Unreachable { uri: self.base.clone(), message: e.to_string() }
+        MlflowError::Unreachable { uri: self.base.clone(), source: Box::new(e) }
     }
 
     fn read(&self, endpoint: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Value, MlflowError> {
@@ -251,10 +255,10 @@ impl MlflowClient {
             let bytes = store.get(digest)?;
             self.upload_artifact(&artifact_uri, name, &bytes)?;
         }
-        let status = match run.status.as_str() {
-            "finished" => "FINISHED",
-            "failed" => "FAILED",
-            _ => "RUNNING",
+        let status = match run.status {
+            RunStatus::Finished => "FINISHED",
+            RunStatus::Failed => "FAILED",
+            RunStatus::Running => "RUNNING",
         };
         let mut update = json!({"run_id": run_id, "status": status});
         if let Some(end) = &run.ended_at {
@@ -330,7 +334,7 @@ pub fn sync_pending(
     let mut models = std::collections::BTreeSet::new();
     for v in registry.pending_versions()? {
         let run = registry.run(&v.run_id)?;
-        let Some(mlflow_run) = run.mlflow_run_id.filter(|_| run.mlflow_sync == "synced") else {
+        let Some(mlflow_run) = run.mlflow_run_id.filter(|_| run.mlflow_sync == SyncState::Synced) else {
             report.failures.push(format!("{} v{}: its run {} is not mirrored yet", v.model, v.version, v.run_id));
             continue;
         };

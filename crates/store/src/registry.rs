@@ -23,7 +23,7 @@ pub enum StoreError {
     Io { path: String, source: std::io::Error },
     #[error("{path}: corrupt artifact: {reason}")]
     Corrupt { path: String, reason: String },
-    #[error("registry database: {0}")]
+    #[error("registry database")]
     Db(#[from] DbError),
     #[error("{0}")]
     NotFound(String),
@@ -51,6 +51,7 @@ pub struct RunInfo {
     pub tags: serde_json::Value,
 }
 
+/// Where a run stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
@@ -59,22 +60,37 @@ pub enum RunStatus {
     Failed,
 }
 
-impl RunStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Finished => "finished",
-            RunStatus::Failed => "failed",
+/// Text columns that hold one of a few words, as an enum: how each is stored and read back.
+macro_rules! stored_enum {
+    ($t:ident, $what:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $t {
+            /// The word stored in the database (and shown to people).
+            pub fn as_str(self) -> &'static str {
+                match self { $($t::$variant => $text),+ }
+            }
+            fn parse(column: usize, text: &str) -> Result<Self, DbError> {
+                match text {
+                    $($text => Ok($t::$variant),)+
+                    other => Err(DbError::ColumnType { index: column, expected: $what, found: format!("{other:?}") }),
+                }
+            }
         }
-    }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
+
+stored_enum!(RunStatus, "a run status" { Running => "running", Finished => "finished", Failed => "failed" });
 
 /// A stored run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRecord {
     pub id: String,
     pub experiment: String,
-    pub status: String,
+    pub status: RunStatus,
     pub started_at: String,
     pub ended_at: Option<String>,
     pub git_commit: Option<String>,
@@ -85,8 +101,8 @@ pub struct RunRecord {
     /// (key, step, value), ordered by key then step.
     pub metrics: Vec<(String, i64, f64)>,
     pub artifacts: Vec<(String, Digest)>,
-    /// 'none' (no MLflow server configured), 'pending' or 'synced'.
-    pub mlflow_sync: String,
+    /// Where the run stands with the MLflow mirror.
+    pub mlflow_sync: SyncState,
     pub mlflow_run_id: Option<String>,
 }
 
@@ -102,8 +118,8 @@ pub struct ModelVersion {
     pub higher_is_better: bool,
     pub created_at: String,
     pub aliases: Vec<String>,
-    /// 'none', 'pending' or 'synced' (see [`RunRecord::mlflow_sync`]).
-    pub mlflow_sync: String,
+    /// Where the version stands with the MLflow mirror.
+    pub mlflow_sync: SyncState,
     /// The number MLflow gave this version, once mirrored.
     pub mlflow_version: Option<String>,
 }
@@ -121,23 +137,17 @@ pub struct Registry {
     db: Db,
 }
 
-/// Where a run or version stands with the MLflow mirror.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a run or version stands with the MLflow mirror: `none` (no MLflow server
+/// configured), `pending` (to be sent) or `synced`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SyncState {
     None,
     Pending,
     Synced,
 }
 
-impl SyncState {
-    fn as_str(self) -> &'static str {
-        match self {
-            SyncState::None => "none",
-            SyncState::Pending => "pending",
-            SyncState::Synced => "synced",
-        }
-    }
-}
+stored_enum!(SyncState, "an MLflow sync state" { None => "none", Pending => "pending", Synced => "synced" });
 
 const VERSION_COLUMNS: &str =
     "model, version, run_id, digest, metric_name, metric, higher_is_better, created_at, mlflow_sync, mlflow_version";
@@ -153,7 +163,7 @@ fn row_to_version(row: &Row) -> Result<ModelVersion, DbError> {
         higher_is_better: row.int(6)? != 0,
         created_at: row.text(7)?,
         aliases: Vec::new(),
-        mlflow_sync: row.text(8)?,
+        mlflow_sync: SyncState::parse(8, &row.text(8)?)?,
         mlflow_version: row.opt_text(9)?,
     })
 }
@@ -294,7 +304,7 @@ impl Registry {
         Ok(RunRecord {
             id: row.text(0)?,
             experiment: row.text(1)?,
-            status: row.text(2)?,
+            status: RunStatus::parse(2, &row.text(2)?)?,
             started_at: row.text(3)?,
             ended_at: row.opt_text(4)?,
             git_commit: row.opt_text(5)?,
@@ -304,7 +314,7 @@ impl Registry {
             tags: serde_json::from_str(&row.text(9)?).unwrap_or_default(),
             metrics,
             artifacts,
-            mlflow_sync: row.text(10)?,
+            mlflow_sync: SyncState::parse(10, &row.text(10)?)?,
             mlflow_run_id: row.opt_text(11)?,
         })
     }
@@ -560,7 +570,7 @@ mod tests {
         // a newer schema than this build knows is refused
         r.db.execute("UPDATE schema_versions SET version = 99 WHERE component = 'registry'", &[]).unwrap();
         drop(r);
-        let e = Registry::open(&path).err().unwrap().to_string();
+        let e = nivesh_core::error_chain(&Registry::open(&path).err().unwrap());
         assert!(e.contains("has version 99"), "{e}");
     }
 }

@@ -64,7 +64,7 @@ fn runs_versions_and_aliases_appear_in_mlflow() {
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     assert_eq!((report.runs, report.versions), (1, 1));
     let rec = r.run(&run1).unwrap();
-    assert_eq!(rec.mlflow_sync, "synced");
+    assert_eq!(rec.mlflow_sync, nivesh_store::SyncState::Synced);
     let mlflow_run = rec.mlflow_run_id.clone().unwrap();
 
     // the run, as MLflow has it

@@ -14,27 +14,24 @@ pub struct EmbeddedOnlineStore {
     location: String,
 }
 
-fn db_err(e: rusqlite::Error) -> FeatureError {
-    FeatureError::Online(format!("embedded online store: {e}"))
-}
-
 impl EmbeddedOnlineStore {
     pub fn open(path: &Path) -> Result<Self, FeatureError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| FeatureError::Online(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| FeatureError::Io { path: dir.display().to_string(), source })?;
         }
-        let conn = rusqlite::Connection::open(path).map_err(db_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db_err)?;
+        let conn = rusqlite::Connection::open(path).map_err(FeatureError::from)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(FeatureError::from)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(FeatureError::from)?;
         Self::setup(conn, path.display().to_string())
     }
 
     pub fn in_memory() -> Result<Self, FeatureError> {
-        Self::setup(rusqlite::Connection::open_in_memory().map_err(db_err)?, ":memory:".into())
+        Self::setup(rusqlite::Connection::open_in_memory().map_err(FeatureError::from)?, ":memory:".into())
     }
 
     fn setup(conn: rusqlite::Connection, location: String) -> Result<Self, FeatureError> {
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(FeatureError::from)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS online_features (
                 entity     TEXT NOT NULL,
@@ -47,7 +44,7 @@ impl EmbeddedOnlineStore {
                 PRIMARY KEY (entity, view)
             ) WITHOUT ROWID;",
         )
-        .map_err(db_err)?;
+        .map_err(FeatureError::from)?;
         Ok(EmbeddedOnlineStore { conn: Mutex::new(conn), location })
     }
 
@@ -59,7 +56,7 @@ impl EmbeddedOnlineStore {
 impl OnlineStore for EmbeddedOnlineStore {
     fn write(&self, view: &View, records: &[(String, OnlineRecord)], now: i64) -> Result<usize, FeatureError> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction().map_err(db_err)?;
+        let tx = conn.transaction().map_err(FeatureError::from)?;
         let mut written = 0;
         {
             let mut st = tx
@@ -71,7 +68,7 @@ impl OnlineStore for EmbeddedOnlineStore {
                         vals = excluded.vals, state = excluded.state
                      WHERE excluded.as_of >= online_features.as_of",
                 )
-                .map_err(db_err)?;
+                .map_err(FeatureError::from)?;
             for (entity, r) in records {
                 let expires_at = r.as_of + view.ttl_secs();
                 if expires_at <= now {
@@ -87,10 +84,10 @@ impl OnlineStore for EmbeddedOnlineStore {
                         encode_values(&r.values),
                         r.state
                     ])
-                    .map_err(db_err)?;
+                    .map_err(FeatureError::from)?;
             }
         }
-        tx.commit().map_err(db_err)?;
+        tx.commit().map_err(FeatureError::from)?;
         Ok(written)
     }
 
@@ -98,7 +95,7 @@ impl OnlineStore for EmbeddedOnlineStore {
         let conn = self.lock()?;
         let mut st = conn
             .prepare_cached("SELECT version, as_of, vals, state FROM online_features WHERE entity = ?1 AND view = ?2")
-            .map_err(db_err)?;
+            .map_err(FeatureError::from)?;
         let mut out = Vec::with_capacity(entities.len());
         for entity in entities {
             let mut row = Vec::with_capacity(views.len());
@@ -113,7 +110,7 @@ impl OnlineStore for EmbeddedOnlineStore {
                         ))
                     })
                     .optional()
-                    .map_err(db_err)?;
+                    .map_err(FeatureError::from)?;
                 row.push(match got {
                     Some((version, as_of, vals, state)) if version == view.version => {
                         Some(OnlineRecord { version, as_of, values: decode_values(&vals, view.features.len())?, state })
@@ -134,7 +131,7 @@ impl OnlineStore for EmbeddedOnlineStore {
                 params![view.name, view.version],
                 |r| r.get(0),
             )
-            .map_err(db_err)?;
+            .map_err(FeatureError::from)?;
         Ok(n as u64)
     }
 

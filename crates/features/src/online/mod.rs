@@ -46,7 +46,7 @@ pub(crate) fn encode_values(values: &[Option<f64>]) -> String {
 
 pub(crate) fn decode_values(text: &str, width: usize) -> Result<Vec<Option<f64>>, FeatureError> {
     let v: Vec<Option<f64>> =
-        serde_json::from_str(text).map_err(|e| FeatureError::Online(format!("corrupt stored values: {e}")))?;
+        serde_json::from_str(text).map_err(|source| FeatureError::Corrupt { what: "stored values", source })?;
     if v.len() != width {
         return Err(FeatureError::Online(format!("stored values have {} features, the view {width}", v.len())));
     }

@@ -27,15 +27,12 @@ pub struct RedisOnlineStore {
     location: String,
 }
 
-fn redis_err(e: redis::RedisError) -> FeatureError {
-    FeatureError::Online(format!("redis online store: {e}"))
-}
-
 impl RedisOnlineStore {
     /// Connect to `url` (redis://[:password@]host:port/db); `prefix` namespaces the keys.
     pub fn connect(url: &str, prefix: &str) -> Result<Self, FeatureError> {
-        let client = redis::Client::open(url).map_err(redis_err)?;
-        let location = nivesh_store::db::redact_url(url);
+        let location = nivesh_core::redact::redact_url(url);
+        let client =
+            redis::Client::open(url).map_err(|source| FeatureError::Redis { location: location.clone(), source })?;
         let store = RedisOnlineStore {
             client,
             conn: Mutex::new(None),
@@ -60,14 +57,14 @@ impl RedisOnlineStore {
                 let c = self
                     .client
                     .get_connection_with_timeout(std::time::Duration::from_secs(3))
-                    .map_err(|e| FeatureError::Online(format!("redis online store at {}: {e}", self.location)))?;
+                    .map_err(|source| FeatureError::Redis { location: self.location.clone(), source })?;
                 *guard = Some(c);
             }
             let Some(conn) = guard.as_mut() else { continue };
             match f(conn) {
                 Ok(v) => return Ok(v),
                 Err(e) if attempt == 0 && (e.is_io_error() || e.is_connection_dropped()) => *guard = None,
-                Err(e) => return Err(redis_err(e)),
+                Err(source) => return Err(FeatureError::Redis { location: self.location.clone(), source }),
             }
         }
         Err(FeatureError::Online(format!("redis online store at {}: connection lost", self.location)))

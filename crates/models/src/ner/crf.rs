@@ -72,7 +72,7 @@ impl LinearChainCrf {
     pub fn train(xs: &[Vec<Vec<String>>], ys: &[Vec<String>], p: &CrfTraining) -> Result<Self, ModelError> {
         use crfs::Attribute;
         let mut trainer = crfs::Trainer::lbfgs();
-        let bad = |e: std::io::Error| ModelError::Training(format!("crfs: {e}"));
+        let bad = |e: std::io::Error| ModelError::training("crfs", e);
         for (x, y) in xs.iter().zip(ys) {
             if x.is_empty() {
                 continue;
@@ -87,7 +87,7 @@ impl LinearChainCrf {
         let file = tempfile::Builder::new()
             .prefix("nivesh-crf")
             .tempfile()
-            .map_err(|e| ModelError::Training(format!("cannot create a temporary file for crfs: {e}")))?;
+            .map_err(|e| ModelError::training("crfs (temporary model file)", e))?;
         trainer.train(file.path()).map_err(bad)?;
         let bytes = std::fs::read(file.path()).map_err(bad)?;
         let model = crfs::Model::new(&bytes).map_err(bad)?;
@@ -113,8 +113,9 @@ impl LinearChainCrf {
             }
             match section {
                 "LABELS" => {
-                    let (_, name) =
-                        t.split_once(": ").ok_or_else(|| ModelError::Training(format!("bad label line {t:?}")))?;
+                    let (_, name) = t.split_once(": ").ok_or_else(|| {
+                        ModelError::training_message("crfs", format!("bad label line {t:?} in the model dump"))
+                    })?;
                     labels.push(name.to_string());
                 }
                 "TRANSITIONS" | "STATE_FEATURES" => {
@@ -122,8 +123,9 @@ impl LinearChainCrf {
                     let parsed = body
                         .rsplit_once(": ")
                         .and_then(|(lhs, w)| Some((lhs.rsplit_once(" --> ")?, w.parse::<f32>().ok()?)));
-                    let ((src, dst), w) =
-                        parsed.ok_or_else(|| ModelError::Training(format!("bad feature line {t:?}")))?;
+                    let ((src, dst), w) = parsed.ok_or_else(|| {
+                        ModelError::training_message("crfs", format!("bad feature line {t:?} in the model dump"))
+                    })?;
                     if section == "TRANSITIONS" {
                         trans_raw.push((src.to_string(), dst.to_string(), w));
                     } else {
@@ -134,7 +136,7 @@ impl LinearChainCrf {
             }
         }
         if labels.is_empty() {
-            return Err(ModelError::Training("the CRF has no labels".into()));
+            return Err(ModelError::training_message("crfs", "the CRF has no labels"));
         }
         let l = labels.len();
         let pos = |name: &str| labels.iter().position(|x| x == name);

@@ -25,8 +25,9 @@ use serde_json::{Value, json};
 /// Longest text the recogniser reads.
 pub const MAX_TEXT_CHARS: usize = 2000;
 
-/// Hyper-parameters of the NER model.
-#[derive(Debug, Clone, PartialEq)]
+/// Hyper-parameters of the NER model. They serialise without the word lists (which are data
+/// shipped with the program, not parameters); deserialised parameters use the built-in lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NerParams {
     /// L1 regularisation (sparsity) of the CRF.
     pub c1: f64,
@@ -36,6 +37,7 @@ pub struct NerParams {
     /// Merge rule-recognised MONEY/DATE spans that the CRF missed.
     pub merge_rules: bool,
     /// Word lists used for features and canonical values.
+    #[serde(skip, default = "Gazetteer::builtin")]
     pub gazetteer: Gazetteer,
 }
 

@@ -1,6 +1,6 @@
 use crate::cli::{CheckArgs, DataCommand, GenerateArgs, Nn5Args};
+use crate::config::Config;
 use anyhow::{Context, anyhow};
-use nivesh_core::config::Config;
 use nivesh_core::dataset::{RecordError, read_records_lenient};
 use nivesh_core::summary::DatasetSummary;
 use nivesh_core::{CreditApplication, NerExample, Record, RecordKind, Transaction, Utterance};
@@ -22,7 +22,7 @@ fn generate(args: GenerateArgs, config: &Config) -> anyhow::Result<ExitCode> {
     tracing::info!(out = %out.display(), seed = args.seed, ?scale, "generating sample data");
     let start = args.start.unwrap_or_else(nivesh_datagen::transactions_start);
     let manifest = nivesh_datagen::generate_from(&out, args.seed, scale, start)?;
-    let mut t = super::table(&["file", "rows", "size"]);
+    let mut t = super::output::table(&["file", "rows", "size"]);
     for f in &manifest.files {
         t.add_row(vec![f.file.clone(), f.rows.to_string(), human_bytes(f.bytes)]);
     }
@@ -103,7 +103,7 @@ fn fmt_num(x: Option<f64>) -> String {
 
 fn print_summary(args: &CheckArgs, kind: RecordKind, s: &DatasetSummary) {
     println!("{} ({}): {} rows", args.file.display(), kind.name(), s.rows);
-    let mut t = super::table(&["column", "present", "missing", "min", "max", "mean", "distinct", "items"]);
+    let mut t = super::output::table(&["column", "present", "missing", "min", "max", "mean", "distinct", "items"]);
     for c in &s.columns {
         t.add_row(vec![
             c.name.clone(),
@@ -119,7 +119,7 @@ fn print_summary(args: &CheckArgs, kind: RecordKind, s: &DatasetSummary) {
     println!("{t}");
     if !s.labels.is_empty() {
         let total: usize = s.labels.values().sum();
-        let mut t = super::table(&["label", "count", "share"]);
+        let mut t = super::output::table(&["label", "count", "share"]);
         for (label, n) in &s.labels {
             t.add_row(vec![label.clone(), n.to_string(), format!("{:.1} %", 100.0 * *n as f64 / total as f64)]);
         }

@@ -26,7 +26,7 @@ pub fn run(cmd: EmbeddingsCommand) -> anyhow::Result<ExitCode> {
             println!("wrote {} ({} bytes)", out.display(), bytes.len());
         }
         EmbeddingsCommand::Info { file } => {
-            let t = load(&file)?;
+            let t = nivesh_training::train::load_embeddings(&file)?;
             println!(
                 "{}: {} word pieces × {} dimensions, distilled from {}",
                 file.display(),
@@ -67,10 +67,4 @@ pub fn distill(dir: &Path, threads: usize) -> anyhow::Result<StaticEmbeddings> {
         StaticEmbeddings::distill(&encoder, wordpiece, &source, threads, &|done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     Ok(table)
-}
-
-/// Read a file written by `embeddings distill` (checksum verified).
-pub fn load(path: &Path) -> anyhow::Result<StaticEmbeddings> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    StaticEmbeddings::from_bytes(&bytes).with_context(|| format!("{} is not a static embeddings file", path.display()))
 }

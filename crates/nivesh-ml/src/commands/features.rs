@@ -1,43 +1,10 @@
-//! `nivesh-ml features ingest|materialize|get|list`, and opening the feature store the way the
-//! configuration says: offline events in PostgreSQL (`DATABASE_URL`) or SQLite under the data
-//! directory; online values in Redis (`REDIS_URL`/`REDIS_HOST`) or embedded under it.
+//! `nivesh-ml features ingest|materialize|get|list`.
 
+use super::output::table;
 use crate::cli::{FeaturesArgs, FeaturesCommand};
+use crate::config::Config;
 use anyhow::Context;
-use nivesh_core::config::Config;
-use nivesh_features::FeatureStore;
-use nivesh_features::definitions::Definitions;
-use nivesh_features::offline::OfflineStore;
-use nivesh_features::online::OnlineStore;
-use nivesh_features::online::embedded::EmbeddedOnlineStore;
-use nivesh_features::online::redis::RedisOnlineStore;
-use nivesh_store::db::Db;
-use std::path::Path;
 use std::process::ExitCode;
-
-/// Key prefix of the Redis online store.
-pub const REDIS_PREFIX: &str = "nivesh:fs";
-
-/// Open the feature store: definitions from `definitions` (or the shipped file), stores as
-/// configured.
-pub fn open(config: &Config, definitions: Option<&Path>) -> anyhow::Result<FeatureStore> {
-    let defs = match definitions {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Definitions::parse(&text, &p.display().to_string())?
-        }
-        None => Definitions::builtin()?,
-    };
-    let db = match &config.database_url {
-        Some(url) => Db::open_url(url).context("opening the offline store at DATABASE_URL")?,
-        None => Db::sqlite(&config.data_dir.join("offline.db"))?,
-    };
-    let online: Box<dyn OnlineStore> = match &config.redis {
-        Some(r) => Box::new(RedisOnlineStore::connect(&r.url, REDIS_PREFIX)?),
-        None => Box::new(EmbeddedOnlineStore::open(&config.data_dir.join("online.db"))?),
-    };
-    Ok(FeatureStore::new(defs, OfflineStore::new(db)?, online)?)
-}
 
 /// RFC 3339, or a date (midnight IST).
 fn parse_instant(s: &str) -> anyhow::Result<i64> {
@@ -51,7 +18,7 @@ fn parse_instant(s: &str) -> anyhow::Result<i64> {
 }
 
 pub fn run(args: FeaturesArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let fs = open(config, args.definitions.as_deref())?;
+    let fs = super::stores::features(config, args.definitions.as_deref())?;
     match args.command {
         FeaturesCommand::Ingest { source } => {
             let started = std::time::Instant::now();
@@ -94,7 +61,7 @@ pub fn run(args: FeaturesArgs, config: &Config) -> anyhow::Result<ExitCode> {
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
-            let mut t = super::table(&["view", "version", "entities", "written", "mode", "seconds"]);
+            let mut t = table(&["view", "version", "entities", "written", "mode", "seconds"]);
             for r in &reports {
                 t.add_row(vec![
                     r.view.clone(),
@@ -136,7 +103,7 @@ pub fn run(args: FeaturesArgs, config: &Config) -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                let mut t = super::table(&[
+                let mut t = table(&[
                     "view",
                     "version",
                     "kind",

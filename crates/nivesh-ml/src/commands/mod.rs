@@ -1,22 +1,36 @@
 //! One module per command group. Each command returns its exit code; errors bubble up as
 //! `anyhow::Error` and are printed once by `main`.
+//!
+//! Imports between these modules point one way and form no cycle: every command may use the
+//! shared leaves [`output`] (tables, progress, report files) and [`stores`] (opening what the
+//! configuration points at); `serve` → `bootstrap` → `train` (the pipeline runner) is the only
+//! chain between commands.
 
+mod bootstrap;
 mod config;
 mod data;
 mod embeddings;
 mod evaluate;
-pub mod features;
-mod inputs;
-mod pipeline;
+mod features;
+mod output;
 mod registry;
 mod serve;
+mod stores;
 mod train;
 
 use crate::cli::{Command, ConfigCommand};
-use nivesh_core::config::Config;
+use crate::config::Config;
 use std::process::ExitCode;
 
-pub fn run(command: Command, config: &Config) -> anyhow::Result<ExitCode> {
+/// The global options a child process of this one must be started with to see the same
+/// configuration (the environment is inherited).
+#[derive(Debug, Clone, Default)]
+pub struct Globals {
+    pub config: Option<std::path::PathBuf>,
+    pub data_dir: Option<std::path::PathBuf>,
+}
+
+pub fn run(command: Command, config: &Config, globals: &Globals) -> anyhow::Result<ExitCode> {
     match command {
         Command::Config(ConfigCommand::Show { json }) => config::show(config, json),
         Command::Data(cmd) => data::run(cmd, config),
@@ -24,15 +38,8 @@ pub fn run(command: Command, config: &Config) -> anyhow::Result<ExitCode> {
         Command::Evaluate(args) => evaluate::run(args, config),
         Command::Registry(cmd) => registry::run(cmd, config),
         Command::Features(args) => features::run(args, config),
-        Command::Serve(args) => serve::run(args, config),
+        Command::Serve(args) => serve::run(args, config, globals),
+        Command::Bootstrap => bootstrap::run(config),
         Command::Embeddings(cmd) => embeddings::run(cmd),
     }
-}
-
-/// A table with the house style.
-pub fn table(header: &[&str]) -> comfy_table::Table {
-    let mut t = comfy_table::Table::new();
-    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(header.to_vec());
-    t
 }

@@ -1,42 +1,24 @@
-//! `nivesh-ml registry list|show|promote|rollback|sync`, and the MLflow mirroring they share
-//! with the pipeline.
+//! `nivesh-ml registry list|show|promote|rollback|sync`.
 
-use super::pipeline::open_store;
+use super::output::{self, table};
 use crate::cli::RegistryCommand;
-use nivesh_core::config::Config;
-use nivesh_store::mlflow::{MlflowClient, sync_pending};
+use crate::config::Config;
 use nivesh_store::{ArtifactStore, Registry};
 use std::process::ExitCode;
 
-/// Send whatever is pending to MLflow when MLFLOW_TRACKING_URI is set. An unreachable server
-/// is a warning, not an error: the local registry has everything, and `registry sync` retries.
-/// Returns false when something was left pending.
-pub fn mirror(config: &Config, registry: &Registry, store: &ArtifactStore) -> anyhow::Result<bool> {
-    let Some(uri) = &config.mlflow_tracking_uri else { return Ok(true) };
-    let client = MlflowClient::new(uri);
-    match sync_pending(&client, registry, store) {
-        Ok(r) => {
-            println!("MLflow {uri}: mirrored {} runs, {} versions, {} aliases", r.runs, r.versions, r.aliases);
-            for f in &r.failures {
-                eprintln!("warning: MLflow: {f} (left pending)");
-            }
-            Ok(r.failures.is_empty())
-        }
-        Err(e) => {
-            let pending = registry.pending_runs()?.len();
-            eprintln!(
-                "warning: {e}; {pending} run(s) marked mlflow_sync: pending; `nivesh-ml registry sync` sends them later"
-            );
-            Ok(false)
-        }
+/// Mirror to MLflow when MLFLOW_TRACKING_URI is set; false when something was left pending.
+fn mirror(config: &Config, registry: &Registry, store: &ArtifactStore) -> anyhow::Result<bool> {
+    match &config.mlflow_tracking_uri {
+        Some(uri) => Ok(output::mirror(&nivesh_training::pipeline::mirror(uri, registry, store)?)),
+        None => Ok(true),
     }
 }
 
 pub fn run(cmd: RegistryCommand, config: &Config) -> anyhow::Result<ExitCode> {
-    let (registry, store) = open_store(config)?;
+    let (registry, store) = super::stores::registry(config)?;
     match cmd {
         RegistryCommand::List => {
-            let mut t = super::table(&["model", "versions", "champion", "metric"]);
+            let mut t = table(&["model", "versions", "champion", "metric"]);
             for m in registry.models()? {
                 let versions = registry.versions(&m)?;
                 let champion = registry.alias(&m, "champion")?;
@@ -52,7 +34,7 @@ pub fn run(cmd: RegistryCommand, config: &Config) -> anyhow::Result<ExitCode> {
         RegistryCommand::Show { model } => {
             let versions = registry.versions(&model)?;
             anyhow::ensure!(!versions.is_empty(), "no registered model named {model:?}");
-            let mut t = super::table(&["version", "metric", "aliases", "run", "artifact", "created", "mlflow"]);
+            let mut t = table(&["version", "metric", "aliases", "run", "artifact", "created", "mlflow"]);
             for v in versions {
                 t.add_row(vec![
                     format!("v{}", v.version),
@@ -63,7 +45,7 @@ pub fn run(cmd: RegistryCommand, config: &Config) -> anyhow::Result<ExitCode> {
                     v.created_at.clone(),
                     match &v.mlflow_version {
                         Some(n) => format!("{} (v{n})", v.mlflow_sync),
-                        None => v.mlflow_sync.clone(),
+                        None => v.mlflow_sync.to_string(),
                     },
                 ]);
             }

@@ -1,67 +1,24 @@
-//! `nivesh-ml serve`: bootstrap what is missing (sample data, feature store, champions), then
-//! serve the champions over HTTP until SIGTERM/SIGINT.
+//! `nivesh-ml serve`: bootstrap what is missing (in a child process: sample data, champions,
+//! feature store), then serve the champions over HTTP until SIGTERM/SIGINT.
 
-use super::pipeline;
-use crate::cli::{ModelKind, ServeArgs, TrainArgs};
+use super::{Globals, bootstrap};
+use crate::cli::ServeArgs;
+use crate::config::Config;
 use anyhow::Context;
-use nivesh_core::config::Config;
 use nivesh_server::{AppState, ServerConfig};
+use nivesh_training::{DataSource, TrainSpec};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-const ALL: [ModelKind; 5] =
-    [ModelKind::Intent, ModelKind::Ner, ModelKind::Spending, ModelKind::Anomaly, ModelKind::Credit];
-
-/// Generate sample data whose 13 months end yesterday (so the sample users' features are
-/// fresh), train the models without a champion, ingest and materialize the feature store.
-fn bootstrap(config: &Config) -> anyhow::Result<()> {
-    let (registry, _) = pipeline::open_store(config)?;
-    let missing: Vec<ModelKind> = ALL
-        .into_iter()
-        .filter(|k| registry.alias(pipeline::registry_name(*k), "champion").ok().flatten().is_none())
-        .collect();
-    drop(registry);
-    let dir = config.generated_data_dir();
-    if !dir.join(nivesh_datagen::MANIFEST_FILE).exists() {
-        let start = chrono::Utc::now().date_naive() - chrono::Duration::days(396);
-        println!("bootstrap: generating the sample data into {} (transactions {start} to yesterday)", dir.display());
-        nivesh_datagen::generate_from(&dir, 42, nivesh_datagen::Scale::Full, start)?;
-    }
-    if !missing.is_empty() {
-        println!(
-            "bootstrap: training {} (no champion yet)",
-            missing.iter().map(|k| pipeline::registry_name(*k)).collect::<Vec<_>>().join(", ")
-        );
-        let args = TrainArgs { models: missing, margin: 0.005, ..TrainArgs::default() };
-        let code = pipeline::run(&args, config)?;
-        anyhow::ensure!(code == ExitCode::SUCCESS, "bootstrap training failed (see above)");
-    }
-    let fs = super::features::open(config, None)?;
-    if fs.offline().event_count()? == 0 {
-        let file = dir.join(nivesh_datagen::TRANSACTIONS_FILE);
-        let events: Vec<nivesh_core::Transaction> = nivesh_core::dataset::read_records(&file)?;
-        let (n, _) = fs.ingest(&events)?;
-        println!("bootstrap: ingested {n} transactions into the feature store");
-    }
-    if fs.list()?.iter().any(|v| v.last_materialized.is_none()) {
-        let started = Instant::now();
-        let now = chrono::Utc::now().timestamp();
-        let reports = fs.materialize(&[], now, now, false, &mut |_, _| {})?;
-        let written: usize = reports.iter().map(|r| r.written).sum();
-        println!("bootstrap: materialized {written} feature rows in {:.1} s", started.elapsed().as_secs_f64());
-    }
-    Ok(())
-}
 
 fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
+pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    if !args.no_bootstrap {
-        bootstrap(config).context("bootstrap")?;
+    if !args.no_bootstrap && !bootstrap::missing(config).context("bootstrap")?.nothing() {
+        bootstrap::in_child(globals).context("bootstrap")?;
     }
     let mut host = args.host.clone().unwrap_or_else(|| config.host.clone());
     if config.api_keys.is_empty() && !is_loopback(&host) && !args.allow_unauthenticated {
@@ -73,8 +30,8 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
         println!("note: ML_API_KEYS is empty: requests are not authenticated");
     }
     let port = args.port.unwrap_or(config.port);
-    let (registry, artifacts) = pipeline::open_store(config)?;
-    let features = super::features::open(config, None).map(Arc::new);
+    let (registry, artifacts) = super::stores::registry(config)?;
+    let features = super::stores::features(config, None).map(Arc::new);
     let features = match features {
         Ok(f) => Some(f),
         Err(e) => {
@@ -96,6 +53,11 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
         cache_bytes: args.cache_mb * 1024 * 1024,
         mlflow_uri: config.mlflow_tracking_uri.clone(),
         redis_cache_url: config.redis.as_ref().map(|r| r.url.clone()),
+        // POST /admin/train retrains on the sample data, as the bootstrap did
+        training: Some(TrainSpec::all(
+            DataSource::Sample { dir: config.generated_data_dir() },
+            &super::stores::training_defaults(config),
+        )),
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();

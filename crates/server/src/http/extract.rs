@@ -2,7 +2,8 @@
 //! sent as form data (curl's `-d` default), refuses any other media type with 415, a body over the limit with 413, bad JSON with 400, and a body of
 //! the wrong shape with 422 naming the field (`inputs[3].query`).
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldPath};
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
@@ -10,14 +11,10 @@ use serde::de::DeserializeOwned;
 
 pub struct Json<T>(pub T);
 
-/// Largest body the server reads (set with the router's `DefaultBodyLimit`; kept here for the
-/// error message).
-pub static BODY_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(256 * 1024);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         // curl -d sends form encoding by default: a JSON body under that label is accepted too
         let mut form = None;
         if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
@@ -31,9 +28,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge(BODY_LIMIT.load(std::sync::atomic::Ordering::Relaxed))
+                // the router's `DefaultBodyLimit` is set from the same value
+                ApiError::TooLarge(state.config.max_body_bytes)
             } else {
-                ApiError::BadRequest { message: format!("reading the body: {e}"), field: None }
+                ApiError::BadRequest { message: format!("reading the body: {e}") }
             }
         })?;
         if let Some(essence) = form {
@@ -53,21 +51,16 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Ok(v);
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadRequest { message: "empty body: expected a JSON object".into(), field: None });
+        return Err(ApiError::BadRequest { message: "empty body: expected a JSON object".into() });
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
+        let field = FieldPath::from_serde(e.path());
         let inner = e.into_inner();
-        let field = (path != "." && !path.is_empty()).then_some(path);
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::BadRequest { message: format!("malformed JSON: {inner}"), field: None }
+            ApiError::BadRequest { message: format!("malformed JSON: {inner}") }
         } else {
-            let message = match &field {
-                Some(f) => format!("{f}: {inner}"),
-                None => inner.to_string(),
-            };
-            ApiError::Invalid { message, field }
+            ApiError::Invalid { field: (!field.is_empty()).then_some(field), reason: inner.to_string() }
         }
     })
 }
@@ -91,7 +84,7 @@ mod tests {
     fn shape_errors_name_the_field_and_syntax_errors_are_400() {
         let e = parse::<Req>(br#"{"inputs": [{"query": "a"}, {"query": 3}]}"#).unwrap_err();
         assert_eq!(e.status(), 422);
-        assert!(matches!(&e, ApiError::Invalid { field: Some(f), .. } if f == "inputs[1].query"), "{e:?}");
+        assert!(matches!(&e, ApiError::Invalid { field: Some(f), .. } if f.to_string() == "inputs[1].query"), "{e:?}");
         let e = parse::<Req>(b"{\"inputs\": [").unwrap_err();
         assert_eq!(e.status(), 400);
         let e = parse::<Req>(b"  ").unwrap_err();

@@ -2,23 +2,28 @@
 
 pub mod extract;
 pub mod handlers;
-pub mod types;
+pub mod health;
+pub mod middleware;
+pub mod predict;
 
+use crate::served::{ForKind, Served, for_kind};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use handlers as h;
+use health as hl;
+use middleware as mw;
+use nivesh_models::ModelKind;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "nivesh-ml", description = "Intent, NER, spending forecasts, transaction anomalies and credit risk for Nivesh"),
     paths(
-        h::predict_intent, h::predict_ner, h::predict_spending, h::predict_anomaly, h::predict_credit,
-        h::batch_intent, h::batch_ner, h::batch_spending, h::batch_anomaly, h::batch_credit,
         h::list_models, h::reload_model, h::statistics, h::clear_cache, h::online_features,
-        h::live, h::startup, h::ready, h::health,
+        h::start_training, h::training_job, h::training_jobs,
+        hl::live, hl::startup, hl::ready, hl::health,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&ApiKeyScheme),
@@ -37,47 +42,70 @@ impl utoipa::Modify for ApiKeyScheme {
     }
 }
 
+/// The prediction routes of every model.
+struct PredictRoutes(Router<AppState>);
+
+impl ForKind for PredictRoutes {
+    type Output = Router<AppState>;
+    fn call<M: Served>(self) -> Router<AppState> {
+        self.0
+            .route(&format!("/predict/{}", M::ROUTE), post(predict::predict::<M>))
+            .route(&format!("/predict/{}/batch", M::ROUTE), post(predict::batch::<M>))
+    }
+}
+
+/// Their operations in the OpenAPI document.
+struct PredictDocs<'a>(&'a mut utoipa::openapi::OpenApi);
+
+impl ForKind for PredictDocs<'_> {
+    type Output = ();
+    fn call<M: Served>(self) {
+        predict::document::<M>(self.0);
+    }
+}
+
+/// The OpenAPI document: the routes above, and each model's prediction routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for kind in ModelKind::ALL {
+        for_kind(kind, PredictDocs(&mut doc));
+    }
+    doc
+}
+
 /// The whole application: protected routes (auth, rate and in-flight limits, timeout) and
 /// open ones (health, metrics, docs), all counted by the metrics middleware.
 pub fn router(state: AppState) -> Router {
-    crate::http::extract::BODY_LIMIT.store(state.config.max_body_bytes, std::sync::atomic::Ordering::Relaxed);
-    let protected = Router::new()
-        .route("/predict/intent", post(h::predict_intent))
-        .route("/predict/ner", post(h::predict_ner))
-        .route("/predict/spending", post(h::predict_spending))
-        .route("/predict/anomaly", post(h::predict_anomaly))
-        .route("/predict/credit-risk", post(h::predict_credit))
-        .route("/predict/intent/batch", post(h::batch_intent))
-        .route("/predict/ner/batch", post(h::batch_ner))
-        .route("/predict/spending/batch", post(h::batch_spending))
-        .route("/predict/anomaly/batch", post(h::batch_anomaly))
-        .route("/predict/credit-risk/batch", post(h::batch_credit))
+    let predict = ModelKind::ALL.into_iter().fold(Router::new(), |r, kind| for_kind(kind, PredictRoutes(r)));
+    let protected = predict
         .route("/models", get(h::list_models))
         .route("/models/list", get(h::list_models))
         .route("/monitoring/statistics", get(h::statistics))
         .route("/features/online", post(h::online_features))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::require_key))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::limit));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::require_key))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::limit));
     let admin = Router::new()
         .route("/models/{name}/reload", post(h::reload_model))
         .route("/cache/clear", post(h::clear_cache))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::require_admin))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::limit));
+        .route("/admin/train", post(h::start_training).get(h::training_jobs))
+        .route("/admin/train/{id}", get(h::training_job))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::require_admin))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::limit));
     let open = Router::new()
-        .route("/health", get(h::health))
-        .route("/health/live", get(h::live))
-        .route("/health/startup", get(h::startup))
-        .route("/health/ready", get(h::ready))
-        .route("/metrics", get(crate::prometheus::metrics))
+        .route("/health", get(hl::health))
+        .route("/health/live", get(hl::live))
+        .route("/health/startup", get(hl::startup))
+        .route("/health/ready", get(hl::ready))
+        .route("/metrics", get(h::metrics))
         .route("/noop", get(h::noop));
-    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi());
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi());
     let mut app = Router::new()
         .merge(protected)
         .merge(admin)
         .merge(open)
         .merge(docs)
         .fallback(|| async { crate::error::ApiError::NotFound("no such route".into()) })
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::prometheus::track))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), mw::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(crate::error::ApiError::Internal("a handler panicked".into()))

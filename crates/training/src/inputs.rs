@@ -1,6 +1,6 @@
 //! Loading labelled datasets for training and evaluation, whatever their format.
 
-use crate::cli::{DataArgs, InputFormat};
+use crate::spec::{Input, InputFormat};
 use anyhow::{Context, bail};
 use nivesh_core::dataset::read_records;
 use nivesh_core::public::{self, PublicFormat};
@@ -35,9 +35,9 @@ fn load_many<T: Record>(
 }
 
 /// Utterances from records or a CLINC150 split (`default_split` when --split is not given).
-pub fn utterances(args: &DataArgs, default_split: &str) -> anyhow::Result<Vec<Utterance>> {
+pub fn utterances(args: &Input, default_split: &str) -> anyhow::Result<Vec<Utterance>> {
     let split = args.split.as_deref().unwrap_or(default_split);
-    utterances_from(&args.data, args.format, split)
+    utterances_from(&args.paths, args.format, split)
 }
 
 pub fn utterances_from(paths: &[PathBuf], format: InputFormat, split: &str) -> anyhow::Result<Vec<Utterance>> {
@@ -61,13 +61,13 @@ pub fn ner_examples(paths: &[PathBuf], format: InputFormat) -> anyhow::Result<Ve
 /// application records (features derived by the model crate). With `schema`, the columns are
 /// encoded the way a trained model expects. `group` names a cross-validation column.
 pub fn credit_table(
-    args: &DataArgs,
+    args: &Input,
     schema: Option<&nivesh_models::tabular::Schema>,
     group: Option<&str>,
 ) -> anyhow::Result<Tabular> {
     if args.label.is_none() {
         anyhow::ensure!(group.is_none(), "--cv-column needs a tabular CSV with --label");
-        let apps: Vec<nivesh_core::CreditApplication> = load_many(&args.data, InputFormat::Records, |p, _| {
+        let apps: Vec<nivesh_core::CreditApplication> = load_many(&args.paths, InputFormat::Records, |p, _| {
             read_records(p).with_context(|| format!("reading {}", p.display()))
         })?;
         return Ok(nivesh_models::credit::applications_table(&apps));
@@ -78,12 +78,12 @@ pub fn credit_table(
 /// A tabular CSV (`--label`, `--weight`, `--ignore`, and `group` for cross-validation),
 /// encoded with `schema` when given; also returns the raw table.
 fn tabular_csv(
-    args: &DataArgs,
+    args: &Input,
     schema: Option<&nivesh_models::tabular::Schema>,
     group: Option<&str>,
 ) -> anyhow::Result<(Tabular, nivesh_core::dataset::Table)> {
-    anyhow::ensure!(args.data.len() == 1, "tabular input takes one --data file");
-    let path = &args.data[0];
+    anyhow::ensure!(args.paths.len() == 1, "tabular input takes one --data file");
+    let path = &args.paths[0];
     let table = nivesh_core::dataset::read_table(path)?;
     let mut ignore = args.ignore.clone();
     ignore.retain(|c| Some(c.as_str()) != group);
@@ -102,18 +102,18 @@ fn tabular_csv(
 /// timestamps, or a generic tabular CSV with its `time_column` values when `--label`/no
 /// records are given.
 pub fn anomaly_table(
-    args: &DataArgs,
+    args: &Input,
     schema: Option<&nivesh_models::tabular::Schema>,
     time_column: Option<&str>,
     group: Option<&str>,
 ) -> anyhow::Result<(Tabular, Option<Vec<f64>>)> {
     if args.label.is_none()
         && args
-            .data
+            .paths
             .iter()
             .all(|p| nivesh_core::RecordKind::infer_from_path(p) == Some(nivesh_core::RecordKind::Transaction))
     {
-        let txns: Vec<nivesh_core::Transaction> = load_many(&args.data, InputFormat::Records, |p, _| {
+        let txns: Vec<nivesh_core::Transaction> = load_many(&args.paths, InputFormat::Records, |p, _| {
             read_records(p).with_context(|| format!("reading {}", p.display()))
         })?;
         let times: Vec<f64> = txns

@@ -1,17 +1,17 @@
-//! Evaluation plots as PNG bytes, drawn from a model's evaluation report (the same JSON that is
-//! logged as `metrics.json`): the intent confusion matrix, the credit ROC curve, the anomaly
-//! score histogram and the spending forecast against the actuals of the holdout.
+//! Evaluation plots as PNG bytes, drawn from a model's evaluation [`Report`]: the intent
+//! confusion matrix, the credit and anomaly ROC curves, the anomaly score histogram and the
+//! spending forecast against the actuals of the holdout.
 //!
 //! plotters draws the shapes. Its released font support needs the system's fontconfig and
 //! freetype libraries, so text goes through [`GlyphBackend`] instead: a wrapper around plotters'
 //! bitmap backend that rasterises text with `ab_glyph` from the DejaVu Sans font shipped in
 //! `data/fonts` (nothing to install, same pixels on every machine).
 
+use crate::report::{AnomalyReport, CreditReport, Report, SpendingReport};
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use plotters::prelude::*;
 use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{BackendColor, BackendCoord, BackendTextStyle, DrawingBackend, DrawingErrorKind};
-use serde_json::Value;
 
 static FONT_BYTES: &[u8] = include_bytes!("../../../data/fonts/DejaVuSans.ttf");
 
@@ -24,46 +24,44 @@ pub struct Plot {
     pub png: Vec<u8>,
 }
 
-/// The plots a report has data for (none when it has none).
-pub fn for_report(report: &Value) -> anyhow::Result<Vec<Plot>> {
+/// The plots a report has data for: the intent confusion matrix, the ROC curve of a credit or
+/// anomaly holdout, the anomaly score histogram, the spending forecast against the actuals.
+pub fn for_report(report: &Report) -> anyhow::Result<Vec<Plot>> {
     let mut plots = Vec::new();
-    if let (Some(labels), Some(matrix)) = (report["labels"].as_array(), report["confusion_matrix"].as_array()) {
-        let labels: Vec<String> = labels.iter().map(|l| l.as_str().unwrap_or_default().to_string()).collect();
-        let matrix: Vec<Vec<f64>> = matrix
-            .iter()
-            .map(|row| {
-                row.as_array().map(|r| r.iter().map(|v| v.as_f64().unwrap_or(0.0)).collect()).unwrap_or_default()
-            })
-            .collect();
-        plots.push(Plot { name: "confusion_matrix.png", png: confusion_matrix(&labels, &matrix)? });
-    }
-    if let Some(curve) = pairs(&report["roc_curve"]) {
-        let auc = report["auc_roc"].as_f64().unwrap_or(f64::NAN);
-        plots.push(Plot { name: "roc_curve.png", png: roc(&curve, auc)? });
-    }
-    let h = &report["score_histogram"];
-    if let (Some(edges), Some(normal), Some(anomalous)) =
-        (floats(&h["edges"]), floats(&h["normal"]), floats(&h["anomalous"]))
-    {
-        let threshold = report["threshold"].as_f64();
-        plots.push(Plot { name: "score_histogram.png", png: histogram(&edges, &normal, &anomalous, threshold)? });
-    }
-    let f = &report["forecast_vs_actual"];
-    if let (Some(actual), Some(forecast)) = (floats(&f["actual"]), floats(&f["forecast"])) {
-        let start = f["start"].as_str().unwrap_or("");
-        plots.push(Plot { name: "forecast_vs_actual.png", png: forecast_vs_actual(start, &actual, &forecast)? });
+    let roc_of = |curve: &[(f64, f64)], auc: f64, plots: &mut Vec<Plot>| -> anyhow::Result<()> {
+        if curve.len() >= 2 {
+            plots.push(Plot { name: "roc_curve.png", png: roc(curve, auc)? });
+        }
+        Ok(())
+    };
+    match report {
+        Report::Intent(r) => {
+            let matrix: Vec<Vec<f64>> =
+                r.confusion_matrix.iter().map(|row| row.iter().map(|&v| v as f64).collect()).collect();
+            plots.push(Plot { name: "confusion_matrix.png", png: confusion_matrix(&r.labels, &matrix)? });
+        }
+        Report::Credit(CreditReport::Holdout(r)) => roc_of(&r.roc_curve, r.metrics.binary.auc_roc, &mut plots)?,
+        Report::Anomaly(AnomalyReport::Holdout(r)) => {
+            roc_of(&r.roc_curve, r.auc_roc, &mut plots)?;
+            let h = &r.score_histogram;
+            let (normal, anomalous): (Vec<f64>, Vec<f64>) =
+                (h.normal.iter().map(|&v| v as f64).collect(), h.anomalous.iter().map(|&v| v as f64).collect());
+            let threshold = Some(r.threshold).filter(|t| t.is_finite());
+            plots.push(Plot { name: "score_histogram.png", png: histogram(&h.edges, &normal, &anomalous, threshold)? });
+        }
+        Report::Spending(SpendingReport::Backtest(r)) => {
+            let f = &r.forecast_vs_actual;
+            plots.push(Plot {
+                name: "forecast_vs_actual.png",
+                png: forecast_vs_actual(&f.start, &f.actual, &f.forecast)?,
+            });
+        }
+        Report::Ner(_)
+        | Report::Spending(SpendingReport::Benchmark(_))
+        | Report::Credit(CreditReport::CrossValidated(_))
+        | Report::Anomaly(AnomalyReport::CrossValidated(_)) => {}
     }
     Ok(plots)
-}
-
-fn floats(v: &Value) -> Option<Vec<f64>> {
-    v.as_array()?.iter().map(Value::as_f64).collect()
-}
-
-fn pairs(v: &Value) -> Option<Vec<(f64, f64)>> {
-    let points: Option<Vec<(f64, f64)>> =
-        v.as_array()?.iter().map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?))).collect();
-    points.filter(|p| p.len() >= 2)
 }
 
 fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
@@ -400,7 +398,6 @@ impl<'a> DrawingBackend for GlyphBackend<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
         let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
@@ -411,18 +408,71 @@ mod tests {
         (info.width, info.height, buf)
     }
 
+    fn reports() -> Vec<Report> {
+        use crate::report::*;
+        use nivesh_models::ModelKind;
+        let intent = IntentReport {
+            model: ModelKind::Intent,
+            n: 20,
+            accuracy: 0.95,
+            macro_f1: 0.95,
+            weighted_f1: 0.95,
+            accuracy_with_threshold: 0.9,
+            threshold: 0.5,
+            per_class: Default::default(),
+            labels: vec!["balance".into(), "spend".into()],
+            confusion_matrix: vec![vec![9, 1], vec![0, 10]],
+            mean_predict_us: 1.0,
+            oos_recall: None,
+            oos_n: None,
+            model_path: None,
+        };
+        let anomaly = AnomalyHoldout {
+            model: ModelKind::Anomaly,
+            roc_curve: vec![(0.0, 0.0), (0.2, 0.8), (1.0, 1.0)],
+            score_histogram: ScoreHistogram { edges: vec![0.0, 0.5, 1.0], normal: vec![90, 10], anomalous: vec![1, 9] },
+            mode: "unsupervised".into(),
+            n: 110,
+            auc_roc: 0.8,
+            average_precision: 0.5,
+            recall_at_1pct_fpr: 0.3,
+            threshold: 0.6,
+            flagged: 10,
+            mean_score_us: 1.0,
+            model_path: None,
+        };
+        let spending = SpendingBacktest {
+            model: ModelKind::Spending,
+            forecasts: 3,
+            origins: 1,
+            horizon_days: 3,
+            holdout_days: 3,
+            mae: 1.0,
+            rmse: 1.0,
+            smape: 1.0,
+            mase: 1.0,
+            seasonal_naive: ErrorSummary { mae: 1.0, rmse: 1.0, smape: 1.0, mase: 1.0 },
+            monthly_total_mae: 1.0,
+            seasonal_naive_monthly_total_mae: 1.0,
+            forecast_vs_actual: ForecastVsActual {
+                start: "2026-01-01".into(),
+                actual: vec![1.0, 2.0, 3.0],
+                forecast: vec![1.5, 2.0, 2.5],
+            },
+            users: 1,
+            seconds: 0.0,
+        };
+        vec![
+            Report::Intent(intent),
+            Report::Anomaly(AnomalyReport::Holdout(anomaly)),
+            Report::Spending(SpendingReport::Backtest(spending)),
+        ]
+    }
+
     #[test]
     fn every_report_kind_gives_its_plot() {
-        let report = json!({
-            "labels": ["balance", "spend"],
-            "confusion_matrix": [[9, 1], [0, 10]],
-            "roc_curve": [[0.0, 0.0], [0.2, 0.8], [1.0, 1.0]],
-            "auc_roc": 0.8,
-            "score_histogram": {"edges": [0.0, 0.5, 1.0], "normal": [90, 10], "anomalous": [1, 9]},
-            "threshold": 0.6,
-            "forecast_vs_actual": {"start": "2026-01-01", "actual": [1.0, 2.0, 3.0], "forecast": [1.5, 2.0, 2.5]},
-        });
-        let plots = for_report(&report).unwrap();
+        let reports = reports();
+        let plots: Vec<Plot> = reports.iter().flat_map(|r| for_report(r).unwrap()).collect();
         let names: Vec<_> = plots.iter().map(|p| p.name).collect();
         assert_eq!(names, ["confusion_matrix.png", "roc_curve.png", "score_histogram.png", "forecast_vs_actual.png"]);
         for p in &plots {
@@ -432,7 +482,7 @@ mod tests {
             assert!(rgb.chunks(3).any(|px| px.iter().all(|&c| c < 80)), "{} has no dark pixels", p.name);
         }
         // the same report draws the same pixels
-        assert_eq!(for_report(&report).unwrap()[1].png, plots[1].png);
+        assert_eq!(for_report(&reports[1]).unwrap()[0].png, plots[1].png);
     }
 
     #[test]
@@ -451,8 +501,13 @@ mod tests {
 
     #[test]
     fn reports_without_plot_data_give_none_and_bad_data_an_error() {
-        assert!(for_report(&json!({"accuracy": 0.9})).unwrap().is_empty());
-        let bad = json!({"labels": ["a"], "confusion_matrix": [[1], [2]]});
-        assert!(for_report(&bad).is_err());
+        let mut reports = reports();
+        let Report::Anomaly(AnomalyReport::Holdout(a)) = &mut reports[1] else { unreachable!() };
+        a.roc_curve.truncate(1);
+        assert_eq!(for_report(&reports[1]).unwrap().len(), 1, "a one-point ROC curve is not drawn");
+        let Report::Intent(i) = &mut reports[0] else { unreachable!() };
+        i.labels.truncate(1);
+        i.confusion_matrix = vec![vec![1], vec![2]];
+        assert!(for_report(&reports[0]).is_err());
     }
 }

@@ -201,7 +201,7 @@ pub fn train_ovr(
         }
     });
     if per_class.iter().any(Vec::is_empty) {
-        return Err(ModelError::Training("a training thread failed".into()));
+        return Err(ModelError::training_message("linear SVM", "a training thread failed"));
     }
     let mut weights = vec![0.0f32; (dim + 1) * n_classes];
     for (k, w) in per_class.iter().enumerate() {

@@ -225,7 +225,7 @@ fn train_booster(data: &Tabular, p: &GbdtParams) -> Result<GradientBooster, Mode
             &ones
         }
     };
-    booster.fit(&m, y, w, None).map_err(|e| ModelError::Training(format!("forust: {e}")))?;
+    booster.fit(&m, y, w, None).map_err(|e| ModelError::training("forust", e))?;
     Ok(booster)
 }
 
@@ -240,7 +240,7 @@ pub struct BinaryGbdt {
     /// Shared: forust's booster is not `Clone`, and a clone of the model never changes it.
     booster: Arc<GradientBooster>,
     /// The same trees prepared for fast prediction and TreeSHAP.
-    shap: Arc<crate::treeshap::ShapForest>,
+    shap: Arc<crate::algo::treeshap::ShapForest>,
     platt: (f64, f64),
     pub params: GbdtParams,
 }
@@ -293,7 +293,7 @@ impl TryFrom<GbdtRepr> for BinaryGbdt {
         let booster = GradientBooster::from_json(&r.booster_json)
             .map(Arc::new)
             .map_err(|e| format!("booster does not decode: {e}"))?;
-        let shap = Arc::new(crate::treeshap::ShapForest::new(&booster));
+        let shap = Arc::new(crate::algo::treeshap::ShapForest::new(&booster));
         Ok(BinaryGbdt { schema: r.schema, features: r.features, booster, shap, platt: r.platt, params: r.params })
     }
 }
@@ -336,7 +336,7 @@ impl BinaryGbdt {
             (1.0, 0.0)
         };
         let booster = Arc::new(train_booster(data, p)?);
-        let shap = Arc::new(crate::treeshap::ShapForest::new(&booster));
+        let shap = Arc::new(crate::algo::treeshap::ShapForest::new(&booster));
         Ok(BinaryGbdt {
             schema: input_schema,
             features: data.schema.names.clone(),
@@ -379,7 +379,7 @@ impl BinaryGbdt {
     }
 
     /// SHAP contributions of one input row, one per booster column and then the bias; they
-    /// sum to the booster's log-odds (exact TreeSHAP, [`crate::treeshap`]).
+    /// sum to the booster's log-odds (exact TreeSHAP, [`crate::algo::treeshap`]).
     pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
         self.shap.contributions(&self.encode_row(row))
     }

@@ -107,13 +107,6 @@ pub const KEYS: &[KeySpec] = &[
         Public,
         "Default probability at or above which will_default is true (0-1, exclusive)",
     ),
-    key(
-        "DRIFT_ALERT_THRESHOLD",
-        Some("0.2"),
-        Public,
-        "Population stability index above which a feature is reported as drifted (0-1, exclusive of 0)",
-    ),
-    key("FEATURE_TTL_SECONDS", Some("86400"), Public, "Default time-to-live of online features, seconds (>= 1)"),
 ];
 
 /// Where a value came from.
@@ -165,7 +158,7 @@ pub struct RedisConfig {
 
 impl fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisConfig").field("url", &redact_url_password(&self.url)).finish()
+        f.debug_struct("RedisConfig").field("url", &nivesh_core::redact::redact_url(&self.url)).finish()
     }
 }
 
@@ -188,8 +181,6 @@ pub struct Config {
     pub intent_embeddings: Option<PathBuf>,
     pub anomaly_contamination: f64,
     pub credit_risk_threshold: f64,
-    pub drift_alert_threshold: f64,
-    pub feature_ttl_seconds: u64,
     /// Every key, its shown value and its source.
     pub entries: Vec<Entry>,
 }
@@ -413,12 +404,6 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
     let credit_risk_threshold = p
         .opt("CREDIT_RISK_THRESHOLD", "a number strictly between 0 and 1", |s| unit(s, |x| x > 0.0 && x < 1.0))
         .unwrap_or(0.5);
-    let drift_alert_threshold = p
-        .opt("DRIFT_ALERT_THRESHOLD", "a number greater than 0 and at most 1", |s| unit(s, |x| x > 0.0 && x <= 1.0))
-        .unwrap_or(0.2);
-    let feature_ttl_seconds = p
-        .opt("FEATURE_TTL_SECONDS", "a whole number of seconds >= 1", |s| s.parse::<u64>().ok().filter(|&n| n >= 1))
-        .unwrap_or(86400);
 
     if !problems.is_empty() {
         return Err(ConfigError { problems });
@@ -464,8 +449,6 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         intent_embeddings,
         anomaly_contamination,
         credit_risk_threshold,
-        drift_alert_threshold,
-        feature_ttl_seconds,
         entries,
     })
 }
@@ -528,27 +511,8 @@ fn show(secrecy: Secrecy, value: &str) -> String {
     match secrecy {
         Secrecy::Public => value.to_string(),
         Secrecy::Secret => "<redacted>".to_string(),
-        Secrecy::UrlWithPassword => redact_url_password(value),
+        Secrecy::UrlWithPassword => nivesh_core::redact::redact_url(value),
     }
-}
-
-/// `postgres://user:pw@host/db` → `postgres://user:<redacted>@host/db`.
-pub fn redact_url_password(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else { return url.to_string() };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else { return url.to_string() };
-    let userinfo = &authority[..at];
-    let user = userinfo.split(':').next().unwrap_or("");
-    if !userinfo.contains(':') && !user.is_empty() && url.starts_with("redis") {
-        // redis://password@host form
-        return format!("{}<redacted>{}", &url[..scheme_end + 3], &rest[at..]);
-    }
-    if !userinfo.contains(':') {
-        return url.to_string();
-    }
-    format!("{}{user}:<redacted>{}", &url[..scheme_end + 3], &rest[at..])
 }
 
 fn percent_encode(s: &str) -> String {
@@ -695,17 +659,6 @@ mod tests {
                 "1",
                 "CREDIT_RISK_THRESHOLD = \"1\" (from environment): expected a number strictly between 0 and 1",
             ),
-            (
-                "DRIFT_ALERT_THRESHOLD",
-                "-0.1",
-                "DRIFT_ALERT_THRESHOLD = \"-0.1\" (from environment): expected a number greater than 0 and at most 1",
-            ),
-            (
-                "FEATURE_TTL_SECONDS",
-                "0",
-                "FEATURE_TTL_SECONDS = \"0\" (from environment): expected a whole number of seconds >= 1",
-            ),
-            ("FEATURE_TTL_SECONDS", "1h", "expected a whole number of seconds >= 1"),
         ];
         for (key, value, want) in cases {
             let got = problems(&[(key, value)]);
@@ -761,10 +714,20 @@ mod tests {
     }
 
     #[test]
-    fn url_password_redaction() {
-        assert_eq!(redact_url_password("redis://:pw@h:6379/0"), "redis://:<redacted>@h:6379/0");
-        assert_eq!(redact_url_password("redis://pw@h:6379/0"), "redis://<redacted>@h:6379/0");
-        assert_eq!(redact_url_password("postgresql://u@h/db"), "postgresql://u@h/db");
-        assert_eq!(redact_url_password("sqlite:./x.db"), "sqlite:./x.db");
+    fn readme_documents_every_config_key() {
+        let readme = include_str!("../../../README.md");
+        for k in KEYS {
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", k.key)))
+                .unwrap_or_else(|| panic!("README has no config table row for {}", k.key));
+            if let Some(default) = k.default {
+                assert!(
+                    row.contains(&format!("`{default}`")),
+                    "README row for {} lacks default {default}: {row}",
+                    k.key
+                );
+            }
+        }
     }
 }

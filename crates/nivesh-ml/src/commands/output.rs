@@ -1,0 +1,303 @@
+//! What commands print and write about training: evaluation reports as tables, the pipeline's
+//! progress (a spinner on a terminal) and summary, the MLflow mirror, report files with plots.
+
+use anyhow::Context;
+use nivesh_models::credit::GroupFairness;
+use nivesh_training::pipeline::{Mirror, Outcome, Progress, Status};
+use nivesh_training::report::*;
+use nivesh_training::{Report, Trained};
+use std::path::Path;
+
+/// A table with the house style.
+pub fn table(header: &[&str]) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    t
+}
+
+fn metric_rows(rows: &[(&str, f64)]) -> comfy_table::Table {
+    let mut t = table(&["metric", "value"]);
+    for (k, v) in rows {
+        t.add_row(vec![k.to_string(), format!("{v:.4}")]);
+    }
+    t
+}
+
+/// Print what was trained and its evaluation (as `train MODEL` and the pipeline do).
+pub fn trained(t: &Trained) {
+    println!("{}", t.summary);
+    let Some(report) = &t.report else {
+        if let Some(f) = &t.training_fairness {
+            println!("no held-out data (use --holdout or --eval); fairness on the training rows:");
+            fairness(f.threshold, &f.groups);
+        }
+        return;
+    };
+    match report {
+        Report::Intent(r) => println!("evaluation on {} held-out utterances:", r.n),
+        Report::Ner(r) => println!("evaluation on {} held-out sentences:", r.n),
+        Report::Credit(CreditReport::Holdout(r)) => println!("evaluation on {} held-out rows:", r.metrics.binary.n),
+        Report::Anomaly(AnomalyReport::Holdout(r)) => println!("evaluation on {} held-out rows:", r.n),
+        Report::Spending(_) | Report::Credit(_) | Report::Anomaly(_) => {}
+    }
+    self::report(report);
+}
+
+/// Print a report's tables.
+pub fn report(report: &Report) {
+    match report {
+        Report::Intent(r) => intent(r),
+        Report::Ner(r) => ner(r),
+        Report::Credit(CreditReport::Holdout(r)) => {
+            let b = &r.metrics.binary;
+            let rows = [
+                ("auc_roc", b.auc_roc),
+                ("ks", b.ks),
+                ("brier", r.metrics.brier),
+                ("precision_at_80_recall", b.precision_at_80_recall),
+                ("average_precision", b.average_precision),
+                ("statlog_cost", r.metrics.statlog_cost),
+            ];
+            println!("{}", metric_rows(&rows));
+            fairness(r.threshold, &r.fairness);
+            if let Some(auc) = r.achievable_auc {
+                println!("achievable AUC on these rows (the generator's true default logit): {auc:.4}");
+            }
+        }
+        Report::Credit(CreditReport::CrossValidated(r)) => {
+            let m = &r.mean;
+            let rows = [
+                ("auc_roc", m.auc_roc),
+                ("ks", m.ks),
+                ("brier", m.brier),
+                ("precision_at_80_recall", m.precision_at_80_recall),
+                ("average_precision", m.average_precision),
+                ("statlog_cost", m.statlog_cost),
+            ];
+            println!("{}", metric_rows(&rows));
+        }
+        Report::Anomaly(AnomalyReport::Holdout(r)) => {
+            let mut t = metric_rows(&[
+                ("auc_roc", r.auc_roc),
+                ("average_precision", r.average_precision),
+                ("recall_at_1pct_fpr", r.recall_at_1pct_fpr),
+            ]);
+            t.add_row(vec![format!("flagged above threshold {:.4}", r.threshold), format!("{} of {}", r.flagged, r.n)]);
+            println!("{t}");
+        }
+        Report::Anomaly(AnomalyReport::CrossValidated(r)) => {
+            let mut t = table(&["metric", "mean over folds"]);
+            let m = &r.mean;
+            for (k, v) in [
+                ("auc_roc", m.auc_roc),
+                ("average_precision", m.average_precision),
+                ("recall_at_1pct_fpr", m.recall_at_1pct_fpr),
+            ] {
+                t.add_row(vec![k.to_string(), format!("{v:.4}")]);
+            }
+            println!("{t}");
+        }
+        Report::Spending(SpendingReport::Backtest(r)) => {
+            let mut t = table(&["model", "MAE", "RMSE", "sMAPE (%)", "MASE", "30-day total MAE"]);
+            let ours = ErrorSummary { mae: r.mae, rmse: r.rmse, smape: r.smape, mase: r.mase };
+            for (name, e, month) in [
+                ("nivesh-ml", ours, r.monthly_total_mae),
+                ("seasonal naive (7)", r.seasonal_naive, r.seasonal_naive_monthly_total_mae),
+            ] {
+                t.add_row(vec![
+                    name.to_string(),
+                    format!("{:.1}", e.mae),
+                    format!("{:.1}", e.rmse),
+                    format!("{:.2}", e.smape),
+                    format!("{:.4}", e.mase),
+                    format!("{month:.0}"),
+                ]);
+            }
+            println!(
+                "rolling-origin backtest: {} users × {} origins of {} days over the last {} days ({:.2} s)\n{t}",
+                r.users, r.origins, r.horizon_days, r.holdout_days, r.seconds
+            );
+        }
+        Report::Spending(SpendingReport::Benchmark(r)) => {
+            let mut t = table(&["model", "mean MASE", "mean sMAPE (%)"]);
+            t.add_row(vec!["nivesh-ml".to_string(), format!("{:.4}", r.mase), format!("{:.2}", r.smape)]);
+            t.add_row(vec![
+                "seasonal naive".to_string(),
+                format!("{:.4}", r.seasonal_naive_mase),
+                format!("{:.2}", r.seasonal_naive_smape),
+            ]);
+            println!(
+                "{} series from {} in {:.2} s; models used: {:?}\n{t}",
+                r.series, r.benchmark, r.seconds, r.models_used
+            );
+        }
+    }
+}
+
+fn intent(r: &IntentReport) {
+    let mut t = metric_rows(&[("accuracy", r.accuracy), ("macro_f1", r.macro_f1), ("weighted_f1", r.weighted_f1)]);
+    t.add_row(vec![format!("accuracy with threshold {:.2}", r.threshold), format!("{:.4}", r.accuracy_with_threshold)]);
+    if let (Some(recall), Some(n)) = (r.oos_recall, r.oos_n) {
+        t.add_row(vec![format!("out-of-scope recall ({n} queries)"), format!("{recall:.4}")]);
+    }
+    t.add_row(vec!["mean predict time".to_string(), format!("{:.1} µs", r.mean_predict_us)]);
+    println!("{t}");
+    // the weakest classes, to see where the errors are
+    let mut worst: Vec<_> = r.per_class.iter().filter(|(_, p)| p.support > 0).collect();
+    worst.sort_by(|a, b| a.1.f1.total_cmp(&b.1.f1));
+    let mut t = table(&["intent", "precision", "recall", "f1", "support"]);
+    for (label, p) in worst.iter().take(5) {
+        t.add_row(vec![
+            label.to_string(),
+            format!("{:.3}", p.precision),
+            format!("{:.3}", p.recall),
+            format!("{:.3}", p.f1),
+            p.support.to_string(),
+        ]);
+    }
+    println!("weakest intents:\n{t}");
+}
+
+fn ner(r: &NerReport) {
+    let mut t = table(&["label", "precision", "recall", "f1", "support", "value accuracy"]);
+    for (label, p) in &r.per_label {
+        let va = r.value_accuracy.get(label).map(|v| format!("{:.4} ({})", v.accuracy, v.n)).unwrap_or_default();
+        t.add_row(vec![
+            label.clone(),
+            format!("{:.4}", p.precision),
+            format!("{:.4}", p.recall),
+            format!("{:.4}", p.f1),
+            p.support.to_string(),
+            va,
+        ]);
+    }
+    t.add_row(vec![
+        "micro".to_string(),
+        format!("{:.4}", r.precision),
+        format!("{:.4}", r.recall),
+        format!("{:.4}", r.f1),
+        r.per_label.values().map(|p| p.support).sum::<usize>().to_string(),
+        String::new(),
+    ]);
+    println!("{t}");
+    println!("mean predict time {:.1} µs per sentence", r.mean_predict_us);
+}
+
+/// A fairness table (group sizes, AUC, approval rates and the four-fifths flag).
+fn fairness(threshold: f64, groups: &[GroupFairness]) {
+    if groups.is_empty() {
+        return;
+    }
+    let mut t = table(&["attribute", "group", "n", "auc", "approval rate", "ratio", "4/5 flag"]);
+    for g in groups {
+        t.add_row(vec![
+            g.attribute.clone(),
+            g.group.clone(),
+            g.n.to_string(),
+            format!("{:.3}", g.auc),
+            format!("{:.3}", g.approval_rate),
+            format!("{:.3}", g.approval_ratio),
+            if g.four_fifths_flag { "FLAG".into() } else { String::new() },
+        ]);
+    }
+    println!("fairness at threshold {threshold:.2}:\n{t}");
+}
+
+/// Write a report as JSON to `out`, and its plots beside it (`metrics.json` → `metrics.roc_curve.png`).
+pub fn write_report(out: &Path, report: &Report) -> anyhow::Result<()> {
+    let bytes = serde_json::to_vec_pretty(report)?;
+    nivesh_core::fsutil::atomic_write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!("report written to {}", out.display());
+    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    for plot in nivesh_training::plots::for_report(report)? {
+        let path = out.with_file_name(format!("{stem}.{}", plot.name));
+        nivesh_core::fsutil::atomic_write(&path, &plot.png).with_context(|| format!("writing {}", path.display()))?;
+        println!("plot written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Print what mirroring to MLflow did. Returns whether everything was sent.
+pub fn mirror(m: &Mirror) -> bool {
+    match m {
+        Mirror::Done { uri, runs, versions, aliases, failures } => {
+            println!("MLflow {uri}: mirrored {runs} runs, {versions} versions, {aliases} aliases");
+            for f in failures {
+                eprintln!("warning: MLflow: {f} (left pending)");
+            }
+        }
+        Mirror::Unreachable { error, pending_runs, .. } => eprintln!(
+            "warning: {error}; {pending_runs} run(s) marked mlflow_sync: pending; `nivesh-ml registry sync` sends them later"
+        ),
+    }
+    m.complete()
+}
+
+/// The pipeline's progress on a terminal: a spinner per model (a log line otherwise), each
+/// model's evaluation, errors as they happen.
+#[derive(Default)]
+pub struct CliProgress {
+    spinner: Option<indicatif::ProgressBar>,
+}
+
+impl Progress for CliProgress {
+    fn generating(&mut self, dir: &Path) {
+        println!("generating the sample data into {} (once)", dir.display());
+    }
+    fn started(&mut self, kind: nivesh_models::ModelKind, index: usize, of: usize) {
+        println!("== {kind}");
+        self.spinner = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(format!("[{}/{of}] {kind}: validate, fit, evaluate, register", index + 1));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+    }
+    fn trained(&mut self, t: &Trained) {
+        match &self.spinner {
+            Some(bar) => bar.suspend(|| trained(t)),
+            None => trained(t),
+        }
+    }
+    fn finished(&mut self, o: &Outcome) {
+        if let Some(bar) = self.spinner.take() {
+            bar.finish_and_clear();
+        }
+        match &o.status {
+            Status::Failed { error, .. } => eprintln!("error: {}: {error}", o.model),
+            Status::Succeeded { version, gate: Some(reason), .. } => {
+                println!("{} v{version} not promoted: {reason}", o.model)
+            }
+            Status::Succeeded { .. } | Status::Skipped => {}
+        }
+    }
+    fn mirrored(&mut self, m: &Mirror) {
+        mirror(m);
+    }
+}
+
+/// The pipeline's summary table.
+pub fn outcomes(outcomes: &[Outcome]) {
+    let mut t = table(&["model", "status", "primary metric", "version", "alias", "duration"]);
+    for o in outcomes {
+        let (status, metric, version, alias) = match &o.status {
+            Status::Succeeded { metric, version, alias, .. } => (
+                "ok".to_string(),
+                format!("{} {:.4}", metric.name, metric.value),
+                format!("v{version}"),
+                alias.as_str().to_string(),
+            ),
+            Status::Failed { error, .. } => {
+                // the whole chain, kept to one table cell
+                let full = format!("failed: {error}");
+                let cell =
+                    if full.chars().count() > 100 { full.chars().take(99).collect::<String>() + "…" } else { full };
+                (cell, String::new(), String::new(), String::new())
+            }
+            Status::Skipped => ("skipped".to_string(), String::new(), String::new(), String::new()),
+        };
+        t.add_row(vec![o.model.to_string(), status, metric, version, alias, format!("{:.1} s", o.seconds)]);
+    }
+    println!("{t}");
+}

@@ -1,0 +1,94 @@
+//! Opening what the configuration points at: the registry and artifact store, the feature
+//! store, and the training defaults.
+
+use crate::config::Config;
+use anyhow::Context;
+use nivesh_features::FeatureStore;
+use nivesh_features::definitions::Definitions;
+use nivesh_features::offline::OfflineStore;
+use nivesh_features::online::OnlineStore;
+use nivesh_features::online::embedded::EmbeddedOnlineStore;
+use nivesh_features::online::redis::RedisOnlineStore;
+use nivesh_store::db::Db;
+use nivesh_store::{ArtifactStore, Registry};
+use std::path::Path;
+
+/// Key prefix of the Redis online store.
+pub const REDIS_PREFIX: &str = "nivesh:fs";
+
+/// The registry (PostgreSQL when DATABASE_URL is set, else SQLite under the data directory)
+/// and the artifact store.
+pub fn registry(config: &Config) -> anyhow::Result<(Registry, ArtifactStore)> {
+    let registry = match &config.database_url {
+        Some(url) => Registry::open_url(url).context("opening the registry at DATABASE_URL")?,
+        None => {
+            let db = config.data_dir.join("registry.db");
+            Registry::open(&db).with_context(|| format!("opening {}", db.display()))?
+        }
+    };
+    Ok((registry, ArtifactStore::new(config.model_storage_path.join("artifacts"))))
+}
+
+/// The feature store: definitions from `definitions` (or the shipped file); offline events in
+/// PostgreSQL (`DATABASE_URL`) or SQLite under the data directory; online values in Redis
+/// (`REDIS_URL`/`REDIS_HOST`) or embedded under it.
+pub fn features(config: &Config, definitions: Option<&Path>) -> anyhow::Result<FeatureStore> {
+    let defs = match definitions {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Definitions::parse(&text, &p.display().to_string())?
+        }
+        None => Definitions::builtin()?,
+    };
+    let db = match &config.database_url {
+        Some(url) => Db::open_url(url).context("opening the offline store at DATABASE_URL")?,
+        None => Db::sqlite(&config.data_dir.join("offline.db"))?,
+    };
+    let online: Box<dyn OnlineStore> = match &config.redis {
+        Some(r) => Box::new(RedisOnlineStore::connect(&r.url, REDIS_PREFIX)?),
+        None => Box::new(EmbeddedOnlineStore::open(&config.data_dir.join("online.db"))?),
+    };
+    Ok(FeatureStore::new(defs, OfflineStore::new(db)?, online)?)
+}
+
+/// The configuration's defaults for every training run.
+pub fn training_defaults(config: &Config) -> nivesh_training::Defaults {
+    nivesh_training::Defaults {
+        intent_confidence_threshold: config.intent_confidence_threshold,
+        intent_embeddings: config.intent_embeddings.clone(),
+        anomaly_contamination: config.anomaly_contamination,
+        credit_risk_threshold: config.credit_risk_threshold,
+    }
+}
+
+/// What the pipeline writes to, as configured.
+pub struct Stores {
+    pub registry: Registry,
+    pub artifacts: ArtifactStore,
+    /// `None` when it could not be opened (e.g. Redis is down): the transaction models then
+    /// train from their files, which gives the same models, and nothing is ingested.
+    pub features: Option<FeatureStore>,
+}
+
+impl Stores {
+    pub fn open(config: &Config) -> anyhow::Result<Self> {
+        let (registry, artifacts) = registry(config)?;
+        let features = match features(config, None) {
+            Ok(fs) => Some(fs),
+            Err(e) => {
+                eprintln!("warning: feature store unavailable ({e:#}); the transaction models train from their files");
+                None
+            }
+        };
+        Ok(Stores { registry, artifacts, features })
+    }
+
+    pub fn pipeline<'a>(&'a self, config: &'a Config) -> nivesh_training::Pipeline<'a> {
+        nivesh_training::Pipeline {
+            registry: &self.registry,
+            artifacts: &self.artifacts,
+            features: self.features.as_ref(),
+            mlflow_uri: config.mlflow_tracking_uri.as_deref(),
+        }
+    }
+}

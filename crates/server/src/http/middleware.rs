@@ -1,0 +1,73 @@
+//! The middleware of the routes, in the order the router applies it: metrics on every request
+//! ([`track`]); then, on protected and admin routes, the rate and in-flight limits with the
+//! timeout ([`limit`]) and the API key ([`require_key`], [`require_admin`]).
+
+use crate::auth::{accepted, presented_key};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Count and time every request by its route pattern (`/models/{name}/reload`, not the path).
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let started = Instant::now();
+    state.metrics.in_flight.inc();
+    let resp = next.run(req).await;
+    state.metrics.in_flight.dec();
+    state.metrics.request(route, resp.status().as_u16(), started.elapsed().as_secs_f64());
+    resp
+}
+
+/// The client a rate limit applies to: its API key, else its IP address.
+fn client_of(req: &Request) -> String {
+    if let Some(key) = presented_key(req.headers()) {
+        return format!("key:{key}");
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| format!("ip:{}", c.0.ip()))
+        .unwrap_or_else(|| "ip:unknown".into())
+}
+
+/// 429 over the client's rate, 429 "overloaded" (at once, no queue) without room in flight,
+/// 503 past the request timeout.
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Err(retry) = state.limiter.check(&client_of(&req)) {
+        state.metrics.rate_limited();
+        return ApiError::RateLimited(retry).into_response();
+    }
+    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
+        return ApiError::Overloaded.into_response();
+    };
+    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// Any of `ML_API_KEYS` (no keys configured: open).
+pub async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    check(&state.config.api_keys, req, next).await
+}
+
+/// The admin routes: one of `ML_ADMIN_KEYS` when set, else any API key.
+pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let keys = if state.config.admin_keys.is_empty() { &state.config.api_keys } else { &state.config.admin_keys };
+    check(keys, req, next).await
+}
+
+async fn check(keys: &[String], req: Request, next: Next) -> Response {
+    if keys.is_empty() {
+        return next.run(req).await;
+    }
+    match presented_key(req.headers()) {
+        None => ApiError::Unauthorized.into_response(),
+        Some(k) if accepted(keys, k) => next.run(req).await,
+        Some(_) => ApiError::Forbidden.into_response(),
+    }
+}

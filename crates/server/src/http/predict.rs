@@ -1,0 +1,192 @@
+//! The prediction routes, one generic pair for every [`Served`] model: `POST /predict/{route}`
+//! and `POST /predict/{route}/batch`, with their OpenAPI operations. A request is checked
+//! (422 naming the field), answered through the cache (the model's output serialised once;
+//! identical concurrent requests computed once), recorded in the statistics and metrics, and
+//! returned with `model_version` added — no JSON is parsed back.
+
+use super::extract::Json;
+use crate::cache::Cached;
+use crate::error::ApiError;
+use crate::served::Loaded;
+use crate::served::Served;
+use crate::state::AppState;
+use crate::types::BatchRequest;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::time::Instant;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn loaded<M: Served>(state: &AppState) -> ApiResult<Arc<Loaded<M>>> {
+    M::slot(&state.models)
+        .get()
+        .ok_or_else(|| ApiError::Unavailable(format!("the {} model is not loaded yet", M::MODEL)))
+}
+
+fn internal(e: serde_json::Error) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+/// Check one request and answer it through the cache: the output's JSON.
+async fn answer<M: Served>(state: &AppState, m: &Arc<Loaded<M>>, req: M::Request) -> ApiResult<Bytes> {
+    let input = M::check(req)?;
+    let version = m.info.version;
+    let key = format!("{version}:{}", serde_json::to_string(&input).map_err(internal)?);
+    let started = Instant::now();
+    let compute = async {
+        let output = if M::BLOCKING {
+            let (model, features) = (m.clone(), state.features.clone());
+            tokio::task::spawn_blocking(move || model.model.answer(input, features.as_deref())).await??
+        } else {
+            m.model.answer(input, state.features.as_deref())?
+        };
+        let confidence = M::confidence(&output);
+        Ok(Cached { body: Bytes::from(serde_json::to_vec(&output).map_err(internal)?), confidence })
+    };
+    let result = state.cache.get_or_compute(M::MODEL, key, compute).await;
+    let us = started.elapsed().as_secs_f64() * 1e6;
+    match &result {
+        Ok((v, hit)) => {
+            state.metrics.prediction(M::MODEL.name(), version, *hit);
+            state.stats.record(M::MODEL, us, true, v.confidence, Some(*hit));
+        }
+        Err(_) => state.stats.record(M::MODEL, us, false, None, None),
+    }
+    result.map(|(v, _)| v.body)
+}
+
+fn json_response(body: Vec<u8>) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `{...output, "model_version": "v"}` from the output's JSON object.
+fn with_version(output: &[u8], version: u32) -> Vec<u8> {
+    let tail = format!("\"model_version\":\"{version}\"}}");
+    let mut out = Vec::with_capacity(output.len() + tail.len() + 1);
+    match output.strip_suffix(b"}") {
+        Some(head) if head.len() > 1 => {
+            out.extend_from_slice(head);
+            out.push(b',');
+        }
+        // `{}` (or, never, not an object): the version alone
+        _ => out.push(b'{'),
+    }
+    out.extend_from_slice(tail.as_bytes());
+    out
+}
+
+/// One prediction.
+pub async fn predict<M: Served>(State(state): State<AppState>, Json(req): Json<M::Request>) -> ApiResult<Response> {
+    let m = loaded::<M>(&state)?;
+    let output = answer(&state, &m, req).await?;
+    Ok(json_response(with_version(&output, m.info.version)))
+}
+
+/// Up to the batch limit of predictions, all by one version: `{"outputs": [...], "model_version"}`.
+/// The first refused input fails the batch, naming it (`inputs[3].query`).
+pub async fn batch<M: Served>(
+    State(state): State<AppState>,
+    Json(req): Json<BatchRequest<M::Request>>,
+) -> ApiResult<Response> {
+    if req.inputs.is_empty() {
+        return Err(ApiError::invalid("inputs", "must not be empty"));
+    }
+    if req.inputs.len() > state.config.max_batch {
+        return Err(ApiError::invalid(
+            "inputs",
+            format!("{} inputs; at most {} per batch", req.inputs.len(), state.config.max_batch),
+        ));
+    }
+    let m = loaded::<M>(&state)?;
+    let mut body = b"{\"outputs\":[".to_vec();
+    for (i, input) in req.inputs.into_iter().enumerate() {
+        let output = answer(&state, &m, input).await.map_err(|e| e.in_batch(i))?;
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&output);
+    }
+    body.extend_from_slice(format!("],\"model_version\":\"{}\"}}", m.info.version).as_bytes());
+    Ok(json_response(body))
+}
+
+/// Add `M`'s two routes to the OpenAPI document: request and output schemas from its types.
+pub fn document<M: Served>(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::schema::{AllOfBuilder, ArrayBuilder, ObjectBuilder, Type};
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, Schema};
+    use utoipa::{PartialSchema, ToSchema};
+
+    let components = doc.components.get_or_insert_with(Default::default);
+    let mut schemas = vec![
+        (M::Request::name().to_string(), M::Request::schema()),
+        (M::Output::name().to_string(), M::Output::schema()),
+    ];
+    M::Request::schemas(&mut schemas);
+    M::Output::schemas(&mut schemas);
+    components.schemas.extend(schemas);
+    let request = || Ref::from_schema_name(M::Request::name());
+    let output = || Ref::from_schema_name(M::Output::name());
+    let version = || RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::String).build()));
+    let json = |schema: RefOr<Schema>| ContentBuilder::new().schema(Some(schema)).build();
+    let error = || {
+        ResponseBuilder::new()
+            .description("a refused request (the field is named) or the model is not loaded")
+            .content("application/json", json(Ref::from_schema_name("ErrorBody").into()))
+            .build()
+    };
+    let one = AllOfBuilder::new()
+        .item(output())
+        .item(ObjectBuilder::new().property("model_version", version()).required("model_version"));
+    let many = ObjectBuilder::new()
+        .property("outputs", ArrayBuilder::new().items(output()).build())
+        .property("model_version", version())
+        .required("outputs")
+        .required("model_version");
+    let batch_request =
+        ObjectBuilder::new().property("inputs", ArrayBuilder::new().items(request()).build()).required("inputs");
+    let operation = |summary: String, body: RefOr<Schema>, answer: RefOr<Schema>| {
+        OperationBuilder::new()
+            .tag("predict")
+            .summary(Some(summary))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", json(body))
+                    .required(Some(utoipa::openapi::Required::True))
+                    .build(),
+            ))
+            .response(
+                "200",
+                ResponseBuilder::new().description("the prediction").content("application/json", json(answer)).build(),
+            )
+            .response("422", error())
+            .response("503", error())
+            .build()
+    };
+    let path = format!("/predict/{}", M::ROUTE);
+    let kind = M::MODEL.description();
+    doc.paths.add_path_operation(
+        &path,
+        vec![HttpMethod::Post],
+        operation(kind.to_string(), request().into(), one.into()),
+    );
+    doc.paths.add_path_operation(
+        format!("{path}/batch"),
+        vec![HttpMethod::Post],
+        operation(format!("{kind}: a batch (all answered by one version)"), batch_request.into(), many.into()),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_joins_the_output_object() {
+        assert_eq!(with_version(br#"{"a":1}"#, 3), br#"{"a":1,"model_version":"3"}"#);
+        assert_eq!(with_version(b"{}", 3), br#"{"model_version":"3"}"#);
+    }
+}

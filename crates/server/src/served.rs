@@ -1,0 +1,284 @@
+//! What the server needs to know of each model, in one trait: [`Served`]. The generic route
+//! handlers (`http/predict.rs`), model loading and hot swap (`state.rs`), the cache and the
+//! statistics all work through it; [`for_kind`] is the one place that maps a [`ModelKind`] to
+//! its type, so a sixth model is one more `impl Served` and one more arm there (the compiler
+//! asks for both).
+//!
+//! An implementation only turns a request into the model's input (naming the field of a value
+//! it refuses) and calls the model; the domain logic — forecast horizons, where a user's
+//! history comes from — lives in `nivesh-models` and `nivesh-features`.
+
+use crate::error::ApiError;
+use crate::types::*;
+use arc_swap::ArcSwapOption;
+use nivesh_core::Record;
+use nivesh_features::{FeatureStore, HistorySource};
+use nivesh_models::anomaly::AnomalyModel;
+use nivesh_models::credit::{CreditModel, CreditScore};
+use nivesh_models::forecast::SpendingForecaster;
+use nivesh_models::intent::{IntentClassifier, IntentPrediction};
+use nivesh_models::ner::{FinancialNer, NerInput};
+use nivesh_models::{ModelKind, Persist, Predict};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// A model the server serves.
+pub trait Served: Persist + Send + Sync + Sized + 'static {
+    const MODEL: ModelKind;
+    /// Its route: `/predict/{ROUTE}` and `/predict/{ROUTE}/batch`.
+    const ROUTE: &'static str;
+    /// Answering reads a store or fits a series: it runs on the blocking pool.
+    const BLOCKING: bool;
+    /// One request body as callers send it.
+    type Request: DeserializeOwned + utoipa::ToSchema + Send + 'static;
+    /// A checked request: what the model computes from; its JSON is the cache key.
+    type Input: Serialize + Send + 'static;
+    /// One answer, without `model_version`.
+    type Output: Serialize + utoipa::ToSchema + Send + 'static;
+
+    /// The slot its champion is loaded into.
+    fn slot(models: &Models) -> &Slot<Self>;
+    /// Check a request: a refused value is a 422 naming its field.
+    fn check(req: Self::Request) -> ApiResult<Self::Input>;
+    /// Compute the answer (`features`: the feature store, when the server has one).
+    fn answer(&self, input: Self::Input, features: Option<&FeatureStore>) -> ApiResult<Self::Output>;
+    /// The number per-model statistics summarise (a confidence, score or probability).
+    fn confidence(output: &Self::Output) -> Option<f64>;
+}
+
+/// A loaded model with what the registry says about it.
+pub struct Loaded<M> {
+    pub model: M,
+    pub info: ModelInfo,
+}
+
+/// One model's slot: empty until loaded, then swapped atomically; in-flight requests keep the
+/// `Arc` of the version they started with.
+pub struct Slot<M> {
+    pub(crate) cell: ArcSwapOption<Loaded<M>>,
+}
+
+impl<M> Default for Slot<M> {
+    fn default() -> Self {
+        Slot { cell: ArcSwapOption::empty() }
+    }
+}
+
+impl<M> Slot<M> {
+    pub fn get(&self) -> Option<Arc<Loaded<M>>> {
+        self.cell.load_full()
+    }
+    pub fn info(&self) -> Option<ModelInfo> {
+        self.cell.load().as_ref().map(|l| l.info.clone())
+    }
+}
+
+/// A slot per model ([`Served::slot`] picks one).
+#[derive(Default)]
+pub struct Models {
+    pub intent: Slot<IntentClassifier>,
+    pub ner: Slot<FinancialNer>,
+    pub spending: Slot<SpendingForecaster>,
+    pub anomaly: Slot<AnomalyModel>,
+    pub credit: Slot<CreditModel>,
+}
+
+/// Something to do with the served type of a model kind (see [`for_kind`]).
+pub trait ForKind {
+    type Output;
+    fn call<M: Served>(self) -> Self::Output;
+}
+
+/// Do `f` with the served type of `kind`: the one map from kinds to types.
+pub fn for_kind<F: ForKind>(kind: ModelKind, f: F) -> F::Output {
+    match kind {
+        ModelKind::Intent => f.call::<IntentClassifier>(),
+        ModelKind::Ner => f.call::<FinancialNer>(),
+        ModelKind::Spending => f.call::<SpendingForecaster>(),
+        ModelKind::Anomaly => f.call::<AnomalyModel>(),
+        ModelKind::Credit => f.call::<CreditModel>(),
+    }
+}
+
+impl Served for IntentClassifier {
+    const MODEL: ModelKind = ModelKind::Intent;
+    const ROUTE: &'static str = "intent";
+    const BLOCKING: bool = false;
+    type Request = IntentRequest;
+    type Input = String;
+    type Output = IntentPrediction;
+
+    fn slot(models: &Models) -> &Slot<Self> {
+        &models.intent
+    }
+    fn check(req: IntentRequest) -> ApiResult<String> {
+        Ok(req.query)
+    }
+    fn answer(&self, query: String, _: Option<&FeatureStore>) -> ApiResult<IntentPrediction> {
+        Ok(self.predict(query.as_str())?)
+    }
+    fn confidence(output: &IntentPrediction) -> Option<f64> {
+        Some(output.confidence)
+    }
+}
+
+impl Served for FinancialNer {
+    const MODEL: ModelKind = ModelKind::Ner;
+    const ROUTE: &'static str = "ner";
+    const BLOCKING: bool = false;
+    type Request = NerRequest;
+    type Input = NerQuery;
+    type Output = NerOutput;
+
+    fn slot(models: &Models) -> &Slot<Self> {
+        &models.ner
+    }
+    fn check(req: NerRequest) -> ApiResult<NerQuery> {
+        // relative dates are read against today in India unless the caller says otherwise
+        let today = || chrono::Utc::now().with_timezone(&nivesh_core::records::IST).date_naive();
+        Ok(NerQuery { reference_date: req.reference_date.unwrap_or_else(today), text: req.text })
+    }
+    fn answer(&self, q: NerQuery, _: Option<&FeatureStore>) -> ApiResult<NerOutput> {
+        let entities = self.predict(&NerInput { text: &q.text, reference_date: q.reference_date })?;
+        Ok(NerOutput { entities })
+    }
+    fn confidence(output: &NerOutput) -> Option<f64> {
+        let n = output.entities.len();
+        (n > 0).then(|| output.entities.iter().map(|e| e.confidence).sum::<f64>() / n as f64)
+    }
+}
+
+/// A caller's transaction with its defaults, checked by the record rules; refusals name
+/// `field` (`transactions[2]`, `transaction`) and the record's own field.
+fn checked_transaction(
+    input: TransactionInput,
+    user: &str,
+    id: impl FnOnce() -> String,
+    field: &str,
+) -> ApiResult<nivesh_core::Transaction> {
+    let txn = input.into_transaction(user, id);
+    txn.validate().map_err(|e| ApiError::invalid(format!("{field}.{}", e.field), e.message))?;
+    Ok(txn)
+}
+
+impl Served for SpendingForecaster {
+    const MODEL: ModelKind = ModelKind::Spending;
+    const ROUTE: &'static str = "spending";
+    const BLOCKING: bool = true;
+    type Request = SpendingRequest;
+    type Input = SpendingQuery;
+    type Output = SpendingOutput;
+
+    fn slot(models: &Models) -> &Slot<Self> {
+        &models.spending
+    }
+    fn check(req: SpendingRequest) -> ApiResult<SpendingQuery> {
+        let months = req.months.unwrap_or(12);
+        nivesh_models::forecast::check_months(months)?;
+        let transactions = match (req.transactions, &req.user_id) {
+            (Some(txns), user) => {
+                let user = user.as_deref().unwrap_or("caller");
+                let checked = txns
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, t)| checked_transaction(t, user, || format!("inline-{i}"), &format!("transactions[{i}]")))
+                    .collect::<ApiResult<Vec<_>>>()?;
+                Some(checked)
+            }
+            (None, Some(_)) => None,
+            (None, None) => return Err(ApiError::invalid("user_id", "give user_id or transactions")),
+        };
+        Ok(SpendingQuery { user_id: req.user_id, transactions, months, category: req.category })
+    }
+    fn answer(&self, q: SpendingQuery, features: Option<&FeatureStore>) -> ApiResult<SpendingOutput> {
+        let txns = match (q.transactions, &q.user_id) {
+            (Some(txns), _) => txns,
+            (None, Some(user)) => {
+                let fs = features.ok_or_else(|| ApiError::Unavailable("no feature store configured".into()))?;
+                fs.offline().entity_events(user, None)?
+            }
+            (None, None) => Vec::new(),
+        };
+        let refs: Vec<&nivesh_core::Transaction> = txns.iter().collect();
+        let outlook =
+            self.forecast_months(&refs, q.category.as_deref(), q.months)?.ok_or_else(|| match &q.user_id {
+                Some(u) => ApiError::NotFound(format!("no spending history for user {u:?}")),
+                None => ApiError::invalid("transactions", "no debit transactions to forecast from"),
+            })?;
+        Ok(SpendingOutput {
+            user_id: q.user_id,
+            forecast: outlook.months,
+            model_used: outlook.model_used,
+            history_points: outlook.history_points,
+        })
+    }
+    fn confidence(_: &SpendingOutput) -> Option<f64> {
+        None
+    }
+}
+
+impl Served for AnomalyModel {
+    const MODEL: ModelKind = ModelKind::Anomaly;
+    const ROUTE: &'static str = "anomaly";
+    const BLOCKING: bool = true;
+    type Request = AnomalyRequest;
+    type Input = nivesh_core::Transaction;
+    type Output = AnomalyOutput;
+
+    fn slot(models: &Models) -> &Slot<Self> {
+        &models.anomaly
+    }
+    fn check(req: AnomalyRequest) -> ApiResult<nivesh_core::Transaction> {
+        let user = match (&req.user_id, &req.transaction.user_id) {
+            (Some(outer), Some(inner)) if outer != inner => {
+                return Err(ApiError::invalid(
+                    "transaction.user_id",
+                    format!("{inner:?} differs from user_id {outer:?}"),
+                ));
+            }
+            (Some(u), _) | (None, Some(u)) => u.clone(),
+            (None, None) => return Err(ApiError::invalid("user_id", "give user_id or transaction.user_id")),
+        };
+        checked_transaction(req.transaction, &user, || "live".into(), "transaction")
+    }
+    fn answer(&self, txn: nivesh_core::Transaction, features: Option<&FeatureStore>) -> ApiResult<AnomalyOutput> {
+        let (score, history_source) = match features {
+            Some(fs) => fs.score_anomaly(self, &txn, chrono::Utc::now().timestamp())?,
+            None => {
+                let input = nivesh_models::anomaly::AnomalyInput { transaction: &txn, history: &[] };
+                (self.predict(&input)?, HistorySource::None)
+            }
+        };
+        Ok(AnomalyOutput { score, history_source })
+    }
+    fn confidence(output: &AnomalyOutput) -> Option<f64> {
+        Some(output.score.anomaly_score)
+    }
+}
+
+impl Served for CreditModel {
+    const MODEL: ModelKind = ModelKind::Credit;
+    const ROUTE: &'static str = "credit-risk";
+    const BLOCKING: bool = false;
+    type Request = CreditRequest;
+    type Input = nivesh_core::CreditApplication;
+    type Output = CreditScore;
+
+    fn slot(models: &Models) -> &Slot<Self> {
+        &models.credit
+    }
+    fn check(req: CreditRequest) -> ApiResult<nivesh_core::CreditApplication> {
+        let a = req.applicant_data;
+        a.validate().map_err(|e| ApiError::invalid(format!("applicant_data.{}", e.field), e.message))?;
+        Ok(a)
+    }
+    fn answer(&self, a: nivesh_core::CreditApplication, _: Option<&FeatureStore>) -> ApiResult<CreditScore> {
+        Ok(self.predict(&a)?)
+    }
+    fn confidence(output: &CreditScore) -> Option<f64> {
+        Some(output.default_probability)
+    }
+}

@@ -1,0 +1,464 @@
+//! Evaluation: a model and labelled data give a typed [`Report`]. The same functions serve
+//! `train` (on held-out data), the pipeline and `evaluate` (a saved model on a file).
+
+use crate::inputs;
+use crate::report::*;
+use crate::spec::Input;
+use anyhow::Context;
+use nivesh_core::{NerExample, Transaction, Utterance};
+use nivesh_models::anomaly::AnomalyModel;
+use nivesh_models::credit::{CreditModel, credit_report};
+use nivesh_models::forecast::{ForecastParams, SpendingForecaster};
+use nivesh_models::intent::{IntentClassifier, clean_query};
+use nivesh_models::metrics::{BinaryReport, ClassificationReport, SpanKey, span_report};
+use nivesh_models::ner::{FinancialNer, NerInput};
+use nivesh_models::tabular::Tabular;
+use nivesh_models::{Fit, ModelKind, Persist, Predict};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Read a model file (checksum verified).
+pub fn load<T: Persist>(path: &Path) -> anyhow::Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?;
+    T::from_bytes(&bytes).with_context(|| format!("loading model {}", path.display()))
+}
+
+/// A saved model evaluated on a file (`nivesh-ml evaluate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalSpec {
+    pub model: ModelKind,
+    /// The model file, or a directory holding `<model>.model`.
+    pub model_path: PathBuf,
+    pub input: Input,
+    /// Intent: CLINC150 split of out-of-scope queries (scored for out-of-scope recall).
+    pub oos_split: Option<String>,
+    /// Intent and credit: the decision threshold to evaluate at (default: the model's).
+    pub threshold: Option<f64>,
+    /// Spending: a series benchmark, JSONL of `{"id", "train", "test", "season_length"}`.
+    pub benchmark: Option<PathBuf>,
+    /// Credit and anomaly: k-fold cross-validation over this column's values.
+    pub cv_column: Option<String>,
+}
+
+/// An evaluation and a line saying what was evaluated on what.
+pub struct Evaluated {
+    pub report: Report,
+    pub description: String,
+}
+
+/// Evaluate a saved model as `spec` says.
+pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
+    let path = if spec.model_path.is_dir() {
+        spec.model_path.join(spec.model.artifact_file())
+    } else {
+        spec.model_path.clone()
+    };
+    let shown = path.display().to_string();
+    let (mut report, description) = match spec.model {
+        ModelKind::Intent => {
+            let mut model: IntentClassifier = load(&path)?;
+            if let Some(t) = spec.threshold {
+                model.set_confidence_threshold(t)?;
+            }
+            let data = inputs::utterances(&spec.input, "test")?;
+            let oos: Vec<String> = match &spec.oos_split {
+                Some(split) => inputs::utterances_from(&spec.input.paths, spec.input.format, split)?
+                    .into_iter()
+                    .map(|u| u.text)
+                    .collect(),
+                None => Vec::new(),
+            };
+            let d = format!("{shown} — {} utterances, {} intents", data.len(), model.labels().len());
+            (Report::Intent(intent(&model, &data, &oos)?), d)
+        }
+        ModelKind::Ner => {
+            let model: FinancialNer = load(&path)?;
+            let data = inputs::ner_examples(&spec.input.paths, spec.input.format)?;
+            let d = format!("{shown} — {} sentences", data.len());
+            (Report::Ner(ner(&model, &data)?), d)
+        }
+        ModelKind::Credit => {
+            let mut model: CreditModel = load(&path)?;
+            if let Some(t) = spec.threshold {
+                model.set_threshold(t)?;
+            }
+            let data = inputs::credit_table(&spec.input, Some(model.schema()), spec.cv_column.as_deref())?;
+            match &spec.cv_column {
+                None => (
+                    Report::Credit(CreditReport::Holdout(credit(&model, &data)?)),
+                    format!("{shown} — {} rows", data.rows),
+                ),
+                Some(cv) => {
+                    let (d, per_fold) = cross_validate(&data, cv, &shown, |train, test| {
+                        let probs = model.params().fit(train)?.probabilities(test);
+                        Ok(credit_report(&probs, test.y.as_deref().unwrap_or_default(), test.weight.as_deref()))
+                    })?;
+                    let mean = |g: &dyn Fn(&nivesh_models::credit::CreditReport) -> f64| mean_of(&per_fold, g);
+                    let mean = CreditMeans {
+                        auc_roc: mean(&|r| r.binary.auc_roc),
+                        ks: mean(&|r| r.binary.ks),
+                        brier: mean(&|r| r.brier),
+                        precision_at_80_recall: mean(&|r| r.binary.precision_at_80_recall),
+                        average_precision: mean(&|r| r.binary.average_precision),
+                        statlog_cost: mean(&|r| r.statlog_cost),
+                    };
+                    let r = CrossValidated {
+                        model: ModelKind::Credit,
+                        cv_column: cv.clone(),
+                        folds: per_fold.len(),
+                        mean,
+                        per_fold,
+                    };
+                    (Report::Credit(CreditReport::CrossValidated(r)), d)
+                }
+            }
+        }
+        ModelKind::Anomaly => {
+            let model: AnomalyModel = load(&path)?;
+            let (data, _) = inputs::anomaly_table(&spec.input, Some(model.schema()), None, spec.cv_column.as_deref())?;
+            match &spec.cv_column {
+                None => (
+                    Report::Anomaly(AnomalyReport::Holdout(anomaly(&model, &data)?)),
+                    format!("{shown} — {} rows", data.rows),
+                ),
+                Some(cv) => {
+                    let (d, per_fold) = cross_validate(&data, cv, &shown, |train, test| {
+                        let scores = model.params().fit(train)?.scores(test);
+                        let labels: Vec<bool> =
+                            test.y.as_deref().unwrap_or_default().iter().map(|&v| v > 0.5).collect();
+                        Ok(BinaryReport::new(&scores, &labels, test.weight.as_deref()))
+                    })?;
+                    let mean = AnomalyMeans {
+                        auc_roc: mean_of(&per_fold, |r| r.auc_roc),
+                        average_precision: mean_of(&per_fold, |r| r.average_precision),
+                        recall_at_1pct_fpr: mean_of(&per_fold, |r| r.recall_at_1pct_fpr),
+                    };
+                    let r = CrossValidated {
+                        model: ModelKind::Anomaly,
+                        cv_column: cv.clone(),
+                        folds: per_fold.len(),
+                        mean,
+                        per_fold,
+                    };
+                    (Report::Anomaly(AnomalyReport::CrossValidated(r)), d)
+                }
+            }
+        }
+        ModelKind::Spending => match &spec.benchmark {
+            Some(bench) => {
+                let r = spending_benchmark(bench)?;
+                let d = format!("{} series from {}", r.series, bench.display());
+                (Report::Spending(SpendingReport::Benchmark(r)), d)
+            }
+            None => {
+                // a backtest on transactions with the saved model's parameters
+                let model: SpendingForecaster = load(&path)?;
+                anyhow::ensure!(!spec.input.paths.is_empty(), "give --benchmark FILE or --data transactions");
+                let txns: Vec<Transaction> = nivesh_core::dataset::read_records(&spec.input.paths[0])?;
+                let r = spending_backtest(model.params(), &txns, 90)?;
+                let d = format!("{shown} — backtest on {}", spec.input.paths[0].display());
+                (Report::Spending(SpendingReport::Backtest(r)), d)
+            }
+        },
+    };
+    report.set_model_path(shown);
+    Ok(Evaluated { report, description })
+}
+
+fn mean_of<F>(folds: &[F], g: impl Fn(&F) -> f64) -> f64 {
+    folds.iter().map(g).sum::<f64>() / folds.len().max(1) as f64
+}
+
+/// The intent classifier on labelled utterances and out-of-scope queries.
+pub fn intent(model: &IntentClassifier, data: &[Utterance], oos: &[String]) -> anyhow::Result<IntentReport> {
+    let started = Instant::now();
+    let mut truth = Vec::with_capacity(data.len());
+    let mut argmax = Vec::with_capacity(data.len());
+    let mut thresholded = Vec::with_capacity(data.len());
+    for u in data {
+        let p = model.predict(&u.text)?;
+        truth.push(u.intent.clone());
+        argmax.push(p.alternatives.first().map(|a| a.intent.clone()).unwrap_or_default());
+        thresholded.push(p.intent);
+    }
+    let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
+    let r = ClassificationReport::new(&truth, &argmax);
+    let accuracy_with_threshold =
+        truth.iter().zip(&thresholded).filter(|(t, p)| t == p).count() as f64 / truth.len().max(1) as f64;
+    // out-of-scope recall: share of out-of-scope queries whose top probability is below the threshold
+    let oos_recall = if oos.is_empty() {
+        None
+    } else {
+        let mut caught = 0usize;
+        for text in oos {
+            let (clean, _) = clean_query(text)?;
+            let top = model.probabilities(&clean).iter().copied().fold(0.0f32, f32::max) as f64;
+            if top < model.confidence_threshold() {
+                caught += 1;
+            }
+        }
+        Some(caught as f64 / oos.len() as f64)
+    };
+    Ok(IntentReport {
+        model: ModelKind::Intent,
+        n: r.n,
+        accuracy: r.accuracy,
+        macro_f1: r.macro_f1,
+        weighted_f1: r.weighted_f1,
+        accuracy_with_threshold,
+        threshold: model.confidence_threshold(),
+        per_class: r.per_class,
+        labels: r.labels,
+        confusion_matrix: r.confusion,
+        mean_predict_us,
+        oos_recall,
+        oos_n: oos_recall.map(|_| oos.len()),
+        model_path: None,
+    })
+}
+
+/// The recogniser on labelled sentences (those without a reference date are read as of today).
+pub fn ner(model: &FinancialNer, data: &[NerExample]) -> anyhow::Result<NerReport> {
+    let today = chrono::Local::now().date_naive();
+    let started = Instant::now();
+    let (mut gold, mut pred) = (Vec::new(), Vec::new());
+    // value accuracy: gold entities with a value, found with the exact span and label
+    let mut value_counts: BTreeMapCounts = Default::default();
+    for ex in data {
+        let reference_date = ex.reference_date.unwrap_or(today);
+        let ents = model.predict(&NerInput { text: &ex.text, reference_date })?;
+        let key = |s: usize, e: usize, l: &str| SpanKey { start: s, end: e, label: l.to_string() };
+        for g in &ex.entities {
+            let (Some(gv), true) = (&g.value, g.label == "MONEY" || g.label == "DATE") else { continue };
+            if let Some(p) = ents.iter().find(|p| p.start == g.start && p.end == g.end && p.label == g.label) {
+                let c = value_counts.entry(g.label.clone()).or_default();
+                c.1 += 1;
+                if p.value.as_ref() == Some(gv) {
+                    c.0 += 1;
+                }
+            }
+        }
+        gold.push(ex.entities.iter().map(|e| key(e.start, e.end, &e.label)).collect::<Vec<_>>());
+        pred.push(ents.iter().map(|e| key(e.start, e.end, &e.label)).collect::<Vec<_>>());
+    }
+    let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
+    let r = span_report(&gold, &pred);
+    let value_accuracy = value_counts
+        .into_iter()
+        .map(|(l, (ok, n))| (l, ValueAccuracy { accuracy: ok as f64 / n.max(1) as f64, n }))
+        .collect();
+    Ok(NerReport {
+        model: ModelKind::Ner,
+        n: data.len(),
+        precision: r.precision,
+        recall: r.recall,
+        f1: r.f1,
+        per_label: r.per_label,
+        value_accuracy,
+        mean_predict_us,
+        model_path: None,
+    })
+}
+
+type BTreeMapCounts = std::collections::BTreeMap<String, (usize, usize)>;
+
+/// The credit model on a labelled table: metrics, ROC curve and fairness.
+pub fn credit(model: &CreditModel, data: &Tabular) -> anyhow::Result<CreditHoldout> {
+    let y = data.y.as_deref().ok_or_else(|| anyhow::anyhow!("the evaluation data has no label"))?;
+    let started = Instant::now();
+    let probs = model.probabilities(data);
+    let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / data.rows.max(1) as f64;
+    let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+    Ok(CreditHoldout {
+        metrics: credit_report(&probs, y, data.weight.as_deref()),
+        model: ModelKind::Credit,
+        fairness: model.fairness(data),
+        mean_predict_us,
+        roc_curve: nivesh_models::metrics::roc_curve(&probs, &labels, data.weight.as_deref(), 200),
+        achievable_auc: None,
+        model_path: None,
+        threshold: model.threshold(),
+    })
+}
+
+/// The detector on labelled rows: AUC-ROC, average precision, recall at 1 % false-positive
+/// rate (all weighted when the data has weights), the score histogram by class.
+pub fn anomaly(model: &AnomalyModel, data: &Tabular) -> anyhow::Result<AnomalyHoldout> {
+    let y = data.y.as_deref().ok_or_else(|| anyhow::anyhow!("the evaluation data has no label"))?;
+    let started = Instant::now();
+    let scores = model.scores(data);
+    let mean_score_us = started.elapsed().as_secs_f64() * 1e6 / data.rows.max(1) as f64;
+    let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+    let r = BinaryReport::new(&scores, &labels, data.weight.as_deref());
+    let (edges, normal, anomalous) = nivesh_models::metrics::score_histogram(&scores, &labels, 40);
+    Ok(AnomalyHoldout {
+        model: ModelKind::Anomaly,
+        roc_curve: nivesh_models::metrics::roc_curve(&scores, &labels, data.weight.as_deref(), 200),
+        score_histogram: ScoreHistogram { edges, normal, anomalous },
+        mode: format!("{:?}", model.mode()).to_lowercase(),
+        n: data.rows,
+        auc_roc: r.auc_roc,
+        average_precision: r.average_precision,
+        recall_at_1pct_fpr: r.recall_at_1pct_fpr,
+        threshold: model.threshold(),
+        flagged: scores.iter().filter(|&&s| s > model.threshold()).count(),
+        mean_score_us,
+        model_path: None,
+    })
+}
+
+/// The series model on a benchmark file (each series with its own season) against seasonal naive.
+pub fn spending_benchmark(bench: &Path) -> anyhow::Result<SpendingBenchmark> {
+    use nivesh_models::forecast::{forecast_errors, forecast_series, seasonal_naive};
+    #[derive(serde::Deserialize)]
+    struct Series {
+        train: Vec<f64>,
+        test: Vec<f64>,
+        season_length: usize,
+    }
+    let text = std::fs::read_to_string(bench).with_context(|| format!("reading {}", bench.display()))?;
+    let started = Instant::now();
+    let (mut mase, mut smape, mut sn_mase, mut sn_smape, mut n) = (0.0, 0.0, 0.0, 0.0, 0usize);
+    let mut models_used: std::collections::BTreeMap<String, usize> = Default::default();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let at = || format!("{}:{}", bench.display(), i + 1);
+        let s: Series = serde_json::from_str(line).with_context(at)?;
+        let f = forecast_series(&s.train, &[s.season_length], s.test.len()).with_context(at)?;
+        *models_used.entry(f.model_used.clone()).or_default() += 1;
+        let e = forecast_errors(&s.train, &s.test, &f.point, s.season_length);
+        let naive = seasonal_naive(&s.train, s.season_length, s.test.len());
+        let b = forecast_errors(&s.train, &s.test, &naive, s.season_length);
+        mase += e.mase;
+        smape += e.smape;
+        sn_mase += b.mase;
+        sn_smape += b.smape;
+        n += 1;
+    }
+    anyhow::ensure!(n > 0, "{} has no series", bench.display());
+    let nf = n as f64;
+    Ok(SpendingBenchmark {
+        model: ModelKind::Spending,
+        benchmark: bench.display().to_string(),
+        series: n,
+        mase: mase / nf,
+        smape: smape / nf,
+        seasonal_naive_mase: sn_mase / nf,
+        seasonal_naive_smape: sn_smape / nf,
+        models_used,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Rolling-origin backtest on users' daily spend: festival effects learned on the data before
+/// the first origin; origins every 30 days over the last `holdout_days`, each forecasting the
+/// next 30 days of every user's daily spend (the first 200 users) from everything before it;
+/// errors against the actuals next to seasonal naive (season 7), averaged over users and origins.
+pub fn spending_backtest(
+    params: &ForecastParams,
+    txns: &[Transaction],
+    holdout_days: usize,
+) -> anyhow::Result<SpendingBacktest> {
+    use nivesh_models::forecast::{DailyHistory, daily_spend, forecast_errors, seasonal_naive};
+    const STEP: usize = 30;
+    const USERS: usize = 200;
+    let all: Vec<&Transaction> = txns.iter().collect();
+    let (start, y) = daily_spend(&all, None).ok_or_else(|| anyhow::anyhow!("no debit transactions"))?;
+    anyhow::ensure!(
+        y.len() > holdout_days + 14,
+        "{} days of data is too short for a {holdout_days}-day holdout",
+        y.len()
+    );
+    let cut = start + chrono::Duration::days((y.len() - holdout_days) as i64);
+    let before: Vec<Transaction> = txns.iter().filter(|t| t.timestamp.date_naive() < cut).cloned().collect();
+    let model = params.fit(&before)?;
+    let mut users: Vec<&str> = txns.iter().map(|t| t.user_id.as_str()).collect();
+    users.sort();
+    users.dedup();
+    let started = Instant::now();
+    let (mut m, mut b, mut n) = ([0.0f64; 4], [0.0f64; 4], 0usize);
+    let (mut month_m, mut month_b) = (0.0, 0.0);
+    // the sum over users of actual and forecast spend on each holdout day
+    let (mut total_actual, mut total_forecast) = (vec![0.0f64; holdout_days], vec![0.0f64; holdout_days]);
+    for u in users.iter().take(USERS) {
+        let mine: Vec<&Transaction> = txns.iter().filter(|t| t.user_id == *u).collect();
+        let Some((ustart, uy)) = daily_spend(&mine, None) else { continue };
+        // align to the global calendar
+        let offset = (ustart - start).num_days().max(0) as usize;
+        let mut series = vec![0.0; offset];
+        series.extend(uy);
+        series.resize(y.len(), 0.0);
+        for origin in (y.len() - holdout_days..y.len()).step_by(STEP) {
+            let (train, rest) = series.split_at(origin);
+            let test = &rest[..STEP.min(rest.len())];
+            let f = model.predict(&DailyHistory { start, values: train, horizon_days: test.len() })?;
+            let sn = seasonal_naive(train, 7, test.len());
+            let day0 = origin + holdout_days - y.len();
+            for (k, (a, f)) in test.iter().zip(&f.forecast.point).enumerate() {
+                total_actual[day0 + k] += a;
+                total_forecast[day0 + k] += f;
+            }
+            let e = forecast_errors(train, test, &f.forecast.point, 7);
+            let s = forecast_errors(train, test, &sn, 7);
+            for (acc, v) in m.iter_mut().zip([e.mae, e.rmse, e.smape, e.mase]) {
+                *acc += v;
+            }
+            for (acc, v) in b.iter_mut().zip([s.mae, s.rmse, s.smape, s.mase]) {
+                *acc += v;
+            }
+            // 30-day totals, the figure users see
+            let sum = |v: &[f64]| v.iter().sum::<f64>();
+            month_m += (sum(test) - sum(&f.forecast.point)).abs();
+            month_b += (sum(test) - sum(&sn)).abs();
+            n += 1;
+        }
+    }
+    anyhow::ensure!(n > 0, "no user series to backtest");
+    let nf = n as f64;
+    Ok(SpendingBacktest {
+        model: ModelKind::Spending,
+        forecasts: n,
+        origins: holdout_days.div_ceil(STEP),
+        horizon_days: STEP,
+        holdout_days,
+        mae: m[0] / nf,
+        rmse: m[1] / nf,
+        smape: m[2] / nf,
+        mase: m[3] / nf,
+        seasonal_naive: ErrorSummary { mae: b[0] / nf, rmse: b[1] / nf, smape: b[2] / nf, mase: b[3] / nf },
+        monthly_total_mae: month_m / nf,
+        seasonal_naive_monthly_total_mae: month_b / nf,
+        forecast_vs_actual: ForecastVsActual { start: cut.to_string(), actual: total_actual, forecast: total_forecast },
+        users: users.len().min(USERS),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// k-fold cross-validation over the table's group column: `run(train, test)` for each fold
+/// value, in sorted order. Also returns a line describing the folds.
+fn cross_validate<R>(
+    data: &Tabular,
+    cv: &str,
+    model_path: &str,
+    mut run: impl FnMut(&Tabular, &Tabular) -> anyhow::Result<R>,
+) -> anyhow::Result<(String, Vec<R>)> {
+    let groups = data.group.clone().unwrap_or_default();
+    let mut folds = groups.clone();
+    folds.sort();
+    folds.dedup();
+    anyhow::ensure!(folds.len() >= 2, "--cv-column {cv:?} has {} distinct values; at least 2 are needed", folds.len());
+    let description = format!(
+        "{}-fold cross-validation over {cv:?} ({} rows) with the parameters of {model_path}",
+        folds.len(),
+        data.rows
+    );
+    let results = folds
+        .iter()
+        .map(|f| {
+            let test: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] == f).collect();
+            let train: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] != f).collect();
+            run(&data.subset(&train), &data.subset(&test))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok((description, results))
+}

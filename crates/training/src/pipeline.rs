@@ -1,0 +1,299 @@
+//! The training pipeline: for each model of a [`TrainSpec`], validate its data, train and
+//! evaluate it, record a run (parameters, metrics, dataset hash, git commit; model, report and
+//! plots as content-addressed artifacts), register a version and promote it through the
+//! champion gate; then mirror what is new to MLflow when one is configured.
+//!
+//! Order of writes makes a crash harmless: an artifact is stored before any row points at it,
+//! and a run is marked finished only once its artifacts are in.
+
+use crate::report::Metric;
+use crate::spec::{DataSource, ModelParams, TrainSpec};
+use crate::train::{Prepared, Trained, train_prepared};
+use crate::validate::validate;
+use anyhow::Context;
+use nivesh_features::FeatureStore;
+use nivesh_models::ModelKind;
+use nivesh_store::mlflow::{MlflowClient, sync_pending};
+use nivesh_store::registry::{RunInfo, RunStatus};
+use nivesh_store::{ArtifactStore, Digest, Registry};
+use serde::Serialize;
+use std::time::Instant;
+
+/// The commit this build was made from, when it was built from a git checkout.
+pub const GIT_COMMIT: Option<&str> = option_env!("NIVESH_GIT_COMMIT");
+
+/// What the pipeline tells its caller as it goes (the CLI draws spinners and tables, the
+/// server updates a job). Every method does nothing unless implemented.
+pub trait Progress {
+    /// The sample data is being generated into this directory (once).
+    fn generating(&mut self, _dir: &std::path::Path) {}
+    /// Model `index` of `of` (from 0) starts.
+    fn started(&mut self, _kind: ModelKind, _index: usize, _of: usize) {}
+    /// A model is trained and evaluated (before it is registered).
+    fn trained(&mut self, _trained: &Trained) {}
+    /// A model is done, one way or another.
+    fn finished(&mut self, _outcome: &Outcome) {}
+    /// The run was mirrored to MLflow (or MLflow did not answer).
+    fn mirrored(&mut self, _mirror: &Mirror) {}
+}
+
+/// A [`Progress`] that tells nothing.
+pub struct Silent;
+
+impl Progress for Silent {}
+
+/// Where a newly registered version ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alias {
+    /// It passed the gate and serves.
+    Champion,
+    /// It did not pass the gate; it is kept as the challenger.
+    Challenger,
+    /// Promotion was not asked for.
+    NotPromoted,
+}
+
+impl Alias {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alias::Champion => "champion",
+            Alias::Challenger => "challenger",
+            Alias::NotPromoted => "(not promoted)",
+        }
+    }
+}
+
+/// How one model's training ended.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    Succeeded {
+        run_id: String,
+        version: u32,
+        metric: Metric,
+        alias: Alias,
+        /// Why the gate kept it out, when it did.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        gate: Option<String>,
+    },
+    Failed {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        run_id: Option<String>,
+        /// The error and its causes, on one line.
+        error: String,
+    },
+    /// Not run: an earlier model failed and the spec does not continue on error.
+    Skipped,
+}
+
+/// One model's part of a pipeline run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub model: ModelKind,
+    pub seconds: f64,
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        matches!(self.status, Status::Succeeded { .. })
+    }
+}
+
+/// What mirroring to MLflow did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Mirror {
+    Done {
+        uri: String,
+        runs: usize,
+        versions: usize,
+        aliases: usize,
+        failures: Vec<String>,
+    },
+    /// MLflow did not answer; everything stays pending for `registry sync`.
+    Unreachable {
+        uri: String,
+        error: String,
+        pending_runs: usize,
+    },
+}
+
+impl Mirror {
+    /// Everything was sent.
+    pub fn complete(&self) -> bool {
+        matches!(self, Mirror::Done { failures, .. } if failures.is_empty())
+    }
+}
+
+/// Send whatever is pending to the MLflow server at `uri`. An unreachable server is not an
+/// error: the local registry has everything, and a later call sends it.
+pub fn mirror(uri: &str, registry: &Registry, store: &ArtifactStore) -> anyhow::Result<Mirror> {
+    let client = MlflowClient::new(uri);
+    Ok(match sync_pending(&client, registry, store) {
+        Ok(r) => Mirror::Done {
+            uri: uri.to_string(),
+            runs: r.runs,
+            versions: r.versions,
+            aliases: r.aliases,
+            failures: r.failures,
+        },
+        Err(e) => Mirror::Unreachable {
+            uri: uri.to_string(),
+            error: nivesh_core::error_chain(&e),
+            pending_runs: registry.pending_runs()?.len(),
+        },
+    })
+}
+
+/// What a pipeline run writes to: the registry and artifact store, the feature store the
+/// transaction models train through (without one they read their file), and the MLflow server
+/// to mirror to.
+pub struct Pipeline<'a> {
+    pub registry: &'a Registry,
+    pub artifacts: &'a ArtifactStore,
+    pub features: Option<&'a FeatureStore>,
+    pub mlflow_uri: Option<&'a str>,
+}
+
+impl Pipeline<'_> {
+    /// Run `spec`: one [`Outcome`] per model of the spec, in its order. An error is returned
+    /// only when nothing could start (the data could not be generated, the registry is down).
+    pub fn run(&self, spec: &TrainSpec, progress: &mut dyn Progress) -> anyhow::Result<Vec<Outcome>> {
+        if let DataSource::Sample { dir } = &spec.data
+            && !dir.join(nivesh_datagen::MANIFEST_FILE).exists()
+        {
+            progress.generating(dir);
+            nivesh_datagen::generate(dir, 42, nivesh_datagen::Scale::Full)
+                .with_context(|| format!("generating the sample data into {}", dir.display()))?;
+        }
+        let mut outcomes = Vec::with_capacity(spec.models.len());
+        let mut stopped = false;
+        for (i, params) in spec.models.iter().enumerate() {
+            let kind = params.kind();
+            if stopped {
+                outcomes.push(Outcome { model: kind, seconds: 0.0, status: Status::Skipped });
+                continue;
+            }
+            progress.started(kind, i, spec.models.len());
+            tracing::info!(model = kind.name(), step = i + 1, of = spec.models.len(), "pipeline: training");
+            let started = Instant::now();
+            let mut run_id = None;
+            let result = self.run_one(spec, params, &mut run_id, progress);
+            let seconds = started.elapsed().as_secs_f64();
+            tracing::info!(model = kind.name(), seconds, ok = result.is_ok(), "pipeline: done");
+            let status = match result {
+                Ok(status) => status,
+                Err(e) => {
+                    stopped = !spec.continue_on_error;
+                    Status::Failed { run_id, error: format!("{e:#}") }
+                }
+            };
+            let outcome = Outcome { model: kind, seconds, status };
+            progress.finished(&outcome);
+            outcomes.push(outcome);
+        }
+        if let Some(uri) = self.mlflow_uri {
+            progress.mirrored(&mirror(uri, self.registry, self.artifacts)?);
+        }
+        Ok(outcomes)
+    }
+
+    /// The transaction models train through the feature store: the file's events are ingested
+    /// into the offline store (idempotent), the detector's rows come from its point-in-time
+    /// join and the forecaster's history from the stored events.
+    fn prepare(
+        &self,
+        kind: ModelKind,
+        transactions: Option<Vec<nivesh_core::Transaction>>,
+    ) -> anyhow::Result<Option<Prepared>> {
+        let (Some(fs), Some(events)) = (self.features, transactions) else { return Ok(None) };
+        let (inserted, skipped) = fs.ingest(&events).context("feature store: ingesting the events")?;
+        tracing::info!(inserted, skipped, offline = fs.offline().location(), "feature store: events ingested");
+        Ok(match kind {
+            ModelKind::Anomaly => {
+                let (table, times) = fs.anomaly_training_table()?;
+                Some(Prepared::Anomaly(table, times))
+            }
+            ModelKind::Spending => {
+                let mut by_user: Vec<_> = fs.events(None)?.into_iter().collect();
+                by_user.sort_by(|a, b| a.0.cmp(&b.0));
+                Some(Prepared::Transactions(by_user.into_iter().flat_map(|(_, v)| v).collect()))
+            }
+            ModelKind::Intent | ModelKind::Ner | ModelKind::Credit => None,
+        })
+    }
+
+    fn run_one(
+        &self,
+        spec: &TrainSpec,
+        params: &ModelParams,
+        run_id: &mut Option<String>,
+        progress: &mut dyn Progress,
+    ) -> anyhow::Result<Status> {
+        let kind = params.kind();
+        let name = kind.registry_name();
+        let model_spec = spec.model_spec(params);
+        let data = spec.data.dir().join(kind.data_file());
+        let checked = validate(kind, &data).with_context(|| format!("validating {name}'s data"))?;
+        let raw = std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
+        let info = RunInfo {
+            git_commit: GIT_COMMIT.map(str::to_string),
+            dataset_hash: Some(Digest::of(&raw).0),
+            dataset_rows: Some(checked.rows as u64),
+            params: serde_json::Value::Null,
+            tags: serde_json::json!({"model": name, "data": data.display().to_string()}),
+        };
+        let run = self.registry.start_run(name, &info)?;
+        *run_id = Some(run.clone());
+        let trained =
+            self.prepare(kind, checked.transactions).and_then(|prepared| train_prepared(&model_spec, prepared));
+        let trained = match trained {
+            Ok(t) => t,
+            Err(e) => {
+                self.registry.finish_run(&run, RunStatus::Failed)?;
+                if self.mlflow_uri.is_some() {
+                    nivesh_store::mlflow::mark_pending(self.registry, &run, &[])?;
+                }
+                return Err(e);
+            }
+        };
+        progress.trained(&trained);
+        let report = trained.report.as_ref().with_context(|| format!("{name}: training gave no evaluation"))?;
+        let metric = report.primary_metric();
+        anyhow::ensure!(metric.value.is_finite(), "the evaluation's {} is {}", metric.name, metric.value);
+        for (k, v) in report.scalars() {
+            self.registry.log_metric(&run, &k, v, 0)?;
+        }
+        // the artifacts first: nothing points at them until they are complete on disk
+        let digest = self.artifacts.put(&trained.bytes)?;
+        self.registry.log_artifact(&run, "model", &digest)?;
+        let report_digest = self.artifacts.put(&serde_json::to_vec_pretty(report)?)?;
+        self.registry.log_artifact(&run, "metrics.json", &report_digest)?;
+        for plot in crate::plots::for_report(report).with_context(|| format!("plotting {name}'s evaluation"))? {
+            let digest = self.artifacts.put(&plot.png)?;
+            self.registry.log_artifact(&run, &format!("plots/{}", plot.name), &digest)?;
+        }
+        self.registry.log_params(&run, &trained.params)?;
+        self.registry.finish_run(&run, RunStatus::Finished)?;
+        let version =
+            self.registry.register(name, &run, &digest, metric.name, metric.value, metric.higher_is_better)?;
+        let (alias, gate) = if spec.promote {
+            let p = self.registry.promote(name, version, "champion", spec.margin, false)?;
+            if p.promoted {
+                (Alias::Champion, None)
+            } else {
+                self.registry.promote(name, version, "challenger", 0.0, false)?;
+                (Alias::Challenger, Some(p.reason))
+            }
+        } else {
+            (Alias::NotPromoted, None)
+        };
+        if self.mlflow_uri.is_some() {
+            nivesh_store::mlflow::mark_pending(self.registry, &run, &[(name, version)])?;
+        }
+        Ok(Status::Succeeded { run_id: run, version, metric, alias, gate })
+    }
+}

@@ -1,0 +1,286 @@
+//! Evaluation reports, typed per model. Each serialises to the JSON that a run stores as
+//! `metrics.json` (and `--report` writes); the pipeline logs its top-level numbers as metrics and
+//! judges a version by [`Report::primary_metric`]. Fields marked `skip` are for people (the
+//! CLI's tables) and are not stored.
+
+use nivesh_models::credit::{CreditReport as CreditMetrics, GroupFairness};
+use nivesh_models::metrics::{BinaryReport, Prf};
+use nivesh_models::{ModelKind, PrimaryMetric};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A model's evaluation.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Report {
+    Intent(IntentReport),
+    Ner(NerReport),
+    Spending(SpendingReport),
+    Anomaly(AnomalyReport),
+    Credit(CreditReport),
+}
+
+/// A metric's name, value and direction.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Metric {
+    pub name: &'static str,
+    pub value: f64,
+    pub higher_is_better: bool,
+}
+
+impl Report {
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            Report::Intent(_) => ModelKind::Intent,
+            Report::Ner(_) => ModelKind::Ner,
+            Report::Spending(_) => ModelKind::Spending,
+            Report::Anomaly(_) => ModelKind::Anomaly,
+            Report::Credit(_) => ModelKind::Credit,
+        }
+    }
+
+    /// The value of the model's primary metric ([`ModelKind::primary_metric`]) in this report.
+    pub fn primary_metric(&self) -> Metric {
+        let PrimaryMetric { name, higher_is_better } = self.kind().primary_metric();
+        let value = match self {
+            Report::Intent(r) => r.accuracy,
+            Report::Ner(r) => r.f1,
+            Report::Spending(SpendingReport::Backtest(r)) => r.mase,
+            Report::Spending(SpendingReport::Benchmark(r)) => r.mase,
+            Report::Anomaly(AnomalyReport::Holdout(r)) => r.auc_roc,
+            Report::Anomaly(AnomalyReport::CrossValidated(r)) => r.mean.auc_roc,
+            Report::Credit(CreditReport::Holdout(r)) => r.metrics.binary.auc_roc,
+            Report::Credit(CreditReport::CrossValidated(r)) => r.mean.auc_roc,
+        };
+        Metric { name, value, higher_is_better }
+    }
+
+    /// The report as stored (`metrics.json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// Every top-level finite number of the stored report, in its order: the run's metrics.
+    pub fn scalars(&self) -> Vec<(String, f64)> {
+        match self.to_json() {
+            serde_json::Value::Object(m) => {
+                m.into_iter().filter_map(|(k, v)| v.as_f64().filter(|x| x.is_finite()).map(|x| (k, x))).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Name the model file the report is about (`evaluate`).
+    pub fn set_model_path(&mut self, path: String) {
+        let slot = match self {
+            Report::Intent(r) => &mut r.model_path,
+            Report::Ner(r) => &mut r.model_path,
+            Report::Anomaly(AnomalyReport::Holdout(r)) => &mut r.model_path,
+            Report::Credit(CreditReport::Holdout(r)) => &mut r.model_path,
+            Report::Spending(_) | Report::Anomaly(_) | Report::Credit(_) => return,
+        };
+        *slot = Some(path);
+    }
+}
+
+/// The intent classifier on labelled utterances (and out-of-scope queries).
+#[derive(Debug, Clone, Serialize)]
+pub struct IntentReport {
+    pub model: ModelKind,
+    pub n: usize,
+    /// Top-1 accuracy, ignoring the confidence threshold.
+    pub accuracy: f64,
+    pub macro_f1: f64,
+    pub weighted_f1: f64,
+    /// Accuracy when answers below the threshold fall back to the fallback intent.
+    pub accuracy_with_threshold: f64,
+    pub threshold: f64,
+    pub per_class: BTreeMap<String, Prf>,
+    pub labels: Vec<String>,
+    pub confusion_matrix: Vec<Vec<usize>>,
+    pub mean_predict_us: f64,
+    /// Share of out-of-scope queries whose top probability is below the threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oos_recall: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oos_n: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_path: Option<String>,
+}
+
+/// Per-label accuracy of normalised values (amounts, dates) on exactly matched spans.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValueAccuracy {
+    pub accuracy: f64,
+    pub n: usize,
+}
+
+/// The recogniser on labelled sentences: seqeval-style span metrics.
+#[derive(Debug, Clone, Serialize)]
+pub struct NerReport {
+    pub model: ModelKind,
+    pub n: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub per_label: BTreeMap<String, Prf>,
+    pub value_accuracy: BTreeMap<String, ValueAccuracy>,
+    pub mean_predict_us: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_path: Option<String>,
+}
+
+/// Mean errors of forecasts against actuals.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ErrorSummary {
+    pub mae: f64,
+    pub rmse: f64,
+    pub smape: f64,
+    pub mase: f64,
+}
+
+/// The summed actual and forecast spend over every user, per holdout day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForecastVsActual {
+    /// First holdout day.
+    pub start: String,
+    pub actual: Vec<f64>,
+    pub forecast: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum SpendingReport {
+    Backtest(SpendingBacktest),
+    Benchmark(SpendingBenchmark),
+}
+
+/// Rolling-origin backtest of the forecaster on users' daily spend.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpendingBacktest {
+    pub model: ModelKind,
+    pub forecasts: usize,
+    pub origins: usize,
+    pub horizon_days: usize,
+    pub holdout_days: usize,
+    pub mae: f64,
+    pub rmse: f64,
+    pub smape: f64,
+    pub mase: f64,
+    pub seasonal_naive: ErrorSummary,
+    pub monthly_total_mae: f64,
+    pub seasonal_naive_monthly_total_mae: f64,
+    pub forecast_vs_actual: ForecastVsActual,
+    /// Users backtested.
+    #[serde(skip)]
+    pub users: usize,
+    #[serde(skip)]
+    pub seconds: f64,
+}
+
+/// The series model on a benchmark of series (each with its own season).
+#[derive(Debug, Clone, Serialize)]
+pub struct SpendingBenchmark {
+    pub model: ModelKind,
+    pub benchmark: String,
+    pub series: usize,
+    pub mase: f64,
+    pub smape: f64,
+    pub seasonal_naive_mase: f64,
+    pub seasonal_naive_smape: f64,
+    pub models_used: BTreeMap<String, usize>,
+    #[serde(skip)]
+    pub seconds: f64,
+}
+
+/// A score histogram by class.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreHistogram {
+    pub edges: Vec<f64>,
+    pub normal: Vec<u64>,
+    pub anomalous: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum AnomalyReport {
+    Holdout(AnomalyHoldout),
+    CrossValidated(CrossValidated<AnomalyMeans, BinaryReport>),
+}
+
+/// The detector on labelled rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnomalyHoldout {
+    pub model: ModelKind,
+    pub roc_curve: Vec<(f64, f64)>,
+    pub score_histogram: ScoreHistogram,
+    /// `unsupervised` or `supervised`.
+    pub mode: String,
+    pub n: usize,
+    pub auc_roc: f64,
+    pub average_precision: f64,
+    pub recall_at_1pct_fpr: f64,
+    pub threshold: f64,
+    /// Rows scored above the threshold.
+    pub flagged: usize,
+    pub mean_score_us: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum CreditReport {
+    Holdout(CreditHoldout),
+    CrossValidated(CrossValidated<CreditMeans, CreditMetrics>),
+}
+
+/// The credit model on labelled applications: discrimination, calibration, cost, fairness.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreditHoldout {
+    #[serde(flatten)]
+    pub metrics: CreditMetrics,
+    pub model: ModelKind,
+    pub fairness: Vec<GroupFairness>,
+    pub mean_predict_us: f64,
+    pub roc_curve: Vec<(f64, f64)>,
+    /// Generated applications: the AUC of the generator's own default logit on these rows, the
+    /// best any model can reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub achievable_auc: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_path: Option<String>,
+    /// The decision threshold fairness was computed at.
+    #[serde(skip)]
+    pub threshold: f64,
+}
+
+/// k-fold cross-validation over a column's values: the mean of each metric, and every fold's.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrossValidated<M, F> {
+    pub model: ModelKind,
+    pub cv_column: String,
+    pub folds: usize,
+    #[serde(flatten)]
+    pub mean: M,
+    pub per_fold: Vec<F>,
+}
+
+/// Means over folds of the credit metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CreditMeans {
+    pub auc_roc: f64,
+    pub ks: f64,
+    pub brier: f64,
+    pub precision_at_80_recall: f64,
+    pub average_precision: f64,
+    pub statlog_cost: f64,
+}
+
+/// Means over folds of the detector's metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AnomalyMeans {
+    pub auc_roc: f64,
+    pub average_precision: f64,
+    pub recall_at_1pct_fpr: f64,
+}

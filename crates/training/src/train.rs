@@ -1,0 +1,259 @@
+//! Training one model from a [`ModelSpec`]: read the data, split, fit, evaluate.
+
+use crate::evaluate;
+use crate::inputs;
+use crate::report::{AnomalyReport, CreditReport, Report, SpendingReport};
+use crate::spec::{Input, ModelParams, ModelSpec, Split};
+use anyhow::Context;
+use nivesh_core::rng::Rng;
+use nivesh_core::{CreditApplication, Transaction};
+use nivesh_models::credit::GroupFairness;
+use nivesh_models::tabular::Tabular;
+use nivesh_models::text::StaticEmbeddings;
+use nivesh_models::{Fit, ModelKind, Persist};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A trained model: its bytes, its evaluation (when something was held out), the parameters
+/// to record with the run, and a line saying what was trained.
+pub struct Trained {
+    pub kind: ModelKind,
+    pub bytes: Vec<u8>,
+    pub report: Option<Report>,
+    pub params: serde_json::Value,
+    pub summary: String,
+    /// The credit model trained with nothing held out: fairness on its training rows instead.
+    pub training_fairness: Option<TrainingFairness>,
+}
+
+/// A credit model's fairness on its own training rows, at its decision threshold.
+pub struct TrainingFairness {
+    pub threshold: f64,
+    pub groups: Vec<GroupFairness>,
+}
+
+/// Training data the caller already has (the pipeline reads the transaction models' data
+/// through the feature store) instead of reading `spec.input`.
+pub enum Prepared {
+    /// The anomaly detector's point-in-time rows and each row's time.
+    Anomaly(Tabular, Vec<f64>),
+    /// Every transaction, for the spending forecaster.
+    Transactions(Vec<Transaction>),
+}
+
+/// A deterministic random split of `n` rows: (training indices, held-out indices).
+fn holdout_indices(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut idx: Vec<usize> = (0..n).collect();
+    Rng::new(seed).shuffle(&mut idx);
+    let test = idx.split_off(n - ((n as f64) * fraction).round().min(n as f64) as usize);
+    (idx, test)
+}
+
+/// Split off a deterministic share of records for evaluation (none without a holdout).
+fn holdout<T: Clone>(data: Vec<T>, split: &Split) -> (Vec<T>, Vec<T>) {
+    match split {
+        Split::Holdout { fraction, seed } => {
+            let (train, test) = holdout_indices(data.len(), *fraction, *seed);
+            (train.iter().map(|&i| data[i].clone()).collect(), test.iter().map(|&i| data[i].clone()).collect())
+        }
+        _ => (data, Vec::new()),
+    }
+}
+
+/// The `Input` of the evaluation files of a `Split::Files`, read like `input`.
+fn eval_input(input: &Input, paths: &[PathBuf]) -> Input {
+    Input { paths: paths.to_vec(), ..input.clone() }
+}
+
+/// Read a file written by `embeddings distill` (checksum verified).
+pub fn load_embeddings(path: &Path) -> anyhow::Result<StaticEmbeddings> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    StaticEmbeddings::from_bytes(&bytes).with_context(|| format!("{} is not a static embeddings file", path.display()))
+}
+
+/// Train one model as `spec` says, reading its data from `spec.input`.
+pub fn train(spec: &ModelSpec) -> anyhow::Result<Trained> {
+    train_prepared(spec, None)
+}
+
+/// [`train`], with the training data given (`None`: read from `spec.input`).
+pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::Result<Trained> {
+    spec.split.check()?;
+    let started = Instant::now();
+    let secs = || started.elapsed().as_secs_f64();
+    let input = &spec.input;
+    let split = &spec.split;
+    let mut training_fairness = None;
+    let (bytes, report, params, summary) = match &spec.params {
+        ModelParams::Intent(intent) => {
+            let data = inputs::utterances(input, "train")?;
+            let (data, held) = holdout(data, split);
+            let table = intent.embeddings.as_deref().map(load_embeddings).transpose()?;
+            tracing::info!(rows = data.len(), "training intent classifier");
+            let model = intent.params.fit_with_embeddings(&data, table.as_ref())?;
+            let summary = format!(
+                "trained intent classifier on {} utterances, {} intents, {} features in {:.2} s",
+                data.len(),
+                model.labels().len(),
+                model.n_features(),
+                secs()
+            );
+            let mut params = serde_json::to_value(&intent.params)?;
+            if let (Some(source), Some(obj)) = (model.embeddings_source(), params.as_object_mut()) {
+                obj.insert("embeddings".into(), serde_json::json!(source));
+            }
+            let eval = match split {
+                Split::Files { paths, split } => {
+                    inputs::utterances_from(paths, input.format, split.as_deref().unwrap_or("test"))?
+                }
+                _ => held,
+            };
+            let report =
+                if eval.is_empty() { None } else { Some(Report::Intent(evaluate::intent(&model, &eval, &[])?)) };
+            (model.to_bytes()?, report, params, summary)
+        }
+        ModelParams::Ner(p) => {
+            let data = inputs::ner_examples(&input.paths, input.format)?;
+            let (data, held) = holdout(data, split);
+            tracing::info!(rows = data.len(), "training NER");
+            let model = p.fit(&data)?;
+            let summary = format!(
+                "trained NER on {} sentences, labels {}, {} CRF state features in {:.2} s",
+                data.len(),
+                model.labels().join(", "),
+                model.n_features(),
+                secs()
+            );
+            let eval = match split {
+                Split::Files { paths, .. } => inputs::ner_examples(paths, input.format)?,
+                _ => held,
+            };
+            let report = if eval.is_empty() { None } else { Some(Report::Ner(evaluate::ner(&model, &eval)?)) };
+            (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
+        }
+        ModelParams::Credit(p) => {
+            let data = inputs::credit_table(input, None, None)?;
+            let (train, held, held_idx) = match split {
+                Split::Holdout { fraction, seed } => {
+                    let (train, test) = holdout_indices(data.rows, *fraction, *seed);
+                    (data.subset(&train), Some(data.subset(&test)), test)
+                }
+                _ => (data, None, Vec::new()),
+            };
+            tracing::info!(rows = train.rows, "training credit model");
+            let model = p.fit(&train)?;
+            let summary = format!(
+                "trained credit model on {} rows, {} features, {} trees in {:.2} s",
+                train.rows,
+                train.n_cols(),
+                model.n_trees(),
+                secs()
+            );
+            let eval = match split {
+                Split::Files { paths, .. } => {
+                    Some(inputs::credit_table(&eval_input(input, paths), Some(model.schema()), None)?)
+                }
+                _ => held,
+            };
+            let report = match eval {
+                Some(t) => {
+                    let mut r = evaluate::credit(&model, &t)?;
+                    r.achievable_auc = achievable_credit_auc(input, &held_idx)?;
+                    Some(Report::Credit(CreditReport::Holdout(r)))
+                }
+                None => {
+                    training_fairness =
+                        Some(TrainingFairness { threshold: model.threshold(), groups: model.fairness(&train) });
+                    None
+                }
+            };
+            (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
+        }
+        ModelParams::Anomaly(p) => {
+            let (data, times) = match prepared {
+                Some(Prepared::Anomaly(table, times)) => (table, Some(times)),
+                _ => inputs::anomaly_table(input, None, spec.time_column.as_deref(), None)?,
+            };
+            let (train, held) = match (split, &times) {
+                (Split::Holdout { fraction, .. }, Some(times)) => {
+                    // the latest share by time is held out: the model never sees the future
+                    let mut idx: Vec<usize> = (0..data.rows).collect();
+                    idx.sort_by(|&a, &b| times[a].total_cmp(&times[b]).then(a.cmp(&b)));
+                    let cut = data.rows - ((data.rows as f64) * fraction).round() as usize;
+                    (data.subset(&idx[..cut]), Some(data.subset(&idx[cut..])))
+                }
+                (Split::Holdout { fraction, seed }, None) => {
+                    let (train, test) = holdout_indices(data.rows, *fraction, *seed);
+                    (data.subset(&train), Some(data.subset(&test)))
+                }
+                _ => (data, None),
+            };
+            tracing::info!(rows = train.rows, mode = ?p.mode, "training anomaly detector");
+            let model = p.fit(&train)?;
+            let summary = format!(
+                "trained {:?} anomaly detector on {} rows, {} features in {:.2} s; threshold {:.4}",
+                model.mode(),
+                train.rows,
+                train.n_cols(),
+                secs(),
+                model.threshold()
+            );
+            let eval = match split {
+                Split::Files { paths, .. } => {
+                    Some(inputs::anomaly_table(&eval_input(input, paths), Some(model.schema()), None, None)?.0)
+                }
+                _ => held,
+            };
+            let report = match eval {
+                Some(t) => Some(Report::Anomaly(AnomalyReport::Holdout(evaluate::anomaly(&model, &t)?))),
+                None => None,
+            };
+            (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
+        }
+        ModelParams::Spending(p) => {
+            let txns: Vec<Transaction> = match prepared {
+                Some(Prepared::Transactions(txns)) => txns,
+                _ => {
+                    anyhow::ensure!(!input.paths.is_empty(), "--data is required");
+                    let mut all = Vec::new();
+                    for path in &input.paths {
+                        let mut records = nivesh_core::dataset::read_records(path)
+                            .with_context(|| format!("reading {}", path.display()))?;
+                        all.append(&mut records);
+                    }
+                    all
+                }
+            };
+            // backtest first: effects learned before the cut, forecasts of the last 90 days
+            let report = evaluate::spending_backtest(p, &txns, 90)?;
+            let model = p.fit(&txns)?;
+            let summary = format!(
+                "trained spending forecaster on {} transactions in {:.2} s; festival multipliers: {}",
+                txns.len(),
+                secs(),
+                model
+                    .effects
+                    .iter()
+                    .map(|e| format!("{} ×{:.2}", e.festival, e.multiplier))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let report = Some(Report::Spending(SpendingReport::Backtest(report)));
+            (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
+        }
+    };
+    Ok(Trained { kind: spec.params.kind(), bytes, report, params, summary, training_fairness })
+}
+
+/// For generated credit applications, the AUC of the generator's own default logit on the
+/// held-out rows: the best any model can reach there.
+fn achievable_credit_auc(input: &Input, held: &[usize]) -> anyhow::Result<Option<f64>> {
+    if input.label.is_some() || held.is_empty() || input.paths.len() != 1 {
+        return Ok(None);
+    }
+    let apps: Vec<CreditApplication> = nivesh_core::dataset::read_records(&input.paths[0])?;
+    let scores: Vec<f64> = held.iter().map(|&i| nivesh_datagen::credit::default_logit(&apps[i])).collect();
+    let labels: Vec<bool> = held.iter().map(|&i| apps[i].default == Some(true)).collect();
+    let auc = nivesh_core::stats::auc(&scores, &labels);
+    Ok(auc.is_finite().then_some(auc))
+}
