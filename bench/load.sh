@@ -52,7 +52,9 @@ lua credit_cached "${CREDIT/AGE/35}"
 CREDIT_VARY="${CREDIT/AGE/35}"
 lua credit_uncached "${CREDIT_VARY/80000/NUM}" vary
 lua ner_uncached '{"text": "Paid Rs NUM to Swiggy yesterday from my HDFC card", "reference_date": "2026-03-20"}' vary
-lua anomaly_uncached '{"user_id": "U0001", "transaction": {"timestamp": "2026-11-26T03:10:00+05:30", "amount": NUM, "merchant": "Amazon", "category": "shopping", "channel": "card"}}' vary
+# now: after the user's last event, so the online state answers (an older timestamp replays history)
+NOW="$(TZ=Asia/Kolkata date +%Y-%m-%dT%H:%M:%S+05:30)"
+lua anomaly_uncached "{\"user_id\": \"U0001\", \"transaction\": {\"timestamp\": \"$NOW\", \"amount\": NUM, \"merchant\": \"Amazon\", \"category\": \"shopping\", \"channel\": \"card\"}}" vary
 lua spending_cached '{"user_id": "U0001", "months": 3}'
 lua features_online '{"entity_ids": ["U0001"]}'
 

@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 pub use nivesh_models::ModelKind;
-pub use nivesh_training::InputFormat;
+pub use nivesh_training::Input;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -168,28 +168,6 @@ pub enum FeaturesCommand {
 }
 
 #[derive(Debug, Clone, Default, Args)]
-pub struct DataArgs {
-    /// Input file(s); repeat or separate with commas to concatenate (e.g. NLU++ folds).
-    #[arg(long, num_args = 1.., value_delimiter = ',')]
-    pub data: Vec<PathBuf>,
-    /// Input format.
-    #[arg(long, value_enum, default_value_t)]
-    pub format: InputFormat,
-    /// CLINC150 split to read.
-    #[arg(long)]
-    pub split: Option<String>,
-    /// Tabular CSV: the label column (1 = positive: default, fraud). Selects generic tabular input.
-    #[arg(long)]
-    pub label: Option<String>,
-    /// Tabular CSV: a sample-weight column, used in training and in every metric.
-    #[arg(long)]
-    pub weight: Option<String>,
-    /// Tabular CSV: columns that are not features (ids, leaky columns).
-    #[arg(long, value_delimiter = ',')]
-    pub ignore: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, Args)]
 pub struct TrainArgs {
     /// Which model to train; without one, the pipeline trains every model in --models.
     #[arg(value_enum)]
@@ -208,7 +186,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.005)]
     pub margin: f64,
     #[command(flatten)]
-    pub input: DataArgs,
+    pub input: Input,
     /// Evaluate on these files after training (same formats as --data; repeat or use commas).
     #[arg(long, num_args = 1.., value_delimiter = ',')]
     pub eval: Vec<PathBuf>,
@@ -288,7 +266,7 @@ pub struct EvaluateArgs {
     #[arg(long = "model", value_name = "PATH")]
     pub model_path: PathBuf,
     #[command(flatten)]
-    pub input: DataArgs,
+    pub input: Input,
     /// Intent: out-of-scope examples (CLINC150 split, e.g. oos_test) scored for out-of-scope recall.
     #[arg(long)]
     pub oos_split: Option<String>,
@@ -404,18 +382,4 @@ pub enum RegistryCommand {
     },
     /// Send runs, versions and aliases still pending to the MLflow server (MLFLOW_TRACKING_URI).
     Sync,
-}
-
-impl DataArgs {
-    /// The files and how to read them, as the training library takes them.
-    pub fn input(&self) -> nivesh_training::Input {
-        nivesh_training::Input {
-            paths: self.data.clone(),
-            format: self.format,
-            split: self.split.clone(),
-            label: self.label.clone(),
-            weight: self.weight.clone(),
-            ignore: self.ignore.clone(),
-        }
-    }
 }

@@ -580,3 +580,132 @@ fn cors_allows_only_the_configured_origins() {
     let (_, _, hs) = call("GET", &format!("{}/health/live", s.url), None, &[("origin", "https://evil.example")]);
     assert_eq!(header(&hs, "access-control-allow-origin"), None);
 }
+
+/// Poll a training run until it is over.
+fn wait_for_job(url: &str, id: &str, key: &str) -> Value {
+    let t0 = Instant::now();
+    loop {
+        let (st, job, _) = call("GET", &format!("{url}/admin/train/{id}"), None, &[("x-api-key", key)]);
+        assert_eq!(st, 200, "{job}");
+        if job["state"] == "succeeded" || job["state"] == "failed" {
+            return job;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(300), "training run {id} still {}", job["state"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn admin_train_runs_in_the_background_one_at_a_time_and_a_failure_keeps_the_champion() {
+    // the fixture's store and its generated data, so that this test may change both
+    let dir = private_copy();
+    let status = Command::new("cp").arg("-r").arg(fixture().join("gen")).arg(dir.path()).status().unwrap();
+    assert!(status.success());
+    let spec = nivesh_training::TrainSpec::all(
+        nivesh_training::DataSource::Directory { dir: dir.path().join("gen") },
+        &nivesh_training::Defaults::default(),
+    );
+    let keys = ServerConfig {
+        api_keys: vec!["k-user-1234".into()],
+        admin_keys: vec!["k-admin-1234".into()],
+        training: Some(spec),
+        ..ServerConfig::default()
+    };
+    let s = Server::start(dir.path(), keys);
+    let u = &s.url;
+    let admin = [("x-api-key", "k-admin-1234"), ("content-type", "application/json")];
+    let body = json!({"models": ["ner", "credit"]}).to_string();
+    // the admin key, and only it
+    let (st, _, _) = call("POST", &format!("{u}/admin/train"), Some(&body), &[]);
+    assert_eq!(st, 401);
+    let (st, _, _) = call("POST", &format!("{u}/admin/train"), Some(&body), &[("x-api-key", "k-user-1234")]);
+    assert_eq!(st, 403);
+    // an unknown model is named
+    let (st, v, _) = call("POST", &format!("{u}/admin/train"), Some(r#"{"models": ["credit", "shoes"]}"#), &admin);
+    assert_eq!((st, v["field"].as_str()), (422, Some("models[1]")), "{v}");
+    // accepted, in the background; a second run while it runs is refused
+    let (st, started, _) = call("POST", &format!("{u}/admin/train"), Some(&body), &admin);
+    assert_eq!(st, 202, "{started}");
+    assert_eq!(started["state"], "queued");
+    let id = started["id"].as_str().unwrap().to_string();
+    let (st, v, _) = call("POST", &format!("{u}/admin/train"), Some(&body), &admin);
+    assert_eq!((st, v["error_type"].as_str()), (409, Some("conflict")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains(&id), "{v}");
+    let job = wait_for_job(u, &id, "k-admin-1234");
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let models = job["models"].as_array().unwrap();
+    assert_eq!(models.iter().map(|m| m["model"].as_str().unwrap()).collect::<Vec<_>>(), ["ner", "credit"]);
+    for m in models {
+        assert_eq!(m["state"], "succeeded", "{m}");
+        assert_eq!(m["version"], 2, "{m}");
+        assert!(m["metric"]["value"].as_f64().is_some() && m["run_id"].is_string(), "{m}");
+    }
+    // the same data and seed give the same metric, so the new version passes the gate and serves
+    let credit = &models[1];
+    assert_eq!(credit["alias"], "champion", "{credit}");
+    let (_, listed, _) = call("GET", &format!("{u}/models"), None, &[("x-api-key", "k-user-1234")]);
+    let served = listed["models"].as_array().unwrap().iter().find(|m| m["name"] == "credit").unwrap().clone();
+    assert_eq!(served["version"], 2, "the new champion is loaded when the run reports success: {served}");
+
+    // a model whose data is broken fails; its champion keeps serving, the run says why
+    std::fs::write(dir.path().join("gen/credit_applications.csv"), "age\nnot-a-number\n").unwrap();
+    let (st, started, _) = call("POST", &format!("{u}/admin/train"), Some(r#"{"models": ["credit"]}"#), &admin);
+    assert_eq!(st, 202, "{started}");
+    let job = wait_for_job(u, started["id"].as_str().unwrap(), "k-admin-1234");
+    assert_eq!(job["state"], "failed", "{job}");
+    assert_eq!(job["models"][0]["state"], "failed", "{job}");
+    assert!(job["models"][0]["error"].as_str().unwrap().contains("validating credit's data"), "{job}");
+    let user = [("x-api-key", "k-user-1234"), ("content-type", "application/json")];
+    let (st, v, _) = call("POST", &format!("{u}/predict/credit-risk"), Some(&credit_body().to_string()), &user);
+    assert_eq!((st, v["model_version"].as_str()), (200, Some("2")), "{v}");
+    // every run is listed, newest first; an unknown id is a 404
+    let (st, jobs, _) = call("GET", &format!("{u}/admin/train"), None, &admin);
+    assert_eq!(st, 200);
+    assert_eq!(jobs.as_array().unwrap().len(), 2, "{jobs}");
+    assert_eq!(jobs[1]["id"], id.as_str());
+    let (st, _, _) = call("GET", &format!("{u}/admin/train/nope"), None, &admin);
+    assert_eq!(st, 404);
+    drop(s);
+
+    // a server without a training spec says so
+    let s = Server::start(fixture(), ServerConfig::default());
+    let (st, v) = post(&format!("{}/admin/train", s.url), &json!({}));
+    assert_eq!((st, v["error_type"].as_str()), (503, Some("unavailable")), "{v}");
+}
+
+#[test]
+fn spending_from_the_callers_own_history_needs_only_timestamps_and_amounts() {
+    let s = Server::start(fixture(), ServerConfig::default());
+    let url = format!("{}/predict/spending", s.url);
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    let history: Vec<Value> = (0..120)
+        .map(|d| {
+            let day = start + chrono::Duration::days(d);
+            json!({"timestamp": format!("{day}T12:00:00+05:30"), "amount": 400.0 + (d % 7) as f64 * 50.0})
+        })
+        .collect();
+    let (st, v) = post(&url, &json!({"transactions": history, "months": 2}));
+    assert_eq!(st, 200, "{v}");
+    let forecast = v["forecast"].as_array().unwrap();
+    assert_eq!(forecast.iter().map(|m| m["month"].as_str().unwrap()).collect::<Vec<_>>(), ["2025-05", "2025-06"]);
+    assert!(forecast.iter().all(|m| m["predicted_amount"].as_f64().unwrap() > 0.0), "{v}");
+    // a category narrows it; the default category of bare transactions is "other"
+    let (st, v) = post(&url, &json!({"transactions": history, "months": 1, "category": "other"}));
+    assert_eq!(st, 200, "{v}");
+    // what is missing or refused is named
+    let bad = json!({"transactions": [{"timestamp": "2025-01-01T10:00:00+05:30", "amount": 10}, {"timestamp": "2025-01-02"}]});
+    let (st, v) = post(&url, &bad);
+    assert_eq!((st, v["field"].as_str()), (422, Some("transactions[1]")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("missing field `amount`"), "{v}");
+    let bad = json!({"transactions": [{"timestamp": "2025-01-01T10:00:00+05:30", "amount": -10}]});
+    let (st, v) = post(&url, &bad);
+    assert_eq!((st, v["field"].as_str()), (422, Some("transactions[0].amount")), "{v}");
+    let bad = json!({"transactions": [{"timestamp": "2025-01-01T10:00:00+05:30", "amount": 10, "currency": "rupees"}]});
+    let (st, v) = post(&url, &bad);
+    assert_eq!((st, v["field"].as_str()), (422, Some("transactions[0].currency")), "{v}");
+    // credits alone are no spending to forecast from
+    let credits =
+        json!({"transactions": [{"timestamp": "2025-01-01T10:00:00+05:30", "amount": 10, "direction": "credit"}]});
+    let (st, v) = post(&url, &credits);
+    assert_eq!((st, v["field"].as_str()), (422, Some("transactions")), "{v}");
+}

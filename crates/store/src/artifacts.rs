@@ -1,6 +1,6 @@
 //! Content-addressed artifact files: `<root>/sha256/<first two hex>/<digest>`.
 
-use crate::registry::StoreError;
+use crate::error::StoreError;
 use sha2::{Digest as _, Sha256};
 use std::path::{Path, PathBuf};
 

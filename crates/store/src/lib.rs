@@ -11,8 +11,10 @@
 
 pub mod artifacts;
 pub mod db;
+pub mod error;
 pub mod mlflow;
 pub mod registry;
 
 pub use artifacts::{ArtifactStore, Digest};
-pub use registry::{Registry, StoreError, SyncState};
+pub use error::StoreError;
+pub use registry::{Registry, SyncState};

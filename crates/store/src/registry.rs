@@ -8,6 +8,7 @@
 
 use crate::artifacts::Digest;
 use crate::db::{Db, DbError, Dialect, Row, Sql};
+pub use crate::error::StoreError;
 use serde::Serialize;
 use std::path::Path;
 
@@ -15,27 +16,6 @@ const SQLITE_MIGRATIONS: &[&str] =
     &[include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/sqlite/0002_mlflow.sql")];
 const POSTGRES_MIGRATIONS: &[&str] =
     &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_mlflow.sql")];
-
-/// Everything that can go wrong in the store.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("{path}: corrupt artifact: {reason}")]
-    Corrupt { path: String, reason: String },
-    #[error("registry database")]
-    Db(#[from] DbError),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Invalid(String),
-}
-
-impl StoreError {
-    pub fn io(path: &Path, source: std::io::Error) -> Self {
-        StoreError::Io { path: path.display().to_string(), source }
-    }
-}
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -90,26 +90,11 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                     format!("{shown} — {} rows", data.rows),
                 ),
                 Some(cv) => {
-                    let (d, per_fold) = cross_validate(&data, cv, &shown, |train, test| {
+                    let fit = |train: &Tabular, test: &Tabular| {
                         let probs = model.params().fit(train)?.probabilities(test);
                         Ok(credit_report(&probs, test.y.as_deref().unwrap_or_default(), test.weight.as_deref()))
-                    })?;
-                    let mean = |g: &dyn Fn(&nivesh_models::credit::CreditReport) -> f64| mean_of(&per_fold, g);
-                    let mean = CreditMeans {
-                        auc_roc: mean(&|r| r.binary.auc_roc),
-                        ks: mean(&|r| r.binary.ks),
-                        brier: mean(&|r| r.brier),
-                        precision_at_80_recall: mean(&|r| r.binary.precision_at_80_recall),
-                        average_precision: mean(&|r| r.binary.average_precision),
-                        statlog_cost: mean(&|r| r.statlog_cost),
                     };
-                    let r = CrossValidated {
-                        model: ModelKind::Credit,
-                        cv_column: cv.clone(),
-                        folds: per_fold.len(),
-                        mean,
-                        per_fold,
-                    };
+                    let (d, r) = cross_validate(ModelKind::Credit, &data, cv, &shown, fit, CreditMeans::mean)?;
                     (Report::Credit(CreditReport::CrossValidated(r)), d)
                 }
             }
@@ -123,24 +108,18 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                     format!("{shown} — {} rows", data.rows),
                 ),
                 Some(cv) => {
-                    let (d, per_fold) = cross_validate(&data, cv, &shown, |train, test| {
+                    let fit = |train: &Tabular, test: &Tabular| {
                         let scores = model.params().fit(train)?.scores(test);
                         let labels: Vec<bool> =
                             test.y.as_deref().unwrap_or_default().iter().map(|&v| v > 0.5).collect();
                         Ok(BinaryReport::new(&scores, &labels, test.weight.as_deref()))
-                    })?;
-                    let mean = AnomalyMeans {
-                        auc_roc: mean_of(&per_fold, |r| r.auc_roc),
-                        average_precision: mean_of(&per_fold, |r| r.average_precision),
-                        recall_at_1pct_fpr: mean_of(&per_fold, |r| r.recall_at_1pct_fpr),
                     };
-                    let r = CrossValidated {
-                        model: ModelKind::Anomaly,
-                        cv_column: cv.clone(),
-                        folds: per_fold.len(),
-                        mean,
-                        per_fold,
+                    let mean = |folds: &[BinaryReport]| AnomalyMeans {
+                        auc_roc: mean_of(folds, |r| r.auc_roc),
+                        average_precision: mean_of(folds, |r| r.average_precision),
+                        recall_at_1pct_fpr: mean_of(folds, |r| r.recall_at_1pct_fpr),
                     };
+                    let (d, r) = cross_validate(ModelKind::Anomaly, &data, cv, &shown, fit, mean)?;
                     (Report::Anomaly(AnomalyReport::CrossValidated(r)), d)
                 }
             }
@@ -166,7 +145,8 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
     Ok(Evaluated { report, description })
 }
 
-fn mean_of<F>(folds: &[F], g: impl Fn(&F) -> f64) -> f64 {
+/// The mean of `g` over folds.
+pub(crate) fn mean_of<F>(folds: &[F], g: impl Fn(&F) -> f64) -> f64 {
     folds.iter().map(g).sum::<f64>() / folds.len().max(1) as f64
 }
 
@@ -435,13 +415,15 @@ pub fn spending_backtest(
 }
 
 /// k-fold cross-validation over the table's group column: `run(train, test)` for each fold
-/// value, in sorted order. Also returns a line describing the folds.
-fn cross_validate<R>(
+/// value, in sorted order, summarised by `mean`. Also returns a line describing the folds.
+fn cross_validate<M, F>(
+    model: ModelKind,
     data: &Tabular,
     cv: &str,
     model_path: &str,
-    mut run: impl FnMut(&Tabular, &Tabular) -> anyhow::Result<R>,
-) -> anyhow::Result<(String, Vec<R>)> {
+    mut run: impl FnMut(&Tabular, &Tabular) -> anyhow::Result<F>,
+    mean: impl Fn(&[F]) -> M,
+) -> anyhow::Result<(String, CrossValidated<M, F>)> {
     let groups = data.group.clone().unwrap_or_default();
     let mut folds = groups.clone();
     folds.sort();
@@ -452,13 +434,14 @@ fn cross_validate<R>(
         folds.len(),
         data.rows
     );
-    let results = folds
+    let per_fold = folds
         .iter()
         .map(|f| {
             let test: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] == f).collect();
             let train: Vec<usize> = (0..data.rows).filter(|&i| &groups[i] != f).collect();
             run(&data.subset(&train), &data.subset(&test))
         })
-        .collect::<anyhow::Result<_>>()?;
-    Ok((description, results))
+        .collect::<anyhow::Result<Vec<F>>>()?;
+    let r = CrossValidated { model, cv_column: cv.to_string(), folds: per_fold.len(), mean: mean(&per_fold), per_fold };
+    Ok((description, r))
 }

@@ -277,6 +277,46 @@ pub struct CreditMeans {
     pub statlog_cost: f64,
 }
 
+impl CreditMeans {
+    /// The headline numbers of one evaluation.
+    pub fn of(m: &CreditMetrics) -> Self {
+        CreditMeans {
+            auc_roc: m.binary.auc_roc,
+            ks: m.binary.ks,
+            brier: m.brier,
+            precision_at_80_recall: m.binary.precision_at_80_recall,
+            average_precision: m.binary.average_precision,
+            statlog_cost: m.statlog_cost,
+        }
+    }
+
+    /// Their means over folds.
+    pub fn mean(folds: &[CreditMetrics]) -> Self {
+        use crate::evaluate::mean_of;
+        let all: Vec<CreditMeans> = folds.iter().map(CreditMeans::of).collect();
+        CreditMeans {
+            auc_roc: mean_of(&all, |m| m.auc_roc),
+            ks: mean_of(&all, |m| m.ks),
+            brier: mean_of(&all, |m| m.brier),
+            precision_at_80_recall: mean_of(&all, |m| m.precision_at_80_recall),
+            average_precision: mean_of(&all, |m| m.average_precision),
+            statlog_cost: mean_of(&all, |m| m.statlog_cost),
+        }
+    }
+
+    /// `(name, value)` in report order.
+    pub fn rows(&self) -> [(&'static str, f64); 6] {
+        [
+            ("auc_roc", self.auc_roc),
+            ("ks", self.ks),
+            ("brier", self.brier),
+            ("precision_at_80_recall", self.precision_at_80_recall),
+            ("average_precision", self.average_precision),
+            ("statlog_cost", self.statlog_cost),
+        ]
+    }
+}
+
 /// Means over folds of the detector's metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AnomalyMeans {

@@ -27,23 +27,33 @@ pub enum InputFormat {
     Nlupp,
 }
 
-/// Files to train or evaluate on, and how to read them.
+/// Files to train or evaluate on, and how to read them (with the `cli` feature, also the
+/// binary's `--data`, `--format`, `--split`, `--label`, `--weight` and `--ignore` flags).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct Input {
+    /// Input file(s); repeat or separate with commas to concatenate (e.g. NLU++ folds).
+    #[cfg_attr(feature = "cli", arg(long = "data", value_name = "DATA", num_args = 1.., value_delimiter = ','))]
     pub paths: Vec<PathBuf>,
+    /// Input format.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t))]
     pub format: InputFormat,
-    /// CLINC150: the split to read (default `train` when training, `test` when evaluating).
+    /// CLINC150 split to read (default: train when training, test when evaluating).
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub split: Option<String>,
-    /// Tabular CSV: the label column (1 = positive); selects generic tabular input.
+    /// Tabular CSV: the label column (1 = positive: default, fraud). Selects generic tabular input.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub label: Option<String>,
     /// Tabular CSV: a sample-weight column, used in training and in every metric.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub weight: Option<String>,
     /// Tabular CSV: columns that are not features (ids, leaky columns).
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub ignore: Vec<String>,
 }
 
@@ -240,7 +250,7 @@ impl TrainSpec {
         let kind = params.kind();
         let split = match kind {
             ModelKind::Spending => Split::None,
-            _ => self.split.clone(),
+            ModelKind::Intent | ModelKind::Ner | ModelKind::Anomaly | ModelKind::Credit => self.split.clone(),
         };
         ModelSpec {
             params: params.clone(),

@@ -16,7 +16,7 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let spec = EvalSpec {
         model: args.model,
         model_path: args.model_path.clone(),
-        input: args.input.input(),
+        input: args.input.clone(),
         oos_split: args.oos_split.clone(),
         threshold,
         benchmark: args.benchmark.clone(),

@@ -50,33 +50,13 @@ pub fn report(report: &Report) {
         Report::Intent(r) => intent(r),
         Report::Ner(r) => ner(r),
         Report::Credit(CreditReport::Holdout(r)) => {
-            let b = &r.metrics.binary;
-            let rows = [
-                ("auc_roc", b.auc_roc),
-                ("ks", b.ks),
-                ("brier", r.metrics.brier),
-                ("precision_at_80_recall", b.precision_at_80_recall),
-                ("average_precision", b.average_precision),
-                ("statlog_cost", r.metrics.statlog_cost),
-            ];
-            println!("{}", metric_rows(&rows));
+            println!("{}", metric_rows(&CreditMeans::of(&r.metrics).rows()));
             fairness(r.threshold, &r.fairness);
             if let Some(auc) = r.achievable_auc {
                 println!("achievable AUC on these rows (the generator's true default logit): {auc:.4}");
             }
         }
-        Report::Credit(CreditReport::CrossValidated(r)) => {
-            let m = &r.mean;
-            let rows = [
-                ("auc_roc", m.auc_roc),
-                ("ks", m.ks),
-                ("brier", m.brier),
-                ("precision_at_80_recall", m.precision_at_80_recall),
-                ("average_precision", m.average_precision),
-                ("statlog_cost", m.statlog_cost),
-            ];
-            println!("{}", metric_rows(&rows));
-        }
+        Report::Credit(CreditReport::CrossValidated(r)) => println!("{}", metric_rows(&r.mean.rows())),
         Report::Anomaly(AnomalyReport::Holdout(r)) => {
             let mut t = metric_rows(&[
                 ("auc_roc", r.auc_roc),

@@ -69,7 +69,7 @@ fn model_spec(args: &TrainArgs, kind: ModelKind, config: &Config) -> ModelSpec {
     };
     ModelSpec {
         params: params(args, kind, config),
-        input: args.input.input(),
+        input: args.input.clone(),
         split,
         time_column: args.time_column.clone(),
     }
@@ -77,7 +77,7 @@ fn model_spec(args: &TrainArgs, kind: ModelKind, config: &Config) -> ModelSpec {
 
 /// The pipeline over `--models`, on the sample data (generated once) or `--data DIR`.
 fn pipeline_spec(args: &TrainArgs, config: &Config) -> anyhow::Result<TrainSpec> {
-    let data = match args.input.data.as_slice() {
+    let data = match args.input.paths.as_slice() {
         [] => DataSource::Sample { dir: config.generated_data_dir() },
         [d] if d.is_dir() => DataSource::Directory { dir: d.clone() },
         _ => anyhow::bail!("the pipeline takes --data DIR (a directory of generated files), or nothing"),
