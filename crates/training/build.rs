@@ -14,12 +14,21 @@ fn main() {
     if let Some(commit) = git(&["rev-parse", "HEAD"]) {
         println!("cargo:rustc-env=NIVESH_GIT_COMMIT={commit}");
     }
-    // rerun when HEAD or the branch it points to moves
-    // (a path that does not exist would rerun the script on every build, so only existing ones)
-    if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]).map(PathBuf::from) {
+    // rerun when HEAD or the branch it points to moves: `logs/HEAD` changes with every commit,
+    // checkout and reset; branch refs live in the common directory (worktrees share it), loose
+    // or packed. Only existing paths are watched (a missing one reruns the script every build).
+    let dir = |args: &[&str]| git(args).map(|d| std::fs::canonicalize(&d).unwrap_or_else(|_| PathBuf::from(d)));
+    if let (Some(git_dir), Some(common)) =
+        (dir(&["rev-parse", "--absolute-git-dir"]), dir(&["rev-parse", "--git-common-dir"]))
+    {
         let branch = git(&["symbolic-ref", "-q", "HEAD"]);
-        let watched = [Some("HEAD".to_string()), branch, Some("packed-refs".to_string())];
-        for path in watched.into_iter().flatten().map(|p| dir.join(p)).filter(|p| p.exists()) {
+        let watched = [
+            Some(git_dir.join("HEAD")),
+            Some(git_dir.join("logs").join("HEAD")),
+            branch.map(|b| common.join(b)),
+            Some(common.join("packed-refs")),
+        ];
+        for path in watched.into_iter().flatten().filter(|p| p.exists()) {
             println!("cargo:rerun-if-changed={}", path.display());
         }
     }

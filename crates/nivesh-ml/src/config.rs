@@ -183,6 +183,8 @@ pub struct Config {
     pub credit_risk_threshold: f64,
     /// Every key, its shown value and its source.
     pub entries: Vec<Entry>,
+    /// What the configuration should change, though it works (retired keys).
+    pub warnings: Vec<String>,
 }
 
 impl fmt::Debug for Config {
@@ -271,6 +273,13 @@ pub fn load(opts: &LoadOptions) -> Result<Config, ConfigError> {
     resolve(&Layers { file, dotenv, env, cli })
 }
 
+/// Keys earlier releases read and this one does not: still accepted in a configuration file,
+/// with a warning, so an existing `nivesh.toml` keeps working.
+pub const RETIRED: &[(&str, &str)] = &[
+    ("DRIFT_ALERT_THRESHOLD", "drift monitoring is not built yet; the key returns with it"),
+    ("FEATURE_TTL_SECONDS", "each feature view's `ttl_days` in the feature definitions sets it"),
+];
+
 fn spec(name: &str) -> Option<&'static KeySpec> {
     KEYS.iter().find(|k| k.key.eq_ignore_ascii_case(name))
 }
@@ -284,12 +293,17 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         }
     }
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
 
     if let Some((path, text)) = &layers.file {
         match text.parse::<toml::Table>() {
             Err(e) => problems.push(format!("{}: not valid TOML: {}", path.display(), e.message())),
             Ok(table) => {
                 for (name, value) in table {
+                    if let Some((key, why)) = RETIRED.iter().find(|(k, _)| k.eq_ignore_ascii_case(&name)) {
+                        warnings.push(format!("{}: {key} is no longer read ({why}); remove it", path.display()));
+                        continue;
+                    }
                     let Some(k) = spec(&name) else {
                         problems.push(format!(
                             "{}: unknown key '{name}' (known keys: {})",
@@ -450,6 +464,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         anomaly_contamination,
         credit_risk_threshold,
         entries,
+        warnings,
     })
 }
 
@@ -729,5 +744,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn retired_keys_in_a_file_are_accepted_with_a_warning() {
+        let layers = Layers {
+            file: Some(("nivesh.toml".into(), "drift_alert_threshold = 0.2\nport = 8100\n".into())),
+            ..Default::default()
+        };
+        let c = resolve(&layers).unwrap();
+        assert_eq!(c.port, 8100);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("DRIFT_ALERT_THRESHOLD is no longer read"), "{:?}", c.warnings);
+        let layers = Layers { file: Some(("nivesh.toml".into(), "shoe_size = 9\n".into())), ..Default::default() };
+        assert!(resolve(&layers).is_err(), "an unknown key is still an error");
     }
 }

@@ -23,6 +23,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    for w in &config.warnings {
+        eprintln!("warning: {w}");
+    }
     logging::init(&config);
     let globals = commands::Globals { config: cli.config.clone(), data_dir: cli.data_dir.clone() };
     match commands::run(cli.command, &config, &globals) {

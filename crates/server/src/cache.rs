@@ -5,7 +5,7 @@
 //! Entries are the serialised responses, weighed by their size: the cache holds at most its
 //! byte budget (split evenly between the models), however many requests differ.
 //!
-//! With Redis configured, it is a second level shared by replicas (`nivesh:cache:<model>:<sha256
+//! With Redis configured, it is a second level shared by replicas (`nivesh:cache:v2:<model>:<sha256
 //! of the key>`, same TTLs): a local miss asks Redis before computing, and a computed response
 //! is written back. Redis trouble never fails a request: the call is bypassed (50 ms budget),
 //! `healthy()` turns false and `/health` reports the cache degraded.
@@ -95,7 +95,9 @@ impl PredictionCache {
         use sha2::Digest;
         let h = sha2::Sha256::digest(key.as_bytes());
         let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
-        format!("nivesh:cache:{model}:{hex}")
+        // v2: entries are a model's output without `model_version` (v1 held whole responses);
+        // a replica of another release sharing this Redis never reads the other's entries
+        format!("nivesh:cache:v2:{model}:{hex}")
     }
 
     async fn redis_get(&self, model: ModelKind, key: &str) -> Option<Bytes> {

@@ -7,6 +7,7 @@ use nivesh_training::pipeline::{Alias, Outcome, Progress, Status};
 use nivesh_training::report::Metric;
 use serde::Serialize;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use utoipa::ToSchema;
 
@@ -118,6 +119,8 @@ pub type JobHandle = Arc<Mutex<Job>>;
 #[derive(Default)]
 pub struct Jobs {
     inner: Mutex<(VecDeque<JobHandle>, bool, u64)>,
+    /// Set when the server shuts down: a running job stops after its current model.
+    cancel: Arc<AtomicBool>,
 }
 
 impl Jobs {
@@ -125,7 +128,7 @@ impl Jobs {
     pub fn start(&self, models: &[ModelKind]) -> Result<JobHandle, String> {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let (jobs, running, counter) = &mut *guard;
-        if *running {
+        if *running || self.cancel.load(Ordering::Acquire) {
             let id = jobs.front().and_then(|j| j.lock().ok().map(|j| j.id.clone())).unwrap_or_default();
             return Err(id);
         }
@@ -146,9 +149,27 @@ impl Jobs {
         Ok(job)
     }
 
-    /// The job is over (whatever its state): another may start.
-    pub fn release(&self) {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).1 = false;
+    /// The job is over: its final state (succeeded only if every model did and there is no
+    /// `error`) and, in the same step, room for the next one.
+    pub fn finish(&self, job: &JobHandle, error: Option<String>) {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Ok(mut j) = job.lock() {
+            let all_ok = j.models.iter().all(|m| m.state == State::Succeeded);
+            j.state = if error.is_none() && all_ok { State::Succeeded } else { State::Failed };
+            j.error = error;
+            j.finished_at = Some(now());
+        }
+        guard.1 = false;
+    }
+
+    /// Stop a running job after its current model (at shutdown); no job starts afterwards.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Release);
+    }
+
+    /// A progress reporter for `job`.
+    pub fn progress(&self, job: &JobHandle) -> JobProgress {
+        JobProgress { job: job.clone(), cancel: self.cancel.clone() }
     }
 
     pub fn get(&self, id: &str) -> Option<Job> {
@@ -164,11 +185,14 @@ impl Jobs {
 }
 
 /// Update a job as its pipeline goes.
-pub struct JobProgress(pub JobHandle);
+pub struct JobProgress {
+    job: JobHandle,
+    cancel: Arc<AtomicBool>,
+}
 
 impl JobProgress {
     fn with(&self, f: impl FnOnce(&mut Job)) {
-        if let Ok(mut j) = self.0.lock() {
+        if let Ok(mut j) = self.job.lock() {
             f(&mut j);
         }
     }
@@ -181,19 +205,9 @@ impl JobProgress {
         });
     }
 
-    /// The pipeline is over (and the new champions are loaded): succeeded only if every model did.
-    pub fn done(&self, error: Option<String>) {
-        self.with(|j| {
-            let all_ok = j.models.iter().all(|m| m.state == State::Succeeded);
-            j.state = if error.is_none() && all_ok { State::Succeeded } else { State::Failed };
-            j.error = error;
-            j.finished_at = Some(now());
-        });
-    }
-
     /// The models that succeeded (their champions may have moved).
     pub fn succeeded(&self) -> Vec<ModelKind> {
-        self.0
+        self.job
             .lock()
             .map(|j| j.models.iter().filter(|m| m.state == State::Succeeded).map(|m| m.model).collect())
             .unwrap_or_default()
@@ -215,6 +229,9 @@ impl Progress for JobProgress {
             }
         });
     }
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Acquire)
+    }
 }
 
 #[cfg(test)]
@@ -227,17 +244,22 @@ mod tests {
         let first = jobs.start(&[ModelKind::Credit]).unwrap();
         let id = first.lock().unwrap().id.clone();
         assert_eq!(jobs.start(&[ModelKind::Intent]).err(), Some(id.clone()));
-        let p = JobProgress(first);
+        let p = jobs.progress(&first);
         p.running();
-        p.done(None);
+        assert_eq!(jobs.get(&id).unwrap().state, State::Running);
+        jobs.finish(&first, None);
         // the credit model never finished, so the job did not succeed
         assert_eq!(jobs.get(&id).unwrap().state, State::Failed);
-        jobs.release();
         for _ in 0..KEPT + 5 {
-            jobs.start(&[ModelKind::Intent]).unwrap();
-            jobs.release();
+            let j = jobs.start(&[ModelKind::Intent]).unwrap();
+            jobs.finish(&j, None);
         }
         assert_eq!(jobs.list().len(), KEPT);
         assert!(jobs.get(&id).is_none());
+        // at shutdown the running job is told to stop, and none starts
+        let p = jobs.progress(&jobs.start(&[ModelKind::Intent]).unwrap());
+        assert!(!p.cancelled());
+        jobs.cancel();
+        assert!(p.cancelled());
     }
 }

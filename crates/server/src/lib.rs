@@ -46,6 +46,8 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await?;
     let _ = stop_tx.send(true);
+    // a training run stops after its current model
+    state.jobs.cancel();
     loader.abort();
     let _ = reloader.await;
     Ok(())

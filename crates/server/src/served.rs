@@ -137,6 +137,7 @@ impl Served for FinancialNer {
         &models.ner
     }
     fn check(req: NerRequest) -> ApiResult<NerQuery> {
+        nivesh_models::ner::check_text(&req.text)?;
         // relative dates are read against today in India unless the caller says otherwise
         let today = || chrono::Utc::now().with_timezone(&nivesh_core::records::IST).date_naive();
         Ok(NerQuery { reference_date: req.reference_date.unwrap_or_else(today), text: req.text })

@@ -76,6 +76,7 @@ pub struct Inner {
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// Training runs started over HTTP.
     pub jobs: crate::jobs::Jobs,
+    training_features: std::sync::OnceLock<Arc<FeatureStore>>,
     pub started: Instant,
     /// Redis was configured for the cache but did not answer at start (location).
     pub cache_redis_unreachable: Option<String>,
@@ -134,6 +135,7 @@ impl AppState {
             limiter,
             in_flight,
             jobs: crate::jobs::Jobs::default(),
+            training_features: std::sync::OnceLock::new(),
             started: Instant::now(),
             cache_redis_unreachable,
             startup_complete: AtomicBool::new(false),
@@ -232,23 +234,47 @@ impl AppState {
         Ok(ReloadOutcome::Loaded { from: current, to: v.version })
     }
 
+    /// The feature store training runs use: a second one, with its own connections, so a run
+    /// never holds the serving store's (set once, before serving; else the serving one).
+    pub fn set_training_features(&self, features: Arc<FeatureStore>) {
+        let _ = self.training_features.set(features);
+    }
+
     /// Run `spec` in the background as `job`: the pipeline on the blocking pool, then the
-    /// champions of the models that succeeded loaded at once (before the job reports
-    /// success), then the next run may start.
+    /// champions of the models that succeeded loaded at once, then the job's final state and
+    /// room for the next run in one step (also if anything here panics).
     pub fn run_training(&self, spec: nivesh_training::TrainSpec, job: crate::jobs::JobHandle) {
+        /// Finishes the job when dropped: with the run's result, or as stopped.
+        struct Finish {
+            state: AppState,
+            job: crate::jobs::JobHandle,
+            result: Option<Option<String>>,
+        }
+        impl Drop for Finish {
+            fn drop(&mut self) {
+                let error = self.result.take().unwrap_or_else(|| Some("the training run stopped unexpectedly".into()));
+                self.state.jobs.finish(&self.job, error);
+            }
+        }
         let state = self.clone();
         tokio::spawn(async move {
-            let progress = crate::jobs::JobProgress(job.clone());
+            let mut finish = Finish { state: state.clone(), job: job.clone(), result: None };
+            let progress = state.jobs.progress(&job);
             progress.running();
             let st = state.clone();
             let ran = tokio::task::spawn_blocking(move || {
+                let features = match st.training_features.get().or(st.features.as_ref()) {
+                    Some(fs) => nivesh_training::Features::Store(fs),
+                    None => nivesh_training::Features::Files,
+                };
                 let pipeline = nivesh_training::Pipeline {
                     registry: &st.registry,
                     artifacts: &st.artifacts,
-                    features: st.features.as_deref(),
+                    features,
                     mlflow_uri: st.config.mlflow_uri.as_deref(),
                 };
-                pipeline.run(&spec, &mut crate::jobs::JobProgress(job)).map(|outcomes| outcomes.len())
+                let mut progress = st.jobs.progress(&job);
+                pipeline.run(&spec, &mut progress).map(|outcomes| outcomes.len())
             })
             .await;
             let error = match ran {
@@ -267,8 +293,7 @@ impl AppState {
             if let Some(e) = &error {
                 tracing::error!(error = %e, "training run failed");
             }
-            progress.done(error);
-            state.jobs.release();
+            finish.result = Some(error);
         });
     }
 

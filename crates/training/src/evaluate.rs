@@ -41,10 +41,11 @@ pub struct EvalSpec {
     pub cv_column: Option<String>,
 }
 
-/// An evaluation and a line saying what was evaluated on what.
+/// An evaluation and a line saying what was evaluated on what (the report says it already
+/// for a series benchmark).
 pub struct Evaluated {
     pub report: Report,
-    pub description: String,
+    pub description: Option<String>,
 }
 
 /// Evaluate a saved model as `spec` says.
@@ -127,8 +128,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
         ModelKind::Spending => match &spec.benchmark {
             Some(bench) => {
                 let r = spending_benchmark(bench)?;
-                let d = format!("{} series from {}", r.series, bench.display());
-                (Report::Spending(SpendingReport::Benchmark(r)), d)
+                (Report::Spending(SpendingReport::Benchmark(r)), String::new())
             }
             None => {
                 // a backtest on transactions with the saved model's parameters
@@ -142,12 +142,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
         },
     };
     report.set_model_path(shown);
-    Ok(Evaluated { report, description })
-}
-
-/// The mean of `g` over folds.
-pub(crate) fn mean_of<F>(folds: &[F], g: impl Fn(&F) -> f64) -> f64 {
-    folds.iter().map(g).sum::<f64>() / folds.len().max(1) as f64
+    Ok(Evaluated { report, description: (!description.is_empty()).then_some(description) })
 }
 
 /// The intent classifier on labelled utterances and out-of-scope queries.

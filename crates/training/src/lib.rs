@@ -21,7 +21,7 @@ pub mod spec;
 pub mod train;
 pub mod validate;
 
-pub use pipeline::{Alias, Mirror, Outcome, Pipeline, Progress, Silent, Status};
+pub use pipeline::{Alias, Features, Mirror, Outcome, Pipeline, Progress, Silent, Status};
 pub use report::{Metric, Report};
 pub use spec::{DataSource, Defaults, Input, InputFormat, ModelParams, ModelSpec, Split, TrainSpec};
 pub use train::{Prepared, Trained, train, train_prepared};

@@ -35,6 +35,11 @@ pub trait Progress {
     fn finished(&mut self, _outcome: &Outcome) {}
     /// The run was mirrored to MLflow (or MLflow did not answer).
     fn mirrored(&mut self, _mirror: &Mirror) {}
+    /// Asked before each model: `true` stops the run there (the rest are skipped), e.g. when
+    /// the server shuts down.
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 /// A [`Progress`] that tells nothing.
@@ -83,7 +88,8 @@ pub enum Status {
         /// The error and its causes, on one line.
         error: String,
     },
-    /// Not run: an earlier model failed and the spec does not continue on error.
+    /// Not run: an earlier model failed and the spec does not continue on error, or the run
+    /// was cancelled.
     Skipped,
 }
 
@@ -148,13 +154,23 @@ pub fn mirror(uri: &str, registry: &Registry, store: &ArtifactStore) -> anyhow::
     })
 }
 
-/// What a pipeline run writes to: the registry and artifact store, the feature store the
-/// transaction models train through (without one they read their file), and the MLflow server
-/// to mirror to.
+/// Where the transaction models (anomaly, spending) get their training data.
+#[derive(Clone, Copy)]
+pub enum Features<'a> {
+    /// Through the feature store: their file is ingested, the rows come back point in time.
+    Store(&'a FeatureStore),
+    /// From their files directly (a library user without a feature store).
+    Files,
+    /// A feature store is configured but could not be opened: these two models fail, saying why.
+    Unavailable(&'a str),
+}
+
+/// What a pipeline run writes to: the registry and artifact store, where the transaction
+/// models' data comes from, and the MLflow server to mirror to.
 pub struct Pipeline<'a> {
     pub registry: &'a Registry,
     pub artifacts: &'a ArtifactStore,
-    pub features: Option<&'a FeatureStore>,
+    pub features: Features<'a>,
     pub mlflow_uri: Option<&'a str>,
 }
 
@@ -173,8 +189,10 @@ impl Pipeline<'_> {
         let mut stopped = false;
         for (i, params) in spec.models.iter().enumerate() {
             let kind = params.kind();
-            if stopped {
-                outcomes.push(Outcome { model: kind, seconds: 0.0, status: Status::Skipped });
+            if stopped || progress.cancelled() {
+                let outcome = Outcome { model: kind, seconds: 0.0, status: Status::Skipped };
+                progress.finished(&outcome);
+                outcomes.push(outcome);
                 continue;
             }
             progress.started(kind, i, spec.models.len());
@@ -209,7 +227,12 @@ impl Pipeline<'_> {
         kind: ModelKind,
         transactions: Option<Vec<nivesh_core::Transaction>>,
     ) -> anyhow::Result<Option<Prepared>> {
-        let (Some(fs), Some(events)) = (self.features, transactions) else { return Ok(None) };
+        let Some(events) = transactions else { return Ok(None) };
+        let fs = match self.features {
+            Features::Store(fs) => fs,
+            Features::Files => return Ok(None),
+            Features::Unavailable(why) => anyhow::bail!("the feature store is unavailable: {why}"),
+        };
         let (inserted, skipped) = fs.ingest(&events).context("feature store: ingesting the events")?;
         tracing::info!(inserted, skipped, offline = fs.offline().location(), "feature store: events ingested");
         Ok(match kind {

@@ -266,6 +266,11 @@ pub struct CrossValidated<M, F> {
     pub per_fold: Vec<F>,
 }
 
+/// The mean of `g` over folds.
+pub fn mean_of<F>(folds: &[F], g: impl Fn(&F) -> f64) -> f64 {
+    folds.iter().map(g).sum::<f64>() / folds.len().max(1) as f64
+}
+
 /// Means over folds of the credit metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CreditMeans {
@@ -292,7 +297,6 @@ impl CreditMeans {
 
     /// Their means over folds.
     pub fn mean(folds: &[CreditMetrics]) -> Self {
-        use crate::evaluate::mean_of;
         let all: Vec<CreditMeans> = folds.iter().map(CreditMeans::of).collect();
         CreditMeans {
             auc_roc: mean_of(&all, |m| m.auc_roc),

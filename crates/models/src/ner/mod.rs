@@ -25,6 +25,18 @@ use serde_json::{Value, json};
 /// Longest text the recogniser reads.
 pub const MAX_TEXT_CHARS: usize = 2000;
 
+/// The text a recogniser accepts: not blank, at most [`MAX_TEXT_CHARS`] characters.
+pub fn check_text(text: &str) -> Result<(), ModelError> {
+    if text.trim().is_empty() {
+        return Err(ModelError::input("text", "is empty"));
+    }
+    let n_chars = text.chars().count();
+    if n_chars > MAX_TEXT_CHARS {
+        return Err(ModelError::input("text", format!("is {n_chars} characters; the limit is {MAX_TEXT_CHARS}")));
+    }
+    Ok(())
+}
+
 /// Hyper-parameters of the NER model. They serialise without the word lists (which are data
 /// shipped with the program, not parameters); deserialised parameters use the built-in lists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -325,13 +337,7 @@ impl Predict<NerInput<'_>> for FinancialNer {
 
     fn predict(&self, input: &NerInput<'_>) -> Result<Vec<Entity>, ModelError> {
         let text = input.text;
-        if text.trim().is_empty() {
-            return Err(ModelError::input("text", "is empty"));
-        }
-        let n_chars = text.chars().count();
-        if n_chars > MAX_TEXT_CHARS {
-            return Err(ModelError::input("text", format!("is {n_chars} characters; the limit is {MAX_TEXT_CHARS}")));
-        }
+        check_text(text)?;
         let a = analyse(text, &self.gazetteer, input.reference_date);
         let feats = features(&a);
         let hashed: Vec<Vec<u64>> = feats.iter().map(|f| f.iter().map(|s| attr_hash(s)).collect()).collect();

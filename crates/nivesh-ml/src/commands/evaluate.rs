@@ -23,7 +23,9 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
         cv_column: args.cv_column.clone(),
     };
     let evaluated = nivesh_training::evaluate::evaluate(&spec)?;
-    println!("{}", evaluated.description);
+    if let Some(d) = &evaluated.description {
+        println!("{d}");
+    }
     output::report(&evaluated.report);
     if let Some(out) = &args.report {
         output::write_report(out, &evaluated.report)?;

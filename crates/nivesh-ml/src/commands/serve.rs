@@ -65,12 +65,24 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         rt.worker_threads(w.max(1));
     }
     let rt = rt.build()?;
-    rt.block_on(async move {
+    // training over HTTP gets a feature store of its own (own connections), so a run's reads
+    // and writes never wait on, or hold up, the serving one
+    let training_features = match super::stores::features(config, None) {
+        Ok(fs) => Some(Arc::new(fs)),
+        Err(e) => {
+            eprintln!("warning: no feature store for training runs: {e:#}");
+            None
+        }
+    };
+    let served = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind((host.as_str(), port))
             .await
             .with_context(|| format!("binding {host}:{port}"))?;
         let addr = listener.local_addr()?;
         let state = AppState::build(server_config, Arc::new(registry), artifacts, features).await;
+        if let Some(fs) = training_features {
+            state.set_training_features(fs);
+        }
         let announce = state.clone();
         tokio::spawn(async move {
             while !announce.startup_complete() {
@@ -85,7 +97,10 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
             );
         });
         nivesh_server::serve(state, listener, nivesh_server::shutdown::signal()).await
-    })?;
+    });
+    // a training run in progress was told to stop after its current model; wait for that
+    rt.shutdown_timeout(Duration::from_secs(60));
+    served?;
     println!("nivesh-ml: stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -65,29 +65,27 @@ pub fn training_defaults(config: &Config) -> nivesh_training::Defaults {
 pub struct Stores {
     pub registry: Registry,
     pub artifacts: ArtifactStore,
-    /// `None` when it could not be opened (e.g. Redis is down): the transaction models then
-    /// train from their files, which gives the same models, and nothing is ingested.
-    pub features: Option<FeatureStore>,
+    /// The feature store, or why it could not be opened (e.g. Redis is down): then the
+    /// transaction models fail, saying so, and the others train.
+    pub features: Result<FeatureStore, String>,
 }
 
 impl Stores {
     pub fn open(config: &Config) -> anyhow::Result<Self> {
         let (registry, artifacts) = registry(config)?;
-        let features = match features(config, None) {
-            Ok(fs) => Some(fs),
-            Err(e) => {
-                eprintln!("warning: feature store unavailable ({e:#}); the transaction models train from their files");
-                None
-            }
-        };
+        let features = features(config, None).map_err(|e| format!("{e:#}"));
         Ok(Stores { registry, artifacts, features })
     }
 
     pub fn pipeline<'a>(&'a self, config: &'a Config) -> nivesh_training::Pipeline<'a> {
+        let features = match &self.features {
+            Ok(fs) => nivesh_training::Features::Store(fs),
+            Err(why) => nivesh_training::Features::Unavailable(why),
+        };
         nivesh_training::Pipeline {
             registry: &self.registry,
             artifacts: &self.artifacts,
-            features: self.features.as_ref(),
+            features,
             mlflow_uri: config.mlflow_tracking_uri.as_deref(),
         }
     }

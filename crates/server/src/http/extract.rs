@@ -11,36 +11,67 @@ use serde::de::DeserializeOwned;
 
 pub struct Json<T>(pub T);
 
+/// Like [`Json`], but an empty body is `T::default()` (`POST /admin/train` with no body).
+pub struct OptionalJson<T>(pub T);
+
+/// The body, after the media-type and size checks; `form`: it came labelled as form data
+/// (curl's `-d` default), then it must look like JSON.
+async fn read_body(req: Request, state: &AppState) -> Result<(Bytes, Option<String>), ApiError> {
+    let mut form = None;
+    if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or("").trim().to_string();
+        if essence == "application/x-www-form-urlencoded" {
+            form = Some(essence);
+        } else if !(essence == "application/json" || essence.ends_with("+json") || essence.is_empty()) {
+            return Err(ApiError::UnsupportedMediaType(essence));
+        }
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            // the router's `DefaultBodyLimit` is set from the same value
+            ApiError::TooLarge(state.config.max_body_bytes)
+        } else {
+            ApiError::BadRequest { message: format!("reading the body: {e}") }
+        }
+    })?;
+    Ok((bytes, form))
+}
+
+fn blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
+}
+
+/// A form-labelled body is taken only if it is JSON (an object or array).
+fn check_form(bytes: &[u8], form: Option<String>) -> Result<(), ApiError> {
+    match form {
+        Some(essence) if !matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{') | Some(b'[')) => {
+            Err(ApiError::UnsupportedMediaType(essence))
+        }
+        _ => Ok(()),
+    }
+}
+
 impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        // curl -d sends form encoding by default: a JSON body under that label is accepted too
-        let mut form = None;
-        if let Some(ct) = req.headers().get(header::CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-            let essence = ct.split(';').next().unwrap_or("").trim().to_string();
-            if essence == "application/x-www-form-urlencoded" {
-                form = Some(essence);
-            } else if !(essence == "application/json" || essence.ends_with("+json") || essence.is_empty()) {
-                return Err(ApiError::UnsupportedMediaType(essence));
-            }
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                // the router's `DefaultBodyLimit` is set from the same value
-                ApiError::TooLarge(state.config.max_body_bytes)
-            } else {
-                ApiError::BadRequest { message: format!("reading the body: {e}") }
-            }
-        })?;
-        if let Some(essence) = form {
-            let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-            if !matches!(first, Some(b'{') | Some(b'[')) {
-                return Err(ApiError::UnsupportedMediaType(essence));
-            }
-        }
+        let (bytes, form) = read_body(req, state).await?;
+        check_form(&bytes, form)?;
         parse(&bytes).map(Json)
+    }
+}
+
+impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (bytes, form) = read_body(req, state).await?;
+        if blank(&bytes) {
+            return Ok(OptionalJson(T::default()));
+        }
+        check_form(&bytes, form)?;
+        parse(&bytes).map(OptionalJson)
     }
 }
 
@@ -50,7 +81,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if let Ok(v) = serde_json::from_slice(bytes) {
         return Ok(v);
     }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    if blank(bytes) {
         return Err(ApiError::BadRequest { message: "empty body: expected a JSON object".into() });
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);

@@ -5,7 +5,6 @@ use super::extract::Json;
 use crate::error::ApiError;
 use crate::state::{AppState, ReloadOutcome};
 use crate::types::*;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use nivesh_models::ModelKind;
@@ -102,10 +101,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl axum::response::Into
         (status = 422, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn start_training(
     State(state): State<AppState>,
-    body: Bytes,
+    super::extract::OptionalJson(req): super::extract::OptionalJson<TrainRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<TrainStarted>)> {
-    let req: TrainRequest =
-        if body.iter().all(u8::is_ascii_whitespace) { TrainRequest::default() } else { super::extract::parse(&body)? };
     let template = state
         .config
         .training

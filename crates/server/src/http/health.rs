@@ -44,7 +44,7 @@ async fn checks(state: &AppState) -> Vec<Check> {
     };
     let started = Instant::now();
     let reg = state.registry.clone();
-    let r = tokio::task::spawn_blocking(move || reg.models().map(|_| ()).map_err(|e| e.to_string()))
+    let r = tokio::task::spawn_blocking(move || reg.models().map(|_| ()).map_err(|e| nivesh_core::error_chain(&e)))
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
     out.push(timed(&format!("registry ({})", state.registry.location()), true, r, started));
@@ -53,7 +53,7 @@ async fn checks(state: &AppState) -> Vec<Check> {
         let desc = fs.online_description();
         let required = !desc.starts_with("redis");
         let r = tokio::task::spawn_blocking(move || {
-            fs.get_online_features(&["__health__"], &[], 0, false).map(|_| ()).map_err(|e| e.to_string())
+            fs.get_online_features(&["__health__"], &[], 0, false).map(|_| ()).map_err(|e| nivesh_core::error_chain(&e))
         })
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
@@ -77,7 +77,7 @@ async fn checks(state: &AppState) -> Vec<Check> {
             let started = Instant::now();
             let uri2 = uri.clone();
             let r = tokio::task::spawn_blocking(move || {
-                nivesh_store::mlflow::MlflowClient::new(&uri2).health().map_err(|e| e.to_string())
+                nivesh_store::mlflow::MlflowClient::new(&uri2).health().map_err(|e| nivesh_core::error_chain(&e))
             })
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
