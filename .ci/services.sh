@@ -61,7 +61,15 @@ if ! curl -sf "http://127.0.0.1:$MLFLOW_PORT/health" >/dev/null; then
 fi
 log "MLflow on 127.0.0.1:$MLFLOW_PORT"
 
+# --- SciPy for the statistics checks (MLflow brings NumPy and SciPy; pinned here regardless)
+if ! "$DIR/mlflow-venv/bin/python" -c "import scipy, numpy" 2>/dev/null; then
+  log "pip install scipy"
+  "$DIR/mlflow-venv/bin/pip" install -q "scipy>=1.11" >&2
+fi
+log "SciPy $("$DIR/mlflow-venv/bin/python" -c 'import scipy; print(scipy.__version__)')"
+
 echo "export NIVESH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_test"
 echo "export NIVESH_TEST_FEATURES_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_features_test"
 echo "export NIVESH_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
 echo "export NIVESH_TEST_MLFLOW_URI=http://127.0.0.1:$MLFLOW_PORT"
+echo "export NIVESH_TEST_PYTHON=$DIR/mlflow-venv/bin/python"
