@@ -309,6 +309,10 @@ pub struct AnomalyScore {
     pub anomaly_score: f64,
     pub threshold: f64,
     pub reasons: Vec<AnomalyReason>,
+    /// The feature row that was scored ([`TRANSACTION_FEATURES`] for transactions), for
+    /// monitoring; not part of the answer.
+    #[serde(skip)]
+    pub features: Vec<f64>,
 }
 
 /// A trained detector.
@@ -435,6 +439,7 @@ impl AnomalyModel {
             anomaly_score: score,
             threshold: self.threshold,
             reasons,
+            features: row.to_vec(),
         })
     }
 }

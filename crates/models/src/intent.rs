@@ -313,6 +313,12 @@ impl IntentClassifier {
     }
 
     /// Number of feature columns (TF-IDF, plus the embedding's when there is one).
+    /// Share of a query's words never seen in training (as unigrams): high values mean the
+    /// model is being asked about things it does not know.
+    pub fn oov_share(&self, query: &str) -> f64 {
+        self.features.tfidf.oov_share(query)
+    }
+
     pub fn n_features(&self) -> usize {
         self.features.dim()
     }

@@ -6,6 +6,30 @@
 //! - [`sample`]: columns of observed features and predictions;
 //! - [`drift`]: per-column drift with Evidently's default tests and thresholds, dataset drift.
 
+//! - [`observe`]: what is recorded of a prediction, per model (shared by training and serving);
+//! - [`profile`]: the training profile stored with each model version;
+//! - [`log`]: the prediction log (bounded, batched, never blocking), feedback, drift history.
+
 pub mod drift;
+pub mod log;
+pub mod observe;
+pub mod profile;
 pub mod sample;
 pub mod stats;
+
+/// Everything that can go wrong in monitoring.
+#[derive(Debug, thiserror::Error)]
+pub enum MonitorError {
+    #[error("monitoring database")]
+    Db(#[from] nivesh_store::db::DbError),
+    #[error("decoding {what}")]
+    Decode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+}

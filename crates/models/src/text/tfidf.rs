@@ -145,6 +145,15 @@ pub fn analyzer_words(text: &str) -> Vec<Vec<char>> {
         .collect()
 }
 
+/// The key of a word's unigram (as `for_each_ngram` emits it).
+fn unigram_key(w: &[char]) -> u64 {
+    let mut h = FNV_OFFSET ^ WORD;
+    for &c in w {
+        h = fnv_char(h, c);
+    }
+    mix(h ^ (1u64 << 56))
+}
+
 /// Call `emit(block, key)` for every n-gram of `words` (block 0 = word, 1 = char).
 fn for_each_ngram(p: &TfidfParams, words: &[Vec<char>], mut emit: impl FnMut(usize, u64)) {
     let (wlo, whi) = p.word_ngrams;
@@ -248,6 +257,16 @@ impl From<TfidfRepr> for TfidfVectorizer {
 }
 
 impl TfidfVectorizer {
+    /// Share of `doc`'s words that are not in the vocabulary as unigrams (0 for no words).
+    pub fn oov_share(&self, doc: &str) -> f64 {
+        let words = analyzer_words(doc);
+        if words.is_empty() {
+            return 0.0;
+        }
+        let oov = words.iter().filter(|w| !self.index.contains_key(&unigram_key(w))).count();
+        oov as f64 / words.len() as f64
+    }
+
     /// Learn the vocabulary and idf weights from `docs`.
     pub fn fit<S: AsRef<str>>(params: &TfidfParams, docs: &[S]) -> Result<Self, ModelError> {
         params.validate()?;
@@ -338,6 +357,14 @@ impl TfidfVectorizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn out_of_vocabulary_share_counts_unseen_words() {
+        let v = TfidfVectorizer::fit(&TfidfParams::default(), &["pay my bill", "show my balance"]).unwrap();
+        assert_eq!(v.oov_share("Pay my BILL"), 0.0);
+        assert!((v.oov_share("pay your bill") - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(v.oov_share("!!"), 0.0);
+    }
 
     #[test]
     fn rows_are_unit_length_and_deterministic() {

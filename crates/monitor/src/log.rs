@@ -1,0 +1,504 @@
+//! The prediction log: every served prediction (sampled at a configurable rate), with the input
+//! as the model saw it, the observation monitoring reads, the answer, version, latency and
+//! time; the outcomes fed back for logged predictions; the history of drift checks. All in the
+//! store's SQL layer (SQLite `monitoring.db`, or PostgreSQL with `DATABASE_URL`).
+//!
+//! Requests never wait for it: [`PredictionLog::record`] puts a row on a bounded channel and,
+//! when the channel is full, drops it and counts the drop. A writer thread takes rows off in
+//! batches (a batch is written when it holds [`LogConfig::batch`] rows or
+//! [`LogConfig::flush_every`] has passed) and commits each batch in one transaction, so a
+//! `kill -9` loses at most the rows not yet committed: the channel's contents plus one batch.
+//! The writer also applies the retention (days and rows per model) and redacts free text.
+
+use crate::MonitorError;
+use crate::sample::Observation;
+use nivesh_store::db::{Db, Dialect, Row, Value};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const SQLITE: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const POSTGRES: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+
+/// One logged prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogRecord {
+    pub id: String,
+    pub model: String,
+    pub version: u32,
+    /// Unix milliseconds.
+    pub ts: i64,
+    pub latency_us: f64,
+    /// SHA-256 (hex) of `input`, for feedback that names the input instead of the id.
+    pub input_hash: String,
+    /// The checked input's JSON.
+    pub input: String,
+    /// The [`Observation`] as JSON.
+    pub observation: String,
+    /// The answer's JSON.
+    pub output: String,
+    /// `input` and `output` may hold free text (queries, messages): redact before storing.
+    #[serde(skip)]
+    pub free_text: bool,
+}
+
+/// A logged prediction with the outcome fed back for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub ts: i64,
+    pub observation: Observation,
+    pub outcome: serde_json::Value,
+}
+
+/// How the log behaves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogConfig {
+    /// Share of predictions logged, in (0, 1].
+    pub sample_rate: f64,
+    /// Rows the channel holds before new ones are dropped.
+    pub capacity: usize,
+    /// Rows written per transaction at most.
+    pub batch: usize,
+    /// A batch is written at least this often.
+    pub flush_every: Duration,
+    /// Rows older than this many days are deleted.
+    pub retention_days: u32,
+    /// Rows kept per model at most (the oldest go first).
+    pub retention_rows: u64,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            sample_rate: 1.0,
+            capacity: 10_000,
+            batch: 512,
+            flush_every: Duration::from_millis(200),
+            retention_days: 30,
+            retention_rows: 1_000_000,
+        }
+    }
+}
+
+/// The log's tables.
+pub struct LogStore {
+    db: Db,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(what: &'static str, text: &str) -> Result<T, MonitorError> {
+    serde_json::from_str(text).map_err(|source| MonitorError::Decode { what, source })
+}
+
+const RECORD_COLUMNS: &str = "id, model, version, ts, latency_us, input_hash, input, observation, output";
+
+fn record_of(r: &Row) -> Result<LogRecord, MonitorError> {
+    Ok(LogRecord {
+        id: r.text(0)?,
+        model: r.text(1)?,
+        version: r.int(2)? as u32,
+        ts: r.int(3)?,
+        latency_us: r.real(4)?,
+        input_hash: r.text(5)?,
+        input: r.text(6)?,
+        observation: r.text(7)?,
+        output: r.text(8)?,
+        free_text: false,
+    })
+}
+
+impl LogStore {
+    /// The log in `db` (its tables created or brought up to date).
+    pub fn open(db: Db) -> Result<Self, MonitorError> {
+        let migrations = match db.dialect() {
+            Dialect::Sqlite => SQLITE,
+            Dialect::Postgres => POSTGRES,
+        };
+        db.migrate("monitor", migrations)?;
+        Ok(LogStore { db })
+    }
+
+    pub fn location(&self) -> &str {
+        &self.db.location
+    }
+
+    /// Write rows in one transaction (a row whose id is already there is skipped).
+    pub fn insert(&self, rows: &[LogRecord]) -> Result<(), MonitorError> {
+        // 9 parameters a row: 200 rows a statement stays under every parameter limit
+        self.db.transaction(|tx| {
+            for chunk in rows.chunks(200) {
+                let mut sql = format!("INSERT INTO prediction_log ({RECORD_COLUMNS}) VALUES ");
+                let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 9);
+                for (i, r) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    let b = i * 9;
+                    sql.push('(');
+                    sql.push_str(&(1..=9).map(|k| format!("${}", b + k)).collect::<Vec<_>>().join(", "));
+                    sql.push(')');
+                    params.extend([
+                        r.id.as_str().into(),
+                        r.model.as_str().into(),
+                        r.version.into(),
+                        r.ts.into(),
+                        r.latency_us.into(),
+                        r.input_hash.as_str().into(),
+                        r.input.as_str().into(),
+                        r.observation.as_str().into(),
+                        r.output.as_str().into(),
+                    ]);
+                }
+                sql.push_str(" ON CONFLICT (id) DO NOTHING");
+                tx.execute(&sql, &params)?;
+            }
+            Ok::<_, MonitorError>(())
+        })
+    }
+
+    /// Delete rows older than the retention and, per model, all but the newest
+    /// `retention_rows`. Returns how many went.
+    pub fn purge(&self, now_ms: i64, config: &LogConfig) -> Result<u64, MonitorError> {
+        let cutoff = now_ms - i64::from(config.retention_days) * 86_400_000;
+        let mut n = self.db.execute("DELETE FROM prediction_log WHERE ts < $1", &[cutoff.into()])?;
+        for m in self.models()? {
+            let keep = config.retention_rows.min(i64::MAX as u64) as i64;
+            let oldest_kept = self.db.query_opt(
+                "SELECT ts FROM prediction_log WHERE model = $1 ORDER BY ts DESC LIMIT 1 OFFSET $2",
+                &[m.as_str().into(), (keep - 1).max(0).into()],
+            )?;
+            if let Some(row) = oldest_kept {
+                n += self.db.execute(
+                    "DELETE FROM prediction_log WHERE model = $1 AND ts < $2",
+                    &[m.as_str().into(), row.int(0)?.into()],
+                )?;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Models with logged predictions.
+    pub fn models(&self) -> Result<Vec<String>, MonitorError> {
+        let rows = self.db.query("SELECT DISTINCT model FROM prediction_log ORDER BY model", &[])?;
+        Ok(rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?)
+    }
+
+    /// Logged rows of `model` in `[from_ms, to_ms)`.
+    pub fn count(&self, model: &str, from_ms: i64, to_ms: i64) -> Result<u64, MonitorError> {
+        let r = self.db.query_one(
+            "SELECT COUNT(*) FROM prediction_log WHERE model = $1 AND ts >= $2 AND ts < $3",
+            &[model.into(), from_ms.into(), to_ms.into()],
+        )?;
+        Ok(r.int(0)?.max(0) as u64)
+    }
+
+    /// The observations of `model` in `[from_ms, to_ms)`, the newest `limit`, oldest first.
+    pub fn observations(
+        &self,
+        model: &str,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Observation>, MonitorError> {
+        let rows = self.db.query(
+            "SELECT observation FROM prediction_log WHERE model = $1 AND ts >= $2 AND ts < $3 ORDER BY ts DESC LIMIT $4",
+            &[model.into(), from_ms.into(), to_ms.into(), (limit.min(i64::MAX as usize) as i64).into()],
+        )?;
+        let mut out: Vec<Observation> =
+            rows.iter().map(|r| decode("a logged observation", &r.text(0)?)).collect::<Result<_, _>>()?;
+        out.reverse();
+        Ok(out)
+    }
+
+    /// One logged prediction by its id.
+    pub fn get(&self, id: &str) -> Result<Option<LogRecord>, MonitorError> {
+        self.db
+            .query_opt(&format!("SELECT {RECORD_COLUMNS} FROM prediction_log WHERE id = $1"), &[id.into()])?
+            .map(|r| record_of(&r))
+            .transpose()
+    }
+
+    /// The newest logged prediction of `model` whose input has this hash.
+    pub fn find_by_hash(&self, model: &str, input_hash: &str) -> Result<Option<LogRecord>, MonitorError> {
+        self.db
+            .query_opt(
+                &format!(
+                    "SELECT {RECORD_COLUMNS} FROM prediction_log WHERE model = $1 AND input_hash = $2 ORDER BY ts DESC LIMIT 1"
+                ),
+                &[model.into(), input_hash.into()],
+            )?
+            .map(|r| record_of(&r))
+            .transpose()
+    }
+
+    /// Every logged row, oldest first (for inspection and tests).
+    pub fn all(&self, model: &str) -> Result<Vec<LogRecord>, MonitorError> {
+        let rows = self.db.query(
+            &format!("SELECT {RECORD_COLUMNS} FROM prediction_log WHERE model = $1 ORDER BY ts, id"),
+            &[model.into()],
+        )?;
+        rows.iter().map(record_of).collect()
+    }
+
+    /// Record the outcome of a logged prediction (a later one replaces it).
+    pub fn put_feedback(
+        &self,
+        id: &str,
+        model: &str,
+        outcome: &serde_json::Value,
+        at_ms: i64,
+    ) -> Result<(), MonitorError> {
+        self.db.execute(
+            "INSERT INTO feedback (prediction_id, model, outcome, received_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (prediction_id) DO UPDATE SET outcome = excluded.outcome, received_at = excluded.received_at",
+            &[id.into(), model.into(), outcome.to_string().into(), at_ms.into()],
+        )?;
+        Ok(())
+    }
+
+    /// The logged predictions of `model` in `[from_ms, to_ms)` that have an outcome.
+    pub fn outcomes(&self, model: &str, from_ms: i64, to_ms: i64) -> Result<Vec<Outcome>, MonitorError> {
+        let rows = self.db.query(
+            "SELECT p.ts, p.observation, f.outcome FROM prediction_log p JOIN feedback f ON f.prediction_id = p.id
+             WHERE p.model = $1 AND p.ts >= $2 AND p.ts < $3 ORDER BY p.ts",
+            &[model.into(), from_ms.into(), to_ms.into()],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(Outcome {
+                    ts: r.int(0)?,
+                    observation: decode("a logged observation", &r.text(1)?)?,
+                    outcome: decode("an outcome", &r.text(2)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Keep a drift check's report.
+    pub fn save_check(
+        &self,
+        model: &str,
+        at_ms: i64,
+        drifted: bool,
+        share: f64,
+        report: &serde_json::Value,
+    ) -> Result<(), MonitorError> {
+        self.db.execute(
+            "INSERT INTO drift_checks (model, checked_at, drift_detected, drift_share, report) VALUES ($1, $2, $3, $4, $5)",
+            &[model.into(), at_ms.into(), drifted.into(), share.into(), report.to_string().into()],
+        )?;
+        Ok(())
+    }
+
+    /// The newest `limit` drift-check reports of `model`, newest first.
+    pub fn checks(&self, model: &str, limit: usize) -> Result<Vec<serde_json::Value>, MonitorError> {
+        let rows = self.db.query(
+            "SELECT report FROM drift_checks WHERE model = $1 ORDER BY checked_at DESC, id DESC LIMIT $2",
+            &[model.into(), (limit.min(i64::MAX as usize) as i64).into()],
+        )?;
+        rows.iter().map(|r| decode("a drift report", &r.text(0)?)).collect()
+    }
+}
+
+/// Counters of the log.
+#[derive(Debug, Default)]
+pub struct LogCounters {
+    /// Rows committed.
+    pub written: AtomicU64,
+    /// Rows dropped because the channel was full.
+    pub dropped: AtomicU64,
+    /// Batches that failed to write (their rows are lost; the error is logged).
+    pub failed_batches: AtomicU64,
+}
+
+/// The sending side of the log (cheap to share).
+pub struct PredictionLog {
+    tx: Mutex<Option<SyncSender<LogRecord>>>,
+    config: LogConfig,
+    seen: AtomicU64,
+    pub counters: Arc<LogCounters>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl PredictionLog {
+    /// Start the writer thread over `store`.
+    pub fn start(store: Arc<LogStore>, config: LogConfig) -> PredictionLog {
+        let (tx, rx) = std::sync::mpsc::sync_channel(config.capacity.max(1));
+        let counters = Arc::new(LogCounters::default());
+        let writer = {
+            let (counters, config) = (counters.clone(), config.clone());
+            std::thread::Builder::new()
+                .name("prediction-log".into())
+                .spawn(move || write_loop(&store, &rx, &config, &counters))
+                .ok()
+        };
+        PredictionLog {
+            tx: Mutex::new(Some(tx)),
+            config,
+            seen: AtomicU64::new(0),
+            counters,
+            writer: Mutex::new(writer),
+        }
+    }
+
+    /// Whether this prediction is among the sampled ones (every 1/rate-th, evenly).
+    pub fn sampled(&self) -> bool {
+        let rate = self.config.sample_rate;
+        if rate >= 1.0 {
+            return true;
+        }
+        let n = self.seen.fetch_add(1, Ordering::Relaxed) as f64;
+        ((n + 1.0) * rate).floor() > (n * rate).floor()
+    }
+
+    /// Queue a row; never blocks (a full channel drops the row and counts it).
+    pub fn record(&self, row: LogRecord) {
+        let Ok(guard) = self.tx.lock() else { return };
+        let Some(tx) = guard.as_ref() else { return };
+        match tx.try_send(row) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Write what is queued and stop the writer (at shutdown).
+    pub fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Some(handle) = self.writer.lock().ok().and_then(|mut w| w.take()) {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn flush(store: &LogStore, batch: &mut Vec<LogRecord>, counters: &LogCounters) {
+    if batch.is_empty() {
+        return;
+    }
+    for r in batch.iter_mut().filter(|r| r.free_text) {
+        r.input = nivesh_core::redact::redact(&r.input);
+        r.output = nivesh_core::redact::redact(&r.output);
+    }
+    match store.insert(batch) {
+        Ok(()) => {
+            counters.written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        }
+        Err(e) => {
+            counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(rows = batch.len(), error = %nivesh_core::error_chain(&e), "prediction log: a batch was not written");
+        }
+    }
+    batch.clear();
+}
+
+fn write_loop(store: &LogStore, rx: &Receiver<LogRecord>, config: &LogConfig, counters: &LogCounters) {
+    let mut batch = Vec::with_capacity(config.batch);
+    let mut last_flush = Instant::now();
+    let mut last_purge: Option<Instant> = None;
+    loop {
+        // `close` drops the sender: the queued rows still come out, then `Disconnected`
+        let received = rx.recv_timeout(config.flush_every);
+        let disconnected = matches!(received, Err(RecvTimeoutError::Disconnected));
+        if let Ok(r) = received {
+            batch.push(r);
+        }
+        while batch.len() < config.batch {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        if batch.len() >= config.batch || last_flush.elapsed() >= config.flush_every || disconnected {
+            flush(store, &mut batch, counters);
+            last_flush = Instant::now();
+        }
+        if last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(600)) {
+            if let Err(e) = store.purge(now_ms(), config) {
+                tracing::warn!(error = %nivesh_core::error_chain(&e), "prediction log: retention failed");
+            }
+            last_purge = Some(Instant::now());
+        }
+        if disconnected {
+            return;
+        }
+    }
+}
+
+/// SHA-256 of a text, lower-case hex.
+pub fn hash(text: &str) -> String {
+    nivesh_store::Digest::of(text.as_bytes()).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(i: usize, model: &str, ts: i64) -> LogRecord {
+        let input = format!("{{\"query\":\"q{i} PAN ABCDE1234F\"}}");
+        LogRecord {
+            id: format!("p{i}"),
+            model: model.into(),
+            version: 1,
+            ts,
+            latency_us: 10.0,
+            input_hash: hash(&input),
+            input,
+            observation: serde_json::to_string(&Observation::default()).unwrap(),
+            output: "{}".into(),
+            free_text: true,
+        }
+    }
+
+    #[test]
+    fn rows_are_written_redacted_counted_and_purged() {
+        let store = Arc::new(LogStore::open(Db::sqlite_in_memory().unwrap()).unwrap());
+        let config =
+            LogConfig { batch: 7, flush_every: Duration::from_millis(20), retention_rows: 50, ..LogConfig::default() };
+        let log = PredictionLog::start(store.clone(), config.clone());
+        let now = now_ms();
+        for i in 0..100 {
+            log.record(row(i, "intent", now - 100 + i as i64));
+        }
+        log.close();
+        assert_eq!(log.counters.written.load(Ordering::Relaxed), 100);
+        let all = store.all("intent").unwrap();
+        assert_eq!(all.len(), 100);
+        assert!(all[0].input.contains("[PAN]") && !all[0].input.contains("ABCDE1234F"), "{}", all[0].input);
+        // the hash was taken before redaction: the caller's input finds it
+        let raw = "{\"query\":\"q5 PAN ABCDE1234F\"}";
+        assert_eq!(store.find_by_hash("intent", &hash(raw)).unwrap().unwrap().id, "p5");
+        // retention: at most 50 rows per model, and nothing older than the days kept
+        assert_eq!(store.purge(now, &config).unwrap(), 50);
+        assert_eq!(store.count("intent", 0, i64::MAX).unwrap(), 50);
+        store.insert(&[row(500, "credit", now - 40 * 86_400_000)]).unwrap();
+        assert_eq!(store.purge(now, &config).unwrap(), 1);
+        // a full channel drops and counts, never blocks
+        let tiny = PredictionLog::start(
+            store.clone(),
+            LogConfig { capacity: 1, flush_every: Duration::from_secs(5), ..LogConfig::default() },
+        );
+        for i in 0..1000 {
+            tiny.record(row(1000 + i, "ner", now));
+        }
+        assert!(tiny.counters.dropped.load(Ordering::Relaxed) > 0);
+        tiny.close();
+        let kept = tiny.counters.written.load(Ordering::Relaxed) + tiny.counters.dropped.load(Ordering::Relaxed);
+        assert_eq!(kept, 1000);
+    }
+
+    #[test]
+    fn sampling_keeps_the_asked_share() {
+        let store = Arc::new(LogStore::open(Db::sqlite_in_memory().unwrap()).unwrap());
+        let log = PredictionLog::start(store, LogConfig { sample_rate: 0.25, ..LogConfig::default() });
+        assert_eq!((0..1000).filter(|_| log.sampled()).count(), 250);
+        log.close();
+    }
+}

@@ -1,0 +1,101 @@
+//! What monitoring records of a prediction, per model: the features as the model saw them and
+//! the prediction. The server observes every logged request with these functions and training
+//! observes the evaluation data with them, so a training profile and the prediction log always
+//! describe the same columns.
+//!
+//! | model | features | prediction |
+//! |---|---|---|
+//! | intent | `query_chars`, `query_words`, `oov_share` | `intent` (category) |
+//! | ner | `text_chars`, `text_words` | `entities` (count) |
+//! | spending | `history_days`, `mean_daily_spend_30d`, `months` | `next_month_spend` |
+//! | anomaly | the detector's 15 transaction features | `anomaly_score` |
+//! | credit | the 20 application features | `default_probability` |
+
+use crate::sample::{Observation, Value};
+use nivesh_core::CreditApplication;
+use nivesh_models::anomaly::TRANSACTION_FEATURES;
+use nivesh_models::credit::{APPLICATION_FEATURES, application_features};
+use nivesh_models::intent::IntentClassifier;
+
+fn num(name: &str, v: f64) -> (String, Value) {
+    (name.to_string(), if v.is_finite() { Value::Number(v) } else { Value::Missing })
+}
+
+fn words(text: &str) -> f64 {
+    text.split_whitespace().count() as f64
+}
+
+/// An intent query and the intent predicted for it.
+pub fn intent(model: &IntentClassifier, query: &str, predicted: &str) -> Observation {
+    Observation {
+        features: vec![
+            num("query_chars", query.chars().count() as f64),
+            num("query_words", words(query)),
+            num("oov_share", model.oov_share(query)),
+        ],
+        prediction: Some(("intent".into(), Value::Category(predicted.to_string()))),
+    }
+}
+
+/// A NER text and how many entities were found in it.
+pub fn ner(text: &str, entities: usize) -> Observation {
+    Observation {
+        features: vec![num("text_chars", text.chars().count() as f64), num("text_words", words(text))],
+        prediction: Some(num("entities", entities as f64)),
+    }
+}
+
+/// A spending forecast: the daily history it was fitted on, the months asked for, and the
+/// forecast spend of the first month.
+pub fn spending(daily: &[f64], months: u32, next_month: f64) -> Observation {
+    let recent = &daily[daily.len().saturating_sub(30)..];
+    let mean = if recent.is_empty() { f64::NAN } else { recent.iter().sum::<f64>() / recent.len() as f64 };
+    Observation {
+        features: vec![
+            num("history_days", daily.len() as f64),
+            num("mean_daily_spend_30d", mean),
+            num("months", f64::from(months)),
+        ],
+        prediction: Some(num("next_month_spend", next_month)),
+    }
+}
+
+/// A scored transaction: the detector's feature row ([`TRANSACTION_FEATURES`]) and its score.
+pub fn anomaly(features: &[f64], score: f64) -> Observation {
+    named(&TRANSACTION_FEATURES, features, ("anomaly_score", score))
+}
+
+/// A scored credit application: its features ([`APPLICATION_FEATURES`]) and the default
+/// probability.
+pub fn credit(application: &CreditApplication, default_probability: f64) -> Observation {
+    credit_features(&application_features(application), default_probability)
+}
+
+/// A credit feature row (as in the model's tables) and the default probability.
+pub fn credit_features(features: &[f64], default_probability: f64) -> Observation {
+    named(&APPLICATION_FEATURES, features, ("default_probability", default_probability))
+}
+
+fn named(names: &[&str], values: &[f64], prediction: (&str, f64)) -> Observation {
+    Observation {
+        features: names.iter().zip(values).map(|(n, &v)| num(n, v)).collect(),
+        prediction: Some(num(prediction.0, prediction.1)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observations_name_their_columns() {
+        let o = ner("Paid ₹500 to Swiggy", 2);
+        assert_eq!(o.features[0], ("text_chars".to_string(), Value::Number(19.0)));
+        assert_eq!(o.prediction, Some(("entities".to_string(), Value::Number(2.0))));
+        let o = spending(&[10.0; 40], 3, 900.0);
+        assert_eq!(o.features[1].1, Value::Number(10.0));
+        let o = anomaly(&[f64::NAN; 15], 0.4);
+        assert_eq!(o.features.len(), 15);
+        assert_eq!(o.features[0].1, Value::Missing);
+    }
+}
