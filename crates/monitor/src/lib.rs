@@ -8,14 +8,20 @@
 
 //! - [`observe`]: what is recorded of a prediction, per model (shared by training and serving);
 //! - [`profile`]: the training profile stored with each model version;
-//! - [`log`]: the prediction log (bounded, batched, never blocking), feedback, drift history.
+//! - [`log`]: the prediction log (bounded, batched, never blocking), feedback, drift history;
+//! - [`check`]: a drift check of logged traffic against a training profile or a window;
+//! - [`validate`]: data validation suites (`data/validation.toml`);
+//! - [`html`]: self-contained HTML reports of drift checks and validation runs.
 
+pub mod check;
 pub mod drift;
+pub mod html;
 pub mod log;
 pub mod observe;
 pub mod profile;
 pub mod sample;
 pub mod stats;
+pub mod validate;
 
 /// Everything that can go wrong in monitoring.
 #[derive(Debug, thiserror::Error)]

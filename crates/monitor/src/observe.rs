@@ -17,6 +17,18 @@ use nivesh_models::anomaly::TRANSACTION_FEATURES;
 use nivesh_models::credit::{APPLICATION_FEATURES, application_features};
 use nivesh_models::intent::IntentClassifier;
 
+/// The name of `model`'s prediction column.
+pub fn prediction_name(model: nivesh_models::ModelKind) -> &'static str {
+    use nivesh_models::ModelKind;
+    match model {
+        ModelKind::Intent => "intent",
+        ModelKind::Ner => "entities",
+        ModelKind::Spending => "next_month_spend",
+        ModelKind::Anomaly => "anomaly_score",
+        ModelKind::Credit => "default_probability",
+    }
+}
+
 fn num(name: &str, v: f64) -> (String, Value) {
     (name.to_string(), if v.is_finite() { Value::Number(v) } else { Value::Missing })
 }
