@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | intent | `query_chars`, `query_words`, `oov_share` | `intent` (category) |
 //! | ner | `text_chars`, `text_words` | `entities` (count) |
-//! | spending | `history_days`, `mean_daily_spend_30d`, `months` | `next_month_spend` |
+//! | spending | `history_days`, `mean_daily_spend_30d` | `next_month_spend` |
 //! | anomaly | the detector's 15 transaction features | `anomaly_score` |
 //! | credit | the 20 application features | `default_probability` |
 
@@ -57,40 +57,32 @@ pub fn ner(text: &str, entities: usize) -> Observation {
     }
 }
 
-/// A spending forecast: the daily history it was fitted on, the months asked for, and the
-/// forecast spend of the first month.
-pub fn spending(daily: &[f64], months: u32, next_month: f64) -> Observation {
+/// A spending forecast: the daily history it was fitted on (from the user's first spend) and
+/// the forecast spend of the next month.
+pub fn spending(daily: &[f64], next_month: f64) -> Observation {
     let recent = &daily[daily.len().saturating_sub(30)..];
     let mean = if recent.is_empty() { f64::NAN } else { recent.iter().sum::<f64>() / recent.len() as f64 };
     Observation {
-        features: vec![
-            num("history_days", daily.len() as f64),
-            num("mean_daily_spend_30d", mean),
-            num("months", f64::from(months)),
-        ],
+        features: vec![num("history_days", daily.len() as f64), num("mean_daily_spend_30d", mean)],
         prediction: Some(num("next_month_spend", next_month)),
     }
 }
 
 /// A scored transaction: the detector's feature row ([`TRANSACTION_FEATURES`]) and its score.
 pub fn anomaly(features: &[f64], score: f64) -> Observation {
-    named(&TRANSACTION_FEATURES, features, ("anomaly_score", score))
+    row(&TRANSACTION_FEATURES, features, ("anomaly_score", score))
 }
 
 /// A scored credit application: its features ([`APPLICATION_FEATURES`]) and the default
 /// probability.
 pub fn credit(application: &CreditApplication, default_probability: f64) -> Observation {
-    credit_features(&application_features(application), default_probability)
+    row(&APPLICATION_FEATURES, &application_features(application), ("default_probability", default_probability))
 }
 
-/// A credit feature row (as in the model's tables) and the default probability.
-pub fn credit_features(features: &[f64], default_probability: f64) -> Observation {
-    named(&APPLICATION_FEATURES, features, ("default_probability", default_probability))
-}
-
-fn named(names: &[&str], values: &[f64], prediction: (&str, f64)) -> Observation {
+/// A table row with its column names (a model's schema) and the prediction made for it.
+pub fn row<S: AsRef<str>>(names: &[S], values: &[f64], prediction: (&str, f64)) -> Observation {
     Observation {
-        features: names.iter().zip(values).map(|(n, &v)| num(n, v)).collect(),
+        features: names.iter().zip(values).map(|(n, &v)| num(n.as_ref(), v)).collect(),
         prediction: Some(num(prediction.0, prediction.1)),
     }
 }
@@ -104,7 +96,7 @@ mod tests {
         let o = ner("Paid ₹500 to Swiggy", 2);
         assert_eq!(o.features[0], ("text_chars".to_string(), Value::Number(19.0)));
         assert_eq!(o.prediction, Some(("entities".to_string(), Value::Number(2.0))));
-        let o = spending(&[10.0; 40], 3, 900.0);
+        let o = spending(&[10.0; 40], 900.0);
         assert_eq!(o.features[1].1, Value::Number(10.0));
         let o = anomaly(&[f64::NAN; 15], 0.4);
         assert_eq!(o.features.len(), 15);

@@ -11,7 +11,7 @@
 
 use nivesh_core::RecordKind;
 use nivesh_core::dataset::{Location, read_records_lenient};
-use nivesh_core::{CreditApplication, NerExample, Transaction, Utterance};
+use nivesh_core::{CreditApplication, NerExample, Record, Transaction, Utterance};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -338,18 +338,10 @@ fn examples<'a>(rows: impl Iterator<Item = (&'a String, String)>) -> Vec<Example
     rows.take(EXAMPLES).map(|(at, value)| Example { at: at.clone(), value }).collect()
 }
 
-/// Every record valid for the suite's kind.
-fn records_valid(kind: RecordKind, path: &Path) -> Result<ExpectationResult, String> {
-    fn check<T: nivesh_core::Record>(path: &Path) -> Result<(usize, Vec<nivesh_core::dataset::RecordError>), String> {
-        let outcome = read_records_lenient::<T>(path).map_err(|e| e.to_string())?;
-        Ok((outcome.records.len(), outcome.errors))
-    }
-    let (good, errors) = match kind {
-        RecordKind::Utterance => check::<Utterance>(path)?,
-        RecordKind::Ner => check::<NerExample>(path)?,
-        RecordKind::Transaction => check::<Transaction>(path)?,
-        RecordKind::Credit => check::<CreditApplication>(path)?,
-    };
+/// Every record valid for the suite's kind; the valid records.
+fn records_valid<T: Record>(path: &Path) -> Result<(ExpectationResult, Vec<T>), String> {
+    let outcome = read_records_lenient::<T>(path).map_err(|e| e.to_string())?;
+    let (good, errors) = (outcome.records.len(), &outcome.errors);
     let examples = errors
         .iter()
         .take(EXAMPLES)
@@ -364,16 +356,18 @@ fn records_valid(kind: RecordKind, path: &Path) -> Result<ExpectationResult, Str
             },
         })
         .collect();
-    Ok(result(
-        format!("records({})", kind.name()),
+    let r = result(
+        format!("records({})", T::KIND.name()),
         "every record valid".into(),
         format!("{} of {}", plural(errors.len(), "bad record", "bad records"), good + errors.len()),
         errors.is_empty(),
         examples,
-    ))
+    );
+    Ok((r, outcome.records))
 }
 
-/// Check `path` against `suite` (named `name`); `now` is the instant freshness is measured at.
+/// Check `path` against `suite` (named `name`), whatever its kind; `now` is the instant
+/// freshness is measured at.
 pub fn validate(
     path: &Path,
     name: &str,
@@ -381,9 +375,30 @@ pub fn validate(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<ValidationReport, String> {
     let kind: RecordKind = suite.kind.parse()?;
+    Ok(match kind {
+        RecordKind::Utterance => validate_records::<Utterance>(path, name, suite, now)?.0,
+        RecordKind::Ner => validate_records::<NerExample>(path, name, suite, now)?.0,
+        RecordKind::Transaction => validate_records::<Transaction>(path, name, suite, now)?.0,
+        RecordKind::Credit => validate_records::<CreditApplication>(path, name, suite, now)?.0,
+    })
+}
+
+/// [`validate`] for records of type `T` (the suite's kind), also returning the valid records
+/// (so the caller need not read the file again).
+pub fn validate_records<T: Record>(
+    path: &Path,
+    name: &str,
+    suite: &Suite,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(ValidationReport, Vec<T>), String> {
+    let kind: RecordKind = suite.kind.parse()?;
+    if kind != T::KIND {
+        return Err(format!("suite {name} is for {} records, not {}", kind.name(), T::KIND.name()));
+    }
     let frame = Frame::read(path)?;
     let n = frame.rows.len();
-    let mut out = vec![records_valid(kind, path)?];
+    let (records, valid) = records_valid::<T>(path)?;
+    let mut out = vec![records];
     if let Some(r) = suite.rows {
         let ok = r.min.is_none_or(|m| n as u64 >= m) && r.max.is_none_or(|m| n as u64 <= m);
         let expected = match (r.min, r.max) {
@@ -600,11 +615,12 @@ pub fn validate(
         ));
     }
     let passed = out.iter().all(|e| e.passed);
-    Ok(ValidationReport {
+    let report = ValidationReport {
         file: path.display().to_string(),
         suite: name.to_string(),
         rows: n,
         passed,
         expectations: out,
-    })
+    };
+    Ok((report, valid))
 }

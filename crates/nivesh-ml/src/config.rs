@@ -96,6 +96,12 @@ pub const KEYS: &[KeySpec] = &[
         "Static embeddings file (from `embeddings distill`) the intent classifier trains with; unset: TF-IDF only",
     ),
     key(
+        "VALIDATION_SUITES",
+        None,
+        Public,
+        "Validation suites (TOML) the pipeline checks each model's data with; unset: the shipped data/validation.toml",
+    ),
+    key(
         "ANOMALY_CONTAMINATION",
         Some("0.01"),
         Public,
@@ -179,6 +185,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub intent_confidence_threshold: f64,
     pub intent_embeddings: Option<PathBuf>,
+    pub validation_suites: Option<PathBuf>,
     pub anomaly_contamination: f64,
     pub credit_risk_threshold: f64,
     /// Every key, its shown value and its source.
@@ -412,6 +419,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         .opt("INTENT_CONFIDENCE_THRESHOLD", "a number from 0 to 1", |s| unit(s, |x| (0.0..=1.0).contains(&x)))
         .unwrap_or(0.5);
     let intent_embeddings = p.opt("INTENT_EMBEDDINGS", "a file path", |s| Some(PathBuf::from(s)));
+    let validation_suites = p.opt("VALIDATION_SUITES", "a file path", |s| Some(PathBuf::from(s)));
     let anomaly_contamination = p
         .opt("ANOMALY_CONTAMINATION", "a number greater than 0 and at most 0.5", |s| unit(s, |x| x > 0.0 && x <= 0.5))
         .unwrap_or(0.01);
@@ -461,6 +469,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         log_format,
         intent_confidence_threshold,
         intent_embeddings,
+        validation_suites,
         anomaly_contamination,
         credit_risk_threshold,
         entries,

@@ -591,9 +591,9 @@ fn embeddings_distill_and_train_intent_with_them() {
     assert!(stderr(&out).contains("joined/intent.model is not a static embeddings file"), "{}", stderr(&out));
 }
 
-/// The pipeline's outputs for one dataset and seed, pinned: the model files and plots by their
-/// SHA-256, the evaluation reports (timings removed) by the SHA-256 of their JSON, and the run
-/// parameters. A change that alters what training produces must change these on purpose.
+/// The pipeline's outputs for one dataset and seed, pinned: the model files, plots and training
+/// profiles by their SHA-256, the evaluation and validation reports (timings and paths removed)
+/// by the SHA-256 of their JSON, and the run parameters. A change that alters what training produces must change these on purpose.
 #[test]
 fn pipeline_outputs_are_pinned_for_a_seed() {
     let dir = tempfile::tempdir().unwrap();
@@ -609,13 +609,17 @@ fn pipeline_outputs_are_pinned_for_a_seed() {
         let version = &registry.versions(model).unwrap()[0];
         let run = registry.run(&version.run_id).unwrap();
         for (name, digest) in &run.artifacts {
-            let digest = if name == "metrics.json" {
+            // the reports without what varies between runs: timings, the temporary directory
+            let canonical = |drop: &dyn Fn(&str) -> bool| {
                 let mut report: serde_json::Value = serde_json::from_slice(&artifacts.get(digest).unwrap()).unwrap();
-                let obj = report.as_object_mut().unwrap();
-                obj.retain(|k, _| !(k.starts_with("mean_") && k.ends_with("_us")));
+                report.as_object_mut().unwrap().retain(|k, _| !drop(k));
                 nivesh_store::Digest::of(&serde_json::to_vec_pretty(&report).unwrap()).0
-            } else {
-                digest.0.clone()
+            };
+            let digest = match name.as_str() {
+                "metrics.json" => canonical(&|k| k.starts_with("mean_") && k.ends_with("_us")),
+                "validation.json" => canonical(&|k| k == "file"),
+                "validation.html" => continue,
+                _ => digest.0.clone(),
             };
             got.push(format!("{model} {name} {digest}"));
         }
@@ -629,21 +633,84 @@ const PINNED_PIPELINE_OUTPUTS: &str = r#"
 intent metrics.json 5fa68b9a77d8041e57dba21f1044048ba023f051e9379b48e5ddefd68fd42edf
 intent model 1b4aecd54fa025543453969336c1807bc8ee32e3d875f4ebe29c6d09d95d8698
 intent plots/confusion_matrix.png 38ee2f1c0e279d5b81a5307e4e3fa93a9de34d4706bea3b14a5559d9946d1a91
+intent profile.json 5691fa710ef443d6509edfb5edfb0396e7b678c7ade15ebfa97188c4eee44ae9
+intent validation.json 022bc1c5a28c573d52ace207708e590c077e9e4fe19ac5c9c204bf459cf6c4b2
 intent params {"tfidf":{"word_ngrams":[1,2],"char_ngrams":[2,5],"min_df":1,"sublinear_tf":true,"boundary_markers":true,"skip_window":3,"word_idf":true,"char_idf":false},"svm":{"c":1.0,"tol":0.001,"max_passes":1000,"bias":1.0,"seed":0},"calibration_fraction":0.1,"fallback_label":"general_question","confidence_threshold":0.5,"embedding_weight":1.5,"seed":42}
 ner metrics.json 51cd4a077eaca66d9beb0c9baf4c20cba6938836970b14938a86cd771adec35f
 ner model 4497185f4b95a2be4426211a5d2a3cb12b759b4369166dd37c86899aa314d80f
+ner profile.json 399c94a58b23185d69ebd018031a970b4cfae7464f00a982e976b757c13d51b3
+ner validation.json 3d631fa5f5d8c3696ff0d64c0e4f47b48b872f89ade4284a8966649c698a0b93
 ner params {"c1":0.05,"c2":0.01,"max_iterations":100,"merge_rules":true}
 spending metrics.json 7f203e7c1bdd62625c1e6ff74f46b8ce37640f475c42cd9a9c8d7369f06ef5c3
 spending model 39ca9a53972d0c3d0394326072aadc9257907bab6211bef67cc83af450b3455c
 spending plots/forecast_vs_actual.png f3131204e8dd74d830122d930104ddb9550aba3a05b9d7b4e359207169d1e84a
+spending profile.json f0621fb7828a72efbd5e3862c4f6e89e672d6146b226a3097cc88f990741ca2f
+spending validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
 spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]]}
 anomaly metrics.json 0dbf1952c19bb915e6cd7af1668c6d1986f5d832a2e39b868568747bafee993a
 anomaly model ffda43e81cd6329475844bae6e0188d807b5356aa66f410ffde170230ac00f78
 anomaly plots/roc_curve.png 5a3384e67eb79abe59b39793b0f38960ba308332f0a81c1f30054d6429e4d7b3
 anomaly plots/score_histogram.png 078fa20914509a41b3d049ad42c204eab6409c55e634f5c2f310019fba7d312a
+anomaly profile.json 63b2669746616b3019635b2f3a9c67215c9f937d2a7feb28c3a342791df87476
+anomaly validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
 anomaly params {"mode":"Unsupervised","forest":{"n_trees":300,"sample_size":512,"seed":42},"gbdt":{"iterations":300,"learning_rate":0.05000000074505806,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.0,"one_hot":false,"increasing":[],"decreasing":[],"seed":42},"contamination":0.01}
 credit metrics.json fdd362abfeb7837f7c40b84887820af7fd738e7d68846cb114d6927e5875c101
 credit model 776b989773d5d0ee1f883882d500c669841ab6965fe5d39b0f69fe26742af184
 credit plots/roc_curve.png 99d52a74acc2a885cde2675e6fc1e96112aa8f8c0c05add7d9cda4b19b2f0029
+credit profile.json 4aaec1eed104c5b495da00b98b6ca73d14802a247091a0a0d29a7135e21407d2
+credit validation.json 9d194e168b0e28191e42c48eff4d3210a7fe9331bc863483929d2df7dccd3765
 credit params {"gbdt":{"iterations":200,"learning_rate":0.07500000298023224,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.2,"one_hot":false,"increasing":["payments_missed","payment_miss_rate","debt_to_income","utilization"],"decreasing":[],"seed":42},"threshold":0.5}
 "#;
+
+/// The pipeline checks each model's data with its validation suite and stops that model on
+/// failure, keeping the report with the (failed) run.
+#[test]
+fn the_pipeline_refuses_duplicated_ids_and_a_mostly_missing_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nivesh(dir.path(), &[], &["data", "generate", "--out", "gen", "--scale", "small", "--seed", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = dir.path().join("gen/transactions.csv");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let env = [("NIVESH_DATA_DIR", "store")];
+    // a transaction id used twice
+    let mut dup: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let first_id = lines[1].split(',').next().unwrap().to_string();
+    let second = lines[2].split_once(',').unwrap().1;
+    dup[2] = format!("{first_id},{second}");
+    std::fs::write(&file, dup.join("\n") + "\n").unwrap();
+    let out = nivesh(dir.path(), &env, &["train", "--data", "gen", "--models", "anomaly"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("validating anomaly's data: FAIL unique(transaction_id): 1 repeated value"), "{err}");
+    // 30 % of the merchants missing
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let m = header.iter().position(|h| *h == "merchant").unwrap();
+    let blanked: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i > 0 && i % 10 < 3 {
+                let mut cells: Vec<&str> = l.split(',').collect();
+                cells[m] = "";
+                cells.join(",")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&file, blanked.join("\n") + "\n").unwrap();
+    let out = nivesh(dir.path(), &env, &["train", "--data", "gen", "--models", "spending"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("FAIL missing(merchant): 30"), "{}", stderr(&out));
+    // the failed runs keep their validation reports
+    let registry = nivesh_store::Registry::open(&dir.path().join("store/registry.db")).unwrap();
+    assert!(registry.versions("spending").unwrap().is_empty());
+    let db = nivesh_store::db::Db::sqlite(&dir.path().join("store/registry.db")).unwrap();
+    let rows = db
+        .query("SELECT r.status, a.name FROM runs r JOIN run_artifacts a ON a.run_id = r.id ORDER BY a.name", &[])
+        .unwrap();
+    let pairs: Vec<(String, String)> = rows.iter().map(|r| (r.text(0).unwrap(), r.text(1).unwrap())).collect();
+    assert_eq!(pairs.iter().filter(|(s, n)| s == "failed" && n == "validation.json").count(), 2, "{pairs:?}");
+    assert!(pairs.iter().any(|(_, n)| n == "validation.html"), "{pairs:?}");
+}

@@ -355,6 +355,7 @@ pub fn spending_backtest(
     let (mut month_m, mut month_b) = (0.0, 0.0);
     // the sum over users of actual and forecast spend on each holdout day
     let (mut total_actual, mut total_forecast) = (vec![0.0f64; holdout_days], vec![0.0f64; holdout_days]);
+    let mut observations = Vec::new();
     for u in users.iter().take(USERS) {
         let mine: Vec<&Transaction> = txns.iter().filter(|t| t.user_id == *u).collect();
         let Some((ustart, uy)) = daily_spend(&mine, None) else { continue };
@@ -368,6 +369,9 @@ pub fn spending_backtest(
             let test = &rest[..STEP.min(rest.len())];
             let f = model.predict(&DailyHistory { start, values: train, horizon_days: test.len() })?;
             let sn = seasonal_naive(train, 7, test.len());
+            // as served: the user's own days (from their first spend) and the next 30 days' total
+            let next: f64 = f.forecast.point.iter().sum();
+            observations.push(nivesh_monitor::observe::spending(&train[offset.min(train.len())..], next));
             let day0 = origin + holdout_days - y.len();
             for (k, (a, f)) in test.iter().zip(&f.forecast.point).enumerate() {
                 total_actual[day0 + k] += a;
@@ -406,6 +410,7 @@ pub fn spending_backtest(
         forecast_vs_actual: ForecastVsActual { start: cut.to_string(), actual: total_actual, forecast: total_forecast },
         users: users.len().min(USERS),
         seconds: started.elapsed().as_secs_f64(),
+        observations,
     })
 }
 

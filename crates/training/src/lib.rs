@@ -8,7 +8,8 @@
 //! - [`pipeline`]: [`Pipeline::run`] — validate, train, evaluate, track, register and promote
 //!   every model of a spec, reporting through [`Progress`]; then mirror to MLflow;
 //! - [`inputs`]: reading the project's records and the public benchmark formats (CLINC150, NLU++,
-//!   tabular CSV); [`validate`]: the pipeline's dataset checks.
+//!   tabular CSV); [`validate`]: the pipeline's dataset check (the model's validation suite);
+//! - [`profile`]: a trained model's profile on its evaluation data, for drift checks.
 //!
 //! Nothing here prints: callers show what [`Progress`] and the reports tell them.
 
@@ -16,6 +17,7 @@ pub mod evaluate;
 pub mod inputs;
 pub mod pipeline;
 pub mod plots;
+pub mod profile;
 pub mod report;
 pub mod spec;
 pub mod train;

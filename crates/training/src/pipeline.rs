@@ -19,6 +19,9 @@ use nivesh_store::{ArtifactStore, Digest, Registry};
 use serde::Serialize;
 use std::time::Instant;
 
+/// The run artifact holding a version's training profile (for drift checks).
+pub const PROFILE_ARTIFACT: &str = "profile.json";
+
 /// The commit this build was made from, when it was built from a git checkout.
 pub const GIT_COMMIT: Option<&str> = option_env!("NIVESH_GIT_COMMIT");
 
@@ -260,19 +263,28 @@ impl Pipeline<'_> {
         let name = kind.registry_name();
         let model_spec = spec.model_spec(params);
         let data = spec.data.dir().join(kind.data_file());
-        let checked = validate(kind, &data).with_context(|| format!("validating {name}'s data"))?;
         let raw = std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
+        let suites = crate::validate::suites(spec.suites.as_deref())?;
+        let checked = validate(kind, &data, &suites).with_context(|| format!("validating {name}'s data"))?;
         let info = RunInfo {
             git_commit: GIT_COMMIT.map(str::to_string),
             dataset_hash: Some(Digest::of(&raw).0),
-            dataset_rows: Some(checked.rows as u64),
+            dataset_rows: Some(checked.report.rows as u64),
             params: serde_json::Value::Null,
             tags: serde_json::json!({"model": name, "data": data.display().to_string()}),
         };
         let run = self.registry.start_run(name, &info)?;
         *run_id = Some(run.clone());
-        let trained =
-            self.prepare(kind, checked.transactions).and_then(|prepared| train_prepared(&model_spec, prepared));
+        // the validation report is kept with the run, passed or not
+        let report_json = self.artifacts.put(&serde_json::to_vec_pretty(&checked.report)?)?;
+        self.registry.log_artifact(&run, "validation.json", &report_json)?;
+        let report_html = self.artifacts.put(nivesh_monitor::html::validation(&checked.report).as_bytes())?;
+        self.registry.log_artifact(&run, "validation.html", &report_html)?;
+        let trained = if checked.report.passed {
+            self.prepare(kind, checked.transactions).and_then(|prepared| train_prepared(&model_spec, prepared))
+        } else {
+            Err(anyhow::anyhow!("validating {name}'s data: {}", checked.report.failures()))
+        };
         let trained = match trained {
             Ok(t) => t,
             Err(e) => {
@@ -298,6 +310,10 @@ impl Pipeline<'_> {
         for plot in crate::plots::for_report(report).with_context(|| format!("plotting {name}'s evaluation"))? {
             let digest = self.artifacts.put(&plot.png)?;
             self.registry.log_artifact(&run, &format!("plots/{}", plot.name), &digest)?;
+        }
+        if let Some(profile) = &trained.profile {
+            let digest = self.artifacts.put(&serde_json::to_vec(profile)?)?;
+            self.registry.log_artifact(&run, PROFILE_ARTIFACT, &digest)?;
         }
         self.registry.log_params(&run, &trained.params)?;
         self.registry.finish_run(&run, RunStatus::Finished)?;

@@ -239,6 +239,7 @@ mod tests {
             },
             users: 1,
             seconds: 0.0,
+            observations: Vec::new(),
         };
         vec![
             Report::Intent(intent),

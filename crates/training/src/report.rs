@@ -176,6 +176,9 @@ pub struct SpendingBacktest {
     pub users: usize,
     #[serde(skip)]
     pub seconds: f64,
+    /// What monitoring observes of each forecast (its training profile).
+    #[serde(skip)]
+    pub observations: Vec<nivesh_monitor::sample::Observation>,
 }
 
 /// The series model on a benchmark of series (each with its own season).

@@ -213,6 +213,9 @@ pub struct TrainSpec {
     pub promote: bool,
     /// Go on with the other models when one fails.
     pub continue_on_error: bool,
+    /// Validation suites to check each model's data with (default: `data/validation.toml`).
+    #[serde(default)]
+    pub suites: Option<PathBuf>,
 }
 
 impl TrainSpec {
@@ -225,6 +228,7 @@ impl TrainSpec {
             margin: 0.005,
             promote: true,
             continue_on_error: false,
+            suites: None,
         }
     }
 

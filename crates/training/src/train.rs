@@ -24,6 +24,8 @@ pub struct Trained {
     pub summary: String,
     /// The credit model trained with nothing held out: fairness on its training rows instead.
     pub training_fairness: Option<TrainingFairness>,
+    /// The model on its evaluation data as monitoring sees it (when something was held out).
+    pub profile: Option<nivesh_monitor::profile::Profile>,
 }
 
 /// A credit model's fairness on its own training rows, at its decision threshold.
@@ -84,6 +86,7 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
     let input = &spec.input;
     let split = &spec.split;
     let mut training_fairness = None;
+    let mut profile = None;
     let (bytes, report, params, summary) = match &spec.params {
         ModelParams::Intent(intent) => {
             let data = inputs::utterances(input, "train")?;
@@ -110,6 +113,9 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
             };
             let report =
                 if eval.is_empty() { None } else { Some(Report::Intent(evaluate::intent(&model, &eval, &[])?)) };
+            if !eval.is_empty() {
+                profile = Some(crate::profile::intent(&model, &eval)?);
+            }
             (model.to_bytes()?, report, params, summary)
         }
         ModelParams::Ner(p) => {
@@ -129,6 +135,9 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
                 _ => held,
             };
             let report = if eval.is_empty() { None } else { Some(Report::Ner(evaluate::ner(&model, &eval)?)) };
+            if !eval.is_empty() {
+                profile = Some(crate::profile::ner(&model, &eval)?);
+            }
             (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
         }
         ModelParams::Credit(p) => {
@@ -159,6 +168,7 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
                 Some(t) => {
                     let mut r = evaluate::credit(&model, &t)?;
                     r.achievable_auc = achievable_credit_auc(input, &held_idx)?;
+                    profile = Some(crate::profile::credit(&model, &t));
                     Some(Report::Credit(CreditReport::Holdout(r)))
                 }
                 None => {
@@ -205,7 +215,10 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
                 _ => held,
             };
             let report = match eval {
-                Some(t) => Some(Report::Anomaly(AnomalyReport::Holdout(evaluate::anomaly(&model, &t)?))),
+                Some(t) => {
+                    profile = Some(crate::profile::anomaly(&model, &t));
+                    Some(Report::Anomaly(AnomalyReport::Holdout(evaluate::anomaly(&model, &t)?)))
+                }
                 None => None,
             };
             (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
@@ -238,11 +251,12 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            profile = Some(nivesh_monitor::profile::Profile::build(ModelKind::Spending, &report.observations));
             let report = Some(Report::Spending(SpendingReport::Backtest(report)));
             (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
         }
     };
-    Ok(Trained { kind: spec.params.kind(), bytes, report, params, summary, training_fairness })
+    Ok(Trained { kind: spec.params.kind(), bytes, report, params, summary, training_fairness, profile })
 }
 
 /// For generated credit applications, the AUC of the generator's own default logit on the

@@ -74,8 +74,11 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
             "bootstrap: training {} (no champion yet)",
             missing.champions.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
         );
-        let spec = TrainSpec::all(DataSource::Sample { dir: dir.clone() }, &super::stores::training_defaults(config))
-            .with_models(&missing.champions)?;
+        let spec = TrainSpec {
+            suites: config.validation_suites.clone(),
+            ..TrainSpec::all(DataSource::Sample { dir: dir.clone() }, &super::stores::training_defaults(config))
+        }
+        .with_models(&missing.champions)?;
         let code = super::train::pipeline(&spec, config)?;
         anyhow::ensure!(code == ExitCode::SUCCESS, "bootstrap training failed (see above)");
     }

@@ -54,10 +54,13 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         mlflow_uri: config.mlflow_tracking_uri.clone(),
         redis_cache_url: config.redis.as_ref().map(|r| r.url.clone()),
         // POST /admin/train retrains on the sample data, as the bootstrap did
-        training: Some(TrainSpec::all(
-            DataSource::Sample { dir: config.generated_data_dir() },
-            &super::stores::training_defaults(config),
-        )),
+        training: Some(TrainSpec {
+            suites: config.validation_suites.clone(),
+            ..TrainSpec::all(
+                DataSource::Sample { dir: config.generated_data_dir() },
+                &super::stores::training_defaults(config),
+            )
+        }),
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();

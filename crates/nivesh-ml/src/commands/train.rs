@@ -89,6 +89,7 @@ fn pipeline_spec(args: &TrainArgs, config: &Config) -> anyhow::Result<TrainSpec>
         margin: args.margin,
         promote: !args.no_promote,
         continue_on_error: args.continue_on_error,
+        suites: config.validation_suites.clone(),
     })
 }
 
