@@ -403,6 +403,9 @@ pub struct MonthlyOutlook {
     /// The series model that fitted the history (`mstl+ets`, …).
     pub model_used: String,
     pub history_points: usize,
+    /// The daily spend it was fitted on, from the first day with spend (for monitoring).
+    #[serde(skip)]
+    pub daily: Vec<f64>,
 }
 
 impl SpendingForecaster {
@@ -429,6 +432,7 @@ impl SpendingForecaster {
             months: monthly,
             model_used: f.forecast.model_used,
             history_points: f.history_points,
+            daily: values,
         }))
     }
 }

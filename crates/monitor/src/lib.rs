@@ -11,13 +11,15 @@
 //! - [`log`]: the prediction log (bounded, batched, never blocking), feedback, drift history;
 //! - [`check`]: a drift check of logged traffic against a training profile or a window;
 //! - [`validate`]: data validation suites (`data/validation.toml`);
-//! - [`html`]: self-contained HTML reports of drift checks and validation runs.
+//! - [`html`]: self-contained HTML reports of drift checks and validation runs;
+//! - [`performance`]: live metrics from the outcomes fed back for logged predictions.
 
 pub mod check;
 pub mod drift;
 pub mod html;
 pub mod log;
 pub mod observe;
+pub mod performance;
 pub mod profile;
 pub mod sample;
 pub mod stats;

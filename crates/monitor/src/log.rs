@@ -49,6 +49,8 @@ pub struct LogRecord {
 pub struct Outcome {
     pub ts: i64,
     pub observation: Observation,
+    /// The answer as logged (JSON).
+    pub output: String,
     pub outcome: serde_json::Value,
 }
 
@@ -260,7 +262,7 @@ impl LogStore {
     /// The logged predictions of `model` in `[from_ms, to_ms)` that have an outcome.
     pub fn outcomes(&self, model: &str, from_ms: i64, to_ms: i64) -> Result<Vec<Outcome>, MonitorError> {
         let rows = self.db.query(
-            "SELECT p.ts, p.observation, f.outcome FROM prediction_log p JOIN feedback f ON f.prediction_id = p.id
+            "SELECT p.ts, p.observation, f.outcome, p.output FROM prediction_log p JOIN feedback f ON f.prediction_id = p.id
              WHERE p.model = $1 AND p.ts >= $2 AND p.ts < $3 ORDER BY p.ts",
             &[model.into(), from_ms.into(), to_ms.into()],
         )?;
@@ -270,6 +272,7 @@ impl LogStore {
                     ts: r.int(0)?,
                     observation: decode("a logged observation", &r.text(1)?)?,
                     outcome: decode("an outcome", &r.text(2)?)?,
+                    output: r.text(3)?,
                 })
             })
             .collect()

@@ -308,6 +308,25 @@ pub enum DataCommand {
     ///
     /// Reads CSV, JSON (an array of records) or JSONL, chosen by the file extension.
     Check(CheckArgs),
+    /// Check a dataset against a validation suite (types, missing values, ranges, allowed
+    /// values, uniqueness, duplicates, label balance, freshness); exits with status 1 if any
+    /// expectation fails.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The file to check (CSV, JSON or JSONL).
+    pub file: PathBuf,
+    /// The suite to use; default: the one named after the file's record kind.
+    #[arg(long)]
+    pub suite: Option<String>,
+    /// Suites file (TOML); default: VALIDATION_SUITES, else the shipped data/validation.toml.
+    #[arg(long)]
+    pub suites: Option<PathBuf>,
+    /// Also write the report: `.html` (one self-contained page) or `.json`.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -31,11 +31,32 @@ struct RedisLevel {
 
 const REDIS_BUDGET: Duration = Duration::from_millis(50);
 
-/// A cached answer: the model's serialised output and the number statistics summarise.
+/// A cached answer: the model's serialised output, the number statistics summarise, and (when
+/// the prediction log is on) what monitoring observes of it, as JSON.
 #[derive(Debug, Clone)]
 pub struct Cached {
     pub body: Bytes,
     pub confidence: Option<f64>,
+    pub observation: Option<Bytes>,
+}
+
+impl Cached {
+    /// The shared level's value: the observation's JSON (or nothing), a newline, the body.
+    /// Serialised JSON holds no raw newline, so the first one separates them.
+    fn encode(&self) -> Bytes {
+        let obs = self.observation.as_deref().unwrap_or_default();
+        let mut v = Vec::with_capacity(obs.len() + 1 + self.body.len());
+        v.extend_from_slice(obs);
+        v.push(b'\n');
+        v.extend_from_slice(&self.body);
+        Bytes::from(v)
+    }
+
+    fn decode(value: Bytes) -> Option<Cached> {
+        let at = value.iter().position(|&b| b == b'\n')?;
+        let observation = (at > 0).then(|| value.slice(..at));
+        Some(Cached { body: value.slice(at + 1..), confidence: None, observation })
+    }
 }
 
 impl PredictionCache {
@@ -50,7 +71,10 @@ impl PredictionCache {
                 .map(|kind| {
                     Cache::builder()
                         .max_capacity(per_model)
-                        .weigher(|k: &String, v: &Cached| (k.len() + v.body.len() + 64).try_into().unwrap_or(u32::MAX))
+                        .weigher(|k: &String, v: &Cached| {
+                            let obs = v.observation.as_ref().map_or(0, Bytes::len);
+                            (k.len() + v.body.len() + obs + 64).try_into().unwrap_or(u32::MAX)
+                        })
                         .time_to_live(kind.cache_ttl())
                         .build()
                 })
@@ -157,12 +181,12 @@ impl PredictionCache {
         }
         let shared_hit = std::sync::atomic::AtomicBool::new(false);
         let fill = async {
-            if let Some(body) = self.redis_get(model, &key).await {
+            if let Some(shared) = self.redis_get(model, &key).await.and_then(Cached::decode) {
                 shared_hit.store(true, std::sync::atomic::Ordering::Relaxed);
-                return Ok(Cached { body, confidence: None });
+                return Ok(shared);
             }
             let fresh = compute.await?;
-            self.redis_put(model, &key, &fresh.body);
+            self.redis_put(model, &key, &fresh.encode());
             Ok(fresh)
         };
         let v = cache.try_get_with(key.clone(), fill).await.map_err(|e: Arc<ApiError>| (*e).clone())?;

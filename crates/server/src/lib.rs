@@ -46,9 +46,16 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await?;
     let _ = stop_tx.send(true);
-    // a training run stops after its current model
+    // a training run stops after its current model; the prediction log writes what it holds
     state.jobs.cancel();
     loader.abort();
+    let st = state.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Some(log) = &st.log {
+            log.close();
+        }
+    })
+    .await;
     let _ = reloader.await;
     Ok(())
 }

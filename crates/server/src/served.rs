@@ -19,6 +19,8 @@ use nivesh_models::forecast::SpendingForecaster;
 use nivesh_models::intent::{IntentClassifier, IntentPrediction};
 use nivesh_models::ner::{FinancialNer, NerInput};
 use nivesh_models::{ModelKind, Persist, Predict};
+use nivesh_monitor::observe;
+use nivesh_monitor::sample::Observation;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -32,6 +34,8 @@ pub trait Served: Persist + Send + Sync + Sized + 'static {
     const ROUTE: &'static str;
     /// Answering reads a store or fits a series: it runs on the blocking pool.
     const BLOCKING: bool;
+    /// Inputs or answers may hold free text (a user's words): the prediction log redacts them.
+    const FREE_TEXT: bool;
     /// One request body as callers send it.
     type Request: DeserializeOwned + utoipa::ToSchema + Send + 'static;
     /// A checked request: what the model computes from; its JSON is the cache key.
@@ -43,8 +47,9 @@ pub trait Served: Persist + Send + Sync + Sized + 'static {
     fn slot(models: &Models) -> &Slot<Self>;
     /// Check a request: a refused value is a 422 naming its field.
     fn check(req: Self::Request) -> ApiResult<Self::Input>;
-    /// Compute the answer (`features`: the feature store, when the server has one).
-    fn answer(&self, input: Self::Input, features: Option<&FeatureStore>) -> ApiResult<Self::Output>;
+    /// Compute the answer (`features`: the feature store, when the server has one), and what
+    /// monitoring observes of it (`nivesh_monitor::observe`).
+    fn answer(&self, input: &Self::Input, features: Option<&FeatureStore>) -> ApiResult<(Self::Output, Observation)>;
     /// The number per-model statistics summarise (a confidence, score or probability).
     fn confidence(output: &Self::Output) -> Option<f64>;
 }
@@ -107,6 +112,7 @@ impl Served for IntentClassifier {
     const MODEL: ModelKind = ModelKind::Intent;
     const ROUTE: &'static str = "intent";
     const BLOCKING: bool = false;
+    const FREE_TEXT: bool = true;
     type Request = IntentRequest;
     type Input = String;
     type Output = IntentPrediction;
@@ -117,8 +123,10 @@ impl Served for IntentClassifier {
     fn check(req: IntentRequest) -> ApiResult<String> {
         Ok(req.query)
     }
-    fn answer(&self, query: String, _: Option<&FeatureStore>) -> ApiResult<IntentPrediction> {
-        Ok(self.predict(query.as_str())?)
+    fn answer(&self, query: &String, _: Option<&FeatureStore>) -> ApiResult<(IntentPrediction, Observation)> {
+        let p = self.predict(query.as_str())?;
+        let o = observe::intent(self, query, &p.intent);
+        Ok((p, o))
     }
     fn confidence(output: &IntentPrediction) -> Option<f64> {
         Some(output.confidence)
@@ -129,6 +137,7 @@ impl Served for FinancialNer {
     const MODEL: ModelKind = ModelKind::Ner;
     const ROUTE: &'static str = "ner";
     const BLOCKING: bool = false;
+    const FREE_TEXT: bool = true;
     type Request = NerRequest;
     type Input = NerQuery;
     type Output = NerOutput;
@@ -142,9 +151,10 @@ impl Served for FinancialNer {
         let today = || chrono::Utc::now().with_timezone(&nivesh_core::records::IST).date_naive();
         Ok(NerQuery { reference_date: req.reference_date.unwrap_or_else(today), text: req.text })
     }
-    fn answer(&self, q: NerQuery, _: Option<&FeatureStore>) -> ApiResult<NerOutput> {
+    fn answer(&self, q: &NerQuery, _: Option<&FeatureStore>) -> ApiResult<(NerOutput, Observation)> {
         let entities = self.predict(&NerInput { text: &q.text, reference_date: q.reference_date })?;
-        Ok(NerOutput { entities })
+        let o = observe::ner(&q.text, entities.len());
+        Ok((NerOutput { entities }, o))
     }
     fn confidence(output: &NerOutput) -> Option<f64> {
         let n = output.entities.len();
@@ -169,6 +179,7 @@ impl Served for SpendingForecaster {
     const MODEL: ModelKind = ModelKind::Spending;
     const ROUTE: &'static str = "spending";
     const BLOCKING: bool = true;
+    const FREE_TEXT: bool = false;
     type Request = SpendingRequest;
     type Input = SpendingQuery;
     type Output = SpendingOutput;
@@ -194,14 +205,16 @@ impl Served for SpendingForecaster {
         };
         Ok(SpendingQuery { user_id: req.user_id, transactions, months, category: req.category })
     }
-    fn answer(&self, q: SpendingQuery, features: Option<&FeatureStore>) -> ApiResult<SpendingOutput> {
-        let txns = match (q.transactions, &q.user_id) {
+    fn answer(&self, q: &SpendingQuery, features: Option<&FeatureStore>) -> ApiResult<(SpendingOutput, Observation)> {
+        let stored;
+        let txns: &[nivesh_core::Transaction] = match (&q.transactions, &q.user_id) {
             (Some(txns), _) => txns,
             (None, Some(user)) => {
                 let fs = features.ok_or_else(|| ApiError::Unavailable("no feature store configured".into()))?;
-                fs.offline().entity_events(user, None)?
+                stored = fs.offline().entity_events(user, None)?;
+                &stored
             }
-            (None, None) => Vec::new(),
+            (None, None) => &[],
         };
         let refs: Vec<&nivesh_core::Transaction> = txns.iter().collect();
         let outlook =
@@ -209,12 +222,15 @@ impl Served for SpendingForecaster {
                 Some(u) => ApiError::NotFound(format!("no spending history for user {u:?}")),
                 None => ApiError::invalid("transactions", "no debit transactions to forecast from"),
             })?;
-        Ok(SpendingOutput {
-            user_id: q.user_id,
+        let next_month = outlook.months.first().map_or(f64::NAN, |m| m.predicted_amount);
+        let o = observe::spending(&outlook.daily, next_month);
+        let output = SpendingOutput {
+            user_id: q.user_id.clone(),
             forecast: outlook.months,
             model_used: outlook.model_used,
             history_points: outlook.history_points,
-        })
+        };
+        Ok((output, o))
     }
     fn confidence(_: &SpendingOutput) -> Option<f64> {
         None
@@ -225,6 +241,7 @@ impl Served for AnomalyModel {
     const MODEL: ModelKind = ModelKind::Anomaly;
     const ROUTE: &'static str = "anomaly";
     const BLOCKING: bool = true;
+    const FREE_TEXT: bool = false;
     type Request = AnomalyRequest;
     type Input = nivesh_core::Transaction;
     type Output = AnomalyOutput;
@@ -245,15 +262,20 @@ impl Served for AnomalyModel {
         };
         checked_transaction(req.transaction, &user, || "live".into(), "transaction")
     }
-    fn answer(&self, txn: nivesh_core::Transaction, features: Option<&FeatureStore>) -> ApiResult<AnomalyOutput> {
+    fn answer(
+        &self,
+        txn: &nivesh_core::Transaction,
+        features: Option<&FeatureStore>,
+    ) -> ApiResult<(AnomalyOutput, Observation)> {
         let (score, history_source) = match features {
-            Some(fs) => fs.score_anomaly(self, &txn, chrono::Utc::now().timestamp())?,
+            Some(fs) => fs.score_anomaly(self, txn, chrono::Utc::now().timestamp())?,
             None => {
-                let input = nivesh_models::anomaly::AnomalyInput { transaction: &txn, history: &[] };
+                let input = nivesh_models::anomaly::AnomalyInput { transaction: txn, history: &[] };
                 (self.predict(&input)?, HistorySource::None)
             }
         };
-        Ok(AnomalyOutput { score, history_source })
+        let o = observe::anomaly(&score.features, score.anomaly_score);
+        Ok((AnomalyOutput { score, history_source }, o))
     }
     fn confidence(output: &AnomalyOutput) -> Option<f64> {
         Some(output.score.anomaly_score)
@@ -264,6 +286,7 @@ impl Served for CreditModel {
     const MODEL: ModelKind = ModelKind::Credit;
     const ROUTE: &'static str = "credit-risk";
     const BLOCKING: bool = false;
+    const FREE_TEXT: bool = false;
     type Request = CreditRequest;
     type Input = nivesh_core::CreditApplication;
     type Output = CreditScore;
@@ -276,8 +299,14 @@ impl Served for CreditModel {
         a.validate().map_err(|e| ApiError::invalid(format!("applicant_data.{}", e.field), e.message))?;
         Ok(a)
     }
-    fn answer(&self, a: nivesh_core::CreditApplication, _: Option<&FeatureStore>) -> ApiResult<CreditScore> {
-        Ok(self.predict(&a)?)
+    fn answer(
+        &self,
+        a: &nivesh_core::CreditApplication,
+        _: Option<&FeatureStore>,
+    ) -> ApiResult<(CreditScore, Observation)> {
+        let score = self.predict(a)?;
+        let o = observe::credit(a, score.default_probability);
+        Ok((score, o))
     }
     fn confidence(output: &CreditScore) -> Option<f64> {
         Some(output.default_probability)

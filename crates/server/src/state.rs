@@ -40,6 +40,33 @@ pub struct ServerConfig {
     /// What `POST /admin/train` runs (its `models` pick from this spec); `None`: training over
     /// HTTP is off (503).
     pub training: Option<nivesh_training::TrainSpec>,
+    /// The prediction log (when a monitoring store is given); `None`: predictions are not logged.
+    pub log: Option<nivesh_monitor::log::LogConfig>,
+    /// Drift checks: the periodic one, the window and thresholds, retraining on drift.
+    pub drift: DriftConfig,
+}
+
+/// How the server checks drift.
+#[derive(Debug, Clone)]
+pub struct DriftConfig {
+    /// Check every model this often (with a monitoring store); `None`: only when asked.
+    pub interval: Option<Duration>,
+    /// The current window: the last this long.
+    pub window: Duration,
+    pub options: nivesh_monitor::drift::Options,
+    /// Start a training run for the models a periodic check finds drifted.
+    pub retrain: bool,
+}
+
+impl Default for DriftConfig {
+    fn default() -> Self {
+        DriftConfig {
+            interval: None,
+            window: Duration::from_secs(7 * 86_400),
+            options: nivesh_monitor::drift::Options::default(),
+            retrain: false,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -59,6 +86,8 @@ impl Default for ServerConfig {
             mlflow_uri: None,
             redis_cache_url: None,
             training: None,
+            log: Some(nivesh_monitor::log::LogConfig::default()),
+            drift: DriftConfig::default(),
         }
     }
 }
@@ -76,6 +105,10 @@ pub struct Inner {
     pub in_flight: Arc<tokio::sync::Semaphore>,
     /// Training runs started over HTTP.
     pub jobs: crate::jobs::Jobs,
+    /// The monitoring store: prediction log, feedback, drift history.
+    pub monitor: Option<Arc<nivesh_monitor::log::LogStore>>,
+    /// The prediction log's writer, when logging is on.
+    pub log: Option<nivesh_monitor::log::PredictionLog>,
     training_features: std::sync::OnceLock<Arc<FeatureStore>>,
     pub started: Instant,
     /// Redis was configured for the cache but did not answer at start (location).
@@ -111,6 +144,18 @@ impl AppState {
         artifacts: ArtifactStore,
         features: Option<Arc<FeatureStore>>,
     ) -> Self {
+        Self::build_with(config, registry, artifacts, features, None).await
+    }
+
+    /// [`AppState::build`] with a monitoring store: predictions are logged there (when
+    /// `config.log` is set) and drift checks and feedback use it.
+    pub async fn build_with(
+        config: ServerConfig,
+        registry: Arc<Registry>,
+        artifacts: ArtifactStore,
+        features: Option<Arc<FeatureStore>>,
+        monitor: Option<Arc<nivesh_monitor::log::LogStore>>,
+    ) -> Self {
         let mut cache = PredictionCache::new(config.cache_bytes);
         let mut cache_redis_unreachable = None;
         if let Some(url) = &config.redis_cache_url
@@ -123,6 +168,10 @@ impl AppState {
         let metrics = Metrics::new();
         let limiter = crate::limits::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
         let in_flight = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
+        let log = match (&monitor, &config.log) {
+            (Some(store), Some(c)) => Some(nivesh_monitor::log::PredictionLog::start(store.clone(), c.clone())),
+            _ => None,
+        };
         AppState(Arc::new(Inner {
             config,
             registry,
@@ -135,6 +184,8 @@ impl AppState {
             limiter,
             in_flight,
             jobs: crate::jobs::Jobs::default(),
+            log,
+            monitor,
             training_features: std::sync::OnceLock::new(),
             started: Instant::now(),
             cache_redis_unreachable,

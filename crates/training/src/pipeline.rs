@@ -22,6 +22,21 @@ use std::time::Instant;
 /// The run artifact holding a version's training profile (for drift checks).
 pub const PROFILE_ARTIFACT: &str = "profile.json";
 
+/// The training profile of `kind`'s champion, with its version (`None`: no champion, or a
+/// version trained before profiles were stored).
+pub fn champion_profile(
+    registry: &Registry,
+    artifacts: &ArtifactStore,
+    kind: ModelKind,
+) -> anyhow::Result<Option<(u32, nivesh_monitor::profile::Profile)>> {
+    let Some(v) = registry.alias(kind.registry_name(), "champion")? else { return Ok(None) };
+    let run = registry.run(&v.run_id)?;
+    let Some((_, digest)) = run.artifacts.iter().find(|(n, _)| n == PROFILE_ARTIFACT) else { return Ok(None) };
+    let profile = serde_json::from_slice(&artifacts.get(digest)?)
+        .with_context(|| format!("{kind} v{}: the training profile does not read", v.version))?;
+    Ok(Some((v.version, profile)))
+}
+
 /// The commit this build was made from, when it was built from a git checkout.
 pub const GIT_COMMIT: Option<&str> = option_env!("NIVESH_GIT_COMMIT");
 

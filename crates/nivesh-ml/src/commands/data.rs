@@ -1,4 +1,4 @@
-use crate::cli::{CheckArgs, DataCommand, GenerateArgs, Nn5Args};
+use crate::cli::{CheckArgs, DataCommand, GenerateArgs, Nn5Args, ValidateArgs};
 use crate::config::Config;
 use anyhow::{Context, anyhow};
 use nivesh_core::dataset::{RecordError, read_records_lenient};
@@ -12,7 +12,36 @@ pub fn run(cmd: DataCommand, config: &Config) -> anyhow::Result<ExitCode> {
         DataCommand::Generate(args) => generate(args, config),
         DataCommand::Check(args) => check(args),
         DataCommand::Nn5(args) => nn5(args),
+        DataCommand::Validate(args) => validate(args, config),
     }
+}
+
+fn validate(args: ValidateArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let file = args.suites.as_deref().or(config.validation_suites.as_deref());
+    let suites = nivesh_training::validate::suites(file)?;
+    let (name, suite) = suites.pick(args.suite.as_deref(), &args.file).map_err(anyhow::Error::msg)?;
+    let report =
+        nivesh_monitor::validate::validate(&args.file, &name, suite, chrono::Utc::now()).map_err(anyhow::Error::msg)?;
+    for e in &report.expectations {
+        println!("{}", e.line());
+    }
+    let failed = report.expectations.iter().filter(|e| !e.passed).count();
+    println!(
+        "{}: {} rows, suite {name}: {}",
+        args.file.display(),
+        report.rows,
+        if failed == 0 { "every expectation met".to_string() } else { format!("{failed} expectations failed") }
+    );
+    if let Some(out) = &args.report {
+        let bytes = match out.extension().and_then(|e| e.to_str()) {
+            Some("html") | Some("htm") => nivesh_monitor::html::validation(&report).into_bytes(),
+            Some("json") => serde_json::to_vec_pretty(&report)?,
+            _ => anyhow::bail!("--report {}: expected a .html or .json file", out.display()),
+        };
+        nivesh_core::fsutil::atomic_write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+        println!("report written to {}", out.display());
+    }
+    Ok(if report.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn generate(args: GenerateArgs, config: &Config) -> anyhow::Result<ExitCode> {

@@ -29,41 +29,87 @@ fn internal(e: serde_json::Error) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
-/// Check one request and answer it through the cache: the output's JSON.
-async fn answer<M: Served>(state: &AppState, m: &Arc<Loaded<M>>, req: M::Request) -> ApiResult<Bytes> {
+/// A prediction id: 128 bits, unique within the process (a per-process random start, then a
+/// counter, mixed), lower-case hex.
+fn prediction_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static START: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let start = *START.get_or_init(|| {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        nanos ^ (u64::from(std::process::id()) << 32)
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    format!("{:016x}{:016x}", mix(start), mix(start.wrapping_add(n).wrapping_add(0x9E37_79B9_7F4A_7C15)))
+}
+
+/// Check one request and answer it through the cache: the output's JSON and the prediction's
+/// id. The answer is logged (sampled) when the prediction log is on.
+async fn answer<M: Served>(state: &AppState, m: &Arc<Loaded<M>>, req: M::Request) -> ApiResult<(Bytes, String)> {
     let input = M::check(req)?;
     let version = m.info.version;
-    let key = format!("{version}:{}", serde_json::to_string(&input).map_err(internal)?);
+    let input_json = serde_json::to_string(&input).map_err(internal)?;
+    let key = format!("{version}:{input_json}");
+    let logging = state.log.is_some();
     let started = Instant::now();
     let compute = async {
-        let output = if M::BLOCKING {
+        let (output, observation) = if M::BLOCKING {
             let (model, features) = (m.clone(), state.features.clone());
-            tokio::task::spawn_blocking(move || model.model.answer(input, features.as_deref())).await??
+            tokio::task::spawn_blocking(move || model.model.answer(&input, features.as_deref())).await??
         } else {
-            m.model.answer(input, state.features.as_deref())?
+            m.model.answer(&input, state.features.as_deref())?
         };
         let confidence = M::confidence(&output);
-        Ok(Cached { body: Bytes::from(serde_json::to_vec(&output).map_err(internal)?), confidence })
+        let observation =
+            if logging { Some(Bytes::from(serde_json::to_vec(&observation).map_err(internal)?)) } else { None };
+        Ok(Cached { body: Bytes::from(serde_json::to_vec(&output).map_err(internal)?), confidence, observation })
     };
     let result = state.cache.get_or_compute(M::MODEL, key, compute).await;
     let us = started.elapsed().as_secs_f64() * 1e6;
+    let id = prediction_id();
     match &result {
         Ok((v, hit)) => {
             state.metrics.prediction(M::MODEL.name(), version, *hit);
             state.stats.record(M::MODEL, us, true, v.confidence, Some(*hit));
+            if let Some(log) = state.log.as_ref().filter(|l| l.sampled()) {
+                log.record(nivesh_monitor::log::LogRecord {
+                    id: id.clone(),
+                    model: M::MODEL.name().to_string(),
+                    version,
+                    ts: chrono::Utc::now().timestamp_millis(),
+                    latency_us: us,
+                    input_hash: nivesh_monitor::log::hash(&input_json),
+                    input: input_json,
+                    observation: v
+                        .observation
+                        .as_deref()
+                        .map(String::from_utf8_lossy)
+                        .map(String::from)
+                        .unwrap_or_default(),
+                    output: String::from_utf8_lossy(&v.body).into_owned(),
+                    free_text: M::FREE_TEXT,
+                });
+            }
         }
         Err(_) => state.stats.record(M::MODEL, us, false, None, None),
     }
-    result.map(|(v, _)| v.body)
+    result.map(|(v, _)| (v.body, id))
 }
 
 fn json_response(body: Vec<u8>) -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// `{...output, "model_version": "v"}` from the output's JSON object.
-fn with_version(output: &[u8], version: u32) -> Vec<u8> {
-    let tail = format!("\"model_version\":\"{version}\"}}");
+/// `{...output, <tail>}` from the output's JSON object (`tail` is `"key":value` pairs).
+fn with_fields(output: &[u8], tail: &str) -> Vec<u8> {
+    let tail = format!("{tail}}}");
     let mut out = Vec::with_capacity(output.len() + tail.len() + 1);
     match output.strip_suffix(b"}") {
         Some(head) if head.len() > 1 => {
@@ -77,11 +123,12 @@ fn with_version(output: &[u8], version: u32) -> Vec<u8> {
     out
 }
 
-/// One prediction.
+/// One prediction: the output with its `prediction_id` (for `POST /feedback`) and `model_version`.
 pub async fn predict<M: Served>(State(state): State<AppState>, Json(req): Json<M::Request>) -> ApiResult<Response> {
     let m = loaded::<M>(&state)?;
-    let output = answer(&state, &m, req).await?;
-    Ok(json_response(with_version(&output, m.info.version)))
+    let (output, id) = answer(&state, &m, req).await?;
+    let tail = format!("\"prediction_id\":\"{id}\",\"model_version\":\"{}\"", m.info.version);
+    Ok(json_response(with_fields(&output, &tail)))
 }
 
 /// Up to the batch limit of predictions, all by one version: `{"outputs": [...], "model_version"}`.
@@ -102,11 +149,11 @@ pub async fn batch<M: Served>(
     let m = loaded::<M>(&state)?;
     let mut body = b"{\"outputs\":[".to_vec();
     for (i, input) in req.inputs.into_iter().enumerate() {
-        let output = answer(&state, &m, input).await.map_err(|e| e.in_batch(i))?;
+        let (output, id) = answer(&state, &m, input).await.map_err(|e| e.in_batch(i))?;
         if i > 0 {
             body.push(b',');
         }
-        body.extend_from_slice(&output);
+        body.extend_from_slice(&with_fields(&output, &format!("\"prediction_id\":\"{id}\"")));
     }
     body.extend_from_slice(format!("],\"model_version\":\"{}\"}}", m.info.version).as_bytes());
     Ok(json_response(body))
@@ -186,7 +233,9 @@ mod tests {
 
     #[test]
     fn the_version_joins_the_output_object() {
-        assert_eq!(with_version(br#"{"a":1}"#, 3), br#"{"a":1,"model_version":"3"}"#);
-        assert_eq!(with_version(b"{}", 3), br#"{"model_version":"3"}"#);
+        assert_eq!(with_fields(br#"{"a":1}"#, r#""v":"3""#), br#"{"a":1,"v":"3"}"#);
+        assert_eq!(with_fields(b"{}", r#""v":"3""#), br#"{"v":"3"}"#);
+        let (a, b) = (prediction_id(), prediction_id());
+        assert!(a.len() == 32 && a != b && a.chars().all(|c| c.is_ascii_hexdigit()), "{a} {b}");
     }
 }
