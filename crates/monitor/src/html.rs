@@ -106,10 +106,16 @@ fn drift_row(d: &ColumnDrift) -> String {
     )
 }
 
-/// The HTML report of a drift check.
-pub fn drift(checked: &Checked) -> String {
+/// The HTML report of drift checks (one section per model).
+pub fn drift(checks: &[Checked]) -> String {
+    let models: Vec<&str> = checks.iter().map(|c| c.report.model.as_str()).collect();
+    let body: String = checks.iter().map(drift_body).collect::<Vec<_>>().join("<hr>\n");
+    page(&format!("Drift report: {}", models.join(", ")), &body)
+}
+
+fn drift_body(checked: &Checked) -> String {
     let r = &checked.report;
-    let mut b = String::new();
+    let mut b = format!("<h2>{}</h2>", escape(&r.model));
     let _ = write!(
         b,
         "<p>Model <code>{}</code>{}; current window {}; reference: {} ({} rows); current rows: {}.</p>\
@@ -135,7 +141,7 @@ pub fn drift(checked: &Checked) -> String {
         let (Some(rc), Some(cc)) = (checked.reference.column(&d.feature), checked.current.column(&d.feature)) else {
             continue;
         };
-        let _ = write!(b, "<section><h2><code>{}</code></h2>", escape(&d.feature));
+        let _ = write!(b, "<section><h3><code>{}</code></h3>", escape(&d.feature));
         match (&rc.values, &cc.values) {
             (Values::Numbers(_), Values::Numbers(_)) => {
                 let (_, rn) = rc.present();
@@ -148,7 +154,7 @@ pub fn drift(checked: &Checked) -> String {
         }
         b.push_str("</section>");
     }
-    page(&format!("Drift report: {}", r.model), &b)
+    b
 }
 
 /// The HTML report of a validation run: a table per expectation with the observed value, the

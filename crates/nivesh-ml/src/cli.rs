@@ -55,6 +55,44 @@ pub enum Command {
     /// Sentence embeddings for the intent classifier, from a local sentence encoder.
     #[command(subcommand)]
     Embeddings(EmbeddingsCommand),
+    /// Drift of the served models' inputs and predictions (from the prediction log).
+    #[command(subcommand)]
+    Drift(DriftCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DriftCommand {
+    /// Compare each model's logged traffic in a window with its champion's training profile
+    /// (or another window), with Evidently's default tests; keep the result in the history.
+    Check(DriftCheckArgs),
+    /// The last drift checks of a model.
+    History {
+        #[arg(long, value_enum)]
+        model: ModelKind,
+        /// How many, newest first.
+        #[arg(long, default_value_t = 10)]
+        last: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DriftCheckArgs {
+    /// Only this model (default: every model with logged traffic).
+    #[arg(long, value_enum)]
+    pub model: Option<ModelKind>,
+    /// The current window: the last 7d, 24h, 30m… (default DRIFT_WINDOW).
+    #[arg(long)]
+    pub window: Option<String>,
+    /// `training` (the champion's training profile) or a window of the log, FROM..TO (RFC 3339
+    /// or YYYY-MM-DD each).
+    #[arg(long, default_value = "training")]
+    pub reference: String,
+    /// Also write the report: `.html` (one self-contained page, with histograms) or `.json`.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Retrain the models that drifted (the training pipeline; the champion gate decides).
+    #[arg(long)]
+    pub retrain: bool,
 }
 
 #[derive(Debug, Subcommand)]

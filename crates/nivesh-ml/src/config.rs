@@ -113,6 +113,39 @@ pub const KEYS: &[KeySpec] = &[
         Public,
         "Default probability at or above which will_default is true (0-1, exclusive)",
     ),
+    key(
+        "PREDICTION_LOG_SAMPLE_RATE",
+        Some("1"),
+        Public,
+        "Share of served predictions written to the prediction log (0: the log is off; at most 1)",
+    ),
+    key("PREDICTION_LOG_RETENTION_DAYS", Some("30"), Public, "Days the prediction log keeps a row (>= 1)"),
+    key(
+        "PREDICTION_LOG_RETENTION_ROWS",
+        Some("1000000"),
+        Public,
+        "Rows the prediction log keeps per model at most (>= 1)",
+    ),
+    key(
+        "DRIFT_ALERT_THRESHOLD",
+        Some("0.1"),
+        Public,
+        "PSI at or above which a feature is flagged in drift reports (0.1 moderate, 0.25 significant; > 0)",
+    ),
+    key("DRIFT_SHARE", Some("0.5"), Public, "Share of a model's features that must drift for the model to drift (0-1]"),
+    key("DRIFT_WINDOW", Some("7d"), Public, "The traffic a drift check reads: the last 7d, 24h, 90m, ..."),
+    key(
+        "DRIFT_CHECK_INTERVAL",
+        None,
+        Public,
+        "How often the server checks every model for drift (e.g. 1h); unset: only when asked",
+    ),
+    key(
+        "RETRAIN_ON_DRIFT",
+        Some("false"),
+        Public,
+        "The server starts a training run for models its periodic check finds drifted",
+    ),
 ];
 
 /// Where a value came from.
@@ -188,6 +221,14 @@ pub struct Config {
     pub validation_suites: Option<PathBuf>,
     pub anomaly_contamination: f64,
     pub credit_risk_threshold: f64,
+    pub prediction_log_sample_rate: f64,
+    pub prediction_log_retention_days: u32,
+    pub prediction_log_retention_rows: u64,
+    pub drift_alert_threshold: f64,
+    pub drift_share: f64,
+    pub drift_window: std::time::Duration,
+    pub drift_check_interval: Option<std::time::Duration>,
+    pub retrain_on_drift: bool,
     /// Every key, its shown value and its source.
     pub entries: Vec<Entry>,
     /// What the configuration should change, though it works (retired keys).
@@ -282,10 +323,8 @@ pub fn load(opts: &LoadOptions) -> Result<Config, ConfigError> {
 
 /// Keys earlier releases read and this one does not: still accepted in a configuration file,
 /// with a warning, so an existing `nivesh.toml` keeps working.
-pub const RETIRED: &[(&str, &str)] = &[
-    ("DRIFT_ALERT_THRESHOLD", "drift monitoring is not built yet; the key returns with it"),
-    ("FEATURE_TTL_SECONDS", "each feature view's `ttl_days` in the feature definitions sets it"),
-];
+pub const RETIRED: &[(&str, &str)] =
+    &[("FEATURE_TTL_SECONDS", "each feature view's `ttl_days` in the feature definitions sets it")];
 
 fn spec(name: &str) -> Option<&'static KeySpec> {
     KEYS.iter().find(|k| k.key.eq_ignore_ascii_case(name))
@@ -426,6 +465,28 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
     let credit_risk_threshold = p
         .opt("CREDIT_RISK_THRESHOLD", "a number strictly between 0 and 1", |s| unit(s, |x| x > 0.0 && x < 1.0))
         .unwrap_or(0.5);
+    let prediction_log_sample_rate = p
+        .opt("PREDICTION_LOG_SAMPLE_RATE", "a number from 0 to 1", |s| unit(s, |x| (0.0..=1.0).contains(&x)))
+        .unwrap_or(1.0);
+    let prediction_log_retention_days = p
+        .opt("PREDICTION_LOG_RETENTION_DAYS", "a whole number of days >= 1", |s| {
+            s.parse::<u32>().ok().filter(|&n| n >= 1)
+        })
+        .unwrap_or(30);
+    let prediction_log_retention_rows = p
+        .opt("PREDICTION_LOG_RETENTION_ROWS", "a whole number >= 1", |s| s.parse::<u64>().ok().filter(|&n| n >= 1))
+        .unwrap_or(1_000_000);
+    let drift_alert_threshold =
+        p.opt("DRIFT_ALERT_THRESHOLD", "a number greater than 0", |s| unit(s, |x| x > 0.0)).unwrap_or(0.1);
+    let drift_share = p
+        .opt("DRIFT_SHARE", "a number greater than 0 and at most 1", |s| unit(s, |x| x > 0.0 && x <= 1.0))
+        .unwrap_or(0.5);
+    let window = |s: &str| nivesh_monitor::performance::parse_window(s).ok();
+    let drift_window = p
+        .opt("DRIFT_WINDOW", "a length such as 7d, 24h or 30m", window)
+        .unwrap_or(std::time::Duration::from_secs(7 * 86_400));
+    let drift_check_interval = p.opt("DRIFT_CHECK_INTERVAL", "a length such as 1h or 30m", window);
+    let retrain_on_drift = p.opt("RETRAIN_ON_DRIFT", "true or false", |s| s.parse::<bool>().ok()).unwrap_or(false);
 
     if !problems.is_empty() {
         return Err(ConfigError { problems });
@@ -472,6 +533,14 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         validation_suites,
         anomaly_contamination,
         credit_risk_threshold,
+        prediction_log_sample_rate,
+        prediction_log_retention_days,
+        prediction_log_retention_rows,
+        drift_alert_threshold,
+        drift_share,
+        drift_window,
+        drift_check_interval,
+        retrain_on_drift,
         entries,
         warnings,
     })
@@ -758,13 +827,13 @@ mod tests {
     #[test]
     fn retired_keys_in_a_file_are_accepted_with_a_warning() {
         let layers = Layers {
-            file: Some(("nivesh.toml".into(), "drift_alert_threshold = 0.2\nport = 8100\n".into())),
+            file: Some(("nivesh.toml".into(), "feature_ttl_seconds = 60\nport = 8100\n".into())),
             ..Default::default()
         };
         let c = resolve(&layers).unwrap();
         assert_eq!(c.port, 8100);
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
-        assert!(c.warnings[0].contains("DRIFT_ALERT_THRESHOLD is no longer read"), "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("FEATURE_TTL_SECONDS is no longer read"), "{:?}", c.warnings);
         let layers = Layers { file: Some(("nivesh.toml".into(), "shoe_size = 9\n".into())), ..Default::default() };
         assert!(resolve(&layers).is_err(), "an unknown key is still an error");
     }

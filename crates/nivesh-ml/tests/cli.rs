@@ -181,10 +181,10 @@ fn help_lists_only_working_commands() {
     let out = nivesh(dir.path(), &[], &["--help"]);
     let text = stdout(&out);
     let commands = text.split("Commands:").nth(1).unwrap().split("Options:").next().unwrap();
-    for present in ["config", "data", "train", "evaluate", "registry", "features", "serve"] {
+    for present in ["config", "data", "train", "evaluate", "registry", "features", "serve", "bootstrap", "drift"] {
         assert!(commands.contains(present), "--help lacks {present}: {text}");
     }
-    for missing in ["drift", "monitor"] {
+    for missing in ["monitor", "dashboard"] {
         assert!(!commands.contains(missing), "--help lists {missing}: {text}");
     }
 }

@@ -41,6 +41,7 @@ pub async fn serve(
         let state = state.clone();
         tokio::spawn(async move { state.load_all().await })
     };
+    let drift = state.spawn_drift_checker(stop_rx.clone());
     let reloader = state.spawn_reloader(stop_rx);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
@@ -57,5 +58,8 @@ pub async fn serve(
     })
     .await;
     let _ = reloader.await;
+    if let Some(d) = drift {
+        let _ = d.await;
+    }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! Prometheus metrics (`/metrics`, text format): requests by route and status, latency
 //! histograms with microsecond-resolution buckets, predictions by model and version, cache
-//! hits and misses, model load failures, requests in flight, rate-limited requests.
+//! hits and misses, model load failures, requests in flight, rate-limited requests; the
+//! prediction log's written and dropped rows; the last drift check of each model (score per
+//! feature and test, detected, share).
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -31,6 +33,15 @@ struct Model {
     model: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DriftColumn {
+    model: String,
+    feature: String,
+    test: String,
+}
+
+type FloatGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
+
 pub struct Metrics {
     registry: Registry,
     requests: Family<RouteStatus, Counter>,
@@ -41,6 +52,11 @@ pub struct Metrics {
     load_failures: Family<Model, Counter>,
     pub in_flight: Gauge,
     rate_limited: Counter,
+    log_written: Gauge,
+    log_dropped: Gauge,
+    drift_score: Family<DriftColumn, FloatGauge>,
+    drift_detected: Family<Model, Gauge>,
+    drift_share: Family<Model, FloatGauge>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -65,6 +81,10 @@ impl Metrics {
         let load_failures = Family::<Model, Counter>::default();
         let in_flight = Gauge::default();
         let rate_limited = Counter::default();
+        let (log_written, log_dropped) = (Gauge::default(), Gauge::default());
+        let drift_score = Family::<DriftColumn, FloatGauge>::default();
+        let drift_detected = Family::<Model, Gauge>::default();
+        let drift_share = Family::<Model, FloatGauge>::default();
         registry.register("http_requests", "HTTP requests by route and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
         registry.register("predictions", "Predictions by model and version", predictions.clone());
@@ -73,6 +93,19 @@ impl Metrics {
         registry.register("model_load_failures", "Champion versions that failed to load", load_failures.clone());
         registry.register("http_requests_in_flight", "Requests being served", in_flight.clone());
         registry.register("rate_limited", "Requests refused by the rate limit", rate_limited.clone());
+        registry.register("prediction_log_written_rows", "Predictions written to the log", log_written.clone());
+        registry.register(
+            "prediction_log_dropped_rows",
+            "Predictions not logged because the log's queue was full",
+            log_dropped.clone(),
+        );
+        registry.register("drift_score", "Last drift check: the score of each feature's test", drift_score.clone());
+        registry.register(
+            "drift_detected",
+            "Last drift check: 1 if the model's inputs drifted",
+            drift_detected.clone(),
+        );
+        registry.register("drift_share", "Last drift check: the share of drifted features", drift_share.clone());
         Metrics {
             registry,
             requests,
@@ -83,7 +116,31 @@ impl Metrics {
             load_failures,
             in_flight,
             rate_limited,
+            log_written,
+            log_dropped,
+            drift_score,
+            drift_detected,
+            drift_share,
         }
+    }
+
+    /// The prediction log's counters (set before each render).
+    pub fn log(&self, written: u64, dropped: u64) {
+        self.log_written.set(written.min(i64::MAX as u64) as i64);
+        self.log_dropped.set(dropped.min(i64::MAX as u64) as i64);
+    }
+
+    /// A model's last drift check.
+    pub fn drift(&self, report: &nivesh_monitor::drift::DriftReport) {
+        for d in report.features.iter().chain(&report.prediction) {
+            let test =
+                serde_json::to_value(d.test).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let labels = DriftColumn { model: report.model.clone(), feature: d.feature.clone(), test };
+            self.drift_score.get_or_create(&labels).set(d.score);
+        }
+        let m = Model { model: report.model.clone() };
+        self.drift_detected.get_or_create(&m).set(i64::from(report.drift_detected));
+        self.drift_share.get_or_create(&m).set(report.drift_share);
     }
 
     pub fn prediction(&self, model: &str, version: u32, cache_hit: bool) {

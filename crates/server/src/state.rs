@@ -348,6 +348,96 @@ impl AppState {
         });
     }
 
+    /// Check `kind`'s logged traffic of the last `window` against its champion's training
+    /// profile, keep the report (history, Prometheus) and return it.
+    pub async fn check_drift(
+        &self,
+        kind: ModelKind,
+        window: Duration,
+    ) -> Result<nivesh_monitor::drift::DriftReport, crate::error::ApiError> {
+        use crate::error::ApiError;
+        let store = self
+            .monitor
+            .clone()
+            .ok_or_else(|| ApiError::Unavailable("monitoring is not configured on this server".into()))?;
+        let st = self.clone();
+        let report = tokio::task::spawn_blocking(move || {
+            let (version, profile) = nivesh_training::pipeline::champion_profile(&st.registry, &st.artifacts, kind)
+                .map_err(|e| ApiError::Unavailable(format!("{e:#}")))?
+                .ok_or_else(|| ApiError::NotFound(format!("{kind} has no champion with a training profile")))?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let check = nivesh_monitor::check::Check {
+                model: kind,
+                version: Some(version),
+                from_ms: now - window.as_millis().min(i64::MAX as u128) as i64,
+                to_ms: now + 1,
+                reference: nivesh_monitor::check::Reference::Training(Box::new(profile)),
+                options: st.config.drift.options,
+            };
+            nivesh_monitor::check::run_and_save(&store, &check, now).map(|c| c.report).map_err(|e| match e {
+                nivesh_monitor::MonitorError::NotFound(m) => ApiError::NotFound(m),
+                other => ApiError::Unavailable(format!("monitoring store: {}", nivesh_core::error_chain(&other))),
+            })
+        })
+        .await??;
+        self.metrics.drift(&report);
+        Ok(report)
+    }
+
+    /// Every `drift.interval`, check each model (those without traffic are skipped); with
+    /// `drift.retrain`, start a training run of the models that drifted. Until `stop`.
+    pub fn spawn_drift_checker(
+        &self,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let interval = self.config.drift.interval?;
+        self.monitor.as_ref()?;
+        let state = self.clone();
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => return,
+                }
+                let mut drifted = Vec::new();
+                for kind in ModelKind::ALL {
+                    match state.check_drift(kind, state.config.drift.window).await {
+                        Ok(r) if r.drift_detected => {
+                            tracing::warn!(model = kind.name(), share = r.drift_share, "drift detected");
+                            drifted.push(kind);
+                        }
+                        Ok(r) => tracing::info!(model = kind.name(), share = r.drift_share, "no drift"),
+                        Err(crate::error::ApiError::NotFound(why)) => {
+                            tracing::debug!(model = kind.name(), why, "drift check skipped")
+                        }
+                        Err(e) => tracing::warn!(model = kind.name(), error = %e, "drift check failed"),
+                    }
+                }
+                if state.config.drift.retrain && !drifted.is_empty() {
+                    state.retrain(&drifted);
+                }
+            }
+        }))
+    }
+
+    /// Start a training run of `kinds` (as `POST /admin/train` would), unless one is running.
+    pub fn retrain(&self, kinds: &[ModelKind]) {
+        let Some(spec) = self.config.training.as_ref().and_then(|t| t.with_models(kinds).ok()) else {
+            tracing::warn!("retraining on drift: training is not configured on this server");
+            return;
+        };
+        match self.jobs.start(kinds) {
+            Ok(job) => {
+                tracing::info!(models = ?kinds.iter().map(|k| k.name()).collect::<Vec<_>>(), "retraining on drift");
+                self.run_training(spec, job);
+            }
+            Err(running) => tracing::info!(running, "retraining on drift: a training run is already going"),
+        }
+    }
+
     /// Poll the registry every `reload_interval` and load changed champions, until `stop`.
     pub fn spawn_reloader(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         let state = self.clone();

@@ -3,12 +3,13 @@
 //!
 //! Imports between these modules point one way and form no cycle: every command may use the
 //! shared leaves [`output`] (tables, progress, report files) and [`stores`] (opening what the
-//! configuration points at); `serve` → `bootstrap` → `train` (the pipeline runner) is the only
-//! chain between commands.
+//! configuration points at); `serve` → `bootstrap` → `train` and `drift` → `train` (the pipeline
+//! runner) are the only chains between commands.
 
 mod bootstrap;
 mod config;
 mod data;
+mod drift;
 mod embeddings;
 mod evaluate;
 mod features;
@@ -41,5 +42,6 @@ pub fn run(command: Command, config: &Config, globals: &Globals) -> anyhow::Resu
         Command::Serve(args) => serve::run(args, config, globals),
         Command::Bootstrap => bootstrap::run(config),
         Command::Embeddings(cmd) => embeddings::run(cmd),
+        Command::Drift(cmd) => drift::run(cmd, config),
     }
 }

@@ -39,6 +39,25 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
             None
         }
     };
+    let monitor = match super::stores::monitor(config) {
+        Ok(m) => Some(Arc::new(m)),
+        Err(e) => {
+            eprintln!("warning: monitoring store unavailable, predictions are not logged: {e:#}");
+            None
+        }
+    };
+    let log = (config.prediction_log_sample_rate > 0.0).then(|| nivesh_monitor::log::LogConfig {
+        sample_rate: config.prediction_log_sample_rate,
+        retention_days: config.prediction_log_retention_days,
+        retention_rows: config.prediction_log_retention_rows,
+        ..nivesh_monitor::log::LogConfig::default()
+    });
+    let drift = nivesh_server::state::DriftConfig {
+        interval: config.drift_check_interval,
+        window: config.drift_window,
+        options: super::stores::drift_options(config),
+        retrain: config.retrain_on_drift,
+    };
     let server_config = ServerConfig {
         api_keys: config.api_keys.clone(),
         admin_keys: config.admin_keys.clone(),
@@ -54,6 +73,8 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         mlflow_uri: config.mlflow_tracking_uri.clone(),
         redis_cache_url: config.redis.as_ref().map(|r| r.url.clone()),
         // POST /admin/train retrains on the sample data, as the bootstrap did
+        log,
+        drift,
         training: Some(TrainSpec {
             suites: config.validation_suites.clone(),
             ..TrainSpec::all(
@@ -82,7 +103,7 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
             .await
             .with_context(|| format!("binding {host}:{port}"))?;
         let addr = listener.local_addr()?;
-        let state = AppState::build(server_config, Arc::new(registry), artifacts, features).await;
+        let state = AppState::build_with(server_config, Arc::new(registry), artifacts, features, monitor).await;
         if let Some(fs) = training_features {
             state.set_training_features(fs);
         }

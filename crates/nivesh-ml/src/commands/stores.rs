@@ -51,6 +51,21 @@ pub fn features(config: &Config, definitions: Option<&Path>) -> anyhow::Result<F
     Ok(FeatureStore::new(defs, OfflineStore::new(db)?, online)?)
 }
 
+/// The monitoring store (prediction log, feedback, drift history): PostgreSQL with
+/// `DATABASE_URL`, else `monitoring.db` under the data directory.
+pub fn monitor(config: &Config) -> anyhow::Result<nivesh_monitor::log::LogStore> {
+    let db = match &config.database_url {
+        Some(url) => Db::open_url(url).context("opening the monitoring store at DATABASE_URL")?,
+        None => Db::sqlite(&config.data_dir.join("monitoring.db"))?,
+    };
+    nivesh_monitor::log::LogStore::open(db).context("opening the monitoring store")
+}
+
+/// Drift thresholds from the configuration.
+pub fn drift_options(config: &Config) -> nivesh_monitor::drift::Options {
+    nivesh_monitor::drift::Options { drift_share: config.drift_share, psi_threshold: config.drift_alert_threshold }
+}
+
 /// The configuration's defaults for every training run.
 pub fn training_defaults(config: &Config) -> nivesh_training::Defaults {
     nivesh_training::Defaults {

@@ -87,6 +87,10 @@ pub async fn noop() -> &'static str {
 
 /// Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    if let Some(log) = &state.log {
+        use std::sync::atomic::Ordering::Relaxed;
+        state.metrics.log(log.counters.written.load(Relaxed), log.counters.dropped.load(Relaxed));
+    }
     (
         [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         state.metrics.render(),

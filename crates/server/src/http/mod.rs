@@ -4,6 +4,7 @@ pub mod extract;
 pub mod handlers;
 pub mod health;
 pub mod middleware;
+pub mod monitoring;
 pub mod predict;
 
 use crate::served::{ForKind, Served, for_kind};
@@ -14,6 +15,7 @@ use axum::routing::{get, post};
 use handlers as h;
 use health as hl;
 use middleware as mw;
+use monitoring as mo;
 use nivesh_models::ModelKind;
 use utoipa::OpenApi;
 
@@ -23,6 +25,7 @@ use utoipa::OpenApi;
     paths(
         h::list_models, h::reload_model, h::statistics, h::clear_cache, h::online_features,
         h::start_training, h::training_job, h::training_jobs,
+        mo::last_drift, mo::check_drift, mo::feedback, mo::performance,
         hl::live, hl::startup, hl::ready, hl::health,
     ),
     components(schemas(crate::error::ErrorBody)),
@@ -82,6 +85,10 @@ pub fn router(state: AppState) -> Router {
         .route("/models/list", get(h::list_models))
         .route("/monitoring/statistics", get(h::statistics))
         .route("/features/online", post(h::online_features))
+        .route("/feedback", post(mo::feedback))
+        .route("/monitoring/drift/{model}", get(mo::last_drift))
+        .route("/monitoring/drift/{model}/check", post(mo::check_drift))
+        .route("/monitoring/performance/{model}", get(mo::performance))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::require_key))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::limit));
     let admin = Router::new()
