@@ -83,10 +83,12 @@ pub struct ColumnDrift {
     pub feature: String,
     pub kind: Kind,
     pub test: Test,
+    #[serde(with = "crate::nan::f64")]
     pub score: f64,
     pub threshold: f64,
     pub drift_detected: bool,
     /// Population stability index of the same bins.
+    #[serde(with = "crate::nan::f64")]
     pub psi: f64,
     pub psi_alert: bool,
     pub reference_rows: usize,

@@ -18,6 +18,7 @@ pub mod check;
 pub mod drift;
 pub mod html;
 pub mod log;
+mod nan;
 pub mod observe;
 pub mod performance;
 pub mod profile;

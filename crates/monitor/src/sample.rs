@@ -4,11 +4,12 @@
 use crate::stats::{Key, Kind};
 use serde::{Deserialize, Serialize};
 
-/// A column's values: numbers (NaN for missing) or categories (`None` for missing).
+/// A column's values: numbers (NaN for missing, stored as `null`) or categories (`None` for
+/// missing).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(rename_all = "snake_case")]
 pub enum Values {
-    Numbers(Vec<f64>),
+    Numbers(#[serde(with = "crate::nan::vec")] Vec<f64>),
     Categories(Vec<Option<String>>),
 }
 

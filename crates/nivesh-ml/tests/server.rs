@@ -83,6 +83,11 @@ struct Server {
 
 impl Server {
     fn start(root: &Path, config: ServerConfig) -> Server {
+        Self::start_with(root, config, None)
+    }
+
+    /// With a monitoring store: predictions are logged there.
+    fn start_with(root: &Path, config: ServerConfig, monitor: Option<Arc<nivesh_monitor::log::LogStore>>) -> Server {
         let store = root.join("store");
         let registry = Arc::new(Registry::open(&store.join("registry.db")).unwrap());
         let artifacts = ArtifactStore::new(store.join("models/artifacts"));
@@ -97,7 +102,7 @@ impl Server {
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             rt.block_on(async move {
-                let state = AppState::build(config, registry, artifacts, Some(Arc::new(fs))).await;
+                let state = AppState::build_with(config, registry, artifacts, Some(Arc::new(fs)), monitor).await;
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 addr_tx.send((listener.local_addr()?, state.clone())).ok();
                 nivesh_server::serve(state, listener, async move {
@@ -209,9 +214,13 @@ fn every_route_answers_with_its_contract() {
     assert_eq!(st, 200, "{v}");
     let p = v["default_probability"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&p) && v["reason_codes"].as_array().unwrap().len() == 4, "{v}");
-    // the same input again comes from the cache, identical
-    let (_, again) = post(&format!("{u}/predict/credit-risk"), &credit_body());
-    assert_eq!(again, v);
+    // the same input again comes from the cache, identical but for its own prediction id
+    let (_, mut again) = post(&format!("{u}/predict/credit-risk"), &credit_body());
+    assert!(again["prediction_id"].as_str().unwrap().len() == 32 && again["prediction_id"] != v["prediction_id"]);
+    let mut first = v.clone();
+    again.as_object_mut().unwrap().remove("prediction_id");
+    first.as_object_mut().unwrap().remove("prediction_id");
+    assert_eq!(again, first);
     // batches
     let (st, v) = post(
         &format!("{u}/predict/intent/batch"),
@@ -731,4 +740,110 @@ fn spending_from_the_callers_own_history_needs_only_timestamps_and_amounts() {
         json!({"transactions": [{"timestamp": "2025-01-01T10:00:00+05:30", "amount": 10, "direction": "credit"}]});
     let (st, v) = post(&url, &credits);
     assert_eq!((st, v["field"].as_str()), (422, Some("transactions")), "{v}");
+}
+
+/// Wait until the log has `n` rows of `model`.
+fn wait_for_rows(store: &nivesh_monitor::log::LogStore, model: &str, n: u64) {
+    let t0 = Instant::now();
+    while store.count(model, 0, i64::MAX).unwrap() < n {
+        assert!(t0.elapsed() < Duration::from_secs(20), "{model}: fewer than {n} logged rows");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn predictions_are_logged_redacted_and_fed_back_and_drift_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = nivesh_store::db::Db::sqlite(&dir.path().join("monitoring.db")).unwrap();
+    let store = Arc::new(nivesh_monitor::log::LogStore::open(db).unwrap());
+    let s = Server::start_with(fixture(), ServerConfig::default(), Some(store.clone()));
+    let u = &s.url;
+    // every prediction answers with its id; the log keeps the input, observation and answer
+    let (st, v) = post(&format!("{u}/predict/intent"), &json!({"query": "my PAN ABCDE1234F, what is my balance"}));
+    assert_eq!(st, 200, "{v}");
+    let id = v["prediction_id"].as_str().unwrap().to_string();
+    wait_for_rows(&store, "intent", 1);
+    let row = store.get(&id).unwrap().unwrap();
+    assert!(row.input.contains("[PAN]") && !row.input.contains("ABCDE1234F"), "free text is redacted: {}", row.input);
+    assert_eq!(row.version, 1);
+    let obs: Value = serde_json::from_str(&row.observation).unwrap();
+    assert_eq!(obs["features"][0][0], "query_chars", "{obs}");
+    assert_eq!(obs["prediction"][0], "intent", "{obs}");
+    // a batch logs each input under its own id
+    let (st, v) = post(&format!("{u}/predict/credit-risk/batch"), &json!({"inputs": [credit_body(), credit_body()]}));
+    assert_eq!(st, 200, "{v}");
+    let ids: Vec<String> =
+        v["outputs"].as_array().unwrap().iter().map(|o| o["prediction_id"].as_str().unwrap().to_string()).collect();
+    assert!(ids.len() == 2 && ids[0] != ids[1], "{ids:?}");
+    wait_for_rows(&store, "credit", 2);
+
+    // feedback: by prediction id, or by the input's hash; outcomes of the wrong type are named
+    let (st, r) = post(&format!("{u}/feedback"), &json!({"prediction_id": ids[0], "outcome": false}));
+    assert_eq!((st, r["recorded"].clone()), (200, json!(true)), "{r}");
+    let hash = store.get(&ids[1]).unwrap().unwrap().input_hash;
+    let (st, r) = post(&format!("{u}/feedback"), &json!({"model": "credit", "input_hash": hash, "outcome": true}));
+    assert_eq!(st, 200, "{r}");
+    let (st, r) = post(&format!("{u}/feedback"), &json!({"prediction_id": ids[0], "outcome": "defaulted"}));
+    assert_eq!((st, r["field"].as_str()), (422, Some("outcome")), "{r}");
+    let (st, _) = post(&format!("{u}/feedback"), &json!({"prediction_id": "nope", "outcome": true}));
+    assert_eq!(st, 404);
+    let (st, r) = post(&format!("{u}/feedback"), &json!({"prediction_id": id, "outcome": "balance_inquiry"}));
+    assert_eq!(st, 200, "{r}");
+    let (st, p, _) = call("GET", &format!("{u}/monitoring/performance/intent?window=1d&windows=2"), None, &[]);
+    assert_eq!(st, 200, "{p}");
+    assert_eq!(p["metric"], "accuracy");
+    assert_eq!(p["windows"].as_array().unwrap().len(), 2);
+    assert_eq!(p["windows"][1]["n"], 1, "{p}");
+    assert!(p["training"].as_f64().is_some(), "{p}");
+    let (_, p, _) = call("GET", &format!("{u}/monitoring/performance/credit"), None, &[]);
+    // both classes fed back: an AUC exists (the two applications are identical: 0.5)
+    assert_eq!(p["windows"][3]["value"], 0.5, "{p}");
+
+    // drift: against the champion's training profile, kept, on /metrics
+    for i in 0..30 {
+        let mut b = credit_body();
+        b["applicant_data"]["monthly_income"] = json!(30000 + i * 5000);
+        post(&format!("{u}/predict/credit-risk"), &b);
+    }
+    wait_for_rows(&store, "credit", 32);
+    let (st, v, _) = call("GET", &format!("{u}/monitoring/drift/credit"), None, &[]);
+    assert_eq!(st, 404, "no check yet: {v}");
+    let (st, r) = post(&format!("{u}/monitoring/drift/credit/check?window=1h"), &json!({}));
+    assert_eq!(st, 200, "{r}");
+    for key in [
+        "model",
+        "version",
+        "reference_rows",
+        "current_rows",
+        "drift_detected",
+        "drift_share",
+        "features",
+        "prediction",
+    ] {
+        assert!(r.get(key).is_some(), "drift report lacks {key}: {r}");
+    }
+    assert_eq!(
+        (r["model"].as_str(), r["version"].as_u64(), r["current_rows"].as_u64()),
+        (Some("credit"), Some(1), Some(32)),
+        "{r}"
+    );
+    let f = &r["features"][0];
+    for key in ["feature", "kind", "test", "score", "threshold", "drift_detected"] {
+        assert!(f.get(key).is_some(), "feature entry lacks {key}: {f}");
+    }
+    let income = r["features"].as_array().unwrap().iter().find(|f| f["feature"] == "monthly_income").unwrap();
+    assert_eq!(income["test"], "ks", "120 reference rows: KS: {income}");
+    let (st, last, _) = call("GET", &format!("{u}/monitoring/drift/credit"), None, &[]);
+    assert_eq!((st, last["checked_at"].clone()), (200, r["checked_at"].clone()));
+    let (_, m, _) = call("GET", &format!("{u}/metrics"), None, &[]);
+    let m = m.as_str().unwrap();
+    assert!(m.contains("nivesh_drift_score{model=\"credit\",feature=\"monthly_income\",test=\"ks\"}"), "{m}");
+    assert!(m.contains("nivesh_drift_detected{model=\"credit\"}"));
+    assert!(m.contains("nivesh_prediction_log_written_rows"));
+    let (st, _) = post(&format!("{u}/monitoring/drift/shoes/check"), &json!({}));
+    assert_eq!(st, 404);
+    let (st, v) = post(&format!("{u}/monitoring/drift/spending/check?window=1h"), &json!({}));
+    assert_eq!((st, v["error_type"].as_str()), (404, Some("not_found")), "no spending traffic: {v}");
+    let (st, v) = post(&format!("{u}/monitoring/drift/credit/check?window=soon"), &json!({}));
+    assert_eq!((st, v["field"].as_str()), (422, Some("window")), "{v}");
 }

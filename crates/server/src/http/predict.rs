@@ -47,7 +47,7 @@ fn prediction_id() -> String {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     };
-    format!("{:016x}{:016x}", mix(start), mix(start.wrapping_add(n).wrapping_add(0x9E37_79B9_7F4A_7C15)))
+    format!("{:016x}{:016x}", mix(start.wrapping_add(n)), mix(start ^ n.rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15))
 }
 
 /// Check one request and answer it through the cache: the output's JSON and the prediction's

@@ -1,0 +1,39 @@
+//! JSON has no NaN: numbers that may be missing are stored as `null` and read back as NaN.
+
+/// An `f64` field.
+pub mod f64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() { s.serialize_f64(*v) } else { s.serialize_none() }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+/// A `Vec<f64>` field.
+pub mod vec {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|x| x.is_finite().then_some(*x)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Ok(Vec::<Option<f64>>::deserialize(d)?.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nan_round_trips_as_null() {
+        let s = crate::sample::Column::numbers("x", vec![1.0, f64::NAN]);
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains("[1.0,null]"), "{json}");
+        let back: crate::sample::Column = serde_json::from_str(&json).unwrap();
+        assert!(matches!(&back.values, crate::sample::Values::Numbers(v) if v[0] == 1.0 && v[1].is_nan()));
+    }
+}
