@@ -74,7 +74,8 @@ fn shifts_are_flagged_and_the_same_generator_rarely_is() {
     };
     let amounts = |_: usize, t: &mut Transaction| t.amount *= 1.5;
     let mix = |i: usize, t: &mut Transaction| t.category = categories[i % categories.len()].to_string();
-    let expect: [(&str, &dyn Fn(usize, &mut Transaction), &[&str]); 3] = [
+    type Shift<'a> = &'a dyn Fn(usize, &mut Transaction);
+    let expect: [(&str, Shift, &[&str]); 3] = [
         ("amounts x 1.5", &amounts, &["amount_vs_user_max", "amount_z_category", "amount_z_user", "log_amount"]),
         ("night-time", &night, &["hour", "late_night"]),
         ("a new category mix", &mix, &["amount_z_category"]),
