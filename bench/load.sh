@@ -5,7 +5,9 @@
 #   bench/load.sh                 # starts `nivesh-ml serve` (release build) on a free port
 #   bench/load.sh http://host:port
 #
-# Variables: DURATION (10s), CONNECTIONS (64), THREADS (2), DATA_DIR (./nivesh-data).
+# Variables: DURATION (10s), CONNECTIONS (64), THREADS (2), DATA_DIR (./nivesh-data), ROUTES
+# (a regular expression over the route names below; all by default). The server's own settings
+# come from the environment as usual, e.g. PREDICTION_LOG_SAMPLE_RATE=0 for logging off.
 # "cached" routes send one body again and again (the prediction cache answers after the first);
 # "uncached" ones make every body different, so every request runs the model.
 # The server is started with --rate-limit 0: the per-client limit would otherwise cap one
@@ -60,21 +62,24 @@ lua features_online '{"entity_ids": ["U0001"]}'
 
 run() { # name path [lua]
   local name="$1" path="$2" script="${3:-}"
+  [[ "$name" =~ ${ROUTES:-.} ]] || return 0
   local args=(--latency -d "$DUR" -c "$CONN" -t "$THREADS")
   [ -n "$script" ] && args+=(-s "$TMP/$script.lua")
   local out
   out="$(wrk "${args[@]}" "$URL$path" 2>&1)"
-  local rps p50 p99 errs
+  local rps p50 p99 errs sock
   rps="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
   p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"
   p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
   errs="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
-  printf '| %-22s | %-28s | %10s | %8s | %8s | %s |\n' "$name" "$path" "$rps" "$p50" "$p99" "${errs:-0}"
+  # "Socket errors: connect 0, read 0, write 0, timeout 0"
+  sock="$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")"
+  printf '| %-22s | %-28s | %10s | %8s | %8s | %s | %s |\n' "$name" "$path" "$rps" "$p50" "$p99" "${errs:-0}" "${sock:-0}"
 }
 
 echo "wrk: $CONN connections, $THREADS threads, $DUR per route, against $URL ($(nproc) cores)"
-echo "| route | path | req/s | p50 | p99 | non-2xx |"
-echo "|---|---|---|---|---|---|"
+echo "| route | path | req/s | p50 | p99 | non-2xx | socket errors |"
+echo "|---|---|---|---|---|---|---|"
 run "no-op (floor)" /noop
 run "liveness" /health/live
 run "intent (cached)" /predict/intent intent_cached
@@ -85,6 +90,8 @@ run "ner (uncached)" /predict/ner ner_uncached
 run "anomaly (uncached)" /predict/anomaly anomaly_uncached
 run "spending (cached)" /predict/spending spending_cached
 run "features/online" /features/online features_online
+# the prediction log's counters (PREDICTION_LOG_SAMPLE_RATE=0 turns the log off)
+curl -sf "$URL/metrics" | awk '/^nivesh_prediction_log_(written|dropped)_rows/ {printf "%s %s\n", $1, $2}' || true
 if [ -n "$PID" ]; then
   echo "server RSS after the run: $(awk '/VmRSS/ {print $2, $3}' /proc/$PID/status)"
 fi

@@ -65,7 +65,8 @@ fn features_never_read_the_future() {
     let m = model();
     let with_future = m.predict(&AnomalyInput { transaction: &t2, history: &[t1.clone(), t3.clone()] }).unwrap();
     let without = m.predict(&AnomalyInput { transaction: &t2, history: std::slice::from_ref(&t1) }).unwrap();
-    assert_eq!(with_future, without);
+    // (compared as printed: the observed features hold NaN for "no history", and NaN != NaN)
+    assert_eq!(format!("{with_future:?}"), format!("{without:?}"));
 }
 
 #[test]

@@ -580,11 +580,16 @@ fn redis_is_a_shared_cache_level_and_its_failure_only_degrades() {
     let mut body = credit_body();
     // an applicant no other test sends
     body["applicant_data"]["monthly_income"] = json!(123_457 + std::process::id() % 1000);
-    let (st, from_a) = post(&format!("{}/predict/credit-risk", a.url), &body);
+    let (st, mut from_a) = post(&format!("{}/predict/credit-risk", a.url), &body);
     assert_eq!(st, 200);
     std::thread::sleep(Duration::from_millis(200));
     // replica B has never seen it: it comes from Redis, identical
-    let (st, from_b) = post(&format!("{}/predict/credit-risk", b.url), &body);
+    let (st, mut from_b) = post(&format!("{}/predict/credit-risk", b.url), &body);
+    // every prediction has its own id, a cached one too; the rest is identical
+    let (id_a, id_b) = (from_a["prediction_id"].clone(), from_b["prediction_id"].clone());
+    assert!(id_a.is_string() && id_b.is_string() && id_a != id_b, "{id_a} {id_b}");
+    from_a.as_object_mut().unwrap().remove("prediction_id");
+    from_b.as_object_mut().unwrap().remove("prediction_id");
     assert_eq!((st, &from_b), (200, &from_a));
     let (_, stats, _) = call("GET", &format!("{}/monitoring/statistics", b.url), None, &[]);
     let credit = stats["models"].as_array().unwrap().iter().find(|m| m["model"] == "credit").unwrap().clone();

@@ -10,7 +10,13 @@ pub struct Digest(pub String);
 
 impl Digest {
     pub fn of(bytes: &[u8]) -> Digest {
-        Digest(Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect())
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = String::with_capacity(64);
+        for b in Sha256::digest(bytes) {
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        Digest(hex)
     }
 
     fn valid(&self) -> bool {

@@ -211,16 +211,17 @@ fn sqlite_placeholders(sql: &str) -> String {
     out
 }
 
-fn sqlite_params(params: &[Value]) -> Vec<rusqlite::types::Value> {
-    params
-        .iter()
-        .map(|v| match v {
-            Value::Null => rusqlite::types::Value::Null,
-            Value::Int(i) => rusqlite::types::Value::Integer(*i),
-            Value::Real(r) => rusqlite::types::Value::Real(*r),
-            Value::Text(s) => rusqlite::types::Value::Text(s.clone()),
-        })
-        .collect()
+/// Values bind to SQLite without copying their text.
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(i) => ValueRef::Integer(*i),
+            Value::Real(r) => ValueRef::Real(*r),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+        }))
+    }
 }
 
 fn sqlite_row(row: &rusqlite::Row<'_>, n: usize) -> rusqlite::Result<Row> {
@@ -298,13 +299,16 @@ struct SqliteTx<'a>(&'a rusqlite::Connection);
 
 impl Sql for SqliteTx<'_> {
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
-        let n = self.0.execute(&sqlite_placeholders(sql), rusqlite::params_from_iter(sqlite_params(params)))?;
+        // prepared once per connection (the cache keeps the last few statements): a statement
+        // run row by row in a transaction, like the prediction log's insert, is parsed once
+        let mut st = self.0.prepare_cached(&sqlite_placeholders(sql))?;
+        let n = st.execute(rusqlite::params_from_iter(params))?;
         Ok(n as u64)
     }
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         let mut st = self.0.prepare_cached(&sqlite_placeholders(sql))?;
         let n = st.column_count();
-        let rows = st.query_map(rusqlite::params_from_iter(sqlite_params(params)), |r| sqlite_row(r, n))?;
+        let rows = st.query_map(rusqlite::params_from_iter(params), |r| sqlite_row(r, n))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {
