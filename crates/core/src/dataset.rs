@@ -108,6 +108,20 @@ pub fn read_records_lenient<T: Record>(path: &Path) -> Result<ReadOutcome<T>, Da
 
 type Sink<'a, T> = dyn FnMut(Result<T, RecordError>) -> Result<(), RecordError> + 'a;
 
+/// What to add to the `csv` crate's line numbers: 1 for a file whose lines end in CRLF (as
+/// Python's `csv` and Excel write them), else 0. A record's position there is the `\n` that
+/// ends the line before it, so the crate counts it on that line.
+fn crlf_shift<R: std::io::Read>(input: &mut BufReader<R>) -> u64 {
+    use std::io::BufRead;
+    match input.fill_buf() {
+        Ok(buf) => match buf.iter().position(|&b| b == b'\n') {
+            Some(i) if i > 0 && buf[i - 1] == b'\r' => 1,
+            _ => 0,
+        },
+        Err(_) => 0,
+    }
+}
+
 fn for_each_record<T: Record>(path: &Path, sink: &mut Sink<'_, T>) -> Result<(), DataError> {
     let format = Format::from_path(path)?;
     let shown = path.display().to_string();
@@ -124,7 +138,9 @@ fn for_each_record<T: Record>(path: &Path, sink: &mut Sink<'_, T>) -> Result<(),
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     match format {
         Format::Csv => {
-            let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(BufReader::new(file));
+            let mut input = BufReader::new(file);
+            let shift = crlf_shift(&mut input);
+            let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
             let headers = rdr
                 .headers()
                 .map_err(|e| DataError::Record(err_at(Location::Line(1), None, format!("bad CSV header: {e}"))))?
@@ -135,13 +151,13 @@ fn for_each_record<T: Record>(path: &Path, sink: &mut Sink<'_, T>) -> Result<(),
                     Ok(false) => break,
                     Ok(true) => {}
                     Err(e) => {
-                        let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        let line = e.position().map(|p| p.line() + shift).unwrap_or(0);
                         sink(Err(err_at(Location::Line(line), None, csv_error_message(&e))))
                             .map_err(DataError::Record)?;
                         continue;
                     }
                 }
-                let location = Location::Line(record.position().map(|p| p.line()).unwrap_or(0));
+                let location = Location::Line(record.position().map(|p| p.line() + shift).unwrap_or(0));
                 let parsed = record
                     .deserialize::<T::CsvRow>(Some(&headers))
                     .map_err(|e| {
@@ -321,7 +337,9 @@ pub fn read_table(path: &Path) -> Result<Table, DataError> {
     }
     let shown = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut rdr = csv::ReaderBuilder::new().from_reader(BufReader::new(file));
+    let mut input = BufReader::new(file);
+    let shift = crlf_shift(&mut input);
+    let mut rdr = csv::ReaderBuilder::new().from_reader(input);
     let bad = |line: u64, message: String| {
         DataError::Record(RecordError { path: shown.clone(), location: Location::Line(line), field: None, message })
     };
@@ -330,8 +348,8 @@ pub fn read_table(path: &Path) -> Result<Table, DataError> {
     let mut rows = Vec::new();
     let mut lines = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| bad(e.position().map(|p| p.line()).unwrap_or(0), csv_error_message(&e)))?;
-        lines.push(rec.position().map(|p| p.line()).unwrap_or(0));
+        let rec = rec.map_err(|e| bad(e.position().map(|p| p.line() + shift).unwrap_or(0), csv_error_message(&e)))?;
+        lines.push(rec.position().map(|p| p.line() + shift).unwrap_or(0));
         rows.push(rec.iter().map(str::to_string).collect());
     }
     Ok(Table { path: shown, headers, rows, lines })

@@ -127,6 +127,23 @@ fn csv_bad_number_names_file_line_and_field() {
 }
 
 #[test]
+fn csv_with_crlf_line_ends_reports_the_same_lines() {
+    // Python's csv module and Excel end lines with CRLF; the csv crate alone counts such a
+    // record on the line before it
+    let dir = tempfile::tempdir().unwrap();
+    let text = "transaction_id,user_id,timestamp,amount,currency,category,merchant,channel\r\n\
+                T1,U1,2026-03-15 10:00:00,100,INR,groceries,DMart,upi\r\n\
+                T2,U1,2026-03-15 11:00:00,\"12,00x\",INR,groceries,DMart,upi\r\n";
+    let p = write(dir.path(), "transactions.csv", text);
+    let e = err_of::<Transaction>(&p);
+    assert!(e.ends_with("transactions.csv:3: amount: \"12,00x\" is not a number"), "{e}");
+    let t = nivesh_core::dataset::read_table(&p).unwrap();
+    assert_eq!(t.lines, vec![2, 3]);
+    let p = write(dir.path(), "lf.csv", &text.replace("\r\n", "\n"));
+    assert_eq!(nivesh_core::dataset::read_table(&p).unwrap().lines, vec![2, 3]);
+}
+
+#[test]
 fn csv_errors_for_each_kind_of_field() {
     let dir = tempfile::tempdir().unwrap();
     let header = "transaction_id,user_id,timestamp,amount,currency,category,merchant,channel\n";

@@ -91,14 +91,12 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-/// 100,000 rows through the log as the server writes them, then a drift check of them all.
-fn end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(LogStore::open(Db::sqlite(&dir.path().join("monitoring.db")).unwrap()).unwrap());
+/// `n` rows through the log as the server writes them, the writer resting to `writer_share`.
+fn write_through(dir: &std::path::Path, n: u64, writer_share: f64) -> Arc<LogStore> {
+    let store = Arc::new(LogStore::open(Db::sqlite(&dir.join("monitoring.db")).unwrap()).unwrap());
     let mut rng = Rng::new(11);
-    let n = 100_000u64;
     let rows: Vec<Entry> = (0..n).map(|i| entry(i, &mut rng)).collect();
-    let config = LogConfig { capacity: n as usize, ..LogConfig::default() };
+    let config = LogConfig { capacity: n as usize, writer_share, ..LogConfig::default() };
     let log = PredictionLog::start(store.clone(), config);
     let started = Instant::now();
     for r in rows {
@@ -108,10 +106,22 @@ fn end_to_end() {
     let secs = started.elapsed().as_secs_f64();
     let written = log.counters.written.load(std::sync::atomic::Ordering::Relaxed);
     println!(
-        "prediction log: {written} rows written through the channel and writer in {secs:.2} s = {:.0} rows/s",
+        "prediction log, writer share {writer_share}: {written} rows written through the channel and writer in {secs:.2} s = {:.0} rows/s",
         written as f64 / secs
     );
     assert_eq!(written, n);
+    store
+}
+
+/// 100,000 rows through the log (the writer unthrottled, then as the server runs it), then a
+/// drift check of them all.
+fn end_to_end() {
+    let n = 100_000u64;
+    let full = tempfile::tempdir().unwrap();
+    write_through(full.path(), n, 1.0);
+    let dir = tempfile::tempdir().unwrap();
+    let store = write_through(dir.path(), n, LogConfig::default().writer_share);
+    let mut rng = Rng::new(12);
 
     let reference: Vec<Observation> = (0..5_000).map(|_| observation(&mut rng)).collect();
     let profile = Profile::build(ModelKind::Anomaly, &reference);

@@ -169,7 +169,22 @@ pub fn validation(report: &ValidationReport) -> String {
         report.rows,
         verdict(report.passed, "every expectation met", "FAILED")
     );
-    for e in &report.expectations {
+    // failures first, in the summary and the sections, each group in the suite's order
+    let mut ordered: Vec<_> = report.expectations.iter().collect();
+    ordered.sort_by_key(|e| e.passed);
+    b.push_str("<table><tr><th>expectation</th><th>result</th><th>observed</th><th>expected</th></tr>");
+    for e in &ordered {
+        let _ = write!(
+            b,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&e.name),
+            verdict(e.passed, "pass", "FAIL"),
+            escape(&e.observed),
+            escape(&e.expected)
+        );
+    }
+    b.push_str("</table>");
+    for e in ordered {
         let _ = write!(
             b,
             "<section><h2>{} {}</h2><table><tr><th>expected</th><td>{}</td></tr><tr><th>observed</th><td>{}</td></tr>\

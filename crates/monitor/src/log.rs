@@ -8,7 +8,10 @@
 //! batches (a batch is written when it holds [`LogConfig::batch`] rows or
 //! [`LogConfig::flush_every`] has passed) and commits each batch in one transaction, so a
 //! `kill -9` loses at most the rows not yet committed: the channel's contents plus one batch.
-//! The writer also applies the retention (days and rows per model) and redacts free text.
+//! The writer also applies the retention (days and rows per model) and redacts free text. It
+//! runs at idle priority and rests after each batch in proportion to the batch's wall time
+//! ([`LogConfig::writer_share`]), so on a saturated machine it writes less and drops more
+//! instead of slowing requests.
 
 use crate::MonitorError;
 use crate::sample::Observation;
@@ -115,6 +118,11 @@ pub struct LogConfig {
     pub retention_rows: u64,
     /// Run the writer thread under `SCHED_IDLE` (Linux), below every request.
     pub writer_idle: bool,
+    /// The largest share of one core's time the writer spends writing, in (0, 1]: after a
+    /// batch that took `t` it rests `t · (1 − share) / share`. This bounds what it takes from
+    /// requests when the CPUs are saturated (where even idle-priority work costs them caches
+    /// and wake-ups); beyond the throughput it allows, rows are dropped and counted.
+    pub writer_share: f64,
 }
 
 impl Default for LogConfig {
@@ -127,6 +135,7 @@ impl Default for LogConfig {
             retention_days: 30,
             retention_rows: 1_000_000,
             writer_idle: true,
+            writer_share: 0.25,
         }
     }
 }
@@ -523,9 +532,13 @@ fn write_loop(store: &LogStore, rx: &Receiver<Entry>, config: &LogConfig, counte
             }
         }
         let full = batch.len() >= config.batch;
+        let mut rest = Duration::ZERO;
         if full || last_flush.elapsed() >= config.flush_every || done {
+            let started = Instant::now();
             flush(store, &mut batch, counters);
             last_flush = Instant::now();
+            let share = config.writer_share.clamp(0.01, 1.0);
+            rest = (last_flush - started).mul_f64((1.0 - share) / share);
         }
         if last_purge.is_none_or(|t| t.elapsed() >= Duration::from_secs(600)) {
             if let Err(e) = store.purge(now_ms(), config) {
@@ -537,7 +550,10 @@ fn write_loop(store: &LogStore, rx: &Receiver<Entry>, config: &LogConfig, counte
             return;
         }
         if !full {
-            std::thread::sleep(IDLE_POLL.min(config.flush_every));
+            rest = rest.max(IDLE_POLL.min(config.flush_every));
+        }
+        if !rest.is_zero() {
+            std::thread::sleep(rest);
         }
     }
 }

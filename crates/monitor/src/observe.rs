@@ -9,13 +9,14 @@
 //! | ner | `text_chars`, `text_words` | `entities` (count) |
 //! | spending | `history_days`, `mean_daily_spend_30d` | `next_month_spend` |
 //! | anomaly | the detector's 15 transaction features | `anomaly_score` |
-//! | credit | the 20 application features | `default_probability` |
+//! | credit | the 20 application features (employment type and education as categories) | `default_probability` |
 
 use crate::sample::{Observation, Value};
 use nivesh_core::CreditApplication;
 use nivesh_models::anomaly::TRANSACTION_FEATURES;
-use nivesh_models::credit::{APPLICATION_FEATURES, application_features};
+use nivesh_models::credit::{application_features, application_schema};
 use nivesh_models::intent::IntentClassifier;
+use nivesh_models::tabular::{ColumnKind, Schema};
 
 /// The name of `model`'s prediction column.
 pub fn prediction_name(model: nivesh_models::ModelKind) -> &'static str {
@@ -73,10 +74,32 @@ pub fn anomaly(features: &[f64], score: f64) -> Observation {
     row(&TRANSACTION_FEATURES, features, ("anomaly_score", score))
 }
 
-/// A scored credit application: its features ([`APPLICATION_FEATURES`]) and the default
-/// probability.
+/// A scored credit application: its features
+/// ([`nivesh_models::credit::APPLICATION_FEATURES`], employment type and
+/// education as categories) and the default probability.
 pub fn credit(application: &CreditApplication, default_probability: f64) -> Observation {
-    row(&APPLICATION_FEATURES, &application_features(application), ("default_probability", default_probability))
+    static SCHEMA: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(application_schema);
+    table(&SCHEMA, &application_features(application), ("default_probability", default_probability))
+}
+
+/// A row of a model's table (the model's own encoding) and the prediction made for it:
+/// numeric columns as numbers, categorical ones as their level's name (the model encodes them
+/// as codes; tested as numbers they would drift on any change of level order).
+pub fn table(schema: &Schema, values: &[f64], prediction: (&str, f64)) -> Observation {
+    let features = schema
+        .names
+        .iter()
+        .zip(&schema.kinds)
+        .zip(values)
+        .map(|((name, kind), &v)| match kind {
+            ColumnKind::Numeric => num(name, v),
+            ColumnKind::Categorical(levels) => {
+                let level = (v.is_finite() && v >= 0.0).then(|| levels.get(v as usize)).flatten();
+                (name.clone(), level.map_or(Value::Missing, |l| Value::Category(l.clone())))
+            }
+        })
+        .collect();
+    Observation { features, prediction: Some(num(prediction.0, prediction.1)) }
 }
 
 /// A table row with its column names (a model's schema) and the prediction made for it.
@@ -90,6 +113,20 @@ pub fn row<S: AsRef<str>>(names: &[S], values: &[f64], prediction: (&str, f64)) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_rows_name_categorical_levels() {
+        let schema = Schema {
+            names: vec!["income".into(), "job".into()],
+            kinds: vec![ColumnKind::Numeric, ColumnKind::Categorical(vec!["salaried".into(), "student".into()])],
+        };
+        let o = table(&schema, &[5.0, 1.0], ("p", 0.25));
+        assert_eq!(o.features[0], ("income".to_string(), Value::Number(5.0)));
+        assert_eq!(o.features[1], ("job".to_string(), Value::Category("student".into())));
+        // an unknown or missing code is missing, not a made-up level
+        assert_eq!(table(&schema, &[5.0, 7.0], ("p", 0.0)).features[1].1, Value::Missing);
+        assert_eq!(table(&schema, &[5.0, f64::NAN], ("p", 0.0)).features[1].1, Value::Missing);
+    }
 
     #[test]
     fn observations_name_their_columns() {

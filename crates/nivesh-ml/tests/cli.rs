@@ -657,7 +657,7 @@ anomaly params {"mode":"Unsupervised","forest":{"n_trees":300,"sample_size":512,
 credit metrics.json fdd362abfeb7837f7c40b84887820af7fd738e7d68846cb114d6927e5875c101
 credit model 776b989773d5d0ee1f883882d500c669841ab6965fe5d39b0f69fe26742af184
 credit plots/roc_curve.png 99d52a74acc2a885cde2675e6fc1e96112aa8f8c0c05add7d9cda4b19b2f0029
-credit profile.json 9bd072a17467165b8b6bea2b462bbba55f1b06a5226badff75cb02c5165c41fd
+credit profile.json 92bc1bd36743b36063462d05a36babc9c61842eb6137091c340a3b8ce493092b
 credit validation.json 9d194e168b0e28191e42c48eff4d3210a7fe9331bc863483929d2df7dccd3765
 credit params {"gbdt":{"iterations":200,"learning_rate":0.07500000298023224,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.2,"one_hot":false,"increasing":["payments_missed","payment_miss_rate","debt_to_income","utilization"],"decreasing":[],"seed":42},"threshold":0.5}
 "#;

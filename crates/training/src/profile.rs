@@ -38,17 +38,16 @@ pub fn ner(model: &FinancialNer, data: &[NerExample]) -> anyhow::Result<Profile>
 /// The credit model on an evaluation table (columns named by the model's schema).
 pub fn credit(model: &CreditModel, data: &Tabular) -> Profile {
     let probs = model.probabilities(data);
-    let names = &model.schema().names;
-    let obs: Vec<Observation> =
-        (0..data.rows).map(|i| observe::row(names, data.row(i), ("default_probability", probs[i]))).collect();
+    let obs: Vec<Observation> = (0..data.rows)
+        .map(|i| observe::table(model.schema(), data.row(i), ("default_probability", probs[i])))
+        .collect();
     Profile::build(ModelKind::Credit, &obs)
 }
 
 /// The detector on an evaluation table (columns named by the model's schema).
 pub fn anomaly(model: &AnomalyModel, data: &Tabular) -> Profile {
     let scores = model.scores(data);
-    let names = &model.schema().names;
     let obs: Vec<Observation> =
-        (0..data.rows).map(|i| observe::row(names, data.row(i), ("anomaly_score", scores[i]))).collect();
+        (0..data.rows).map(|i| observe::table(model.schema(), data.row(i), ("anomaly_score", scores[i]))).collect();
     Profile::build(ModelKind::Anomaly, &obs)
 }
