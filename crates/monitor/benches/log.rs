@@ -11,6 +11,7 @@
 use criterion::{Criterion, criterion_group};
 use nivesh_core::rng::Rng;
 use nivesh_models::ModelKind;
+use nivesh_models::anomaly::TRANSACTION_FEATURES;
 use nivesh_monitor::check::{self, Check, Reference};
 use nivesh_monitor::drift::Options;
 use nivesh_monitor::log::{Entry, LogConfig, LogStore, PredictionLog};
@@ -20,28 +21,14 @@ use nivesh_store::db::Db;
 use std::sync::Arc;
 use std::time::Instant;
 
-const FEATURES: [&str; 15] = [
-    "log_amount",
-    "amount_z_user",
-    "amount_z_category",
-    "hour",
-    "weekday",
-    "late_night",
-    "new_merchant",
-    "merchant_share",
-    "txns_last_hour",
-    "txns_last_day",
-    "same_amount_last_hour",
-    "log_secs_since_prev",
-    "channel",
-    "history_len",
-    "amount_vs_user_max",
-];
 const T0: i64 = 1_800_000_000_000;
 
 fn observation(rng: &mut Rng) -> Observation {
     Observation {
-        features: FEATURES.iter().map(|f| (f.to_string(), Value::Number(rng.normal() * 3.0 + 5.0))).collect(),
+        features: TRANSACTION_FEATURES
+            .iter()
+            .map(|f| (f.to_string(), Value::Number(rng.normal() * 3.0 + 5.0)))
+            .collect(),
         prediction: Some(("anomaly_score".into(), Value::Number(rng.uniform(0.0, 1.0)))),
     }
 }

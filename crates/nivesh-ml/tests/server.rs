@@ -515,13 +515,13 @@ fn graceful_shutdown_finishes_in_flight_requests() {
     assert_eq!(v["outputs"].as_array().unwrap().len(), 20);
 }
 
-#[test]
-fn the_binary_serves_and_exits_0_on_sigterm() {
-    let root: PathBuf = fixture().to_path_buf();
+/// `nivesh-ml serve` on a free port in `root` (data in `root/store`), and the URL it prints.
+fn spawn_serve(root: &Path, extra: &[&str]) -> (std::process::Child, String) {
     let mut child = bin()
-        .current_dir(&root)
+        .current_dir(root)
         .env("NIVESH_DATA_DIR", "store")
         .args(["serve", "--no-bootstrap", "--port", "0"])
+        .args(extra)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -538,6 +538,13 @@ fn the_binary_serves_and_exits_0_on_sigterm() {
         }
     });
     let url = rx.recv_timeout(Duration::from_secs(60)).expect("the server never said where it listens");
+    (child, url)
+}
+
+#[test]
+fn the_binary_serves_and_exits_0_on_sigterm() {
+    let root: PathBuf = fixture().to_path_buf();
+    let (mut child, url) = spawn_serve(&root, &[]);
     let (st, _, _) = call("GET", &format!("{url}/health/ready"), None, &[]);
     assert_eq!(st, 200);
     let pid = child.id().to_string();
@@ -858,25 +865,7 @@ fn predictions_are_logged_redacted_and_fed_back_and_drift_is_checked() {
 #[test]
 fn a_kill_9_loses_at_most_the_unflushed_tail_of_the_prediction_log() {
     let dir = private_copy();
-    let mut child = bin()
-        .current_dir(dir.path())
-        .env("NIVESH_DATA_DIR", "store")
-        .args(["serve", "--no-bootstrap", "--port", "0", "--rate-limit", "0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split_once(" at http://") {
-                let _ = tx.send(format!("http://{}", rest.1.split_whitespace().next().unwrap_or("")));
-            }
-        }
-    });
-    let url = rx.recv_timeout(Duration::from_secs(60)).expect("the server never said where it listens");
+    let (mut child, url) = spawn_serve(dir.path(), &["--rate-limit", "0"]);
     let ask = |i: usize| {
         let (st, v) =
             post(&format!("{url}/predict/intent"), &json!({"query": format!("what did I spend on food in week {i}")}));
