@@ -892,3 +892,127 @@ fn a_kill_9_loses_at_most_the_unflushed_tail_of_the_prediction_log() {
     println!("kill -9: {} of the last 100 rows were not yet written", lost);
     assert!(lost <= 100);
 }
+
+/// POST raw bytes; the status, headers and body bytes.
+fn post_raw(url: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut r = agent().post(url);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    let mut resp = r.send(body).unwrap();
+    let status = resp.status().as_u16();
+    let hs = resp.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string())).collect();
+    let bytes = resp.body_mut().with_config().limit(64 << 20).read_to_vec().unwrap_or_default();
+    (status, hs, bytes)
+}
+
+fn oip_error(url: &str, body: &[u8], headers: &[(&str, &str)]) -> String {
+    let (st, _, bytes) = post_raw(url, body, headers);
+    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    assert_eq!(st, 400, "{v}");
+    v["error"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn open_inference_protocol_answers_like_the_json_routes() {
+    let s = Server::start(fixture(), ServerConfig::default());
+    let (st, meta, _) = call("GET", &format!("{}/v2", s.url), None, &[]);
+    assert_eq!(st, 200);
+    assert_eq!(meta["extensions"], json!(["binary_tensor_data", "model_configuration"]));
+    for path in ["/v2/health/live", "/v2/health/ready", "/v2/models/credit/ready", "/v2/models/intent/ready"] {
+        assert_eq!(call("GET", &format!("{}{path}", s.url), None, &[]).0, 200, "{path}");
+    }
+    let (st, m, _) = call("GET", &format!("{}/v2/models/credit", s.url), None, &[]);
+    assert_eq!(st, 200);
+    let version = m["versions"][0].as_str().unwrap().to_string();
+    assert_eq!(m["inputs"][0], json!({"name": "age", "datatype": "INT64", "shape": [-1]}));
+    assert!(
+        m["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o == &json!({"name": "reason_codes", "datatype": "BYTES", "shape": [-1]}))
+    );
+    let (_, c, _) = call("GET", &format!("{}/v2/models/credit/config", s.url), None, &[]);
+    assert_eq!((c["max_batch_size"].as_u64(), c["input"][0]["data_type"].as_str()), (Some(256), Some("TYPE_INT64")));
+    let (st, e, _) = call("GET", &format!("{}/v2/models/credit/versions/999/ready", s.url), None, &[]);
+    assert_eq!(st, 404);
+    assert!(e["error"].as_str().unwrap().contains("version \"999\" is not served"), "{e}");
+    let (st, _, _) = call("GET", &format!("{}/v2/models/credit/versions/{version}", s.url), None, &[]);
+    assert_eq!(st, 200);
+
+    // credit, one tensor per field, JSON data, no Content-Type: the JSON route's answer
+    let a = credit_body()["applicant_data"].clone();
+    let inputs: Vec<Value> = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["name"] != "applicant_data")
+        .map(|i| json!({"name": i["name"], "datatype": i["datatype"], "shape": [1], "data": [a[i["name"].as_str().unwrap()]]}))
+        .collect();
+    let body = json!({"id": "req-1", "inputs": inputs}).to_string();
+    let (st, hs, bytes) = post_raw(&format!("{}/v2/models/credit/infer", s.url), body.as_bytes(), &[]);
+    let r: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(header(&hs, "inference-header-content-length"), None);
+    let (_, j) = post(&format!("{}/predict/credit-risk", s.url), &credit_body());
+    let out =
+        |name: &str| r["outputs"].as_array().unwrap().iter().find(|o| o["name"] == name).unwrap()["data"][0].clone();
+    assert_eq!((r["id"].as_str(), r["model_name"].as_str()), (Some("req-1"), Some("credit")));
+    assert_eq!(out("default_probability"), j["default_probability"]);
+    assert_eq!(out("risk_score"), j["risk_score"]);
+    assert_eq!(serde_json::from_str::<Value>(out("reason_codes").as_str().unwrap()).unwrap(), j["reason_codes"]);
+
+    // intent, binary in and out, as tritonclient sends by default
+    let q = "How much did I spend on Swiggy last month?";
+    let head = json!({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "parameters": {"binary_data_size": 4 + q.len()}}],
+                      "outputs": [{"name": "intent", "parameters": {"binary_data": true}}, {"name": "confidence", "parameters": {"binary_data": false}}]})
+    .to_string();
+    let mut body = head.clone().into_bytes();
+    body.extend_from_slice(&(q.len() as u32).to_le_bytes());
+    body.extend_from_slice(q.as_bytes());
+    let len = head.len().to_string();
+    let (st, hs, bytes) = post_raw(
+        &format!("{}/v2/models/intent/versions/1/infer", s.url),
+        &body,
+        &[("inference-header-content-length", &len)],
+    );
+    assert_eq!(st, 200, "{}", String::from_utf8_lossy(&bytes));
+    let n: usize = header(&hs, "inference-header-content-length").unwrap().parse().unwrap();
+    let r: Value = serde_json::from_slice(&bytes[..n]).unwrap();
+    let size = r["outputs"][0]["parameters"]["binary_data_size"].as_u64().unwrap() as usize;
+    let binary = &bytes[n..];
+    assert_eq!(binary.len(), size);
+    let (_, j) = post(&format!("{}/predict/intent", s.url), &json!({"query": q}));
+    assert_eq!(std::str::from_utf8(&binary[4..]).unwrap(), j["intent"].as_str().unwrap());
+    assert_eq!(r["outputs"][1]["datatype"], "FP32");
+    assert!((r["outputs"][1]["data"][0].as_f64().unwrap() - j["confidence"].as_f64().unwrap()).abs() < 1e-6);
+
+    // malformed requests: 400 with the reason, never a 500
+    let url = format!("{}/v2/models/intent/infer", s.url);
+    let text = |dt: &str, shape: Value, data: Value| {
+        json!({"inputs": [{"name": "text", "datatype": dt, "shape": shape, "data": data}]}).to_string().into_bytes()
+    };
+    assert_eq!(
+        oip_error(&url, &text("FP32", json!([1]), json!([1.0])), &[]),
+        "input `text`: datatype FP32; expected BYTES"
+    );
+    assert!(oip_error(&url, &text("BYTES", json!([2]), json!(["a"])), &[]).contains("holds 2 elements"));
+    let unknown = json!({"inputs": [{"name": "query", "datatype": "BYTES", "shape": [1], "data": ["hi"]}]}).to_string();
+    assert!(oip_error(&url, unknown.as_bytes(), &[]).starts_with("unknown input `query` for model intent"));
+    let cut = &body[..body.len() - 3];
+    assert!(oip_error(&url, cut, &[("inference-header-content-length", &len)]).contains("truncated"));
+    let past = (body.len() + 10).to_string();
+    assert!(oip_error(&url, &body, &[("inference-header-content-length", &past)]).contains("the body has only"));
+    let big = text("BYTES", json!([1]), json!(["x".repeat(10_000_000)]));
+    assert!(oip_error(&url, &big, &[]).contains("at most 1048576 per BYTES element"));
+    let wrong_output = json!({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["hi"]}], "outputs": [{"name": "nope"}]});
+    assert!(oip_error(&url, wrong_output.to_string().as_bytes(), &[]).starts_with("unknown output `nope`"));
+    // a refused value names the request and the field
+    let e = oip_error(
+        &format!("{}/v2/models/credit/infer", s.url),
+        &json!({"inputs": [{"name": "age", "datatype": "INT64", "shape": [1], "data": [10]}]}).to_string().into_bytes(),
+        &[],
+    );
+    assert!(e.starts_with("request 0:"), "{e}");
+}

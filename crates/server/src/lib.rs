@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod limits;
+pub mod oip;
 pub mod prometheus;
 pub mod served;
 pub mod shutdown;

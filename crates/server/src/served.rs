@@ -9,6 +9,8 @@
 //! history comes from — lives in `nivesh-models` and `nivesh-features`.
 
 use crate::error::ApiError;
+use crate::oip::TensorSpec;
+use crate::oip::tensor::Datatype::{Bool, Bytes, Fp32, Fp64, Int64};
 use crate::types::*;
 use arc_swap::ArcSwapOption;
 use nivesh_core::Record;
@@ -42,6 +44,10 @@ pub trait Served: Persist + Send + Sync + Sized + 'static {
     type Input: Serialize + Send + 'static;
     /// One answer, without `model_version`.
     type Output: Serialize + utoipa::ToSchema + Send + 'static;
+    /// Its Open Inference Protocol inputs: each a place in [`Self::Request`]'s JSON.
+    const OIP_INPUTS: &'static [TensorSpec];
+    /// Its OIP outputs: each a field of [`Self::Output`]'s JSON (`prediction_id` is added).
+    const OIP_OUTPUTS: &'static [TensorSpec];
 
     /// The slot its champion is loaded into.
     fn slot(models: &Models) -> &Slot<Self>;
@@ -116,6 +122,16 @@ impl Served for IntentClassifier {
     type Request = IntentRequest;
     type Input = String;
     type Output = IntentPrediction;
+    const OIP_INPUTS: &'static [TensorSpec] =
+        &[TensorSpec::new("text", Bytes, "query").required(), TensorSpec::new("user_id", Bytes, "user_id")];
+    const OIP_OUTPUTS: &'static [TensorSpec] = &[
+        TensorSpec::new("intent", Bytes, "intent"),
+        TensorSpec::new("confidence", Fp32, "confidence"),
+        TensorSpec::json("alternatives", "alternatives"),
+        TensorSpec::new("low_confidence", Bool, "low_confidence"),
+        TensorSpec::new("query_length", Int64, "query_length"),
+        TensorSpec::new("truncated", Bool, "truncated"),
+    ];
 
     fn slot(models: &Models) -> &Slot<Self> {
         &models.intent
@@ -141,6 +157,11 @@ impl Served for FinancialNer {
     type Request = NerRequest;
     type Input = NerQuery;
     type Output = NerOutput;
+    const OIP_INPUTS: &'static [TensorSpec] = &[
+        TensorSpec::new("text", Bytes, "text").required(),
+        TensorSpec::new("reference_date", Bytes, "reference_date"),
+    ];
+    const OIP_OUTPUTS: &'static [TensorSpec] = &[TensorSpec::json("entities", "entities")];
 
     fn slot(models: &Models) -> &Slot<Self> {
         &models.ner
@@ -183,6 +204,12 @@ impl Served for SpendingForecaster {
     type Request = SpendingRequest;
     type Input = SpendingQuery;
     type Output = SpendingOutput;
+    const OIP_INPUTS: &'static [TensorSpec] = &[TensorSpec::json("request", "").required()];
+    const OIP_OUTPUTS: &'static [TensorSpec] = &[
+        TensorSpec::json("forecast", "forecast"),
+        TensorSpec::new("model_used", Bytes, "model_used"),
+        TensorSpec::new("history_points", Int64, "history_points"),
+    ];
 
     fn slot(models: &Models) -> &Slot<Self> {
         &models.spending
@@ -245,6 +272,14 @@ impl Served for AnomalyModel {
     type Request = AnomalyRequest;
     type Input = nivesh_core::Transaction;
     type Output = AnomalyOutput;
+    const OIP_INPUTS: &'static [TensorSpec] = &[TensorSpec::json("request", "").required()];
+    const OIP_OUTPUTS: &'static [TensorSpec] = &[
+        TensorSpec::new("is_anomaly", Bool, "is_anomaly"),
+        TensorSpec::new("anomaly_score", Fp64, "anomaly_score"),
+        TensorSpec::new("threshold", Fp64, "threshold"),
+        TensorSpec::json("reasons", "reasons"),
+        TensorSpec::new("history_source", Bytes, "history_source"),
+    ];
 
     fn slot(models: &Models) -> &Slot<Self> {
         &models.anomaly
@@ -290,6 +325,34 @@ impl Served for CreditModel {
     type Request = CreditRequest;
     type Input = nivesh_core::CreditApplication;
     type Output = CreditScore;
+    /// One tensor per applicant field (the natural layout for a tabular model), or the whole
+    /// applicant as one JSON `applicant_data` element.
+    const OIP_INPUTS: &'static [TensorSpec] = &[
+        TensorSpec::new("age", Int64, "applicant_data.age"),
+        TensorSpec::new("monthly_income", Fp64, "applicant_data.monthly_income"),
+        TensorSpec::new("monthly_debt", Fp64, "applicant_data.monthly_debt"),
+        TensorSpec::new("credit_limit", Fp64, "applicant_data.credit_limit"),
+        TensorSpec::new("credit_used", Fp64, "applicant_data.credit_used"),
+        TensorSpec::new("loan_amount", Fp64, "applicant_data.loan_amount"),
+        TensorSpec::new("payments_missed", Int64, "applicant_data.payments_missed"),
+        TensorSpec::new("total_payments", Int64, "applicant_data.total_payments"),
+        TensorSpec::new("months_employed", Int64, "applicant_data.months_employed"),
+        TensorSpec::new("credit_history_months", Int64, "applicant_data.credit_history_months"),
+        TensorSpec::new("num_credit_accounts", Int64, "applicant_data.num_credit_accounts"),
+        TensorSpec::new("has_mortgage", Bool, "applicant_data.has_mortgage"),
+        TensorSpec::new("has_car_loan", Bool, "applicant_data.has_car_loan"),
+        TensorSpec::new("employment_type", Bytes, "applicant_data.employment_type"),
+        TensorSpec::new("education", Bytes, "applicant_data.education"),
+        TensorSpec::json("applicant_data", "applicant_data"),
+    ];
+    const OIP_OUTPUTS: &'static [TensorSpec] = &[
+        TensorSpec::new("default_probability", Fp64, "default_probability"),
+        TensorSpec::new("will_default", Bool, "will_default"),
+        TensorSpec::new("risk_score", Int64, "risk_score"),
+        TensorSpec::new("credit_score", Int64, "credit_score"),
+        TensorSpec::new("risk_category", Bytes, "risk_category"),
+        TensorSpec::json("reason_codes", "reason_codes"),
+    ];
 
     fn slot(models: &Models) -> &Slot<Self> {
         &models.credit

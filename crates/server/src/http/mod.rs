@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/monitoring/drift/{model}", get(mo::last_drift))
         .route("/monitoring/drift/{model}/check", post(mo::check_drift))
         .route("/monitoring/performance/{model}", get(mo::performance))
+        .merge(crate::oip::rest::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::require_key))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::limit));
     let admin = Router::new()
@@ -104,7 +105,8 @@ pub fn router(state: AppState) -> Router {
         .route("/health/startup", get(hl::startup))
         .route("/health/ready", get(hl::ready))
         .route("/metrics", get(h::metrics))
-        .route("/noop", get(h::noop));
+        .route("/noop", get(h::noop))
+        .merge(crate::oip::rest::open());
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi());
     let mut app = Router::new()
         .merge(protected)
