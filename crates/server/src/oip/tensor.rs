@@ -338,7 +338,8 @@ mod tests {
         assert_eq!(raw, b"\x02\0\0\0hi\x03\0\0\0abc");
         let t = from_binary("s", Datatype::Bytes, &[2], &raw).unwrap();
         assert_eq!(t.data, Data::Bytes(vec![b"hi".to_vec(), b"abc".to_vec()]));
-        assert!(from_binary("s", Datatype::Bytes, &[2], &raw[..8]).unwrap_err().contains("ends first"));
+        assert!(from_binary("s", Datatype::Bytes, &[2], &raw[..11]).unwrap_err().contains("ends first"));
+        assert!(from_binary("s", Datatype::Bytes, &[2], &raw[..8]).unwrap_err().contains("length is cut off"));
         assert!(from_binary("s", Datatype::Bytes, &[3], &raw).unwrap_err().contains("holds 3 elements"));
         let big = (MAX_BYTES_ELEMENT as u32 + 1).to_le_bytes();
         assert!(from_binary("s", Datatype::Bytes, &[1], &big).unwrap_err().contains("at most"));
