@@ -68,8 +68,18 @@ if ! "$DIR/mlflow-venv/bin/python" -c "import scipy, numpy" 2>/dev/null; then
 fi
 log "SciPy $("$DIR/mlflow-venv/bin/python" -c 'import scipy; print(scipy.__version__)')"
 
+# --- Triton's Python client for the Open Inference Protocol tests (wheels only; protobuf and
+# grpcio floors from tritonclient 2.73's generated code)
+if ! "$DIR/triton-venv/bin/python" -c "import tritonclient.http, tritonclient.grpc" 2>/dev/null; then
+  log "pip install tritonclient[http,grpc]"
+  python3 -m venv "$DIR/triton-venv"
+  "$DIR/triton-venv/bin/pip" install -q --only-binary=:all: "tritonclient[http,grpc]>=2.73" "protobuf>=6.33.5,<7" "grpcio>=1.81.1" >&2
+fi
+log "tritonclient $("$DIR/triton-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("tritonclient"))')"
+
 echo "export NIVESH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_test"
 echo "export NIVESH_TEST_FEATURES_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_features_test"
 echo "export NIVESH_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
 echo "export NIVESH_TEST_MLFLOW_URI=http://127.0.0.1:$MLFLOW_PORT"
 echo "export NIVESH_TEST_PYTHON=$DIR/mlflow-venv/bin/python"
+echo "export NIVESH_TEST_TRITON_PYTHON=$DIR/triton-venv/bin/python"

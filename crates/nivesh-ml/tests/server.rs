@@ -1016,3 +1016,19 @@ fn open_inference_protocol_answers_like_the_json_routes() {
     );
     assert!(e.starts_with("request 0:"), "{e}");
 }
+
+/// Triton's own Python client against the server (`tests/oip/tritonclient_check.py`).
+#[test]
+fn tritonclient_talks_to_the_server() {
+    let Ok(python) = std::env::var("NIVESH_TEST_TRITON_PYTHON") else {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED tritonclient: set NIVESH_TEST_TRITON_PYTHON (.ci/run does)");
+        return;
+    };
+    let s = Server::start(fixture(), ServerConfig::default());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oip/tritonclient_check.py");
+    let out = Command::new(python).arg(&script).arg(s.url.trim_start_matches("http://")).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("{text}");
+    assert!(out.status.success(), "{text}");
+}
