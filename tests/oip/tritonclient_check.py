@@ -1,12 +1,12 @@
-"""The five models through Triton's own Python client (tritonclient.http), against a running
+"""The five models through Triton's own Python clients (tritonclient.http and .grpc), against a running
 nivesh-ml server: health, readiness, metadata, configuration and inference — with the
 client's defaults (binary tensors both ways, no Content-Type) and with binary_data=False —
 and every answer compared with the JSON route's answer for the same input.
 
-    python tests/oip/tritonclient_check.py 127.0.0.1:8000
+    python tests/oip/tritonclient_check.py 127.0.0.1:8000 [127.0.0.1:8001]   # REST [and gRPC]
 
 Run by `crates/nivesh-ml/tests/server.rs` (`tritonclient_talks_to_the_server`) when
-NIVESH_TEST_TRITON_PYTHON names a Python with `tritonclient[http]` (.ci/run installs it).
+NIVESH_TEST_TRITON_PYTHON names a Python with `tritonclient[http,grpc]` (.ci/run installs it).
 Exit status 0 when every check holds; each failure is printed.
 """
 
@@ -44,8 +44,12 @@ def json_route(route, body):
 
 
 def text_input(name, values, binary):
-    t = httpclient.InferInput(name, [len(values)], "BYTES")
-    t.set_data_from_numpy(np.array([v.encode() for v in values], dtype=np.object_), binary_data=binary)
+    t = MOD.InferInput(name, [len(values)], "BYTES")
+    data = np.array([v.encode() for v in values], dtype=np.object_)
+    if MOD is httpclient:
+        t.set_data_from_numpy(data, binary_data=binary)
+    else:
+        t.set_data_from_numpy(data)
     return t
 
 
@@ -89,53 +93,78 @@ CASES["anomaly"] = CASES["anomaly"][:2] + (
 
 def credit_inputs(binary):
     inputs = []
-    meta = client.get_model_metadata("credit")
+    meta = metadata("credit")
     for i in meta["inputs"]:
         if i["name"] == "applicant_data":
             continue
         value = APPLICANT[i["name"]]
         if i["datatype"] == "BYTES":
             value = value.encode()
-        t = httpclient.InferInput(i["name"], [1], i["datatype"])
-        t.set_data_from_numpy(np.array([value], dtype=NUMPY[i["datatype"]]), binary_data=binary)
+        t = MOD.InferInput(i["name"], [1], i["datatype"])
+        data = np.array([value], dtype=NUMPY[i["datatype"]])
+        if MOD is httpclient:
+            t.set_data_from_numpy(data, binary_data=binary)
+        else:
+            t.set_data_from_numpy(data)
         inputs.append(t)
     return inputs
 
 
 CASES["credit"] = CASES["credit"][:2] + (credit_inputs,) + CASES["credit"][3:]
 
+def metadata(model):
+    return client.get_model_metadata(model) if MOD is httpclient else client.get_model_metadata(model, as_json=True)
+
+
+def suite(protocol):
+    check(f"{protocol}: is_server_live", client.is_server_live())
+    check(f"{protocol}: is_server_ready", client.is_server_ready())
+    server = client.get_server_metadata() if MOD is httpclient else client.get_server_metadata(as_json=True)
+    check(f"{protocol}: server metadata advertises binary_tensor_data", "binary_tensor_data" in server["extensions"])
+    for model, (route, body, make_inputs, compare) in CASES.items():
+        check(f"{protocol} {model}: is_model_ready", client.is_model_ready(model))
+        meta = metadata(model)
+        check(f"{protocol} {model}: metadata names the model", meta["name"] == model and meta["versions"])
+        if MOD is httpclient:
+            config = client.get_model_config(model)
+        else:
+            config = client.get_model_config(model, as_json=True)["config"]
+        check(f"{protocol} {model}: config has max_batch_size", int(config.get("max_batch_size", 0)) > 0)
+        check(f"{protocol} {model}: config lists the inputs", len(config.get("input", [])) == len(meta["inputs"]))
+        check(f"{protocol} {model}: a version not served is not ready", not client.is_model_ready(model, "999"))
+        expected = json_route(route, body)
+        # HTTP: the client's default (binary both ways), then JSON; gRPC: raw contents
+        for binary in ((True, False) if MOD is httpclient else (True,)):
+            if MOD is httpclient:
+                outputs = [MOD.InferRequestedOutput(name, binary_data=binary) for name in compare]
+            else:
+                outputs = [MOD.InferRequestedOutput(name) for name in compare]
+            kw = {} if binary else {"outputs": outputs}
+            result = client.infer(model, make_inputs(binary), request_id=f"{model}-{binary}", **kw)
+            response = result.get_response() if MOD is httpclient else result.get_response(as_json=True)
+            check(f"{protocol} {model} (binary={binary}): id echoed", response["id"] == f"{model}-{binary}")
+            for name, same in compare.items():
+                value = result.as_numpy(name)
+                ok = value is not None and value.shape == (1,) and same(value[0], expected)
+                check(f"{protocol} {model} (binary={binary}): {name} = the JSON route's", ok)
+        print(f"ok {protocol} {model}")
+    result = client.infer("intent", [text_input("text", ["my balance", "plan my retirement", "pay rent"], True)])
+    check(f"{protocol}: intent, a batch of 3", result.as_numpy("intent").shape == (3,))
+    try:
+        client.infer("intent", [text_input("query", ["hi"], True)])
+        check(f"{protocol}: an unknown input is refused", False)
+    except Exception as e:  # tritonclient.utils.InferenceServerException
+        check(f"{protocol}: an unknown input is refused with the reason", "unknown input `query`" in str(e))
+
+
+MOD = httpclient
 client = httpclient.InferenceServerClient(url=URL)
-check("is_server_live", client.is_server_live())
-check("is_server_ready", client.is_server_ready())
-server = client.get_server_metadata()
-check("server metadata advertises binary_tensor_data", "binary_tensor_data" in server["extensions"])
-for model, (route, body, make_inputs, compare) in CASES.items():
-    check(f"{model}: is_model_ready", client.is_model_ready(model))
-    meta = client.get_model_metadata(model)
-    check(f"{model}: metadata names the model", meta["name"] == model and meta["versions"])
-    config = client.get_model_config(model)
-    check(f"{model}: config has max_batch_size", config.get("max_batch_size", 0) > 0)
-    check(f"{model}: a version not served is not ready", not client.is_model_ready(model, "999"))
-    expected = json_route(route, body)
-    for binary in (True, False):
-        outputs = [httpclient.InferRequestedOutput(name, binary_data=binary) for name in compare]
-        kw = {} if binary else {"outputs": outputs}
-        result = client.infer(model, make_inputs(binary), request_id=f"{model}-{binary}", **kw)
-        check(f"{model} (binary={binary}): id echoed", result.get_response()["id"] == f"{model}-{binary}")
-        for name, same in compare.items():
-            value = result.as_numpy(name)
-            ok = value is not None and value.shape == (1,) and same(value[0], expected)
-            check(f"{model} (binary={binary}): {name} = the JSON route's", ok)
-    print(f"ok {model}")
-# a batch of 3 in one request
-result = client.infer("intent", [text_input("text", ["my balance", "plan my retirement", "pay rent"], True)])
-check("intent: a batch of 3", result.as_numpy("intent").shape == (3,))
-# errors come back as exceptions carrying the server's message
-try:
-    client.infer("intent", [text_input("query", ["hi"], True)])
-    check("an unknown input is refused", False)
-except Exception as e:  # tritonclient.utils.InferenceServerException
-    check("an unknown input is refused with the reason", "unknown input `query`" in str(e))
+suite("http")
+if len(sys.argv) > 2:
+    import tritonclient.grpc as grpcclient
+    MOD = grpcclient
+    client = grpcclient.InferenceServerClient(url=sys.argv[2])
+    suite("grpc")
 
 if failures:
     print(f"{len(failures)} checks failed")

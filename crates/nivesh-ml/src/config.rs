@@ -46,6 +46,7 @@ pub const KEYS: &[KeySpec] = &[
     key("MODEL_STORAGE_PATH", None, Public, "Where model artifacts are kept; default <NIVESH_DATA_DIR>/models"),
     key("HOST", Some("127.0.0.1"), Public, "Address the server binds to"),
     key("PORT", Some("8000"), Public, "Port the server listens on (1-65535)"),
+    key("GRPC_PORT", Some("8001"), Public, "Port of the Open Inference Protocol over gRPC (0: off)"),
     key(
         "REDIS_URL",
         None,
@@ -208,6 +209,8 @@ pub struct Config {
     pub model_storage_path: PathBuf,
     pub host: String,
     pub port: u16,
+    /// The OIP gRPC port; 0: off.
+    pub grpc_port: u16,
     pub redis: Option<RedisConfig>,
     pub database_url: Option<String>,
     pub mlflow_tracking_uri: Option<String>,
@@ -409,6 +412,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         .unwrap_or_else(|| data_dir.join("models"));
     let host = p.opt("HOST", "an IP address or host name", parse_host).unwrap_or_default();
     let port = p.opt("PORT", "an integer from 1 to 65535", parse_port).unwrap_or(8000);
+    let grpc_port = p.opt("GRPC_PORT", "an integer from 0 (off) to 65535", |s| s.parse::<u16>().ok()).unwrap_or(8001);
     let redis_url = p.opt("REDIS_URL", "a redis:// or rediss:// URL", |s| {
         (s.starts_with("redis://") || s.starts_with("rediss://")).then(|| s.to_string())
     });
@@ -520,6 +524,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         model_storage_path,
         host,
         port,
+        grpc_port,
         redis,
         database_url,
         mlflow_tracking_uri,

@@ -76,6 +76,8 @@ fn private_copy() -> tempfile::TempDir {
 
 struct Server {
     url: String,
+    /// The OIP gRPC address (`host:port`).
+    grpc: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
     state: AppState,
@@ -104,15 +106,22 @@ impl Server {
             rt.block_on(async move {
                 let state = AppState::build_with(config, registry, artifacts, Some(Arc::new(fs)), monitor).await;
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                addr_tx.send((listener.local_addr()?, state.clone())).ok();
-                nivesh_server::serve(state, listener, async move {
+                let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                addr_tx.send((listener.local_addr()?, grpc.local_addr()?, state.clone())).ok();
+                nivesh_server::serve_with_grpc(state, listener, Some(grpc), async move {
                     let _ = rx.await;
                 })
                 .await
             })
         });
-        let (addr, state) = addr_rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        let server = Server { url: format!("http://{addr}"), stop: Some(tx), thread: Some(thread), state };
+        let (addr, grpc, state) = addr_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let server = Server {
+            url: format!("http://{addr}"),
+            grpc: grpc.to_string(),
+            stop: Some(tx),
+            thread: Some(thread),
+            state,
+        };
         let t0 = Instant::now();
         while !server.state.startup_complete() && t0.elapsed() < Duration::from_secs(30) {
             std::thread::sleep(Duration::from_millis(10));
@@ -520,6 +529,7 @@ fn spawn_serve(root: &Path, extra: &[&str]) -> (std::process::Child, String) {
     let mut child = bin()
         .current_dir(root)
         .env("NIVESH_DATA_DIR", "store")
+        .env("GRPC_PORT", "0")
         .args(["serve", "--no-bootstrap", "--port", "0"])
         .args(extra)
         .stdout(std::process::Stdio::piped())
@@ -1021,7 +1031,7 @@ fn open_inference_protocol_answers_like_the_json_routes() {
     assert!(e.starts_with("request 0:"), "{e}");
 }
 
-/// Triton's own Python client against the server (`tests/oip/tritonclient_check.py`).
+/// Triton's own Python clients, HTTP and gRPC, against the server (`tests/oip/tritonclient_check.py`).
 #[test]
 fn tritonclient_talks_to_the_server() {
     let Ok(python) = std::env::var("NIVESH_TEST_TRITON_PYTHON") else {
@@ -1031,7 +1041,7 @@ fn tritonclient_talks_to_the_server() {
     };
     let s = Server::start(fixture(), ServerConfig::default());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oip/tritonclient_check.py");
-    let out = Command::new(python).arg(&script).arg(s.url.trim_start_matches("http://")).output().unwrap();
+    let out = Command::new(python).arg(&script).arg(s.url.trim_start_matches("http://")).arg(&s.grpc).output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     println!("{text}");
     assert!(out.status.success(), "{text}");

@@ -10,6 +10,7 @@
 //! - [`error`]: the one error type, mapped to HTTP in one place;
 //! - [`auth`], [`limits`], [`cache`], [`prometheus`], [`stats`], [`jobs`], [`shutdown`]: one concern each.
 
+pub mod answer;
 pub mod auth;
 pub mod cache;
 pub mod error;
@@ -18,10 +19,12 @@ pub mod jobs;
 pub mod limits;
 pub mod oip;
 pub mod prometheus;
+pub mod readiness;
 pub mod served;
 pub mod shutdown;
 pub mod state;
 pub mod stats;
+pub mod tensor;
 pub mod types;
 
 pub use state::{AppState, ServerConfig};
@@ -36,6 +39,33 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with_grpc(state, listener, None, shutdown).await
+}
+
+/// [`serve`], and the Open Inference Protocol over gRPC on `grpc` when given (HTTP/2, the
+/// same auth, limits and metrics); both stop on `shutdown`.
+pub async fn serve_with_grpc(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    grpc: Option<tokio::net::TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+    let grpc_server = grpc.map(|listener| {
+        let app = http::grpc_router(state.clone());
+        let mut done = done_rx.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = done.wait_for(|d| *d).await;
+                })
+                .await
+        })
+    });
+    let shutdown = async move {
+        shutdown.await;
+        let _ = done_tx.send(true);
+    };
     let app = http::router(state.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let loader = {
@@ -47,6 +77,11 @@ pub async fn serve(
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await?;
+    if let Some(g) = grpc_server
+        && let Ok(Err(e)) = g.await
+    {
+        tracing::warn!(error = %e, "the gRPC listener stopped with an error");
+    }
     let _ = stop_tx.send(true);
     // a training run stops after its current model; the prediction log writes what it holds
     state.jobs.cancel();

@@ -9,8 +9,8 @@
 //! history comes from — lives in `nivesh-models` and `nivesh-features`.
 
 use crate::error::ApiError;
-use crate::oip::TensorSpec;
-use crate::oip::tensor::Datatype::{Bool, Bytes, Fp32, Fp64, Int64};
+use crate::tensor::Datatype::{Bool, Bytes, Fp32, Fp64, Int64};
+use crate::tensor::TensorSpec;
 use crate::types::*;
 use arc_swap::ArcSwapOption;
 use nivesh_core::Record;

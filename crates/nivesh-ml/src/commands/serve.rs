@@ -103,6 +103,15 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
             .await
             .with_context(|| format!("binding {host}:{port}"))?;
         let addr = listener.local_addr()?;
+        let grpc = match config.grpc_port {
+            0 => None,
+            grpc_port => Some(
+                tokio::net::TcpListener::bind((host.as_str(), grpc_port))
+                    .await
+                    .with_context(|| format!("binding {host}:{grpc_port} for gRPC (GRPC_PORT; 0 turns it off)"))?,
+            ),
+        };
+        let grpc_addr = grpc.as_ref().and_then(|l| l.local_addr().ok());
         let state = AppState::build_with(server_config, Arc::new(registry), artifacts, features, monitor).await;
         if let Some(fs) = training_features {
             state.set_training_features(fs);
@@ -115,12 +124,15 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
             let url = format!("http://{addr}");
             println!("nivesh-ml serving {} models at {url} (ready {:.1} s after start)", announce.loaded().len(), started.elapsed().as_secs_f64());
             println!("  docs:   {url}/docs");
+            if let Some(g) = grpc_addr {
+                println!("  gRPC:   {g} (Open Inference Protocol; REST at {url}/v2)");
+            }
             println!("  health: {url}/health/ready");
             println!(
                 "  try:    curl -s {url}/predict/intent -H 'Content-Type: application/json' -d '{{\"query\": \"How much did I spend on Swiggy last month?\"}}'"
             );
         });
-        nivesh_server::serve(state, listener, nivesh_server::shutdown::signal()).await
+        nivesh_server::serve_with_grpc(state, listener, grpc, nivesh_server::shutdown::signal()).await
     });
     // a training run in progress was told to stop after its current model; wait for that
     rt.shutdown_timeout(Duration::from_secs(60));

@@ -76,6 +76,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The Open Inference Protocol over gRPC (served on its own port): Triton's service, counted
+/// by the metrics middleware like every route; keys and limits are checked per call.
+pub fn grpc_router(state: AppState) -> Router {
+    Router::new()
+        .route_service("/inference.GRPCInferenceService/{*method}", crate::oip::grpc::service(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), mw::track))
+        .with_state(state)
+}
+
 /// The whole application: protected routes (auth, rate and in-flight limits, timeout) and
 /// open ones (health, metrics, docs), all counted by the metrics middleware.
 pub fn router(state: AppState) -> Router {

@@ -5,102 +5,15 @@
 //! returned with `model_version` added — no JSON is parsed back.
 
 use super::extract::Json;
-use crate::cache::Cached;
+use crate::answer::{answer, loaded};
 use crate::error::ApiError;
-use crate::served::Loaded;
 use crate::served::Served;
 use crate::state::AppState;
 use crate::types::BatchRequest;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
-use std::time::Instant;
 
 type ApiResult<T> = Result<T, ApiError>;
-
-fn loaded<M: Served>(state: &AppState) -> ApiResult<Arc<Loaded<M>>> {
-    M::slot(&state.models)
-        .get()
-        .ok_or_else(|| ApiError::Unavailable(format!("the {} model is not loaded yet", M::MODEL)))
-}
-
-fn internal(e: serde_json::Error) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
-
-/// A prediction id: 128 bits, lower-case hex, unique within the process and ordered by time —
-/// 48 bits of Unix milliseconds, then 80 bits from a per-process random start plus a counter,
-/// mixed — so that the log's index on ids grows at its end, as it does for UUIDv7 or ULID.
-fn prediction_id() -> String {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static START: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let start = *START.get_or_init(|| (now.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32));
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mix = |mut z: u64| {
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let ms = (now.as_millis() as u64) & 0xFFFF_FFFF_FFFF;
-    let low = mix(start.wrapping_add(n));
-    let high = mix(start ^ n.rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15) & 0xFFFF;
-    format!("{ms:012x}{high:04x}{low:016x}")
-}
-
-/// Check one request and answer it through the cache: the output's JSON and the prediction's
-/// id. The answer is logged (sampled) when the prediction log is on.
-pub(crate) async fn answer<M: Served>(
-    state: &AppState,
-    m: &Arc<Loaded<M>>,
-    req: M::Request,
-) -> ApiResult<(Bytes, String)> {
-    let input = M::check(req)?;
-    let version = m.info.version;
-    let input_json = serde_json::to_string(&input).map_err(internal)?;
-    let key = format!("{version}:{input_json}");
-    let logging = state.log.is_some();
-    let started = Instant::now();
-    let compute = async {
-        let (output, observation) = if M::BLOCKING {
-            let (model, features) = (m.clone(), state.features.clone());
-            tokio::task::spawn_blocking(move || model.model.answer(&input, features.as_deref())).await??
-        } else {
-            m.model.answer(&input, state.features.as_deref())?
-        };
-        let confidence = M::confidence(&output);
-        let observation =
-            if logging { Some(Bytes::from(serde_json::to_vec(&observation).map_err(internal)?)) } else { None };
-        Ok(Cached { body: Bytes::from(serde_json::to_vec(&output).map_err(internal)?), confidence, observation })
-    };
-    let result = state.cache.get_or_compute(M::MODEL, key, compute).await;
-    let us = started.elapsed().as_secs_f64() * 1e6;
-    let id = prediction_id();
-    match &result {
-        Ok((v, hit)) => {
-            state.metrics.prediction(M::MODEL.name(), version, *hit);
-            state.stats.record(M::MODEL, us, true, v.confidence, Some(*hit));
-            if let Some(log) = state.log.as_ref().filter(|l| l.sampled()) {
-                log.record(nivesh_monitor::log::Entry {
-                    id: id.clone(),
-                    model: M::MODEL.name(),
-                    version,
-                    ts: chrono::Utc::now().timestamp_millis(),
-                    latency_us: us,
-                    input: input_json,
-                    observation: v.observation.clone().unwrap_or_default(),
-                    output: v.body.clone(),
-                    free_text: M::FREE_TEXT,
-                });
-            }
-        }
-        Err(_) => state.stats.record(M::MODEL, us, false, None, None),
-    }
-    result.map(|(v, _)| (v.body, id))
-}
 
 fn json_response(body: Vec<u8>) -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
@@ -234,7 +147,5 @@ mod tests {
     fn the_version_joins_the_output_object() {
         assert_eq!(with_fields(br#"{"a":1}"#, r#""v":"3""#), br#"{"a":1,"v":"3"}"#);
         assert_eq!(with_fields(b"{}", r#""v":"3""#), br#"{"v":"3"}"#);
-        let (a, b) = (prediction_id(), prediction_id());
-        assert!(a.len() == 32 && a != b && a.chars().all(|c| c.is_ascii_hexdigit()), "{a} {b}");
     }
 }

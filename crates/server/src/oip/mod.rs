@@ -9,48 +9,21 @@
 //! its place in that body) and answered by the same code as `POST /predict/{route}` — checks,
 //! cache, prediction log, statistics — so the two protocols cannot disagree.
 
+pub mod grpc;
 pub mod rest;
-pub mod tensor;
 
 use crate::error::ApiError;
 use crate::served::{ForKind, Loaded, Served, for_kind};
 use crate::state::AppState;
+pub use crate::tensor::TensorSpec;
+use crate::tensor::{Data, Datatype, Tensor};
 use nivesh_models::ModelKind;
 use serde_json::{Map, Value, json};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use tensor::{Data, Datatype, Tensor};
 
 type ApiResult<T> = Result<T, ApiError>;
-
-/// One tensor of a model's interface.
-#[derive(Debug, Clone, Copy)]
-pub struct TensorSpec {
-    pub name: &'static str,
-    pub datatype: Datatype,
-    /// Its place in the JSON route's request or answer: a key, a dotted path
-    /// (`applicant_data.age`), or `""` for the whole object.
-    pub field: &'static str,
-    /// A `BYTES` element that is JSON text (an object, an array) rather than a string.
-    pub json: bool,
-    /// An input a request cannot leave out.
-    pub required: bool,
-}
-
-impl TensorSpec {
-    /// A tensor of `datatype` at `field`.
-    pub const fn new(name: &'static str, datatype: Datatype, field: &'static str) -> TensorSpec {
-        TensorSpec { name, datatype, field, json: false, required: false }
-    }
-    /// A `BYTES` tensor whose elements are JSON text.
-    pub const fn json(name: &'static str, field: &'static str) -> TensorSpec {
-        TensorSpec { name, datatype: Datatype::Bytes, field, json: true, required: false }
-    }
-    pub const fn required(self) -> TensorSpec {
-        TensorSpec { required: true, ..self }
-    }
-}
 
 /// Every model answers this output too: the id to send `POST /feedback` with.
 pub const PREDICTION_ID: TensorSpec = TensorSpec::new("prediction_id", Datatype::Bytes, "prediction_id");
@@ -345,7 +318,7 @@ pub async fn infer<M: Served>(state: &AppState, version: Option<&str>, req: Infe
                 M::OIP_INPUTS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
             ),
         })?;
-        let (output, id) = crate::http::predict::answer(state, &m, request).await.map_err(|e| match e {
+        let (output, id) = crate::answer::answer(state, &m, request).await.map_err(|e| match e {
             ApiError::Invalid { .. } | ApiError::BadRequest { .. } => {
                 ApiError::BadRequest { message: format!("request {i}: {e}") }
             }

@@ -6,10 +6,10 @@
 //! (`tritonclient.http` sends none). Errors are `{"error": ...}` with 400 for anything the
 //! caller sent wrong.
 
-use super::tensor::{self, Datatype};
 use super::{Describe, InferRequest, InferResponse, Requested};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::tensor::{self, Datatype};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -70,7 +70,17 @@ pub fn routes() -> Router<AppState> {
 pub fn open() -> Router<AppState> {
     Router::new()
         .route("/v2/health/live", get(|| async { axum::Json(json!({"live": true})) }))
-        .route("/v2/health/ready", get(crate::http::health::ready))
+        .route("/v2/health/ready", get(ready))
+}
+
+/// 200 `{"ready": true}` when every champion is loaded and required dependencies answer;
+/// else 503 with the reason.
+async fn ready(State(state): State<AppState>) -> Response {
+    let checks = crate::readiness::checks(&state).await;
+    match crate::readiness::readiness(&state, &checks) {
+        (true, _) => axum::Json(json!({"ready": true})).into_response(),
+        (false, reason) => OipError(ApiError::Unavailable(reason.unwrap_or_default())).into_response(),
+    }
 }
 
 async fn server_metadata() -> axum::Json<Value> {

@@ -1,4 +1,4 @@
-//! Tensors of the Open Inference Protocol: datatypes, the JSON `data` form (flat or nested,
+//! Tensors of the Open Inference Protocol (`oip`), and how a model declares its own (`TensorSpec`): datatypes, the JSON `data` form (flat or nested,
 //! row-major) and Triton's binary form (little-endian, no padding; a `BYTES` element is a
 //! 4-byte little-endian length and its bytes). Decoding checks everything a caller can get
 //! wrong — the datatype's name, the shape against the element count, the binary part's size,
@@ -77,6 +77,34 @@ impl Datatype {
     }
     fn is_unsigned(self) -> bool {
         matches!(self, Datatype::Uint8 | Datatype::Uint16 | Datatype::Uint32 | Datatype::Uint64)
+    }
+}
+
+/// One tensor of a model's interface.
+#[derive(Debug, Clone, Copy)]
+pub struct TensorSpec {
+    pub name: &'static str,
+    pub datatype: Datatype,
+    /// Its place in the JSON route's request or answer: a key, a dotted path
+    /// (`applicant_data.age`), or `""` for the whole object.
+    pub field: &'static str,
+    /// A `BYTES` element that is JSON text (an object, an array) rather than a string.
+    pub json: bool,
+    /// An input a request cannot leave out.
+    pub required: bool,
+}
+
+impl TensorSpec {
+    /// A tensor of `datatype` at `field`.
+    pub const fn new(name: &'static str, datatype: Datatype, field: &'static str) -> TensorSpec {
+        TensorSpec { name, datatype, field, json: false, required: false }
+    }
+    /// A `BYTES` tensor whose elements are JSON text.
+    pub const fn json(name: &'static str, field: &'static str) -> TensorSpec {
+        TensorSpec { name, datatype: Datatype::Bytes, field, json: true, required: false }
+    }
+    pub const fn required(self) -> TensorSpec {
+        TensorSpec { required: true, ..self }
     }
 }
 
