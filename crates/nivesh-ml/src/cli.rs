@@ -58,6 +58,37 @@ pub enum Command {
     /// Drift of the served models' inputs and predictions (from the prediction log).
     #[command(subcommand)]
     Drift(DriftCommand),
+    /// Score a file with a registered version (batch scoring): one output record per input
+    /// record, in order, streamed; failed records go to --errors and the run goes on.
+    Predict(PredictArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PredictArgs {
+    /// The model.
+    #[arg(value_enum)]
+    pub model: ModelKind,
+    /// The records: `.jsonl` (the JSON route's bodies, one per line) or `.csv` (credit: the
+    /// applicant's fields; intent: `query`; ner: `text`, `reference_date`; anomaly: the
+    /// transaction's fields and `user_id`).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where the answers go: `.csv`, else JSONL (default: standard output). Each has the input's
+    /// `line`; a failed record has `error`.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// The records that failed, as JSONL `{line, error}`.
+    #[arg(long)]
+    pub errors: Option<PathBuf>,
+    /// This registered version (default: the champion).
+    #[arg(long, conflicts_with = "alias")]
+    pub model_version: Option<u32>,
+    /// The version with this alias (default: `champion`).
+    #[arg(long)]
+    pub alias: Option<String>,
+    /// Scoring threads (default: the CPUs).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1046,3 +1046,63 @@ fn tritonclient_talks_to_the_server() {
     println!("{text}");
     assert!(out.status.success(), "{text}");
 }
+
+#[test]
+fn predict_scores_a_file_in_order_like_the_json_route_and_reports_bad_rows() {
+    let root = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    // three applications from the generated file, the second made invalid
+    let csv = std::fs::read_to_string(root.join("gen/credit_applications.csv")).unwrap();
+    let mut lines: Vec<String> = csv.lines().take(4).map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let age = header.iter().position(|h| *h == "age").unwrap();
+    let mut cells: Vec<String> = lines[2].split(',').map(str::to_string).collect();
+    cells[age] = "-5".into();
+    lines[2] = cells.join(",");
+    let input = dir.path().join("applications.csv");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let (out, errors) = (dir.path().join("scores.jsonl"), dir.path().join("errors.jsonl"));
+    let run = |args: &[&str]| bin().current_dir(root).env("NIVESH_DATA_DIR", "store").args(args).output().unwrap();
+    let o = run(&[
+        "predict",
+        "credit",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--errors",
+        errors.to_str().unwrap(),
+        "--threads",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let scores: Vec<Value> =
+        std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(scores.iter().map(|s| s["line"].as_u64().unwrap()).collect::<Vec<_>>(), vec![2, 3, 4]);
+    assert!(scores[0]["default_probability"].is_f64() && scores[2]["reason_codes"].is_array());
+    assert!(scores[1]["error"].as_str().unwrap().contains("age"), "{}", scores[1]);
+    let bad: Vec<Value> =
+        std::fs::read_to_string(&errors).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!((bad.len(), bad[0]["line"].as_u64()), (1, Some(3)));
+
+    // JSONL of the JSON route's body: the same answer as the route
+    let jsonl = dir.path().join("one.jsonl");
+    std::fs::write(&jsonl, format!("{}\n", credit_body())).unwrap();
+    let o = run(&["predict", "credit", "--input", jsonl.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut batch: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let s = Server::start(root, ServerConfig::default());
+    let (_, mut online) = post(&format!("{}/predict/credit-risk", s.url), &credit_body());
+    for k in ["prediction_id", "model_version"] {
+        online.as_object_mut().unwrap().remove(k);
+    }
+    batch.as_object_mut().unwrap().remove("line");
+    assert_eq!(batch, online);
+    // a version that does not exist is a clear error
+    let o = run(&["predict", "credit", "--input", jsonl.to_str().unwrap(), "--model-version", "99"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("credit has no version 99"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

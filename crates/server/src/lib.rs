@@ -18,6 +18,7 @@ pub mod http;
 pub mod jobs;
 pub mod limits;
 pub mod oip;
+pub mod parse;
 pub mod prometheus;
 pub mod readiness;
 pub mod served;

@@ -14,6 +14,7 @@ mod embeddings;
 mod evaluate;
 mod features;
 mod output;
+mod predict;
 mod registry;
 mod serve;
 mod stores;
@@ -43,5 +44,6 @@ pub fn run(command: Command, config: &Config, globals: &Globals) -> anyhow::Resu
         Command::Bootstrap => bootstrap::run(config),
         Command::Embeddings(cmd) => embeddings::run(cmd),
         Command::Drift(cmd) => drift::run(cmd, config),
+        Command::Predict(args) => predict::run(args, config),
     }
 }

@@ -2,7 +2,7 @@
 //! sent as form data (curl's `-d` default), refuses any other media type with 415, a body over the limit with 413, bad JSON with 400, and a body of
 //! the wrong shape with 422 naming the field (`inputs[3].query`).
 
-use crate::error::{ApiError, FieldPath};
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -75,26 +75,7 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJson<T> {
     }
 }
 
-/// Deserialize a JSON body, naming the field of a shape error.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    // the fast path; on failure, parse again tracking the path, for the message
-    if let Ok(v) = serde_json::from_slice(bytes) {
-        return Ok(v);
-    }
-    if blank(bytes) {
-        return Err(ApiError::BadRequest { message: "empty body: expected a JSON object".into() });
-    }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = FieldPath::from_serde(e.path());
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::BadRequest { message: format!("malformed JSON: {inner}") }
-        } else {
-            ApiError::Invalid { field: (!field.is_empty()).then_some(field), reason: inner.to_string() }
-        }
-    })
-}
+pub use crate::parse::parse;
 
 #[cfg(test)]
 mod tests {
