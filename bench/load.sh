@@ -9,7 +9,9 @@
 # (a regular expression over the route names below; all by default). The server's own settings
 # come from the environment as usual, e.g. PREDICTION_LOG_SAMPLE_RATE=0 for logging off.
 # "cached" routes send one body again and again (the prediction cache answers after the first);
-# "uncached" ones make every body different, so every request runs the model.
+# "uncached" ones make every body different, so every request runs the model. The "oip" rows
+# are the Open Inference Protocol (JSON tensors, every row different); a batch of 64 is one
+# request, so its rows/s is 64 × req/s.
 # The server is started with --rate-limit 0: the per-client limit would otherwise cap one
 # load generator at 1,000 req/s.
 set -euo pipefail
@@ -59,6 +61,29 @@ NOW="$(TZ=Asia/Kolkata date +%Y-%m-%dT%H:%M:%S+05:30)"
 lua anomaly_uncached "{\"user_id\": \"U0001\", \"transaction\": {\"timestamp\": \"$NOW\", \"amount\": NUM, \"merchant\": \"Amazon\", \"category\": \"shopping\", \"channel\": \"card\"}}" vary
 lua spending_cached '{"user_id": "U0001", "months": 3}'
 lua features_online '{"entity_ids": ["U0001"]}'
+# Open Inference Protocol bodies (JSON tensors): credit as one tensor per field, intent as texts;
+# every row of a batch differs (NUM.k, "row k"), so no row comes from the cache
+oip_body() { # model rows
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+model, n = sys.argv[1], int(sys.argv[2])
+if model == "intent":
+    t = [{"name": "text", "datatype": "BYTES", "shape": [n], "data": [f"how much did I spend on food in week NUM row {k}" for k in range(n)]}]
+else:
+    a = {"age": 35, "monthly_income": None, "monthly_debt": 20000.0, "credit_limit": 200000.0, "credit_used": 50000.0,
+         "loan_amount": 500000.0, "payments_missed": 1, "total_payments": 48, "months_employed": 60,
+         "credit_history_months": 84, "num_credit_accounts": 4, "has_mortgage": False, "has_car_loan": True,
+         "employment_type": "salaried", "education": "graduate"}
+    types = {bool: "BOOL", int: "INT64", float: "FP64", str: "BYTES"}
+    t = [{"name": k, "datatype": types[type(v)], "shape": [n], "data": [v] * n} for k, v in a.items() if v is not None]
+    t.append({"name": "monthly_income", "datatype": "FP64", "shape": [n], "data": [f"@NUM.{k + 10}@" for k in range(n)]})
+print(json.dumps({"inputs": t}).replace('"@', "").replace('@"', ""))
+PY
+}
+lua oip_intent_1 "$(oip_body intent 1)" vary
+lua oip_intent_64 "$(oip_body intent 64)" vary
+lua oip_credit_1 "$(oip_body credit 1)" vary
+lua oip_credit_64 "$(oip_body credit 64)" vary
 
 run() { # name path [lua]
   local name="$1" path="$2" script="${3:-}"
@@ -90,6 +115,10 @@ run "ner (uncached)" /predict/ner ner_uncached
 run "anomaly (uncached)" /predict/anomaly anomaly_uncached
 run "spending (cached)" /predict/spending spending_cached
 run "features/online" /features/online features_online
+run "oip intent, batch 1" /v2/models/intent/infer oip_intent_1
+run "oip intent, batch 64" /v2/models/intent/infer oip_intent_64
+run "oip credit, batch 1" /v2/models/credit/infer oip_credit_1
+run "oip credit, batch 64" /v2/models/credit/infer oip_credit_64
 # the prediction log's counters (PREDICTION_LOG_SAMPLE_RATE=0 turns the log off)
 curl -sf "$URL/metrics" | awk '/^nivesh_prediction_log_(written|dropped)_rows/ {printf "%s %s\n", $1, $2}' || true
 if [ -n "$PID" ]; then
