@@ -1106,3 +1106,37 @@ fn predict_scores_a_file_in_order_like_the_json_route_and_reports_bad_rows() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// gRPC takes the same API keys as REST, from the call's metadata.
+#[test]
+fn grpc_calls_need_the_api_key_when_keys_are_set() {
+    let Ok(python) = std::env::var("NIVESH_TEST_TRITON_PYTHON") else {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED gRPC keys: set NIVESH_TEST_TRITON_PYTHON (.ci/run does)");
+        return;
+    };
+    let config = ServerConfig { api_keys: vec!["k-user-1234".into()], ..ServerConfig::default() };
+    let s = Server::start(fixture(), config);
+    let script = r#"
+import sys, numpy as np, tritonclient.grpc as g
+c = g.InferenceServerClient(url=sys.argv[1])
+t = g.InferInput("text", [1], "BYTES"); t.set_data_from_numpy(np.array([b"my balance"], dtype=object))
+try:
+    c.infer("intent", [t]); print("no key: answered")
+except Exception as e:
+    print("no key:", str(e).split("]")[0] + "]")
+try:
+    c.infer("intent", [t], headers={"x-api-key": "wrong-key-1"}); print("wrong key: answered")
+except Exception as e:
+    print("wrong key:", str(e).split("]")[0] + "]")
+r = c.infer("intent", [t], headers={"x-api-key": "k-user-1234"})
+print("right key:", r.as_numpy("intent")[0].decode() != "")
+"#;
+    let out = Command::new(python).arg("-c").arg(script).arg(&s.grpc).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        ["no key: [StatusCode.UNAUTHENTICATED]", "wrong key: [StatusCode.PERMISSION_DENIED]", "right key: True"]
+    );
+}
