@@ -28,3 +28,34 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
     })
 }
+
+/// [`parse`] of a JSON value already built: taken as it is when it fits, serialised and parsed
+/// again (for the field's path) only when it does not.
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    match T::deserialize(&value) {
+        Ok(v) => Ok(v),
+        Err(_) => parse(&serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Req {
+        inputs: Vec<Item>,
+    }
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Item {
+        age: u32,
+    }
+
+    #[test]
+    fn a_value_that_fits_is_taken_and_one_that_does_not_is_named() {
+        let ok: Req = parse_value(serde_json::json!({"inputs": [{"age": 3}]})).unwrap();
+        assert_eq!(ok, Req { inputs: vec![Item { age: 3 }] });
+        let e = parse_value::<Req>(serde_json::json!({"inputs": [{"age": 3}, {"age": -1}]})).unwrap_err();
+        assert!(e.to_string().starts_with("inputs[1].age: "), "{e}");
+    }
+}

@@ -115,8 +115,7 @@ fn answer<M: Served>(
     features: Option<&nivesh_features::FeatureStore>,
 ) -> Result<Value, String> {
     // the JSON route's parser: a refused value is named by its path (`applicant_data.age`)
-    let bytes = serde_json::to_vec(&record).map_err(|e| e.to_string())?;
-    let req: M::Request = nivesh_server::parse::parse(&bytes).map_err(|e| e.to_string())?;
+    let req: M::Request = nivesh_server::parse::parse_value(record).map_err(|e| e.to_string())?;
     let input = M::check(req).map_err(|e| e.to_string())?;
     let (output, _) = model.answer(&input, features).map_err(|e| e.to_string())?;
     serde_json::to_value(&output).map_err(|e| e.to_string())

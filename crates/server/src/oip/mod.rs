@@ -312,8 +312,7 @@ pub async fn infer<M: Served>(state: &AppState, version: Option<&str>, req: Infe
     let bodies = requests::<M>(&req.inputs, n)?;
     let mut answers = Vec::with_capacity(n);
     for (i, body) in bodies.into_iter().enumerate() {
-        let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let request: M::Request = crate::parse::parse(&bytes).map_err(|e| ApiError::BadRequest {
+        let request: M::Request = crate::parse::parse_value(body).map_err(|e| ApiError::BadRequest {
             message: format!(
                 "request {i}: {e} (inputs: {})",
                 M::OIP_INPUTS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
