@@ -166,7 +166,8 @@ fn flatten<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     }
 }
 
-fn check_bytes_len(name: &str, i: usize, n: usize) -> Result<(), String> {
+/// A `BYTES` element of `n` bytes is at most [`MAX_BYTES_ELEMENT`].
+pub fn check_bytes_len(name: &str, i: usize, n: usize) -> Result<(), String> {
     if n > MAX_BYTES_ELEMENT {
         return Err(format!("input `{name}`: element {i} is {n} bytes; at most {MAX_BYTES_ELEMENT} per BYTES element"));
     }

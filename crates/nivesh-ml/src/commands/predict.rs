@@ -127,18 +127,21 @@ enum Writer {
 }
 
 impl Writer {
-    fn write(&mut self, line: u64, v: &Value) -> anyhow::Result<()> {
+    fn write(&mut self, line: u64, v: Value) -> anyhow::Result<()> {
         match self {
             Writer::Jsonl(w) => {
                 let mut o = Map::from_iter([("line".to_string(), Value::from(line))]);
                 if let Value::Object(m) = v {
-                    o.extend(m.clone());
+                    o.extend(m);
                 }
                 serde_json::to_writer(&mut *w, &Value::Object(o))?;
                 w.write_all(b"\n")?;
             }
             Writer::Csv { out, columns } => {
-                let obj = v.as_object().cloned().unwrap_or_default();
+                let obj = match v {
+                    Value::Object(m) => m,
+                    _ => Map::new(),
+                };
                 let cols = columns.get_or_insert_with(|| {
                     let mut c: Vec<String> = vec!["line".into()];
                     c.extend(obj.keys().filter(|k| *k != "error").cloned());
@@ -301,14 +304,14 @@ fn score<M: Served>(
             match a {
                 Ok(v) => {
                     summary.scored += 1;
-                    writer.write(line, &v)?;
+                    writer.write(line, v)?;
                 }
                 Err(why) => {
                     summary.failed += 1;
-                    writer.write(line, &serde_json::json!({"error": why}))?;
                     if let Some(e) = errors.as_mut() {
                         writeln!(e, "{}", serde_json::json!({"line": line, "error": why}))?;
                     }
+                    writer.write(line, serde_json::json!({"error": why}))?;
                 }
             }
         }

@@ -46,9 +46,7 @@ impl ForKind for RouteName {
 
 /// The loaded champion of `M`, checked against a requested version.
 fn loaded<M: Served>(state: &AppState, version: Option<&str>) -> ApiResult<Arc<Loaded<M>>> {
-    let m = M::slot(&state.models)
-        .get()
-        .ok_or_else(|| ApiError::Unavailable(format!("the {} model is not loaded yet", M::MODEL)))?;
+    let m = crate::answer::loaded::<M>(state)?;
     match version {
         Some(v) if v != m.info.version.to_string() => Err(ApiError::NotFound(format!(
             "model {} version {v:?} is not served: version {} is (the champion)",

@@ -98,18 +98,9 @@ fn tensor_metadata(v: &Value) -> Vec<model_metadata_response::TensorMetadata> {
         .unwrap_or_default()
 }
 
+/// A configuration's `data_type` name (`TYPE_STRING`) as the proto enum.
 fn data_type(name: &str) -> i32 {
-    match name
-        .strip_prefix("TYPE_")
-        .and_then(|n| if n == "STRING" { Some(Datatype::Bytes) } else { Datatype::parse(n) })
-    {
-        Some(Datatype::Bool) => DataType::TypeBool as i32,
-        Some(Datatype::Int64) => DataType::TypeInt64 as i32,
-        Some(Datatype::Fp32) => DataType::TypeFp32 as i32,
-        Some(Datatype::Fp64) => DataType::TypeFp64 as i32,
-        Some(Datatype::Bytes) => DataType::TypeString as i32,
-        _ => DataType::TypeInvalid as i32,
-    }
+    DataType::from_str_name(name).unwrap_or(DataType::TypeInvalid) as i32
 }
 
 /// A typed `contents` message as tensor data (`raw_input_contents` is the usual way).
@@ -135,14 +126,10 @@ fn from_contents(name: &str, datatype: Datatype, shape: &[i64], c: &InferTensorC
     if data.len() != want {
         return Err(format!("input `{name}`: shape {shape:?} holds {want} elements but `contents` has {}", data.len()));
     }
-    if let Data::Bytes(items) = &data
-        && let Some((i, b)) = items.iter().enumerate().find(|(_, b)| b.len() > tensor::MAX_BYTES_ELEMENT)
-    {
-        return Err(format!(
-            "input `{name}`: element {i} is {} bytes; at most {} per BYTES element",
-            b.len(),
-            tensor::MAX_BYTES_ELEMENT
-        ));
+    if let Data::Bytes(items) = &data {
+        for (i, b) in items.iter().enumerate() {
+            tensor::check_bytes_len(name, i, b.len())?;
+        }
     }
     Ok(Tensor { name: name.to_string(), datatype, shape: shape.to_vec(), data })
 }
