@@ -15,6 +15,7 @@ pub mod online;
 
 use definitions::{Definitions, View, ViewKind};
 use engine::Timeline;
+pub use nivesh_api::{EntityFeatures, HistorySource, ViewValues};
 use nivesh_core::Transaction;
 use offline::{Materialization, OfflineStore};
 use online::{OnlineRecord, OnlineStore};
@@ -60,46 +61,11 @@ pub enum FeatureError {
     Model(#[from] nivesh_models::ModelError),
 }
 
-/// Where the user history behind an anomaly score came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HistorySource {
-    /// The `transaction_behaviour` state in the online store (no replay).
-    FeatureStore,
-    /// The user's offline events before the transaction, replayed.
-    OfflineEvents,
-    /// No history: a new user (or no feature store).
-    None,
-}
-
 /// A point-in-time training set: one row per entity row, columns `view:feature`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainingSet {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Option<f64>>>,
-}
-
-/// One view's values for one entity, as served.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ViewValues {
-    pub version: u32,
-    /// The instant the values describe (RFC 3339), if any are stored.
-    pub as_of: Option<String>,
-    /// Seconds since `as_of`.
-    pub age_seconds: Option<i64>,
-    /// Missing because nothing was materialized, or because it is older than the TTL.
-    pub status: &'static str,
-    pub values: BTreeMap<String, Option<f64>>,
-    /// A state view's state (JSON), when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<serde_json::Value>,
-}
-
-/// An entity's values of the requested views.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EntityFeatures {
-    pub entity: String,
-    pub views: BTreeMap<String, ViewValues>,
 }
 
 /// What a materialization of one view did.
@@ -261,7 +227,7 @@ impl FeatureStore {
                         version: r.version,
                         as_of: Some(rfc3339(r.as_of)),
                         age_seconds: Some(now - r.as_of),
-                        status: "ok",
+                        status: "ok".into(),
                         values: names.zip(r.values).collect(),
                         state: if with_state { r.state.and_then(|s| serde_json::from_str(&s).ok()) } else { None },
                     },
@@ -269,7 +235,7 @@ impl FeatureStore {
                         version: r.version,
                         as_of: Some(rfc3339(r.as_of)),
                         age_seconds: Some(now - r.as_of),
-                        status: "expired",
+                        status: "expired".into(),
                         values: names.map(|n| (n, None)).collect(),
                         state: None,
                     },
@@ -277,7 +243,7 @@ impl FeatureStore {
                         version: view.version,
                         as_of: None,
                         age_seconds: None,
-                        status: "missing",
+                        status: "missing".into(),
                         values: names.map(|n| (n, None)).collect(),
                         state: None,
                     },

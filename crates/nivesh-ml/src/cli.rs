@@ -61,6 +61,9 @@ pub enum Command {
     /// Score a file with a registered version (batch scoring): one output record per input
     /// record, in order, streamed; failed records go to --errors and the run goes on.
     Predict(PredictArgs),
+    /// The Model Context Protocol server over stdio: the models as tools for an AI agent that
+    /// starts this command (the server also speaks MCP over HTTP at /mcp).
+    Mcp,
 }
 
 #[derive(Debug, Clone, clap::Args)]

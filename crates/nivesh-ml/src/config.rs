@@ -82,6 +82,12 @@ pub const KEYS: &[KeySpec] = &[
         "Comma-separated keys for the admin routes (model reload, cache clear); unset: any API key",
     ),
     key("CORS_ORIGINS", None, Public, "Comma-separated origins allowed by CORS (http(s)://host[:port]); unset: none"),
+    key(
+        "MCP_ALLOWED_HOSTS",
+        Some("localhost,127.0.0.1,::1"),
+        Public,
+        "Comma-separated Host names (optionally host:port) the MCP endpoint /mcp answers, against DNS rebinding; * for any",
+    ),
     key("LOG_LEVEL", Some("info"), Public, "trace, debug, info, warn or error"),
     key("LOG_FORMAT", Some("text"), Public, "text (human-readable) or json (one JSON object per line)"),
     key(
@@ -217,6 +223,8 @@ pub struct Config {
     pub api_keys: Vec<String>,
     pub admin_keys: Vec<String>,
     pub cors_origins: Vec<String>,
+    /// Empty: any host.
+    pub mcp_allowed_hosts: Vec<String>,
     pub log_level: String,
     pub log_format: LogFormat,
     pub intent_confidence_threshold: f64,
@@ -444,6 +452,13 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
             origins.iter().all(|o| o == "*" || o.starts_with("http://") || o.starts_with("https://")).then_some(origins)
         })
         .unwrap_or_default();
+    let mcp_allowed_hosts = p
+        .opt("MCP_ALLOWED_HOSTS", "comma-separated host names such as ml.nivesh.in (or *)", |s| {
+            let hosts = split_list(s);
+            let ok = !hosts.is_empty() && hosts.iter().all(|h| !h.contains('/') && !h.contains(' '));
+            ok.then(|| if hosts.iter().any(|h| h == "*") { Vec::new() } else { hosts })
+        })
+        .unwrap_or_else(nivesh_server::state::default_mcp_hosts);
     let log_level = p
         .opt("LOG_LEVEL", "one of trace, debug, info, warn, error", |s| {
             let l = s.to_ascii_lowercase();
@@ -531,6 +546,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         api_keys,
         admin_keys,
         cors_origins,
+        mcp_allowed_hosts,
         log_level,
         log_format,
         intent_confidence_threshold,

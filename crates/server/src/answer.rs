@@ -93,6 +93,26 @@ pub async fn answer<M: Served>(state: &AppState, m: &Arc<Loaded<M>>, req: M::Req
     result.map(|(v, _)| (v.body, id))
 }
 
+/// Online features of users (`POST /features/online`, the `get_user_features` tool).
+pub async fn online_features(
+    state: &AppState,
+    req: crate::types::OnlineFeaturesRequest,
+) -> ApiResult<Vec<crate::types::EntityFeatures>> {
+    if req.entity_ids.is_empty() {
+        return Err(ApiError::invalid("entity_ids", "must not be empty"));
+    }
+    if req.entity_ids.len() > state.config.max_batch {
+        return Err(ApiError::invalid("entity_ids", format!("at most {} per request", state.config.max_batch)));
+    }
+    let fs = state.features.clone().ok_or_else(|| ApiError::Unavailable("no feature store configured".into()))?;
+    Ok(tokio::task::spawn_blocking(move || {
+        let ids: Vec<&str> = req.entity_ids.iter().map(String::as_str).collect();
+        let views: Vec<&str> = req.views.iter().map(String::as_str).collect();
+        fs.get_online_features(&ids, &views, chrono::Utc::now().timestamp(), false)
+    })
+    .await??)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

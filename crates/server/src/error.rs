@@ -3,9 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use std::fmt;
-use utoipa::ToSchema;
 
 /// One step of a [`FieldPath`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,14 +137,8 @@ pub enum ApiError {
     Internal(String),
 }
 
-/// The JSON body of every error.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: String,
-    pub error_type: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-}
+/// The JSON body of every error (its one definition is in `nivesh-api`).
+pub use nivesh_api::ErrorBody;
 
 impl ApiError {
     /// `field` (a path, `applicant_data.age`) holds a value that is refused for `reason`.
@@ -237,7 +229,7 @@ impl IntoResponse for ApiError {
             ApiError::Invalid { field: Some(f), .. } if !f.is_empty() => Some(f.to_string()),
             _ => None,
         };
-        let body = ErrorBody { error: self.to_string(), error_type: self.kind(), field };
+        let body = ErrorBody { error: self.to_string(), error_type: self.kind().to_string(), field };
         let mut resp = (status, axum::Json(body)).into_response();
         match &self {
             ApiError::RateLimited(secs) => {

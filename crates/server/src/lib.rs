@@ -8,6 +8,8 @@
 //! - [`http`]: the router, the generic prediction routes, health, the other handlers, the JSON
 //!   extractor and the middleware;
 //! - [`error`]: the one error type, mapped to HTTP in one place;
+//! - [`tools`]: the models as tools for AI agents (one definition); [`mcp`]: them over the
+//!   Model Context Protocol (stdio and streamable HTTP at `/mcp`);
 //! - [`auth`], [`limits`], [`cache`], [`prometheus`], [`stats`], [`jobs`], [`shutdown`]: one concern each.
 
 pub mod answer;
@@ -17,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod limits;
+pub mod mcp;
 pub mod oip;
 pub mod parse;
 pub mod prometheus;
@@ -26,6 +29,7 @@ pub mod shutdown;
 pub mod state;
 pub mod stats;
 pub mod tensor;
+pub mod tools;
 pub mod types;
 
 pub use state::{AppState, ServerConfig};

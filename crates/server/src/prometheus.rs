@@ -2,7 +2,7 @@
 //! histograms with microsecond-resolution buckets, predictions by model and version, cache
 //! hits and misses, model load failures, requests in flight, rate-limited requests; the
 //! prediction log's written and dropped rows; the last drift check of each model (score per
-//! feature and test, detected, share).
+//! feature and test, detected, share); agent tool calls by tool and outcome.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -34,6 +34,12 @@ struct Model {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToolOutcome {
+    tool: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DriftColumn {
     model: String,
     feature: String,
@@ -57,6 +63,7 @@ pub struct Metrics {
     drift_score: Family<DriftColumn, FloatGauge>,
     drift_detected: Family<Model, Gauge>,
     drift_share: Family<Model, FloatGauge>,
+    tool_calls: Family<ToolOutcome, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -85,6 +92,7 @@ impl Metrics {
         let drift_score = Family::<DriftColumn, FloatGauge>::default();
         let drift_detected = Family::<Model, Gauge>::default();
         let drift_share = Family::<Model, FloatGauge>::default();
+        let tool_calls = Family::<ToolOutcome, Counter>::default();
         registry.register("http_requests", "HTTP requests by route and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
         registry.register("predictions", "Predictions by model and version", predictions.clone());
@@ -106,6 +114,11 @@ impl Metrics {
             drift_detected.clone(),
         );
         registry.register("drift_share", "Last drift check: the share of drifted features", drift_share.clone());
+        registry.register(
+            "tool_calls",
+            "Agent tool calls (MCP) by tool and outcome (ok or the error type)",
+            tool_calls.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -121,6 +134,7 @@ impl Metrics {
             drift_score,
             drift_detected,
             drift_share,
+            tool_calls,
         }
     }
 
@@ -155,6 +169,11 @@ impl Metrics {
 
     pub fn model_load_failure(&self, model: &str) {
         self.load_failures.get_or_create(&Model { model: model.into() }).inc();
+    }
+
+    /// An agent's call of `tool`: `ok`, `unknown` or the error type.
+    pub fn tool_call(&self, tool: &str, outcome: &str) {
+        self.tool_calls.get_or_create(&ToolOutcome { tool: tool.into(), outcome: outcome.into() }).inc();
     }
 
     pub fn rate_limited(&self) {

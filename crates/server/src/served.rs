@@ -43,7 +43,7 @@ pub trait Served: Persist + Send + Sync + Sized + 'static {
     /// A checked request: what the model computes from; its JSON is the cache key.
     type Input: Serialize + Send + 'static;
     /// One answer, without `model_version`.
-    type Output: Serialize + utoipa::ToSchema + Send + 'static;
+    type Output: Serialize + DeserializeOwned + utoipa::ToSchema + Send + 'static;
     /// Its Open Inference Protocol inputs: each a place in [`Self::Request`]'s JSON.
     const OIP_INPUTS: &'static [TensorSpec];
     /// Its OIP outputs: each a field of [`Self::Output`]'s JSON (`prediction_id` is added).
@@ -58,6 +58,13 @@ pub trait Served: Persist + Send + Sync + Sized + 'static {
     fn answer(&self, input: &Self::Input, features: Option<&FeatureStore>) -> ApiResult<(Self::Output, Observation)>;
     /// The number per-model statistics summarise (a confidence, score or probability).
     fn confidence(output: &Self::Output) -> Option<f64>;
+
+    /// Its name as a tool for AI agents (MCP, function calling: `tools.rs`).
+    const TOOL: &'static str;
+    /// What the tool does, when an agent should use it and what it answers.
+    const TOOL_DESCRIPTION: &'static str;
+    /// One line an agent (or a person) reads instead of the answer's JSON.
+    fn summary(output: &Self::Output) -> String;
 }
 
 /// A loaded model with what the registry says about it.
@@ -147,6 +154,18 @@ impl Served for IntentClassifier {
     fn confidence(output: &IntentPrediction) -> Option<f64> {
         Some(output.confidence)
     }
+
+    const TOOL: &'static str = "classify_intent";
+    const TOOL_DESCRIPTION: &'static str = "Classify what a Nivesh user is asking for (check a balance, \
+        plan a budget, ask about a loan, …) from their message. Answers the intent, its probability, \
+        the next best intents, and `low_confidence` when the message matches no intent well (then \
+        ask the user to rephrase rather than act on it).";
+    fn summary(o: &IntentPrediction) -> String {
+        let alternatives: Vec<String> =
+            o.alternatives.iter().skip(1).map(|a| format!("{} {:.2}", a.intent, a.confidence)).collect();
+        let flag = if o.low_confidence { " — low confidence, ask the user to rephrase" } else { "" };
+        format!("intent {} (confidence {:.2}){flag}; next: {}", o.intent, o.confidence, alternatives.join(", "))
+    }
 }
 
 impl Served for FinancialNer {
@@ -180,6 +199,26 @@ impl Served for FinancialNer {
     fn confidence(output: &NerOutput) -> Option<f64> {
         let n = output.entities.len();
         (n > 0).then(|| output.entities.iter().map(|e| e.confidence).sum::<f64>() / n as f64)
+    }
+
+    const TOOL: &'static str = "extract_entities";
+    const TOOL_DESCRIPTION: &'static str = "Find the financial entities in a message — amounts (read \
+        as rupees: \"5k\", \"2.5 lakh\", \"1 crore\"), dates and periods (\"yesterday\", \"next \
+        month\", resolved against `reference_date`, default today in India), merchants, banks, \
+        categories, account types — each with its character span, a confidence and a normalised value.";
+    fn summary(o: &NerOutput) -> String {
+        if o.entities.is_empty() {
+            return "no entities found".into();
+        }
+        let each: Vec<String> = o
+            .entities
+            .iter()
+            .map(|e| match &e.value {
+                Some(v) => format!("{} {:?} = {v}", e.label, e.text),
+                None => format!("{} {:?}", e.label, e.text),
+            })
+            .collect();
+        format!("{} entities: {}", o.entities.len(), each.join("; "))
     }
 }
 
@@ -262,6 +301,28 @@ impl Served for SpendingForecaster {
     fn confidence(_: &SpendingOutput) -> Option<f64> {
         None
     }
+
+    const TOOL: &'static str = "forecast_spending";
+    const TOOL_DESCRIPTION: &'static str = "Forecast a user's spending per calendar month (1-24 months, \
+        default 12), optionally of one category, with an 80% interval per month. Give `user_id` for a \
+        user whose transactions Nivesh holds, or `transactions` (at least `timestamp` and `amount` \
+        each) for any history. Festival seasons (Diwali, …) are taken into account.";
+    fn summary(o: &SpendingOutput) -> String {
+        let months: Vec<String> = o
+            .forecast
+            .iter()
+            .take(3)
+            .map(|m| format!("{} ₹{:.0} (₹{:.0}-{:.0})", m.month, m.predicted_amount, m.lower_bound, m.upper_bound))
+            .collect();
+        let total: f64 = o.forecast.iter().map(|m| m.predicted_amount).sum();
+        format!(
+            "{} months forecast, ₹{total:.0} in all, from {} days of history ({}); first: {}",
+            o.forecast.len(),
+            o.history_points,
+            o.model_used,
+            months.join(", ")
+        )
+    }
 }
 
 impl Served for AnomalyModel {
@@ -314,6 +375,26 @@ impl Served for AnomalyModel {
     }
     fn confidence(output: &AnomalyOutput) -> Option<f64> {
         Some(output.score.anomaly_score)
+    }
+
+    const TOOL: &'static str = "score_transaction";
+    const TOOL_DESCRIPTION: &'static str = "Say whether a transaction is unusual for the user who made \
+        it (possible fraud or a mistake): an anomaly score in [0, 1], the threshold above which it is \
+        flagged, and the features that stand out with their typical values. The user's history comes \
+        from Nivesh's feature store; a new user is scored on the transaction alone.";
+    fn summary(o: &AnomalyOutput) -> String {
+        let verdict = if o.score.is_anomaly { "UNUSUAL" } else { "normal" };
+        let reasons: Vec<String> = o
+            .score
+            .reasons
+            .iter()
+            .map(|r| match r.value {
+                Some(v) => format!("{} {v:.2} (typical {:.2})", r.feature, r.typical),
+                None => format!("{} missing (typical {:.2})", r.feature, r.typical),
+            })
+            .collect();
+        let why = if reasons.is_empty() { String::new() } else { format!("; stands out: {}", reasons.join(", ")) };
+        format!("{verdict}: score {:.3} against threshold {:.3}{why}", o.score.anomaly_score, o.score.threshold)
     }
 }
 
@@ -373,5 +454,27 @@ impl Served for CreditModel {
     }
     fn confidence(output: &CreditScore) -> Option<f64> {
         Some(output.default_probability)
+    }
+
+    const TOOL: &'static str = "assess_credit_risk";
+    const TOOL_DESCRIPTION: &'static str = "Assess the risk that a loan applicant defaults: the \
+        probability, a 300-900 credit score, a low/medium/high category and the reason codes (each \
+        feature's contribution, increasing or decreasing the risk). Needs the applicant's age, \
+        monthly income and debt (INR), credit limit and use, loan amount, payment record, employment \
+        and education.";
+    fn summary(o: &CreditScore) -> String {
+        let reasons: Vec<String> = o
+            .reason_codes
+            .iter()
+            .take(3)
+            .map(|r| format!("{} ({})", r.feature, r.direction.replace('_', " ")))
+            .collect();
+        format!(
+            "{} risk: default probability {:.1}%, credit score {}; main reasons: {}",
+            o.risk_category,
+            o.default_probability * 100.0,
+            o.credit_score,
+            reasons.join(", ")
+        )
     }
 }

@@ -22,6 +22,9 @@ pub struct ServerConfig {
     /// Keys for the admin routes; empty: any API key.
     pub admin_keys: Vec<String>,
     pub cors_origins: Vec<String>,
+    /// `Host` names MCP's streamable HTTP transport (`/mcp`) answers (DNS-rebinding guard);
+    /// empty: any.
+    pub mcp_allowed_hosts: Vec<String>,
     pub max_batch: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
@@ -69,12 +72,18 @@ impl Default for DriftConfig {
     }
 }
 
+/// Loopback only, with or without a port: the safe default for a server that binds 127.0.0.1.
+pub fn default_mcp_hosts() -> Vec<String> {
+    ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec()
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             api_keys: Vec::new(),
             admin_keys: Vec::new(),
             cors_origins: Vec::new(),
+            mcp_allowed_hosts: default_mcp_hosts(),
             max_batch: 256,
             max_body_bytes: 256 * 1024,
             request_timeout: Duration::from_secs(10),

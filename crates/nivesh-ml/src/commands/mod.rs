@@ -13,6 +13,7 @@ mod drift;
 mod embeddings;
 mod evaluate;
 mod features;
+mod mcp;
 mod output;
 mod predict;
 mod registry;
@@ -45,5 +46,6 @@ pub fn run(command: Command, config: &Config, globals: &Globals) -> anyhow::Resu
         Command::Embeddings(cmd) => embeddings::run(cmd),
         Command::Drift(cmd) => drift::run(cmd, config),
         Command::Predict(args) => predict::run(args, config),
+        Command::Mcp => mcp::run(config),
     }
 }

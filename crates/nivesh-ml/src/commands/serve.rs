@@ -15,6 +15,43 @@ fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// What a server's state is built on (`serve`, `mcp`): the registry and artifacts, and the
+/// feature and monitoring stores when they open (a warning on stderr when they do not).
+pub(super) struct Serving {
+    pub registry: nivesh_store::Registry,
+    pub artifacts: nivesh_store::ArtifactStore,
+    pub features: Option<Arc<nivesh_features::FeatureStore>>,
+    pub monitor: Option<Arc<nivesh_monitor::log::LogStore>>,
+    pub log: Option<nivesh_monitor::log::LogConfig>,
+}
+
+impl Serving {
+    pub fn open(config: &Config) -> anyhow::Result<Serving> {
+        let (registry, artifacts) = super::stores::registry(config)?;
+        let features = match super::stores::features(config, None) {
+            Ok(f) => Some(Arc::new(f)),
+            Err(e) => {
+                eprintln!("warning: feature store unavailable: {e:#}");
+                None
+            }
+        };
+        let monitor = match super::stores::monitor(config) {
+            Ok(m) => Some(Arc::new(m)),
+            Err(e) => {
+                eprintln!("warning: monitoring store unavailable, predictions are not logged: {e:#}");
+                None
+            }
+        };
+        let log = (config.prediction_log_sample_rate > 0.0).then(|| nivesh_monitor::log::LogConfig {
+            sample_rate: config.prediction_log_sample_rate,
+            retention_days: config.prediction_log_retention_days,
+            retention_rows: config.prediction_log_retention_rows,
+            ..nivesh_monitor::log::LogConfig::default()
+        });
+        Ok(Serving { registry, artifacts, features, monitor, log })
+    }
+}
+
 pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     if !args.no_bootstrap && !bootstrap::missing(config).context("bootstrap")?.nothing() {
@@ -30,28 +67,7 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         println!("note: ML_API_KEYS is empty: requests are not authenticated");
     }
     let port = args.port.unwrap_or(config.port);
-    let (registry, artifacts) = super::stores::registry(config)?;
-    let features = super::stores::features(config, None).map(Arc::new);
-    let features = match features {
-        Ok(f) => Some(f),
-        Err(e) => {
-            eprintln!("warning: feature store unavailable: {e:#}");
-            None
-        }
-    };
-    let monitor = match super::stores::monitor(config) {
-        Ok(m) => Some(Arc::new(m)),
-        Err(e) => {
-            eprintln!("warning: monitoring store unavailable, predictions are not logged: {e:#}");
-            None
-        }
-    };
-    let log = (config.prediction_log_sample_rate > 0.0).then(|| nivesh_monitor::log::LogConfig {
-        sample_rate: config.prediction_log_sample_rate,
-        retention_days: config.prediction_log_retention_days,
-        retention_rows: config.prediction_log_retention_rows,
-        ..nivesh_monitor::log::LogConfig::default()
-    });
+    let Serving { registry, artifacts, features, monitor, log } = Serving::open(config)?;
     let drift = nivesh_server::state::DriftConfig {
         interval: config.drift_check_interval,
         window: config.drift_window,
@@ -62,6 +78,7 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         api_keys: config.api_keys.clone(),
         admin_keys: config.admin_keys.clone(),
         cors_origins: config.cors_origins.clone(),
+        mcp_allowed_hosts: config.mcp_allowed_hosts.clone(),
         max_batch: args.max_batch,
         max_body_bytes: args.max_body_bytes,
         request_timeout: Duration::from_millis(args.request_timeout_ms),

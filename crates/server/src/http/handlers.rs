@@ -64,20 +64,33 @@ pub async fn online_features(
     State(state): State<AppState>,
     Json(req): Json<OnlineFeaturesRequest>,
 ) -> ApiResult<axum::Json<OnlineFeaturesResponse>> {
-    if req.entity_ids.is_empty() {
-        return Err(ApiError::invalid("entity_ids", "must not be empty"));
-    }
-    if req.entity_ids.len() > state.config.max_batch {
-        return Err(ApiError::invalid("entity_ids", format!("at most {} per request", state.config.max_batch)));
-    }
-    let fs = state.features.clone().ok_or_else(|| ApiError::Unavailable("no feature store configured".into()))?;
-    let results = tokio::task::spawn_blocking(move || {
-        let ids: Vec<&str> = req.entity_ids.iter().map(String::as_str).collect();
-        let views: Vec<&str> = req.views.iter().map(String::as_str).collect();
-        fs.get_online_features(&ids, &views, chrono::Utc::now().timestamp(), false)
-    })
-    .await??;
+    let results = crate::answer::online_features(&state, req).await?;
     Ok(axum::Json(OnlineFeaturesResponse { results }))
+}
+
+/// Which shape `GET /tools` answers in.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ToolsQuery {
+    /// `openai` (a `tools` array), `gemini` (`[{functionDeclarations}]`), `mcp` (as `tools/list`
+    /// lists them); omitted: all three, by name.
+    pub format: Option<String>,
+}
+
+/// The models as tools for AI agents, in the shapes function-calling APIs take: the same
+/// definitions the MCP server (`/mcp`, `nivesh-ml mcp`) lists.
+#[utoipa::path(get, path = "/tools", tag = "agents", params(ToolsQuery),
+    responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn tools(axum::extract::Query(q): axum::extract::Query<ToolsQuery>) -> ApiResult<axum::Json<Value>> {
+    use crate::tools;
+    Ok(axum::Json(match q.format.as_deref() {
+        None => json!({"openai": tools::openai(), "gemini": tools::gemini(), "mcp": tools::mcp()}),
+        Some("openai") => tools::openai(),
+        Some("gemini") => tools::gemini(),
+        Some("mcp") => tools::mcp(),
+        Some(other) => {
+            return Err(ApiError::invalid("format", format!("{other:?}: expected openai, gemini or mcp")));
+        }
+    }))
 }
 
 /// No work at all: the floor of the load benchmark.

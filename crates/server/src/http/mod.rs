@@ -24,13 +24,13 @@ use utoipa::OpenApi;
     info(title = "nivesh-ml", description = "Intent, NER, spending forecasts, transaction anomalies and credit risk for Nivesh"),
     paths(
         h::list_models, h::reload_model, h::statistics, h::clear_cache, h::online_features,
-        h::start_training, h::training_job, h::training_jobs,
+        h::start_training, h::training_job, h::training_jobs, h::tools,
         mo::last_drift, mo::check_drift, mo::feedback, mo::performance,
         hl::live, hl::startup, hl::ready, hl::health,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&ApiKeyScheme),
-    tags((name = "predict"), (name = "models"), (name = "monitoring"), (name = "features"), (name = "health"))
+    tags((name = "predict"), (name = "models"), (name = "monitoring"), (name = "features"), (name = "agents"), (name = "health"))
 )]
 pub struct ApiDoc;
 
@@ -98,6 +98,8 @@ pub fn router(state: AppState) -> Router {
         .route("/monitoring/drift/{model}", get(mo::last_drift))
         .route("/monitoring/drift/{model}/check", post(mo::check_drift))
         .route("/monitoring/performance/{model}", get(mo::performance))
+        .route("/tools", get(h::tools))
+        .nest_service("/mcp", crate::mcp::http_service(state.clone(), state.config.mcp_allowed_hosts.clone()))
         .merge(crate::oip::rest::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::require_key))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::limit));

@@ -11,7 +11,7 @@ use nivesh_monitor::performance::Performance;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -75,20 +75,7 @@ pub async fn check_drift(
     state.check_drift(kind, window).await.map(axum::Json)
 }
 
-/// `POST /feedback`: what really happened for a logged prediction.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FeedbackRequest {
-    /// The `prediction_id` the prediction was answered with …
-    pub prediction_id: Option<String>,
-    /// … or the model and the SHA-256 (hex) of the input's canonical JSON, as logged.
-    pub model: Option<String>,
-    pub input_hash: Option<String>,
-    /// intent: the right intent; ner: `[{start, end, label}]`; spending: the month's actual
-    /// spend; anomaly: a confirmed fraud (bool); credit: a default (bool).
-    #[schema(value_type = Object)]
-    pub outcome: Value,
-}
+pub use nivesh_api::FeedbackRequest;
 
 /// Record the outcome of a logged prediction (a later one replaces it).
 #[utoipa::path(post, path = "/feedback", tag = "monitoring", request_body = FeedbackRequest,

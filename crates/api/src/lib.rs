@@ -1,0 +1,296 @@
+//! `nivesh-api`: every request and response body of nivesh-ml's HTTP API, with their OpenAPI
+//! schemas — the one definition of the wire format, used by the server (`nivesh-server`) and
+//! the Rust client (`nivesh-client`); the TypeScript client's types are generated from the
+//! OpenAPI document these schemas make. The contracts follow the original FastAPI service, so
+//! its NestJS caller keeps working; every prediction carries `model_version` and
+//! `prediction_id` (added to a model's output by the server).
+
+pub use nivesh_core::CreditApplication;
+use nivesh_core::{Channel, Direction, Transaction};
+pub use nivesh_models::anomaly::{AnomalyReason, AnomalyScore};
+pub use nivesh_models::credit::{CreditScore, ReasonCode};
+pub use nivesh_models::forecast::MonthlyForecast;
+pub use nivesh_models::intent::{IntentPrediction, IntentScore};
+pub use nivesh_models::ner::Entity;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntentRequest {
+    /// The user's question (1-512 characters are read; longer is truncated and flagged).
+    pub query: String,
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NerRequest {
+    /// At most 2,000 characters.
+    pub text: String,
+    /// Date that "yesterday", "next month" … are resolved against; default today (IST).
+    pub reference_date: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NerOutput {
+    pub entities: Vec<Entity>,
+}
+
+/// A transaction as a caller describes it: `timestamp` and `amount` are required; the rest
+/// defaults (currency `INR`, category `other`, channel `upi`, direction `debit`, no merchant).
+/// Full stored-transaction records are accepted as they are.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct TransactionInput {
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// RFC 3339; without an offset it is read as IST.
+    #[serde(with = "nivesh_core::records::flexible_timestamp")]
+    #[schema(value_type = String, example = "2026-03-15T14:05:00+05:30")]
+    pub timestamp: chrono::DateTime<chrono::FixedOffset>,
+    /// Positive; `direction` says which way the money went.
+    pub amount: f64,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub merchant: Option<String>,
+    /// `upi` (default), `card`, `netbanking`, `wallet`, `cash`, `other` (aliases such as
+    /// `credit_card`, `neft`, `atm` are read too).
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    /// `debit` (default) or `credit`.
+    #[serde(default)]
+    pub direction: Option<Direction>,
+    /// Ignored (labels of stored records).
+    #[serde(default, deserialize_with = "nivesh_core::records::flexible_bool::option")]
+    pub is_anomaly: Option<bool>,
+}
+
+impl TransactionInput {
+    /// The transaction with its defaults, as `user_id`'s; `id` names it when the caller did not.
+    pub fn into_transaction(self, user_id: &str, id: impl FnOnce() -> String) -> Transaction {
+        Transaction {
+            transaction_id: self.transaction_id.unwrap_or_else(id),
+            user_id: user_id.to_string(),
+            timestamp: self.timestamp,
+            amount: self.amount,
+            currency: self.currency.unwrap_or_else(|| "INR".into()),
+            category: self.category.unwrap_or_else(|| "other".into()),
+            merchant: self.merchant.unwrap_or_default(),
+            channel: self.channel.unwrap_or(Channel::Upi),
+            direction: self.direction.unwrap_or(Direction::Debit),
+            is_anomaly: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpendingRequest {
+    /// A user whose history is in the feature store's offline events …
+    pub user_id: Option<String>,
+    /// … or the history itself: at least `timestamp` and `amount` per transaction.
+    pub transactions: Option<Vec<TransactionInput>>,
+    /// Months to forecast, 1-24 (default 12).
+    pub months: Option<u32>,
+    /// Only this category's spending.
+    pub category: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SpendingOutput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub forecast: Vec<MonthlyForecast>,
+    pub model_used: String,
+    pub history_points: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnomalyRequest {
+    /// The user (or give `transaction.user_id`).
+    pub user_id: Option<String>,
+    /// The transaction to score.
+    pub transaction: TransactionInput,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AnomalyOutput {
+    #[serde(flatten)]
+    pub score: AnomalyScore,
+    /// Where the user's history came from: `feature_store` (the online state), `offline_events`
+    /// (replayed) or `none` (a new user).
+    #[schema(value_type = String)]
+    pub history_source: HistorySource,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditRequest {
+    pub applicant_data: nivesh_core::CreditApplication,
+}
+
+/// `{"inputs": [...]}`: up to the server's batch limit.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest<T> {
+    pub inputs: Vec<T>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModelInfo {
+    pub name: String,
+    pub version: u32,
+    pub alias: String,
+    pub metric_name: String,
+    pub metric: f64,
+    #[schema(value_type = Object)]
+    pub metrics: serde_json::Value,
+    pub digest: String,
+    pub loaded_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModelsResponse {
+    pub models: Vec<ModelInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReloadResponse {
+    pub model: String,
+    pub version: u32,
+    pub changed: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnlineFeaturesRequest {
+    /// User ids (at most the batch limit).
+    pub entity_ids: Vec<String>,
+    /// Views to read; default all.
+    #[serde(default)]
+    pub views: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OnlineFeaturesResponse {
+    #[schema(value_type = Vec<Object>)]
+    pub results: Vec<EntityFeatures>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Check {
+    pub name: String,
+    /// `ok`, `down` or `not_configured`.
+    pub status: String,
+    pub required: bool,
+    pub latency_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HealthResponse {
+    /// `ok`, `degraded` (an optional dependency is down) or `unavailable`.
+    pub status: String,
+    pub ready: bool,
+    pub uptime_seconds: f64,
+    pub rss_bytes: Option<u64>,
+    pub models: Vec<ModelInfo>,
+    pub checks: Vec<Check>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModelStatistics {
+    pub model: String,
+    pub version: Option<u32>,
+    pub requests: u64,
+    pub errors: u64,
+    pub latency_us_p50: Option<f64>,
+    pub latency_us_p95: Option<f64>,
+    pub latency_us_p99: Option<f64>,
+    pub confidence_mean: Option<f64>,
+    pub confidence_min: Option<f64>,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatisticsResponse {
+    pub models: Vec<ModelStatistics>,
+    pub uptime_seconds: f64,
+}
+
+/// Where the user history behind an anomaly score came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistorySource {
+    /// The `transaction_behaviour` state in the online store (no replay).
+    FeatureStore,
+    /// The user's offline events before the transaction, replayed.
+    OfflineEvents,
+    /// No history: a new user (or no feature store).
+    None,
+}
+
+/// One view's values for one entity, as served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewValues {
+    pub version: u32,
+    /// The instant the values describe (RFC 3339), if any are stored.
+    pub as_of: Option<String>,
+    /// Seconds since `as_of`.
+    pub age_seconds: Option<i64>,
+    /// `ok`; `missing` because nothing was materialized; `expired`: older than the view's TTL.
+    pub status: String,
+    pub values: BTreeMap<String, Option<f64>>,
+    /// A state view's state (JSON), when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<serde_json::Value>,
+}
+
+/// An entity's values of the requested views.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityFeatures {
+    pub entity: String,
+    pub views: BTreeMap<String, ViewValues>,
+}
+
+/// Every error answer: what went wrong, its kind, and the field it is about (a path such as
+/// `inputs[3].applicant_data.age`) when one value was refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+    /// `bad_request`, `validation_error`, `unauthorized`, `forbidden`, `not_found`,
+    /// `payload_too_large`, `unsupported_media_type`, `rate_limited`, `overloaded`,
+    /// `unavailable`, `timeout`, `conflict`, `internal_error`.
+    pub error_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// `POST /feedback`: what really happened for a logged prediction.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackRequest {
+    /// The `prediction_id` the prediction was answered with …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_id: Option<String>,
+    /// … or the model and the SHA-256 (hex) of the input's canonical JSON, as logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_hash: Option<String>,
+    /// intent: the right intent; ner: `[{start, end, label}]`; spending: the month's actual
+    /// spend; anomaly: a confirmed fraud (bool); credit: a default (bool).
+    #[schema(value_type = Object)]
+    pub outcome: serde_json::Value,
+}
