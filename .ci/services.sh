@@ -77,9 +77,18 @@ if ! "$DIR/triton-venv/bin/python" -c "import tritonclient.http, tritonclient.gr
 fi
 log "tritonclient $("$DIR/triton-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("tritonclient"))')"
 
+# --- the official MCP Python SDK, as the agent in the MCP tests
+if ! "$DIR/mcp-venv/bin/python" -c "import mcp.client.streamable_http" 2>/dev/null; then
+  log "pip install mcp"
+  python3 -m venv "$DIR/mcp-venv"
+  "$DIR/mcp-venv/bin/pip" install -q --only-binary=:all: "mcp>=2.3,<3" >&2
+fi
+log "mcp $("$DIR/mcp-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mcp"))')"
+
 echo "export NIVESH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_test"
 echo "export NIVESH_TEST_FEATURES_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_features_test"
 echo "export NIVESH_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
 echo "export NIVESH_TEST_MLFLOW_URI=http://127.0.0.1:$MLFLOW_PORT"
 echo "export NIVESH_TEST_PYTHON=$DIR/mlflow-venv/bin/python"
 echo "export NIVESH_TEST_TRITON_PYTHON=$DIR/triton-venv/bin/python"
+echo "export NIVESH_TEST_MCP_PYTHON=$DIR/mcp-venv/bin/python"

@@ -1140,3 +1140,77 @@ print("right key:", r.as_numpy("intent")[0].decode() != "")
         ["no key: [StatusCode.UNAUTHENTICATED]", "wrong key: [StatusCode.PERMISSION_DENIED]", "right key: True"]
     );
 }
+
+#[test]
+fn tools_are_listed_for_function_calling_and_mcp_needs_the_key() {
+    let config = ServerConfig { api_keys: vec!["agent-key-1234".into()], ..ServerConfig::default() };
+    let s = Server::start(fixture(), config);
+    let key = [("X-API-Key", "agent-key-1234")];
+    let (st, _, _) = call("GET", &format!("{}/tools", s.url), None, &[]);
+    assert_eq!(st, 401);
+    let (st, all, _) = call("GET", &format!("{}/tools", s.url), None, &key);
+    assert_eq!(st, 200, "{all}");
+    let names = |v: &Value, at: &str| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|t| t.pointer(at).unwrap().as_str().unwrap().to_string()).collect()
+    };
+    let mcp = names(&all["mcp"], "/name");
+    assert_eq!(mcp.len(), 7, "{mcp:?}");
+    // one source: every format lists the same tools with the same descriptions
+    assert_eq!(names(&all["openai"], "/function/name"), mcp);
+    assert_eq!(names(&all["gemini"][0]["functionDeclarations"], "/name"), mcp);
+    assert_eq!(all["openai"][4]["function"]["description"], all["mcp"][4]["description"]);
+    let (st, openai, _) = call("GET", &format!("{}/tools?format=openai", s.url), None, &key);
+    assert_eq!((st, &openai), (200, &all["openai"]));
+    let (st, v, _) = call("GET", &format!("{}/tools?format=langchain", s.url), None, &key);
+    assert_eq!((st, v["field"].as_str()), (422, Some("format")), "{v}");
+    // MCP over HTTP sits behind the same keys
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let mcp_headers = [("Accept", "application/json, text/event-stream"), ("Content-Type", "application/json")];
+    let (st, _, _) = call("POST", &format!("{}/mcp", s.url), Some(init), &mcp_headers);
+    assert_eq!(st, 401);
+    let with_key = [mcp_headers[0], mcp_headers[1], key[0]];
+    let (st, v, _) = call("POST", &format!("{}/mcp", s.url), Some(init), &with_key);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["result"]["serverInfo"]["name"], "nivesh-ml", "{v}");
+    // a tool called over raw JSON-RPC answers like the JSON route, and is counted
+    let call_tool = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"assess_credit_risk","arguments":{"applicant_data":{"age":35,"monthly_income":80000,"monthly_debt":20000,"credit_limit":200000,"credit_used":50000,"loan_amount":500000,"payments_missed":1,"total_payments":48,"months_employed":60,"credit_history_months":84,"num_credit_accounts":4,"has_mortgage":false,"has_car_loan":true,"employment_type":"salaried","education":"graduate"}}}}"#;
+    let (st, v, _) = call("POST", &format!("{}/mcp", s.url), Some(call_tool), &with_key);
+    assert_eq!(st, 200, "{v}");
+    let structured = &v["result"]["structuredContent"];
+    let (_, route, _) = call(
+        "POST",
+        &format!("{}/predict/credit-risk", s.url),
+        Some(&credit_body().to_string()),
+        &[("Content-Type", "application/json"), key[0]],
+    );
+    assert_eq!(structured["default_probability"], route["default_probability"], "{v}");
+    assert_eq!(structured["model_version"], route["model_version"]);
+    assert!(v["result"]["content"][0]["text"].as_str().unwrap().contains("risk: default probability"), "{v}");
+    let (_, _, _) =
+        call("POST", &format!("{}/mcp", s.url), Some(&call_tool.replace("assess_credit_risk", "x")), &with_key);
+    let metrics = s.state.metrics.render();
+    assert!(metrics.contains(r#"nivesh_tool_calls_total{tool="assess_credit_risk",outcome="ok"} 1"#), "{metrics}");
+    assert!(metrics.contains(r#"nivesh_tool_calls_total{tool="unknown",outcome="unknown"} 1"#), "{metrics}");
+}
+
+/// The official MCP Python SDK as the agent, over both transports (tests/mcp/client.py).
+#[test]
+fn the_mcp_sdk_calls_every_tool_over_stdio_and_streamable_http() {
+    let Ok(python) = std::env::var("NIVESH_TEST_MCP_PYTHON") else {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED MCP SDK client: set NIVESH_TEST_MCP_PYTHON (.ci/run does)");
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/mcp/client.py");
+    let run = |args: &[&str]| {
+        let out = Command::new(&python).arg(&script).args(args).output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        println!("{text}");
+        assert!(out.status.success() && text.contains("all checks passed"), "{args:?}: {text}");
+    };
+    let config = ServerConfig { api_keys: vec!["agent-key-1234".into()], ..ServerConfig::default() };
+    let s = Server::start(fixture(), config);
+    run(&["http", &format!("{}/mcp", s.url), "agent-key-1234"]);
+    let dir = private_copy();
+    run(&["stdio", env!("CARGO_BIN_EXE_nivesh-ml"), dir.path().to_str().unwrap()]);
+}

@@ -3,8 +3,8 @@
 //! (`GET /tools`: OpenAI tools, Gemini function declarations, MCP's own list).
 //!
 //! A model's tool is its [`Served`] impl: the name (`Served::TOOL`), the description, the input
-//! schema (the JSON route's request body, taken from the OpenAPI document with every `$ref`
-//! inlined, so the API and the tools cannot disagree) and the one-line summary. A call is
+//! schema (the JSON route's request body's OpenAPI schema with every `$ref` inlined, so the API
+//! and the tools cannot disagree) and the one-line summary. A call is
 //! answered by [`crate::answer::answer`], as the JSON route, OIP and gRPC are: same checks,
 //! cache, statistics, prediction log and `prediction_id`. Two tools read rather than predict:
 //! `get_user_features` (the online feature store) and `list_models` (the served champions).
@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 
 /// One tool as agents see it.
 #[derive(Debug, Clone)]
@@ -73,8 +73,7 @@ const LIST_MODELS: &str = "list_models";
 pub fn all() -> &'static [Tool] {
     static TOOLS: OnceLock<Vec<Tool>> = OnceLock::new();
     TOOLS.get_or_init(|| {
-        let components = components();
-        let mut tools: Vec<Tool> = ModelKind::ALL.into_iter().map(|k| for_kind(k, Describe(&components))).collect();
+        let mut tools: Vec<Tool> = ModelKind::ALL.into_iter().map(|k| for_kind(k, Describe)).collect();
         tools.push(Tool {
             name: USER_FEATURES,
             title: "User features",
@@ -82,7 +81,7 @@ pub fn all() -> &'static [Tool] {
                 profile (monthly averages, category shares, …) and transaction behaviour, each view with \
                 its age and status (`ok`, `expired` past its TTL, `missing`). Use it to ground advice in \
                 the user's actual numbers.",
-            input_schema: schema_of::<UserFeaturesArgs>(&components),
+            input_schema: schema_of::<UserFeaturesArgs>(),
             read_only: true,
         });
         tools.push(Tool {
@@ -90,7 +89,7 @@ pub fn all() -> &'static [Tool] {
             title: "Served models",
             description: "List the models being served: each one's registered version, its primary \
                 metric on held-out data and when it was loaded.",
-            input_schema: schema_of::<NoArgs>(&components),
+            input_schema: schema_of::<NoArgs>(),
             read_only: true,
         });
         tools
@@ -132,11 +131,12 @@ pub async fn call(state: &AppState, name: &str, args: Value) -> Result<ToolOutpu
             None => Err(ToolError::Unknown(name.to_string())),
         },
     };
-    state.metrics.tool_call(name, match &result {
-        Ok(_) => "ok",
-        Err(ToolError::Unknown(_)) => "unknown",
-        Err(ToolError::Failed(e)) => e.kind(),
-    });
+    // an unknown name is counted under one label: callers cannot grow the metric without bound
+    match &result {
+        Ok(_) => state.metrics.tool_call(name, "ok"),
+        Err(ToolError::Unknown(_)) => state.metrics.tool_call("unknown", "unknown"),
+        Err(ToolError::Failed(e)) => state.metrics.tool_call(name, e.kind()),
+    }
     result
 }
 
@@ -174,15 +174,15 @@ impl ForKind for ToolName {
     }
 }
 
-struct Describe<'a>(&'a Map<String, Value>);
-impl ForKind for Describe<'_> {
+struct Describe;
+impl ForKind for Describe {
     type Output = Tool;
     fn call<M: Served>(self) -> Tool {
         Tool {
             name: M::TOOL,
             title: M::MODEL.description(),
             description: M::TOOL_DESCRIPTION,
-            input_schema: schema_of::<M::Request>(self.0),
+            input_schema: schema_of::<M::Request>(),
             read_only: true,
         }
     }
@@ -211,22 +211,21 @@ async fn run<M: Served>(state: &AppState, args: Value) -> Result<ToolOutput, Too
     let mut structured: Value =
         serde_json::from_slice(&body).map_err(|e| ToolError::Failed(ApiError::Internal(e.to_string())))?;
     if let Some(o) = structured.as_object_mut() {
-        o.insert("model_version".into(), json!(m.info.version));
+        o.insert("model_version".into(), json!(m.info.version.to_string()));
         o.insert("prediction_id".into(), json!(id));
     }
     Ok(ToolOutput { summary: M::summary(&output), structured })
 }
 
-/// The OpenAPI document's component schemas, by name.
-fn components() -> Map<String, Value> {
-    let doc = serde_json::to_value(crate::http::openapi()).unwrap_or_default();
-    doc.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default()
-}
-
-/// `T`'s schema with every `$ref` replaced by the component it names.
-fn schema_of<T: PartialSchema>(components: &Map<String, Value>) -> Map<String, Value> {
+/// `T`'s schema with every `$ref` replaced by the schema it names (the ones `T` refers to,
+/// as the OpenAPI document's components hold them).
+fn schema_of<T: ToSchema>() -> Map<String, Value> {
+    let mut refs = Vec::new();
+    T::schemas(&mut refs);
+    let components: Map<String, Value> =
+        refs.into_iter().map(|(name, schema)| (name, serde_json::to_value(schema).unwrap_or_default())).collect();
     let schema = serde_json::to_value(T::schema()).unwrap_or_default();
-    match inline(schema, components, 0) {
+    match inline(schema, &components, 0) {
         Value::Object(mut o) => {
             o.entry("type").or_insert(json!("object"));
             o.entry("properties").or_insert(json!({}));
@@ -408,7 +407,9 @@ mod tests {
         );
         for t in all() {
             assert_eq!(t.input_schema["type"], "object", "{}", t.name);
-            walk(&Value::Object(t.input_schema.clone()), &mut |o| assert!(!o.contains_key("$ref"), "{}: {o:?}", t.name));
+            walk(&Value::Object(t.input_schema.clone()), &mut |o| {
+                assert!(!o.contains_key("$ref"), "{}: {o:?}", t.name)
+            });
             assert!(t.description.len() > 80, "{}: say when to use it", t.name);
         }
     }
@@ -454,7 +455,8 @@ mod tests {
 
     #[test]
     fn optional_references_become_nullable_objects() {
-        let v = to_openapi3(json!({"oneOf": [{"type": "null"}, {"type": "object", "properties": {}}], "description": "d"}));
+        let v =
+            to_openapi3(json!({"oneOf": [{"type": "null"}, {"type": "object", "properties": {}}], "description": "d"}));
         assert_eq!(v, json!({"type": "object", "properties": {}, "nullable": true, "description": "d"}));
         let v = to_openapi3(json!({"type": ["integer", "null"], "format": "int32", "minimum": 0}));
         assert_eq!(v, json!({"type": "integer", "format": "int32", "minimum": 0, "nullable": true}));
