@@ -7,6 +7,7 @@
 
 pub use nivesh_core::CreditApplication;
 use nivesh_core::{Channel, Direction, Transaction};
+pub use nivesh_models::ModelKind;
 pub use nivesh_models::anomaly::{AnomalyReason, AnomalyScore};
 pub use nivesh_models::credit::{CreditScore, ReasonCode};
 pub use nivesh_models::forecast::MonthlyForecast;
@@ -293,4 +294,92 @@ pub struct FeedbackRequest {
     /// spend; anomaly: a confirmed fraud (bool); credit: a default (bool).
     #[schema(value_type = Object)]
     pub outcome: serde_json::Value,
+}
+
+/// One prediction as `POST /predict/{route}` answers it: the model's output with the id to
+/// send feedback with and the version that answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Predicted<T> {
+    #[serde(flatten)]
+    pub output: T,
+    pub prediction_id: String,
+    pub model_version: String,
+}
+
+/// One answer of a batch (`outputs[i]`): the output and its `prediction_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchItem<T> {
+    #[serde(flatten)]
+    pub output: T,
+    pub prediction_id: String,
+}
+
+/// `POST /predict/{route}/batch` answered: the outputs in input order, all by one version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchPredicted<T> {
+    pub outputs: Vec<BatchItem<T>>,
+    pub model_version: String,
+}
+
+/// A prediction endpoint: the model, its route, and the request and output types of
+/// `POST /predict/{ROUTE}` — one definition, which the server's routes are built from (its
+/// `Served` impls name their endpoint, and the compiler holds their types to it) and the
+/// clients call.
+pub trait Endpoint {
+    const MODEL: nivesh_models::ModelKind;
+    /// `POST /predict/{ROUTE}` and `POST /predict/{ROUTE}/batch`.
+    const ROUTE: &'static str;
+    type Request: Serialize + serde::de::DeserializeOwned + ToSchema + Send + 'static;
+    type Output: Serialize + serde::de::DeserializeOwned + ToSchema + Send + 'static;
+}
+
+/// The five prediction endpoints.
+pub mod endpoint {
+    use super::*;
+    use nivesh_models::ModelKind;
+
+    /// `POST /predict/intent`.
+    pub struct Intent;
+    impl Endpoint for Intent {
+        const MODEL: ModelKind = ModelKind::Intent;
+        const ROUTE: &'static str = "intent";
+        type Request = IntentRequest;
+        type Output = IntentPrediction;
+    }
+
+    /// `POST /predict/ner`.
+    pub struct Ner;
+    impl Endpoint for Ner {
+        const MODEL: ModelKind = ModelKind::Ner;
+        const ROUTE: &'static str = "ner";
+        type Request = NerRequest;
+        type Output = NerOutput;
+    }
+
+    /// `POST /predict/spending`.
+    pub struct Spending;
+    impl Endpoint for Spending {
+        const MODEL: ModelKind = ModelKind::Spending;
+        const ROUTE: &'static str = "spending";
+        type Request = SpendingRequest;
+        type Output = SpendingOutput;
+    }
+
+    /// `POST /predict/anomaly`.
+    pub struct Anomaly;
+    impl Endpoint for Anomaly {
+        const MODEL: ModelKind = ModelKind::Anomaly;
+        const ROUTE: &'static str = "anomaly";
+        type Request = AnomalyRequest;
+        type Output = AnomalyOutput;
+    }
+
+    /// `POST /predict/credit-risk`.
+    pub struct Credit;
+    impl Endpoint for Credit {
+        const MODEL: ModelKind = ModelKind::Credit;
+        const ROUTE: &'static str = "credit-risk";
+        type Request = CreditRequest;
+        type Output = CreditScore;
+    }
 }

@@ -32,8 +32,11 @@ type ApiResult<T> = Result<T, ApiError>;
 /// A model the server serves.
 pub trait Served: Persist + Send + Sync + Sized + 'static {
     const MODEL: ModelKind;
+    /// Its endpoint in the wire format: the route and the request and output types, which
+    /// must be this impl's (the clients call the same definition).
+    type Endpoint: nivesh_api::Endpoint<Request = Self::Request, Output = Self::Output>;
     /// Its route: `/predict/{ROUTE}` and `/predict/{ROUTE}/batch`.
-    const ROUTE: &'static str;
+    const ROUTE: &'static str = <Self::Endpoint as nivesh_api::Endpoint>::ROUTE;
     /// Answering reads a store or fits a series: it runs on the blocking pool.
     const BLOCKING: bool;
     /// Inputs or answers may hold free text (a user's words): the prediction log redacts them.
@@ -123,7 +126,7 @@ pub fn for_kind<F: ForKind>(kind: ModelKind, f: F) -> F::Output {
 
 impl Served for IntentClassifier {
     const MODEL: ModelKind = ModelKind::Intent;
-    const ROUTE: &'static str = "intent";
+    type Endpoint = nivesh_api::endpoint::Intent;
     const BLOCKING: bool = false;
     const FREE_TEXT: bool = true;
     type Request = IntentRequest;
@@ -170,7 +173,7 @@ impl Served for IntentClassifier {
 
 impl Served for FinancialNer {
     const MODEL: ModelKind = ModelKind::Ner;
-    const ROUTE: &'static str = "ner";
+    type Endpoint = nivesh_api::endpoint::Ner;
     const BLOCKING: bool = false;
     const FREE_TEXT: bool = true;
     type Request = NerRequest;
@@ -237,7 +240,7 @@ fn checked_transaction(
 
 impl Served for SpendingForecaster {
     const MODEL: ModelKind = ModelKind::Spending;
-    const ROUTE: &'static str = "spending";
+    type Endpoint = nivesh_api::endpoint::Spending;
     const BLOCKING: bool = true;
     const FREE_TEXT: bool = false;
     type Request = SpendingRequest;
@@ -327,7 +330,7 @@ impl Served for SpendingForecaster {
 
 impl Served for AnomalyModel {
     const MODEL: ModelKind = ModelKind::Anomaly;
-    const ROUTE: &'static str = "anomaly";
+    type Endpoint = nivesh_api::endpoint::Anomaly;
     const BLOCKING: bool = true;
     const FREE_TEXT: bool = false;
     type Request = AnomalyRequest;
@@ -400,7 +403,7 @@ impl Served for AnomalyModel {
 
 impl Served for CreditModel {
     const MODEL: ModelKind = ModelKind::Credit;
-    const ROUTE: &'static str = "credit-risk";
+    type Endpoint = nivesh_api::endpoint::Credit;
     const BLOCKING: bool = false;
     const FREE_TEXT: bool = false;
     type Request = CreditRequest;
