@@ -97,18 +97,34 @@ pub fn document<M: Served>(doc: &mut utoipa::openapi::OpenApi) {
             .content("application/json", json(Ref::from_schema_name("ErrorBody").into()))
             .build()
     };
-    let one = AllOfBuilder::new()
+    let id = || {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("The prediction's id: send it with POST /feedback"))
+                .build(),
+        ))
+    };
+    let one = AllOfBuilder::new().item(output()).item(
+        ObjectBuilder::new()
+            .property("prediction_id", id())
+            .property("model_version", version())
+            .required("prediction_id")
+            .required("model_version"),
+    );
+    let item = AllOfBuilder::new()
         .item(output())
-        .item(ObjectBuilder::new().property("model_version", version()).required("model_version"));
+        .item(ObjectBuilder::new().property("prediction_id", id()).required("prediction_id"));
     let many = ObjectBuilder::new()
-        .property("outputs", ArrayBuilder::new().items(output()).build())
+        .property("outputs", ArrayBuilder::new().items(item).build())
         .property("model_version", version())
         .required("outputs")
         .required("model_version");
     let batch_request =
         ObjectBuilder::new().property("inputs", ArrayBuilder::new().items(request()).build()).required("inputs");
-    let operation = |summary: String, body: RefOr<Schema>, answer: RefOr<Schema>| {
+    let operation = |id: String, summary: String, body: RefOr<Schema>, answer: RefOr<Schema>| {
         OperationBuilder::new()
+            .operation_id(Some(id))
             .tag("predict")
             .summary(Some(summary))
             .request_body(Some(
@@ -130,12 +146,17 @@ pub fn document<M: Served>(doc: &mut utoipa::openapi::OpenApi) {
     doc.paths.add_path_operation(
         &path,
         vec![HttpMethod::Post],
-        operation(kind.to_string(), request().into(), one.into()),
+        operation(format!("predict_{}", M::MODEL.name()), kind.to_string(), request().into(), one.into()),
     );
     doc.paths.add_path_operation(
         format!("{path}/batch"),
         vec![HttpMethod::Post],
-        operation(format!("{kind}: a batch (all answered by one version)"), batch_request.into(), many.into()),
+        operation(
+            format!("predict_{}_batch", M::MODEL.name()),
+            format!("{kind}: a batch (all answered by one version)"),
+            batch_request.into(),
+            many.into(),
+        ),
     );
 }
 
