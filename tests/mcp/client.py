@@ -112,6 +112,9 @@ async def exercise(session):
     body = json.loads(card.contents[0].text)
     check(body["model"] == "credit" and body["version"] >= 1 and body["training"]["dataset_rows"] > 0
           and "primary_metric" in body, "the credit model card: version, metric, training data", body)
+    profile = body["training"]["evaluation_data"]
+    check(profile["rows"] > 0 and any(f["name"] == "age" for f in profile["features"]),
+          "the card summarises the evaluation data", profile)
 
 
 async def main():

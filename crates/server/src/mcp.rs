@@ -73,20 +73,29 @@ impl McpServer {
         let Some(info) = self.state.info(kind) else {
             return Err(McpError::resource_not_found(format!("the {kind} model is not loaded yet"), None));
         };
-        let registry = self.state.registry.clone();
+        let (registry, artifacts) = (self.state.registry.clone(), self.state.artifacts.clone());
         let (name, version) = (kind.registry_name(), info.version);
-        let run = tokio::task::spawn_blocking(move || {
+        let found = tokio::task::spawn_blocking(move || {
             let v = registry.versions(name).ok()?.into_iter().find(|v| v.version == version)?;
-            registry.run(&v.run_id).ok()
+            let run = registry.run(&v.run_id).ok()?;
+            // the training profile: the evaluation data's summaries (not its reference sample)
+            let profile = run
+                .artifacts
+                .iter()
+                .find(|(n, _)| n == "profile.json")
+                .and_then(|(_, d)| artifacts.get(d).ok())
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .map(|p| json!({"rows": p["rows"], "features": p["features"], "prediction": p["prediction"]}));
+            Some((run, profile))
         })
         .await
         .ok()
         .flatten();
-        let training = run.map(|r| {
+        let training = found.map(|(r, profile)| {
             json!({
                 "run_id": r.id, "started_at": r.started_at, "ended_at": r.ended_at,
                 "git_commit": r.git_commit, "dataset_hash": r.dataset_hash, "dataset_rows": r.dataset_rows,
-                "params": r.params,
+                "params": r.params, "evaluation_data": profile,
             })
         });
         Ok(json!({
