@@ -385,11 +385,7 @@ impl Client {
                 Ok((status, retry_after, bytes)) => {
                     self.transition(route, breaker.record(permit, status >= 500));
                     self.hook(|h| h.on_response(route, Outcome::Status(status), elapsed));
-                    let body = serde_json::from_slice::<ErrorBody>(&bytes).unwrap_or_else(|_| ErrorBody {
-                        error: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-                        error_type: "http_error".into(),
-                        field: None,
-                    });
+                    let body = error_body(&bytes);
                     let retryable = match idempotent {
                         Idempotent::Yes => matches!(status, 429 | 502 | 503 | 504),
                         Idempotent::No => matches!(status, 429 | 503),
@@ -564,17 +560,23 @@ impl Client {
             Ok((status, retry_after, bytes)) => Err(Error::Api {
                 route: path.into(),
                 status,
-                body: serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
-                    error: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-                    error_type: "http_error".into(),
-                    field: None,
-                }),
+                body: error_body(&bytes),
                 retry_after,
             }),
             Err(Outcome::Timeout) => Err(Error::Timeout { route: path.into(), after: self.timeout }),
             Err(_) => Err(Error::Connect { route: path.into(), message: "the server did not answer".into() }),
         }
     }
+}
+
+/// The server's error body, or (from something else on the way: a proxy's page) its first
+/// 200 characters as an `http_error`.
+fn error_body(bytes: &[u8]) -> ErrorBody {
+    serde_json::from_slice(bytes).unwrap_or_else(|_| ErrorBody {
+        error: String::from_utf8_lossy(bytes).chars().take(200).collect(),
+        error_type: "http_error".into(),
+        field: None,
+    })
 }
 
 /// `/predict/{route}` (or its `/batch`) of `E`: the path, and the breaker's name.
