@@ -557,12 +557,9 @@ impl Client {
             Ok((status, _, bytes)) if (200..300).contains(&status) => {
                 serde_json::from_slice(&bytes).map_err(|e| Error::Decode { route: path.into(), message: e.to_string() })
             }
-            Ok((status, retry_after, bytes)) => Err(Error::Api {
-                route: path.into(),
-                status,
-                body: error_body(&bytes),
-                retry_after,
-            }),
+            Ok((status, retry_after, bytes)) => {
+                Err(Error::Api { route: path.into(), status, body: error_body(&bytes), retry_after })
+            }
             Err(Outcome::Timeout) => Err(Error::Timeout { route: path.into(), after: self.timeout }),
             Err(_) => Err(Error::Connect { route: path.into(), message: "the server did not answer".into() }),
         }
