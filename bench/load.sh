@@ -11,7 +11,8 @@
 # "cached" routes send one body again and again (the prediction cache answers after the first);
 # "uncached" ones make every body different, so every request runs the model. The "oip" rows
 # are the Open Inference Protocol (JSON tensors, every row different); a batch of 64 is one
-# request, so its rows/s is 64 × req/s.
+# request, so its rows/s is 64 × req/s. The "mcp" rows are agent tool calls (JSON-RPC
+# tools/call over MCP's streamable HTTP at /mcp), every call different.
 # The server is started with --rate-limit 0: the per-client limit would otherwise cap one
 # load generator at 1,000 req/s.
 set -euo pipefail
@@ -85,6 +86,25 @@ lua oip_intent_64 "$(oip_body intent 64)" vary
 lua oip_credit_1 "$(oip_body credit 1)" vary
 lua oip_credit_64 "$(oip_body credit 64)" vary
 
+# MCP over streamable HTTP (stateless): a JSON-RPC tools/call per request, every one different
+mcp_lua() { # name tool arguments-json
+  local body="{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"tools/call\", \"params\": {\"name\": \"$2\", \"arguments\": $3}}"
+  body="${body//\"/\\\"}"
+  cat >"$TMP/$1.lua" <<LUA
+local n, id = 0, 0
+local threads = {}
+setup = function(thread) thread:set("id", #threads) table.insert(threads, thread) end
+local template = "$body"
+request = function()
+  n = n + 1
+  local body = string.gsub(template, "NUM", tostring(n * 64 + id))
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["Accept"] = "application/json, text/event-stream"}, body)
+end
+LUA
+}
+mcp_lua mcp_intent classify_intent '{"query": "how much did I spend on food in week NUM of last year"}'
+mcp_lua mcp_credit assess_credit_risk "${CREDIT_VARY/80000/NUM}"
+
 run() { # name path [lua]
   local name="$1" path="$2" script="${3:-}"
   [[ "$name" =~ ${ROUTES:-.} ]] || return 0
@@ -119,6 +139,8 @@ run "oip intent, batch 1" /v2/models/intent/infer oip_intent_1
 run "oip intent, batch 64" /v2/models/intent/infer oip_intent_64
 run "oip credit, batch 1" /v2/models/credit/infer oip_credit_1
 run "oip credit, batch 64" /v2/models/credit/infer oip_credit_64
+run "mcp classify_intent" /mcp mcp_intent
+run "mcp assess_credit_risk" /mcp mcp_credit
 # the prediction log's counters (PREDICTION_LOG_SAMPLE_RATE=0 turns the log off)
 curl -sf "$URL/metrics" | awk '/^nivesh_prediction_log_(written|dropped)_rows/ {printf "%s %s\n", $1, $2}' || true
 if [ -n "$PID" ]; then

@@ -28,6 +28,8 @@ import {
   type BatchAnswerOf,
   type CreditAnswer,
   type CreditRequest,
+  type DriftReport,
+  type FeedbackRecorded,
   type FeedbackRequest,
   type HealthResponse,
   type IntentAnswer,
@@ -38,6 +40,7 @@ import {
   type NerRequest,
   type OnlineFeaturesRequest,
   type OnlineFeaturesResponse,
+  type Performance,
   type ReloadResponse,
   type RequestOf,
   ROUTES,
@@ -286,8 +289,21 @@ export class MlClient {
     return this.call("GET", "/monitoring/statistics", "/monitoring/statistics", undefined, true, call);
   }
   /** What really happened for a prediction (a later report replaces it). */
-  feedback(body: FeedbackRequest, call?: CallOptions): Promise<Record<string, unknown>> {
+  feedback(body: FeedbackRequest, call?: CallOptions): Promise<FeedbackRecorded> {
     return this.call("POST", "/feedback", "/feedback", body, true, call);
+  }
+  /** The model's last drift check (404 before one ran). */
+  lastDrift(model: ModelName, call?: CallOptions): Promise<DriftReport> {
+    return this.call("GET", "/monitoring/drift/{model}", `/monitoring/drift/${model}`, undefined, true, call);
+  }
+  /** Check the model's logged traffic of the last `window` (`7d`, `24h`) against its training profile now. */
+  checkDrift(model: ModelName, window?: string, call?: CallOptions): Promise<DriftReport> {
+    const q = window ? `?window=${encodeURIComponent(window)}` : "";
+    return this.call("POST", "/monitoring/drift/{model}/check", `/monitoring/drift/${model}/check${q}`, undefined, true, call);
+  }
+  /** The primary metric on the outcomes fed back, per window, next to the training metric. */
+  performance(model: ModelName, call?: CallOptions): Promise<Performance> {
+    return this.call("GET", "/monitoring/performance/{model}", `/monitoring/performance/${model}`, undefined, true, call);
   }
   /** The agent tools: `openai`, `gemini` or `mcp` shapes (all three without a format). */
   tools(format?: "openai" | "gemini" | "mcp", call?: CallOptions): Promise<unknown> {

@@ -53,6 +53,9 @@ export type OnlineFeaturesRequest = Schemas["OnlineFeaturesRequest"];
 export type OnlineFeaturesResponse = Schemas["OnlineFeaturesResponse"];
 export type FeedbackRequest = Schemas["FeedbackRequest"];
 export type ReloadResponse = Schemas["ReloadResponse"];
+export type FeedbackRecorded = Schemas["FeedbackRecorded"];
+export type DriftReport = Schemas["DriftReport"];
+export type Performance = Schemas["Performance"];
 
 /** Each model's route (`/predict/{route}`); checked against the generated paths. */
 export const ROUTES = {

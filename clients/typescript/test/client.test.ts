@@ -66,6 +66,17 @@ describe("MlClient against nivesh-ml serve", { skip: !HAVE_BIN }, () => {
     assert.ok(stats.models.some((m) => m.model === "credit" && m.requests >= 3));
     const tools = (await client.tools("openai")) as unknown[];
     assert.equal(tools.length, 7);
+    const perf = await client.performance("credit");
+    assert.equal(perf.metric, "auc_roc");
+    // the prediction log writes within a second: until then there is no traffic to check
+    let drift = await client.checkDrift("intent", "1h").catch((e) => e);
+    for (let i = 0; i < 100 && drift instanceof MlApiError && drift.status === 404; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      drift = await client.checkDrift("intent", "1h").catch((e) => e);
+    }
+    if (drift instanceof Error) throw drift;
+    assert.equal(drift.model, "intent");
+    assert.equal((await client.lastDrift("intent")).checked_at, drift.checked_at);
   });
 
   it("raises typed errors carrying error_type and field, and does not retry them", async () => {

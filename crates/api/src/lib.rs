@@ -296,6 +296,15 @@ pub struct FeedbackRequest {
     pub outcome: serde_json::Value,
 }
 
+/// `POST /feedback` answered: the prediction the outcome was joined to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeedbackRecorded {
+    pub prediction_id: String,
+    pub model: String,
+    pub version: u32,
+    pub recorded: bool,
+}
+
 /// One prediction as `POST /predict/{route}` answers it: the model's output with the id to
 /// send feedback with and the version that answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -319,6 +328,132 @@ pub struct BatchItem<T> {
 pub struct BatchPredicted<T> {
     pub outputs: Vec<BatchItem<T>>,
     pub model_version: String,
+}
+
+/// Monitoring's reports as the routes answer them: drift checks (`/monitoring/drift/…`) and
+/// live performance (`/monitoring/performance/…`); `nivesh-monitor` computes them.
+pub mod monitoring {
+    use serde::{Deserialize, Serialize};
+    use utoipa::ToSchema;
+
+    /// A column's values as drift tests see them.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Kind {
+        Numerical,
+        Categorical,
+    }
+
+    /// Which test scored a column.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Test {
+        /// Two-sample Kolmogorov-Smirnov; the score is the p-value.
+        Ks,
+        /// Pearson's chi-squared; the score is the p-value.
+        ChiSquare,
+        /// Two-proportion Z-test; the score is the p-value.
+        Z,
+        /// First Wasserstein distance over the reference standard deviation.
+        Wasserstein,
+        /// Jensen-Shannon distance.
+        JensenShannon,
+    }
+
+    impl Test {
+        /// The threshold Evidently uses by default.
+        pub fn default_threshold(self) -> f64 {
+            match self {
+                Test::Ks | Test::ChiSquare | Test::Z => 0.05,
+                Test::Wasserstein | Test::JensenShannon => 0.1,
+            }
+        }
+
+        /// Whether `score` means drift at `threshold` (p-values drift below it, distances above).
+        pub fn drifted(self, score: f64, threshold: f64) -> bool {
+            match self {
+                Test::Ks => score <= threshold,
+                Test::ChiSquare | Test::Z => score < threshold,
+                Test::Wasserstein | Test::JensenShannon => score >= threshold,
+            }
+        }
+
+        /// Evidently's default test for a column of `kind` with `reference_rows` reference rows and
+        /// `distinct` distinct values over both samples.
+        pub fn choose(kind: Kind, reference_rows: usize, distinct: usize) -> Test {
+            match (reference_rows <= 1000, kind) {
+                (true, Kind::Numerical) if distinct > 5 => Test::Ks,
+                (true, _) if distinct > 2 => Test::ChiSquare,
+                (true, _) => Test::Z,
+                (false, Kind::Numerical) if distinct > 5 => Test::Wasserstein,
+                (false, _) => Test::JensenShannon,
+            }
+        }
+    }
+
+    /// One column's drift.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct ColumnDrift {
+        pub feature: String,
+        pub kind: Kind,
+        pub test: Test,
+        #[serde(with = "nivesh_core::nan::f64")]
+        #[schema(value_type = Option<f64>)]
+        pub score: f64,
+        pub threshold: f64,
+        pub drift_detected: bool,
+        /// Population stability index of the same bins.
+        #[serde(with = "nivesh_core::nan::f64")]
+        #[schema(value_type = Option<f64>)]
+        pub psi: f64,
+        pub psi_alert: bool,
+        pub reference_rows: usize,
+        pub current_rows: usize,
+    }
+
+    /// A model's drift: its feature columns and its prediction.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct DriftReport {
+        pub model: String,
+        pub version: Option<u32>,
+        pub reference_rows: usize,
+        pub current_rows: usize,
+        /// What the reference was: `training` (the version's profile) or a window `FROM..TO`.
+        pub reference: String,
+        /// The current window, `FROM..TO` (RFC 3339).
+        pub window: String,
+        pub drift_detected: bool,
+        /// Share of feature columns that drifted.
+        pub drift_share: f64,
+        /// The share at which the model drifts.
+        pub drift_share_threshold: f64,
+        pub features: Vec<ColumnDrift>,
+        pub prediction: Option<ColumnDrift>,
+        /// When the check ran (RFC 3339).
+        pub checked_at: String,
+    }
+
+    /// A `[from, to)` window's metric.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct Window {
+        pub from: String,
+        pub to: String,
+        /// Outcomes in the window.
+        pub n: usize,
+        /// `None` when the window has none (or, for AUC, only one class).
+        pub value: Option<f64>,
+    }
+
+    /// A model's live performance.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct Performance {
+        pub model: String,
+        pub metric: String,
+        pub higher_is_better: bool,
+        /// The served version's value on its evaluation data.
+        pub training: Option<f64>,
+        pub windows: Vec<Window>,
+    }
 }
 
 /// A prediction endpoint: the model, its route, and the request and output types of

@@ -506,15 +506,25 @@ impl Client {
         self.get("/monitoring/statistics", "/monitoring/statistics").await
     }
     /// `POST /feedback`: what really happened for a prediction (a later report replaces it).
-    pub async fn feedback(&self, req: &FeedbackRequest) -> Result<serde_json::Value, Error> {
+    pub async fn feedback(&self, req: &FeedbackRequest) -> Result<FeedbackRecorded, Error> {
         self.call(Method::Post, "/feedback", "/feedback", Some(req), Idempotent::Yes).await
     }
-    /// `GET /monitoring/drift/{model}`: the last drift check.
-    pub async fn last_drift(&self, model: ModelKind) -> Result<serde_json::Value, Error> {
+    /// `GET /monitoring/drift/{model}`: the last drift check (404 before one ran).
+    pub async fn last_drift(&self, model: ModelKind) -> Result<monitoring::DriftReport, Error> {
         self.get("/monitoring/drift/{model}", &format!("/monitoring/drift/{}", model.name())).await
     }
-    /// `GET /monitoring/performance/{model}`: live metrics from feedback.
-    pub async fn performance(&self, model: ModelKind) -> Result<serde_json::Value, Error> {
+    /// `POST /monitoring/drift/{model}/check`: check the logged traffic of the last `window`
+    /// (`7d`, `24h`; default the server's) against the champion's training profile now.
+    pub async fn check_drift(&self, model: ModelKind, window: Option<&str>) -> Result<monitoring::DriftReport, Error> {
+        let mut path = format!("/monitoring/drift/{}/check", model.name());
+        if let Some(w) = window {
+            path.push_str(&format!("?window={w}"));
+        }
+        self.call::<(), _>(Method::Post, "/monitoring/drift/{model}/check", &path, None, Idempotent::Yes).await
+    }
+    /// `GET /monitoring/performance/{model}`: the primary metric on the outcomes fed back, per
+    /// window, next to the training metric.
+    pub async fn performance(&self, model: ModelKind) -> Result<monitoring::Performance, Error> {
         self.get("/monitoring/performance/{model}", &format!("/monitoring/performance/{}", model.name())).await
     }
     /// `GET /tools?format=…`: the agent tools (`openai`, `gemini`, `mcp`; `None`: all three).

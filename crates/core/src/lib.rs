@@ -16,6 +16,7 @@ pub mod calendar;
 pub mod dataset;
 pub mod fsutil;
 pub mod gazetteer;
+pub mod nan;
 pub mod public;
 pub mod records;
 pub mod redact;

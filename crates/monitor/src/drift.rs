@@ -12,55 +12,9 @@
 //! before testing.
 
 use crate::sample::{Column, Sample};
-use crate::stats::{self, Key, Kind};
+use crate::stats::{self, Key};
+pub use nivesh_api::monitoring::{ColumnDrift, DriftReport, Test};
 use serde::{Deserialize, Serialize};
-
-/// Which test scored a column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Test {
-    /// Two-sample Kolmogorov-Smirnov; the score is the p-value.
-    Ks,
-    /// Pearson's chi-squared; the score is the p-value.
-    ChiSquare,
-    /// Two-proportion Z-test; the score is the p-value.
-    Z,
-    /// First Wasserstein distance over the reference standard deviation.
-    Wasserstein,
-    /// Jensen-Shannon distance.
-    JensenShannon,
-}
-
-impl Test {
-    /// The threshold Evidently uses by default.
-    pub fn default_threshold(self) -> f64 {
-        match self {
-            Test::Ks | Test::ChiSquare | Test::Z => 0.05,
-            Test::Wasserstein | Test::JensenShannon => 0.1,
-        }
-    }
-
-    /// Whether `score` means drift at `threshold` (p-values drift below it, distances above).
-    pub fn drifted(self, score: f64, threshold: f64) -> bool {
-        match self {
-            Test::Ks => score <= threshold,
-            Test::ChiSquare | Test::Z => score < threshold,
-            Test::Wasserstein | Test::JensenShannon => score >= threshold,
-        }
-    }
-
-    /// Evidently's default test for a column of `kind` with `reference_rows` reference rows and
-    /// `distinct` distinct values over both samples.
-    pub fn choose(kind: Kind, reference_rows: usize, distinct: usize) -> Test {
-        match (reference_rows <= 1000, kind) {
-            (true, Kind::Numerical) if distinct > 5 => Test::Ks,
-            (true, _) if distinct > 2 => Test::ChiSquare,
-            (true, _) => Test::Z,
-            (false, Kind::Numerical) if distinct > 5 => Test::Wasserstein,
-            (false, _) => Test::JensenShannon,
-        }
-    }
-}
 
 /// Thresholds of a drift check.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -75,24 +29,6 @@ impl Default for Options {
     fn default() -> Self {
         Options { drift_share: 0.5, psi_threshold: 0.1 }
     }
-}
-
-/// One column's drift.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ColumnDrift {
-    pub feature: String,
-    pub kind: Kind,
-    pub test: Test,
-    #[serde(with = "crate::nan::f64")]
-    pub score: f64,
-    pub threshold: f64,
-    pub drift_detected: bool,
-    /// Population stability index of the same bins.
-    #[serde(with = "crate::nan::f64")]
-    pub psi: f64,
-    pub psi_alert: bool,
-    pub reference_rows: usize,
-    pub current_rows: usize,
 }
 
 /// Drift of one column; `None` when either side has no values left.
@@ -154,28 +90,6 @@ pub fn column_drift(reference: &Column, current: &Column, options: &Options) -> 
     })
 }
 
-/// A model's drift: its feature columns and its prediction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DriftReport {
-    pub model: String,
-    pub version: Option<u32>,
-    pub reference_rows: usize,
-    pub current_rows: usize,
-    /// What the reference was: `training` (the version's profile) or a window `FROM..TO`.
-    pub reference: String,
-    /// The current window, `FROM..TO` (RFC 3339).
-    pub window: String,
-    pub drift_detected: bool,
-    /// Share of feature columns that drifted.
-    pub drift_share: f64,
-    /// The share at which the model drifts.
-    pub drift_share_threshold: f64,
-    pub features: Vec<ColumnDrift>,
-    pub prediction: Option<ColumnDrift>,
-    /// When the check ran (RFC 3339).
-    pub checked_at: String,
-}
-
 /// Compare `current` with `reference` column by column (features named as in the reference;
 /// `prediction` is the name of the prediction column, tested but not counted in the share).
 pub fn compare(
@@ -210,6 +124,7 @@ pub fn share(features: &[ColumnDrift], options: &Options) -> (f64, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::Kind;
 
     #[test]
     fn evidently_default_tests() {

@@ -12,30 +12,8 @@
 
 use crate::log::Outcome;
 use crate::sample::Value;
+pub use nivesh_api::monitoring::{Performance, Window};
 use nivesh_models::ModelKind;
-use serde::{Deserialize, Serialize};
-
-/// A `[from, to)` window's metric.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Window {
-    pub from: String,
-    pub to: String,
-    /// Outcomes in the window.
-    pub n: usize,
-    /// `None` when the window has none (or, for AUC, only one class).
-    pub value: Option<f64>,
-}
-
-/// A model's live performance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Performance {
-    pub model: String,
-    pub metric: String,
-    pub higher_is_better: bool,
-    /// The served version's value on its evaluation data.
-    pub training: Option<f64>,
-    pub windows: Vec<Window>,
-}
 
 /// Why an outcome is refused.
 pub fn check_outcome(model: ModelKind, outcome: &serde_json::Value) -> Result<(), String> {

@@ -343,13 +343,7 @@ pub fn histogram(data: &[f64], edges: &[f64]) -> Vec<f64> {
     counts
 }
 
-/// A column's values as drift tests see them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Numerical,
-    Categorical,
-}
+pub use nivesh_api::monitoring::Kind;
 
 /// A hashable, ordered key for a value of either kind: a number by an order-preserving map of
 /// its bits (-0 as 0), so keys sort as the numbers do.

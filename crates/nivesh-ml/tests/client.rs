@@ -136,8 +136,28 @@ fn every_route_is_typed_and_errors_carry_the_type_and_field() {
         assert!(credit_stats.requests >= 3, "{credit_stats:?}");
         let tools = client.tools(Some("openai")).await.unwrap();
         assert_eq!(tools.as_array().unwrap().len(), 7);
-        let _ = client.performance(ModelKind::Credit).await;
-        let _ = client.last_drift(ModelKind::Credit).await;
+        let perf = client.performance(ModelKind::Credit).await.unwrap();
+        assert_eq!(
+            (perf.model.as_str(), perf.metric.as_str(), perf.windows.len()),
+            ("credit", "auc_roc", 4),
+            "{perf:?}"
+        );
+        let e = client.last_drift(ModelKind::Ner).await.unwrap_err();
+        assert_eq!(e.status(), Some(404), "{e}");
+        // the prediction log writes within a second: until then there is no traffic to check
+        let mut drift = client.check_drift(ModelKind::Intent, Some("1h")).await;
+        for _ in 0..100 {
+            match &drift {
+                Err(e) if e.status() == Some(404) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    drift = client.check_drift(ModelKind::Intent, Some("1h")).await;
+                }
+                _ => break,
+            }
+        }
+        let drift = drift.unwrap();
+        assert_eq!((drift.model.as_str(), drift.version), ("intent", Some(1)), "{drift:?}");
+        assert_eq!(client.last_drift(ModelKind::Intent).await.unwrap().checked_at, drift.checked_at);
 
         // a refused value: 422, its type and field, not retried (a 4xx is the caller's)
         let mut young = applicant();
@@ -165,7 +185,8 @@ fn every_route_is_typed_and_errors_carry_the_type_and_field() {
                 _ => break,
             }
         }
-        assert!(fb.is_ok(), "{fb:?}");
+        let fb = fb.unwrap();
+        assert_eq!((fb.prediction_id, fb.model.as_str(), fb.recorded), (credit.prediction_id.clone(), "credit", true));
         // the wrong key: 403 typed
         let wrong = Client::builder(&url).api_key("wrong-key-123").build().unwrap();
         let e = wrong.models().await.unwrap_err();

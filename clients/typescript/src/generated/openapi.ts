@@ -505,6 +505,25 @@ export type components = {
             /** @description `ok`, `down` or `not_configured`. */
             status: string;
         };
+        /** @description One column's drift. */
+        ColumnDrift: {
+            current_rows: number;
+            drift_detected: boolean;
+            feature: string;
+            kind: components["schemas"]["Kind"];
+            /**
+             * Format: double
+             * @description Population stability index of the same bins.
+             */
+            psi?: number | null;
+            psi_alert: boolean;
+            reference_rows: number;
+            /** Format: double */
+            score?: number | null;
+            test: components["schemas"]["Test"];
+            /** Format: double */
+            threshold: number;
+        };
         /** @description A loan/credit application. Identifiers are never model features. */
         CreditApplication: {
             /** Format: int32 */
@@ -560,6 +579,33 @@ export type components = {
         };
         /** @enum {string} */
         Direction: "debit" | "credit";
+        /** @description A model's drift: its feature columns and its prediction. */
+        DriftReport: {
+            /** @description When the check ran (RFC 3339). */
+            checked_at: string;
+            current_rows: number;
+            drift_detected: boolean;
+            /**
+             * Format: double
+             * @description Share of feature columns that drifted.
+             */
+            drift_share: number;
+            /**
+             * Format: double
+             * @description The share at which the model drifts.
+             */
+            drift_share_threshold: number;
+            features: components["schemas"]["ColumnDrift"][];
+            model: string;
+            prediction?: components["schemas"]["ColumnDrift"] | null;
+            /** @description What the reference was: `training` (the version's profile) or a window `FROM..TO`. */
+            reference: string;
+            reference_rows: number;
+            /** Format: int32 */
+            version?: number | null;
+            /** @description The current window, `FROM..TO` (RFC 3339). */
+            window: string;
+        };
         /** @enum {string} */
         Education: "high_school" | "diploma" | "graduate" | "postgraduate" | "doctorate";
         /** @enum {string} */
@@ -594,6 +640,14 @@ export type components = {
              */
             error_type: string;
             field?: string | null;
+        };
+        /** @description `POST /feedback` answered: the prediction the outcome was joined to. */
+        FeedbackRecorded: {
+            model: string;
+            prediction_id: string;
+            recorded: boolean;
+            /** Format: int32 */
+            version: number;
         };
         /** @description `POST /feedback`: what really happened for a logged prediction. */
         FeedbackRequest: {
@@ -660,6 +714,11 @@ export type components = {
             started_at?: string | null;
             state: components["schemas"]["State"];
         };
+        /**
+         * @description A column's values as drift tests see them.
+         * @enum {string}
+         */
+        Kind: "numerical" | "categorical";
         ModelInfo: {
             alias: string;
             digest: string;
@@ -751,6 +810,18 @@ export type components = {
         OnlineFeaturesResponse: {
             results: Record<string, never>[];
         };
+        /** @description A model's live performance. */
+        Performance: {
+            higher_is_better: boolean;
+            metric: string;
+            model: string;
+            /**
+             * Format: double
+             * @description The served version's value on its evaluation data.
+             */
+            training?: number | null;
+            windows: components["schemas"]["Window"][];
+        };
         /** @description One reason behind a score. */
         ReasonCode: {
             /**
@@ -799,6 +870,11 @@ export type components = {
             /** Format: double */
             uptime_seconds: number;
         };
+        /**
+         * @description Which test scored a column.
+         * @enum {string}
+         */
+        Test: "ks" | "chi_square" | "z" | "wasserstein" | "jensen_shannon";
         /** @description `POST /admin/train`: which models to train. */
         TrainRequest: {
             /** @description Models to train, in order (`intent`, `ner`, `spending`, `anomaly`, `credit`); all five when omitted. */
@@ -834,6 +910,18 @@ export type components = {
             timestamp: string;
             transaction_id?: string | null;
             user_id?: string | null;
+        };
+        /** @description A `[from, to)` window's metric. */
+        Window: {
+            from: string;
+            /** @description Outcomes in the window. */
+            n: number;
+            to: string;
+            /**
+             * Format: double
+             * @description `None` when the window has none (or, for AUC, only one class).
+             */
+            value?: number | null;
         };
     };
     responses: never;
@@ -1016,7 +1104,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["FeedbackRecorded"];
                 };
             };
             404: {
@@ -1211,7 +1299,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["DriftReport"];
                 };
             };
             404: {
@@ -1245,7 +1333,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["DriftReport"];
                 };
             };
             404: {
@@ -1287,7 +1375,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["Performance"];
                 };
             };
             404: {

@@ -9,7 +9,7 @@ use nivesh_models::ModelKind;
 use nivesh_monitor::drift::DriftReport;
 use nivesh_monitor::performance::Performance;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 use utoipa::IntoParams;
 
@@ -50,7 +50,7 @@ fn window(state: &AppState, q: &WindowQuery) -> ApiResult<std::time::Duration> {
 /// The model's last drift check (404 when none has run).
 #[utoipa::path(get, path = "/monitoring/drift/{model}", tag = "monitoring",
     params(("model" = String, Path, description = "intent, ner, spending, anomaly or credit")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = DriftReport), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn last_drift(State(state): State<AppState>, Path(model): Path<String>) -> ApiResult<axum::Json<Value>> {
     let kind = kind(&model)?;
     let store = store(&state)?;
@@ -64,7 +64,7 @@ pub async fn last_drift(State(state): State<AppState>, Path(model): Path<String>
 /// now; the result is kept (history, `GET` above, Prometheus gauges).
 #[utoipa::path(post, path = "/monitoring/drift/{model}/check", tag = "monitoring",
     params(("model" = String, Path, description = "intent, ner, spending, anomaly or credit"), WindowQuery),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = DriftReport), (status = 404, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn check_drift(
     State(state): State<AppState>,
     Path(model): Path<String>,
@@ -75,12 +75,15 @@ pub async fn check_drift(
     state.check_drift(kind, window).await.map(axum::Json)
 }
 
-pub use nivesh_api::FeedbackRequest;
+pub use nivesh_api::{FeedbackRecorded, FeedbackRequest};
 
 /// Record the outcome of a logged prediction (a later one replaces it).
 #[utoipa::path(post, path = "/feedback", tag = "monitoring", request_body = FeedbackRequest,
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn feedback(State(state): State<AppState>, Json(req): Json<FeedbackRequest>) -> ApiResult<axum::Json<Value>> {
+    responses((status = 200, body = FeedbackRecorded), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn feedback(
+    State(state): State<AppState>,
+    Json(req): Json<FeedbackRequest>,
+) -> ApiResult<axum::Json<FeedbackRecorded>> {
     let store = store(&state)?;
     let answer = tokio::task::spawn_blocking(move || {
         let record = match (&req.prediction_id, &req.model, &req.input_hash) {
@@ -107,9 +110,12 @@ pub async fn feedback(State(state): State<AppState>, Json(req): Json<FeedbackReq
         store
             .put_feedback(&record.id, &record.model, &req.outcome, chrono::Utc::now().timestamp_millis())
             .map_err(monitor_error)?;
-        Ok::<_, ApiError>(
-            json!({"prediction_id": record.id, "model": record.model, "version": record.version, "recorded": true}),
-        )
+        Ok::<_, ApiError>(FeedbackRecorded {
+            prediction_id: record.id,
+            model: record.model,
+            version: record.version,
+            recorded: true,
+        })
     })
     .await??;
     Ok(axum::Json(answer))
@@ -119,7 +125,7 @@ pub async fn feedback(State(state): State<AppState>, Json(req): Json<FeedbackReq
 /// value on the champion's evaluation data.
 #[utoipa::path(get, path = "/monitoring/performance/{model}", tag = "monitoring",
     params(("model" = String, Path, description = "intent, ner, spending, anomaly or credit"), WindowQuery),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Performance), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn performance(
     State(state): State<AppState>,
     Path(model): Path<String>,
