@@ -106,13 +106,18 @@ const STATE: Record<CircuitState, BreakerState> = {
   [CircuitState.Isolated]: "isolated",
 };
 
+/** Wait `ms`, or until `signal` aborts (its listener removed either way). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
+    const onAbort = () => {
       clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
+      reject(signal?.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 
 export class MlClient {
@@ -220,6 +225,12 @@ export class MlClient {
     const maxRetries = call.maxRetries ?? this.retry.maxRetries;
     for (let attempt = 0; ; attempt++) {
       let error: unknown;
+      // half-open: cockatiel lets one probe through and makes the other callers wait for it;
+      // they fail fast instead, as while open (and as the Rust client does)
+      if (breaker.state === CircuitState.HalfOpen) {
+        this.emit({ type: "rejected", route });
+        throw new MlCircuitOpenError(route);
+      }
       try {
         this.emit({ type: "attempt", route, attempt });
         return await breaker.execute(() => this.attempt<T>(method, route, path, json, call));

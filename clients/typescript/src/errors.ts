@@ -1,6 +1,7 @@
-// Typed errors: every failure of a call is an MlError. `serverFailure` tells a failed or
-// unreachable server (worth a fallback, counted by the breaker) from a refused request (the
-// caller's to fix: `errorType` and `field` say what).
+// Typed errors: every failure of a call is an MlError, except a call the caller aborted with
+// its own `signal` (that rejects with the signal's reason, as fetch does). `serverFailure`
+// tells a failed or unreachable server (worth a fallback, counted by the breaker) from a
+// refused request (the caller's to fix: `errorType` and `field` say what).
 
 export abstract class MlError extends Error {
   /** The route's pattern (`/predict/credit-risk`). */

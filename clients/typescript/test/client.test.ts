@@ -138,6 +138,10 @@ describe("MlClient against nivesh-ml serve", { skip: !HAVE_BIN }, () => {
 
     server = await serve(dir, server.port, { ML_API_KEYS: KEY });
     await new Promise((r) => setTimeout(r, 1_100));
+    // half-open: the first call is the probe; one made while it runs fails fast
+    const [probe, other] = await Promise.allSettled([c.classifyIntent(req), c.classifyIntent(req)]);
+    assert.equal(probe.status, "fulfilled");
+    assert.ok(other.status === "rejected" && other.reason instanceof MlCircuitOpenError, String(other.status));
     const answer = await c.classifyIntent(req);
     assert.equal(answer.model_version, "1");
     assert.equal(c.breakerState("/predict/intent"), "closed");

@@ -27,7 +27,7 @@ describe("MlIntegrationModule in the example backend", { skip: !HAVE_BIN }, () =
     dir = makeFixture();
     ml = await serve(dir);
     process.env.NIVESH_ML_URL = ml.url;
-    process.env.NIVESH_ML_HALF_OPEN_MS = "500";
+    process.env.NIVESH_ML_HALF_OPEN_MS = "3000";
     const { NestFactory } = await import("@nestjs/core");
     const { AppModule } = await import("../nestjs/example/app.js");
     app = await NestFactory.create(AppModule, { logger: false });
@@ -68,7 +68,7 @@ describe("MlIntegrationModule in the example backend", { skip: !HAVE_BIN }, () =
     assert.equal(chat.body.reason, "MlCircuitOpenError");
     assert.equal((await get("/health"))["nivesh-ml"].status, "down");
     ml = await serve(dir, port);
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 3_100));
     const back = await post("/chat", { message: "what is my balance" });
     assert.equal(back.body.degraded, false);
     assert.equal((await get("/health"))["nivesh-ml"].status, "up");

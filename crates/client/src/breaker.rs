@@ -83,6 +83,8 @@ enum Phase {
 #[derive(Debug)]
 struct Inner {
     phase: Phase,
+    /// How many times it has opened: a probe's permit names the half-open period it belongs to.
+    cycle: u64,
     consecutive: u32,
     /// (when, failed) of the calls in the window; bounded by [`MAX_WINDOW_CALLS`].
     calls: VecDeque<(Instant, bool)>,
@@ -99,10 +101,12 @@ pub struct Breaker {
     inner: Mutex<Inner>,
 }
 
-/// Leave to make one call; give it back with [`Breaker::record`].
+/// Leave to make one call; give it back with [`Breaker::record`], or with
+/// [`Breaker::release`] when the call was abandoned (its future dropped) before an outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Permit {
     probe: bool,
+    cycle: u64,
 }
 
 /// A state change, for the metrics hooks.
@@ -110,7 +114,10 @@ pub type Transition = Option<(BreakerState, BreakerState)>;
 
 impl Breaker {
     pub fn new(config: BreakerConfig) -> Self {
-        Breaker { config, inner: Mutex::new(Inner { phase: Phase::Closed, consecutive: 0, calls: VecDeque::new() }) }
+        Breaker {
+            config,
+            inner: Mutex::new(Inner { phase: Phase::Closed, cycle: 0, consecutive: 0, calls: VecDeque::new() }),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -133,17 +140,18 @@ impl Breaker {
     pub fn acquire(&self) -> (Result<Permit, Duration>, Transition) {
         let now = Instant::now();
         let mut inner = self.lock();
+        let cycle = inner.cycle;
         match inner.phase {
-            Phase::Closed => (Ok(Permit { probe: false }), None),
+            Phase::Closed => (Ok(Permit { probe: false, cycle }), None),
             Phase::Open { until } if now < until => (Err(until - now), None),
             Phase::Open { .. } => {
                 inner.phase = Phase::HalfOpen { in_flight: 1, successes: 0 };
-                (Ok(Permit { probe: true }), Some((BreakerState::Open, BreakerState::HalfOpen)))
+                (Ok(Permit { probe: true, cycle }), Some((BreakerState::Open, BreakerState::HalfOpen)))
             }
             Phase::HalfOpen { ref mut in_flight, successes } => {
                 if *in_flight + successes < self.config.half_open_probes {
                     *in_flight += 1;
-                    (Ok(Permit { probe: true }), None)
+                    (Ok(Permit { probe: true, cycle }), None)
                 } else {
                     (Err(Duration::ZERO), None)
                 }
@@ -164,8 +172,11 @@ impl Breaker {
         inner.calls.push_back((now, failed));
         inner.consecutive = if failed { inner.consecutive + 1 } else { 0 };
         let trips = failed && self.should_open(&inner);
+        let current = permit.cycle == inner.cycle;
         match inner.phase {
-            Phase::HalfOpen { ref mut in_flight, ref mut successes } if permit.probe => {
+            // a probe of this half-open period (one from an earlier period, outliving it, is
+            // not evidence about this one)
+            Phase::HalfOpen { ref mut in_flight, ref mut successes } if permit.probe && current => {
                 *in_flight = in_flight.saturating_sub(1);
                 if failed {
                     self.open(&mut inner, now);
@@ -191,6 +202,19 @@ impl Breaker {
         }
     }
 
+    /// Give back the permit of a call abandoned before it had an outcome (its future dropped:
+    /// a caller's timeout, a `select!`): a probe's slot is free again, nothing is counted.
+    pub fn release(&self, permit: Permit) {
+        let mut inner = self.lock();
+        let current = permit.cycle == inner.cycle;
+        if let Phase::HalfOpen { ref mut in_flight, .. } = inner.phase
+            && permit.probe
+            && current
+        {
+            *in_flight = in_flight.saturating_sub(1);
+        }
+    }
+
     fn should_open(&self, inner: &Inner) -> bool {
         let c = &self.config;
         if c.consecutive_failures > 0 && inner.consecutive >= c.consecutive_failures {
@@ -206,6 +230,7 @@ impl Breaker {
 
     fn open(&self, inner: &mut Inner, now: Instant) {
         inner.phase = Phase::Open { until: now + self.config.open_for };
+        inner.cycle += 1;
     }
 }
 
@@ -270,6 +295,29 @@ mod tests {
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(call(&b, true), Ok(Some((BreakerState::HalfOpen, BreakerState::Open))));
         assert_eq!(b.state(), BreakerState::Open);
+    }
+
+    #[test]
+    fn an_abandoned_probe_frees_its_slot_and_a_late_one_changes_nothing() {
+        let b = Breaker::new(BreakerConfig { half_open_probes: 1, ..cfg() });
+        (0..3).for_each(|_| {
+            let _ = call(&b, true);
+        });
+        std::thread::sleep(Duration::from_millis(60));
+        // the probe's caller gave up: without release the breaker would refuse every call
+        let (p, _) = b.acquire();
+        assert_eq!(b.acquire().0, Err(Duration::ZERO));
+        b.release(p.unwrap());
+        let (late, _) = b.acquire();
+        let late = late.unwrap();
+        // the probe fails: open again; a probe of that earlier period returning now is ignored
+        assert_eq!(call(&b, true), Err(Duration::ZERO));
+        assert_eq!(b.record(late, true), Some((BreakerState::HalfOpen, BreakerState::Open)));
+        std::thread::sleep(Duration::from_millis(60));
+        let (fresh, _) = b.acquire();
+        assert_eq!(b.record(late, false), None, "a probe of an earlier period");
+        assert_eq!(b.state(), BreakerState::HalfOpen);
+        assert_eq!(b.record(fresh.unwrap(), false), Some((BreakerState::HalfOpen, BreakerState::Closed)));
     }
 
     #[test]

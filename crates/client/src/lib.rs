@@ -8,13 +8,12 @@
 //! - **Retries** ([`RetryPolicy`]): exponential backoff with full jitter; `Retry-After`
 //!   honoured. Idempotent calls (every prediction, reads, feedback) are retried after a lost
 //!   connection, a timeout, 429, 502, 503 or 504; the others (admin actions) only after 429
-//!   or 503, which the server answers before doing anything, or when the connection never
-//!   opened.
+//!   or 503, which the server answers before doing anything.
 //! - **A circuit breaker per route** ([`BreakerConfig`]): while open, calls fail at once with
 //!   [`Error::CircuitOpen`] (no network I/O), then probes half-open and closes on success.
 //! - **Fallback** ([`ClientBuilder::fallback_to_last_answer`]): when the server fails (not when
-//!   it refuses the request), answer with the last answer it gave to the same request, and tell
-//!   the [`Hooks`].
+//!   it refuses the request), answer a read (a prediction, online features) with the last
+//!   answer it gave to the same request, and tell the [`Hooks`]; never a write (feedback).
 //! - **Metrics hooks** ([`Hooks`]): attempts, responses with their latency, retries, breaker
 //!   transitions, fast failures, fallbacks — to feed Prometheus, OpenTelemetry or logs.
 
@@ -124,7 +123,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     breaker: BreakerConfig,
     hooks: Option<Arc<dyn Hooks>>,
-    fallback_capacity: usize,
+    fallback_bytes: usize,
     max_idle_per_host: usize,
 }
 
@@ -157,10 +156,11 @@ impl ClientBuilder {
         self.hooks = Some(hooks);
         self
     }
-    /// Keep the last answer to up to `capacity` distinct requests (oldest forgotten first), and
-    /// give it when the server fails the same request again. 0 (the default): off.
-    pub fn fallback_to_last_answer(mut self, capacity: usize) -> Self {
-        self.fallback_capacity = capacity;
+    /// Keep the last answers of reads (predictions, online features) in up to `max_bytes`
+    /// (requests and answers; the oldest forgotten first), and give one when the server fails
+    /// the byte-identical request again. 0 (the default): off.
+    pub fn fallback_to_last_answer(mut self, max_bytes: usize) -> Self {
+        self.fallback_bytes = max_bytes;
         self
     }
     /// Idle connections kept per host (default 32).
@@ -188,7 +188,7 @@ impl ClientBuilder {
             .user_agent(concat!("nivesh-client/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Config(e.to_string()))?;
-        let fallback = (self.fallback_capacity > 0).then(|| Mutex::new(Fallback::new(self.fallback_capacity)));
+        let fallback = (self.fallback_bytes > 0).then(|| Mutex::new(Fallback::new(self.fallback_bytes)));
         Ok(Client {
             shared: Arc::new(Shared {
                 http,
@@ -205,24 +205,42 @@ impl ClientBuilder {
     }
 }
 
-/// The last answers to recent requests, for [`ClientBuilder::fallback_to_last_answer`].
+/// The last answers to recent reads, for [`ClientBuilder::fallback_to_last_answer`]: bounded by
+/// bytes, the oldest entry forgotten first.
 struct Fallback {
-    capacity: usize,
+    max_bytes: usize,
+    bytes: usize,
     answers: HashMap<(String, Vec<u8>), Vec<u8>>,
     order: VecDeque<(String, Vec<u8>)>,
 }
 
 impl Fallback {
-    fn new(capacity: usize) -> Self {
-        Fallback { capacity, answers: HashMap::new(), order: VecDeque::new() }
+    fn new(max_bytes: usize) -> Self {
+        Fallback { max_bytes, bytes: 0, answers: HashMap::new(), order: VecDeque::new() }
+    }
+    fn size(key: &(String, Vec<u8>), answer: &[u8]) -> usize {
+        key.0.len() + key.1.len() + answer.len()
     }
     fn put(&mut self, key: (String, Vec<u8>), answer: Vec<u8>) {
-        if self.answers.insert(key.clone(), answer).is_none() {
-            self.order.push_back(key);
-            while self.order.len() > self.capacity {
-                if let Some(old) = self.order.pop_front() {
-                    self.answers.remove(&old);
-                }
+        let size = Self::size(&key, &answer);
+        if size > self.max_bytes {
+            return;
+        }
+        match self.answers.get_mut(&key) {
+            Some(old) => {
+                self.bytes = self.bytes - old.len() + answer.len();
+                *old = answer;
+            }
+            None => {
+                self.bytes += size;
+                self.order.push_back(key.clone());
+                self.answers.insert(key, answer);
+            }
+        }
+        while self.bytes > self.max_bytes {
+            let Some(old) = self.order.pop_front() else { break };
+            if let Some(a) = self.answers.remove(&old) {
+                self.bytes -= Self::size(&old, &a);
             }
         }
     }
@@ -253,11 +271,36 @@ enum Method {
     Post,
 }
 
-/// Whether a call may be sent twice.
+/// How a call may be repeated or stood in for.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Idempotent {
-    Yes,
-    No,
+enum Policy {
+    /// A read (a prediction, features): may be sent again, and answered from the fallback.
+    Read,
+    /// May be sent again, but never answered from the fallback (feedback: it records).
+    Idempotent,
+    /// Sent again only when the server refused it unprocessed (admin actions).
+    Once,
+}
+
+/// A breaker's permit while its call runs: recorded with the outcome, or given back if the
+/// call's future is dropped first (so an abandoned probe does not hold the half-open slot).
+struct Held<'a> {
+    breaker: &'a Breaker,
+    permit: Option<breaker::Permit>,
+}
+
+impl Held<'_> {
+    fn record(&mut self, failed: bool) -> Transition {
+        self.permit.take().and_then(|p| self.breaker.record(p, failed))
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Some(p) = self.permit.take() {
+            self.breaker.release(p);
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -276,7 +319,7 @@ impl Client {
             retry: RetryPolicy::default(),
             breaker: BreakerConfig::default(),
             hooks: None,
-            fallback_capacity: 0,
+            fallback_bytes: 0,
             max_idle_per_host: 32,
         }
     }
@@ -355,15 +398,15 @@ impl Client {
         route: &str,
         path: &str,
         body: Option<Vec<u8>>,
-        idempotent: Idempotent,
+        policy: Policy,
     ) -> Result<Vec<u8>, Error> {
         let breaker = self.breaker(route);
         let mut attempt = 0u32;
         let error = loop {
             let (permit, t) = breaker.acquire();
             self.transition(route, t);
-            let permit = match permit {
-                Ok(p) => p,
+            let mut permit = match permit {
+                Ok(p) => Held { breaker: &breaker, permit: Some(p) },
                 Err(retry_in) => {
                     self.hook(|h| h.on_rejected(route));
                     break Error::CircuitOpen { route: route.into(), retry_in };
@@ -375,38 +418,36 @@ impl Client {
             let elapsed = started.elapsed();
             let (error, retry_after, retryable) = match result {
                 Ok((status, _, bytes)) if (200..300).contains(&status) => {
-                    self.transition(route, breaker.record(permit, false));
+                    self.transition(route, permit.record(false));
                     self.hook(|h| h.on_response(route, Outcome::Status(status), elapsed));
-                    if let (Some(fb), Some(b)) = (&self.shared.fallback, &body) {
+                    if let (Policy::Read, Some(fb), Some(b)) = (policy, &self.shared.fallback, &body) {
                         lock(fb).put((route.to_string(), b.clone()), bytes.clone());
                     }
                     return Ok(bytes);
                 }
                 Ok((status, retry_after, bytes)) => {
-                    self.transition(route, breaker.record(permit, status >= 500));
+                    self.transition(route, permit.record(status >= 500));
                     self.hook(|h| h.on_response(route, Outcome::Status(status), elapsed));
                     let body = error_body(&bytes);
-                    let retryable = match idempotent {
-                        Idempotent::Yes => matches!(status, 429 | 502 | 503 | 504),
-                        Idempotent::No => matches!(status, 429 | 503),
+                    let retryable = match policy {
+                        Policy::Read | Policy::Idempotent => matches!(status, 429 | 502 | 503 | 504),
+                        Policy::Once => matches!(status, 429 | 503),
                     };
                     (Error::Api { route: route.into(), status, body, retry_after }, retry_after, retryable)
                 }
                 Err(outcome) => {
-                    self.transition(route, breaker.record(permit, true));
+                    self.transition(route, permit.record(true));
                     self.hook(|h| h.on_response(route, outcome, elapsed));
                     match outcome {
-                        Outcome::Timeout => (
-                            Error::Timeout { route: route.into(), after: self.timeout },
-                            None,
-                            idempotent == Idempotent::Yes,
-                        ),
+                        Outcome::Timeout => {
+                            (Error::Timeout { route: route.into(), after: self.timeout }, None, policy != Policy::Once)
+                        }
                         _ => (
                             Error::Connect { route: route.into(), message: "the server did not answer".into() },
                             None,
                             // reqwest cannot tell a refused connection from one lost mid-call:
                             // a non-idempotent call is not sent twice
-                            idempotent == Idempotent::Yes,
+                            policy != Policy::Once,
                         ),
                     }
                 }
@@ -423,6 +464,7 @@ impl Client {
             break error;
         };
         if error.is_server_failure()
+            && policy == Policy::Read
             && let (Some(fb), Some(b)) = (&self.shared.fallback, &body)
             && let Some(answer) = lock(fb).answers.get(&(route.to_string(), b.clone())).cloned()
         {
@@ -438,18 +480,18 @@ impl Client {
         route: &str,
         path: &str,
         body: Option<&B>,
-        idempotent: Idempotent,
+        policy: Policy,
     ) -> Result<T, Error> {
         let body = body
             .map(serde_json::to_vec)
             .transpose()
             .map_err(|e| Error::Decode { route: route.into(), message: format!("request: {e}") })?;
-        let bytes = self.call_bytes(method, route, path, body, idempotent).await?;
+        let bytes = self.call_bytes(method, route, path, body, policy).await?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Decode { route: route.into(), message: e.to_string() })
     }
 
     async fn get<T: DeserializeOwned>(&self, route: &str, path: &str) -> Result<T, Error> {
-        self.call::<(), T>(Method::Get, route, path, None, Idempotent::Yes).await
+        self.call::<(), T>(Method::Get, route, path, None, Policy::Read).await
     }
 
     // --- predictions
@@ -457,7 +499,7 @@ impl Client {
     /// One prediction of `E`'s model: `client.predict::<endpoint::Credit>(&req)`.
     pub async fn predict<E: Endpoint>(&self, req: &E::Request) -> Result<Predicted<E::Output>, Error> {
         let route = predict_route::<E>(false);
-        self.call(Method::Post, &route, &route, Some(req), Idempotent::Yes).await
+        self.call(Method::Post, &route, &route, Some(req), Policy::Read).await
     }
 
     /// Up to the server's batch limit of predictions, answered in order by one version.
@@ -467,7 +509,7 @@ impl Client {
     {
         let route = predict_route::<E>(true);
         let body = BatchRequest { inputs: inputs.to_vec() };
-        self.call(Method::Post, &route, &route, Some(&body), Idempotent::Yes).await
+        self.call(Method::Post, &route, &route, Some(&body), Policy::Read).await
     }
 
     /// `POST /predict/intent`.
@@ -499,7 +541,7 @@ impl Client {
     }
     /// `POST /features/online`.
     pub async fn online_features(&self, req: &OnlineFeaturesRequest) -> Result<OnlineFeaturesResponse, Error> {
-        self.call(Method::Post, "/features/online", "/features/online", Some(req), Idempotent::Yes).await
+        self.call(Method::Post, "/features/online", "/features/online", Some(req), Policy::Read).await
     }
     /// `GET /monitoring/statistics`.
     pub async fn statistics(&self) -> Result<StatisticsResponse, Error> {
@@ -507,7 +549,7 @@ impl Client {
     }
     /// `POST /feedback`: what really happened for a prediction (a later report replaces it).
     pub async fn feedback(&self, req: &FeedbackRequest) -> Result<FeedbackRecorded, Error> {
-        self.call(Method::Post, "/feedback", "/feedback", Some(req), Idempotent::Yes).await
+        self.call(Method::Post, "/feedback", "/feedback", Some(req), Policy::Idempotent).await
     }
     /// `GET /monitoring/drift/{model}`: the last drift check (404 before one ran).
     pub async fn last_drift(&self, model: ModelKind) -> Result<monitoring::DriftReport, Error> {
@@ -518,9 +560,9 @@ impl Client {
     pub async fn check_drift(&self, model: ModelKind, window: Option<&str>) -> Result<monitoring::DriftReport, Error> {
         let mut path = format!("/monitoring/drift/{}/check", model.name());
         if let Some(w) = window {
-            path.push_str(&format!("?window={w}"));
+            path.push_str(&format!("?window={}", encode(w)));
         }
-        self.call::<(), _>(Method::Post, "/monitoring/drift/{model}/check", &path, None, Idempotent::Yes).await
+        self.call::<(), _>(Method::Post, "/monitoring/drift/{model}/check", &path, None, Policy::Idempotent).await
     }
     /// `GET /monitoring/performance/{model}`: the primary metric on the outcomes fed back, per
     /// window, next to the training metric.
@@ -530,7 +572,7 @@ impl Client {
     /// `GET /tools?format=…`: the agent tools (`openai`, `gemini`, `mcp`; `None`: all three).
     pub async fn tools(&self, format: Option<&str>) -> Result<serde_json::Value, Error> {
         match format {
-            Some(f) => self.get("/tools", &format!("/tools?format={f}")).await,
+            Some(f) => self.get("/tools", &format!("/tools?format={}", encode(f))).await,
             None => self.get("/tools", "/tools").await,
         }
     }
@@ -540,11 +582,11 @@ impl Client {
     /// `POST /models/{name}/reload`: load the model's champion now.
     pub async fn reload_model(&self, model: ModelKind) -> Result<ReloadResponse, Error> {
         let path = format!("/models/{}/reload", model.name());
-        self.call::<(), _>(Method::Post, "/models/{name}/reload", &path, None, Idempotent::No).await
+        self.call::<(), _>(Method::Post, "/models/{name}/reload", &path, None, Policy::Once).await
     }
     /// `POST /cache/clear`.
     pub async fn clear_cache(&self) -> Result<serde_json::Value, Error> {
-        self.call::<(), _>(Method::Post, "/cache/clear", "/cache/clear", None, Idempotent::No).await
+        self.call::<(), _>(Method::Post, "/cache/clear", "/cache/clear", None, Policy::Once).await
     }
 
     // --- health (no retries, no breaker: a probe reports what it sees)
@@ -576,6 +618,17 @@ impl Client {
     }
 }
 
+/// A query value percent-encoded (RFC 3986 unreserved characters kept).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The server's error body, or (from something else on the way: a proxy's page) its first
 /// 200 characters as an `http_error`.
 fn error_body(bytes: &[u8]) -> ErrorBody {
@@ -589,4 +642,34 @@ fn error_body(bytes: &[u8]) -> ErrorBody {
 /// `/predict/{route}` (or its `/batch`) of `E`: the path, and the breaker's name.
 fn predict_route<E: Endpoint>(batch: bool) -> String {
     if batch { format!("/predict/{}/batch", E::ROUTE) } else { format!("/predict/{}", E::ROUTE) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fallback_keeps_to_its_byte_budget_oldest_first() {
+        let key = |n: u8| ("/predict/intent".to_string(), vec![n; 10]);
+        // each entry: 15 + 10 + 25 = 50 bytes
+        let mut f = Fallback::new(120);
+        f.put(key(1), vec![0; 25]);
+        f.put(key(2), vec![0; 25]);
+        assert_eq!((f.bytes, f.answers.len()), (100, 2));
+        f.put(key(3), vec![0; 25]);
+        assert_eq!((f.bytes, f.answers.len()), (100, 2));
+        assert!(!f.answers.contains_key(&key(1)) && f.answers.contains_key(&key(3)));
+        // a new answer to a kept request replaces it in place
+        f.put(key(3), vec![1; 5]);
+        assert_eq!((f.bytes, f.answers[&key(3)].clone()), (80, vec![1; 5]));
+        // one larger than the whole budget is not kept
+        f.put(key(4), vec![0; 500]);
+        assert!(!f.answers.contains_key(&key(4)) && f.bytes == 80);
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode("7d"), "7d");
+        assert_eq!(encode("1h&x=y z"), "1h%26x%3Dy%20z");
+    }
 }

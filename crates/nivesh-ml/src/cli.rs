@@ -63,7 +63,7 @@ pub enum Command {
     Predict(PredictArgs),
     /// The Model Context Protocol server over stdio: the models as tools for an AI agent that
     /// starts this command (the server also speaks MCP over HTTP at /mcp).
-    Mcp,
+    Mcp(McpArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -151,21 +151,10 @@ pub enum EmbeddingsCommand {
     },
 }
 
+/// The limits of anything that answers requests (`serve`, `mcp`).
 #[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// Address to bind; default HOST (127.0.0.1).
-    #[arg(long)]
-    pub host: Option<String>,
-    /// Port; default PORT (8000). 0 picks a free one.
-    #[arg(long)]
-    pub port: Option<u16>,
-    /// Bind to a non-loopback address even though ML_API_KEYS is empty.
-    #[arg(long)]
-    pub allow_unauthenticated: bool,
-    /// Do not train or materialize missing things at start; serve what the registry has.
-    #[arg(long)]
-    pub no_bootstrap: bool,
-    /// Most inputs in one batch request.
+pub struct LimitArgs {
+    /// Most inputs in one batch request (and user ids in one features read).
     #[arg(long, default_value_t = 256)]
     pub max_batch: usize,
     /// Largest request body, bytes.
@@ -189,6 +178,47 @@ pub struct ServeArgs {
     /// Memory budget of the prediction cache, MiB (0 disables it).
     #[arg(long, default_value_t = 32)]
     pub cache_mb: u64,
+}
+
+impl LimitArgs {
+    /// The server configuration with these limits (and defaults for the rest).
+    pub fn server_config(&self) -> nivesh_server::ServerConfig {
+        nivesh_server::ServerConfig {
+            max_batch: self.max_batch,
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+            max_in_flight: self.max_in_flight,
+            rate_limit_per_second: self.rate_limit,
+            rate_limit_burst: self.rate_limit_burst,
+            reload_interval: std::time::Duration::from_secs_f64(self.reload_interval.max(0.1)),
+            cache_bytes: self.cache_mb * 1024 * 1024,
+            ..nivesh_server::ServerConfig::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to bind; default HOST (127.0.0.1).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port; default PORT (8000). 0 picks a free one.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Bind to a non-loopback address even though ML_API_KEYS is empty.
+    #[arg(long)]
+    pub allow_unauthenticated: bool,
+    /// Do not train or materialize missing things at start; serve what the registry has.
+    #[arg(long)]
+    pub no_bootstrap: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,

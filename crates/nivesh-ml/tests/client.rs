@@ -230,14 +230,16 @@ fn the_breaker_opens_when_the_server_dies_fails_fast_and_closes_when_it_is_back(
         assert_eq!(client.breaker_state("/predict/intent"), BreakerState::Open);
         // open: no call is made, the answer is at once
         let attempts = hooks.attempts.load(Ordering::SeqCst);
-        let mut slowest = Duration::ZERO;
+        let mut times = Vec::new();
         for _ in 0..100 {
             let t0 = Instant::now();
             let e = client.classify_intent(&req).await.unwrap_err();
-            slowest = slowest.max(t0.elapsed());
+            times.push(t0.elapsed());
             assert!(matches!(e, Error::CircuitOpen { .. }), "{e}");
         }
-        assert!(slowest < Duration::from_millis(1), "failing fast took {slowest:?}");
+        times.sort();
+        // no network: microseconds (the bound on the slowest leaves room for a scheduler stall)
+        assert!(times[50] < Duration::from_millis(1) && times[99] < Duration::from_millis(50), "{times:?}");
         assert_eq!(hooks.attempts.load(Ordering::SeqCst), attempts);
         assert_eq!(hooks.rejected.load(Ordering::SeqCst), 100);
         // other routes have breakers of their own
@@ -280,13 +282,30 @@ fn retries_stop_at_the_limit_and_a_fallback_answers_when_the_server_is_gone() {
         })
         // no breaker: every retry reaches the network
         .breaker(BreakerConfig { consecutive_failures: 0, failure_rate: 2.0, ..BreakerConfig::default() })
-        .fallback_to_last_answer(16)
+        .fallback_to_last_answer(1 << 20)
         .hooks(hooks.clone())
         .build()
         .unwrap();
     let rt = rt();
     let req = CreditRequest { applicant_data: applicant() };
     let first = rt.block_on(client.assess_credit_risk(&req)).unwrap();
+    // feedback for it, recorded once the log's writer has the prediction
+    let feedback = FeedbackRequest {
+        prediction_id: Some(first.prediction_id.clone()),
+        model: None,
+        input_hash: None,
+        outcome: serde_json::json!(true),
+    };
+    rt.block_on(async {
+        for _ in 0..100 {
+            match client.feedback(&feedback).await {
+                Err(e) if e.status() == Some(404) => tokio::time::sleep(Duration::from_millis(50)).await,
+                other => return other.unwrap(),
+            }
+        }
+        panic!("the prediction was never logged");
+    });
+    let attempts_before = hooks.attempts.load(Ordering::SeqCst);
     child.kill().unwrap();
     let _ = child.wait();
     rt.block_on(async {
@@ -295,7 +314,7 @@ fn retries_stop_at_the_limit_and_a_fallback_answers_when_the_server_is_gone() {
         assert_eq!(again, first);
         assert_eq!(hooks.fallbacks.load(Ordering::SeqCst), 1);
         // … after the retries ran out: 1 + 3 attempts
-        assert_eq!(hooks.attempts.load(Ordering::SeqCst), 1 + 4);
+        assert_eq!(hooks.attempts.load(Ordering::SeqCst), attempts_before + 4);
         assert_eq!(hooks.retries.load(Ordering::SeqCst), 3);
         let delays = hooks.delays.lock().unwrap().clone();
         assert!(delays.iter().all(|d| *d <= Duration::from_millis(40)), "{delays:?}");
@@ -304,11 +323,16 @@ fn retries_stop_at_the_limit_and_a_fallback_answers_when_the_server_is_gone() {
         other.age = 50;
         let e = client.assess_credit_risk(&CreditRequest { applicant_data: other }).await.unwrap_err();
         assert!(matches!(e, Error::Connect { .. }) && e.is_server_failure(), "{e}");
-        assert_eq!(hooks.attempts.load(Ordering::SeqCst), 1 + 4 + 4);
+        assert_eq!(hooks.attempts.load(Ordering::SeqCst), attempts_before + 4 + 4);
+        // a write is never answered from the fallback: the same feedback again fails
+        let e = client.feedback(&feedback).await.unwrap_err();
+        assert!(matches!(e, Error::Connect { .. }), "{e}");
+        assert_eq!(hooks.fallbacks.load(Ordering::SeqCst), 1);
         // an admin action is not sent again after a lost connection
+        let before = hooks.attempts.load(Ordering::SeqCst);
         let e = client.reload_model(ModelKind::Intent).await.unwrap_err();
         assert!(matches!(e, Error::Connect { .. }), "{e}");
-        assert_eq!(hooks.attempts.load(Ordering::SeqCst), 1 + 4 + 4 + 1);
+        assert_eq!(hooks.attempts.load(Ordering::SeqCst), before + 1);
     });
 }
 

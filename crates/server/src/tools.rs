@@ -206,15 +206,19 @@ async fn run<M: Served>(state: &AppState, args: Value) -> Result<ToolOutput, Too
     let req: M::Request = crate::parse::parse_value(args).map_err(ToolError::Failed)?;
     let m = crate::answer::loaded::<M>(state).map_err(ToolError::Failed)?;
     let (body, id) = crate::answer::answer::<M>(state, &m, req).await.map_err(ToolError::Failed)?;
-    let output: M::Output =
-        serde_json::from_slice(&body).map_err(|e| ToolError::Failed(ApiError::Internal(e.to_string())))?;
     let mut structured: Value =
         serde_json::from_slice(&body).map_err(|e| ToolError::Failed(ApiError::Internal(e.to_string())))?;
+    // the summary reads the typed answer; one that does not read back (a NaN written as null
+    // into a plain number) still answers, with the JSON only
+    let summary = match M::Output::deserialize(&structured) {
+        Ok(output) => M::summary(&output),
+        Err(_) => format!("{} answered: see the structured content", M::MODEL),
+    };
     if let Some(o) = structured.as_object_mut() {
         o.insert("model_version".into(), json!(m.info.version.to_string()));
         o.insert("prediction_id".into(), json!(id));
     }
-    Ok(ToolOutput { summary: M::summary(&output), structured })
+    Ok(ToolOutput { summary, structured })
 }
 
 /// `T`'s schema with every `$ref` replaced by the schema it names (the ones `T` refers to,
@@ -235,23 +239,26 @@ fn schema_of<T: ToSchema>() -> Map<String, Value> {
     }
 }
 
-fn inline(v: Value, components: &Map<String, Value>, depth: usize) -> Value {
+/// `v` with its references replaced, `hops` references deep (a bound against a type that
+/// contains itself; none of the API's does).
+fn inline(v: Value, components: &Map<String, Value>, hops: usize) -> Value {
     match v {
         Value::Object(o) => {
             if let Some(Value::String(r)) = o.get("$ref")
                 && let Some(name) = r.strip_prefix("#/components/schemas/")
-                && depth < 16
+                && let Some(target) = components.get(name)
+                && hops < 32
             {
-                let mut target = inline(components.get(name).cloned().unwrap_or(json!({})), components, depth + 1);
+                let mut target = inline(target.clone(), components, hops + 1);
                 // a description beside the reference (a field's doc comment) wins
                 if let (Some(d), Some(t)) = (o.get("description"), target.as_object_mut()) {
                     t.insert("description".into(), d.clone());
                 }
                 return target;
             }
-            Value::Object(o.into_iter().map(|(k, v)| (k, inline(v, components, depth + 1))).collect())
+            Value::Object(o.into_iter().map(|(k, v)| (k, inline(v, components, hops))).collect())
         }
-        Value::Array(a) => Value::Array(a.into_iter().map(|v| inline(v, components, depth + 1)).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| inline(v, components, hops)).collect()),
         other => other,
     }
 }
@@ -277,8 +284,12 @@ pub fn gemini() -> Value {
     let declarations: Vec<Value> = all()
         .iter()
         .map(|t| {
-            json!({"name": t.name, "description": t.description,
-                "parameters": to_openapi3(Value::Object(t.input_schema.clone()))})
+            let mut d = json!({"name": t.name, "description": t.description});
+            // an object without properties is refused by Gemini: a tool without arguments has none
+            if t.input_schema.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty()) {
+                d["parameters"] = to_openapi3(Value::Object(t.input_schema.clone()));
+            }
+            d
         })
         .collect();
     json!([{ "functionDeclarations": declarations }])
@@ -445,6 +456,9 @@ mod tests {
                 assert!(!o.contains_key(banned), "{banned} in {o:?}");
             }
         });
+        // a tool without arguments has no parameters (Gemini refuses an empty object)
+        assert_eq!(decls[6]["name"], "list_models");
+        assert!(decls[6].get("parameters").is_none(), "{}", decls[6]);
         // an optional string keeps its type and says it may be null
         let user = &decls[0]["parameters"]["properties"]["user_id"];
         assert_eq!((user["type"].as_str(), user["nullable"].as_bool()), (Some("string"), Some(true)), "{user}");

@@ -2,7 +2,7 @@
 // `MlClientService` — the client, injectable — and `MlHealthIndicator` for a health endpoint
 // (the result has the shape @nestjs/terminus expects, so it drops into a HealthCheckService).
 import "reflect-metadata";
-import { type DynamicModule, Inject, Injectable, Logger, Module, type OnModuleDestroy } from "@nestjs/common";
+import { type DynamicModule, Inject, Injectable, Logger, Module } from "@nestjs/common";
 import { type MlClientOptions, type MlEvent, MlClient } from "../../src/index.js";
 
 export const ML_CLIENT_OPTIONS = Symbol("ML_CLIENT_OPTIONS");
@@ -23,9 +23,8 @@ export interface MlIntegrationAsyncOptions {
 
 /** The nivesh-ml client as a Nest provider: every method of `MlClient`. */
 @Injectable()
-export class MlClientService extends MlClient implements OnModuleDestroy {
+export class MlClientService extends MlClient {
   private readonly logger = new Logger("nivesh-ml");
-  closed = false;
 
   constructor(@Inject(ML_CLIENT_OPTIONS) options: MlIntegrationOptions) {
     const log = options.logEvents ?? true;
@@ -47,10 +46,6 @@ export class MlClientService extends MlClient implements OnModuleDestroy {
     } else if (e.type === "retry") {
       this.logger.debug(`${e.route}: retry ${e.attempt} in ${Math.round(e.delayMs)} ms`);
     }
-  }
-
-  onModuleDestroy() {
-    this.closed = true;
   }
 }
 

@@ -5,18 +5,19 @@
 //! the protocol's: everything else goes to stderr.
 
 use super::serve::Serving;
+use crate::cli::McpArgs;
 use crate::config::Config;
 use nivesh_server::{AppState, ServerConfig};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
+pub fn run(args: McpArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let Serving { registry, artifacts, features, monitor, log } = Serving::open(config)?;
     let server_config = ServerConfig {
         mlflow_uri: config.mlflow_tracking_uri.clone(),
         redis_cache_url: config.redis.as_ref().map(|r| r.url.clone()),
         log,
-        ..ServerConfig::default()
+        ..args.limits.server_config()
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let served = rt.block_on(async move {

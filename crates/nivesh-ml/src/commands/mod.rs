@@ -46,6 +46,6 @@ pub fn run(command: Command, config: &Config, globals: &Globals) -> anyhow::Resu
         Command::Embeddings(cmd) => embeddings::run(cmd),
         Command::Drift(cmd) => drift::run(cmd, config),
         Command::Predict(args) => predict::run(args, config),
-        Command::Mcp => mcp::run(config),
+        Command::Mcp(args) => mcp::run(args, config),
     }
 }

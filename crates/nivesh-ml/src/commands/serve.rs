@@ -79,14 +79,6 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         admin_keys: config.admin_keys.clone(),
         cors_origins: config.cors_origins.clone(),
         mcp_allowed_hosts: config.mcp_allowed_hosts.clone(),
-        max_batch: args.max_batch,
-        max_body_bytes: args.max_body_bytes,
-        request_timeout: Duration::from_millis(args.request_timeout_ms),
-        max_in_flight: args.max_in_flight,
-        rate_limit_per_second: args.rate_limit,
-        rate_limit_burst: args.rate_limit_burst,
-        reload_interval: Duration::from_secs_f64(args.reload_interval.max(0.1)),
-        cache_bytes: args.cache_mb * 1024 * 1024,
         mlflow_uri: config.mlflow_tracking_uri.clone(),
         redis_cache_url: config.redis.as_ref().map(|r| r.url.clone()),
         // POST /admin/train retrains on the sample data, as the bootstrap did
@@ -99,6 +91,7 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
                 &super::stores::training_defaults(config),
             )
         }),
+        ..args.limits.server_config()
     };
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
