@@ -21,6 +21,7 @@ pub mod public;
 pub mod records;
 pub mod redact;
 pub mod rng;
+pub mod shard;
 pub mod stats;
 pub mod summary;
 

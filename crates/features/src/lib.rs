@@ -17,6 +17,7 @@ use definitions::{Definitions, View, ViewKind};
 use engine::Timeline;
 pub use nivesh_api::{EntityFeatures, HistorySource, ViewValues};
 use nivesh_core::Transaction;
+use nivesh_core::shard::Shard;
 use offline::{Materialization, OfflineStore};
 use online::{OnlineRecord, OnlineStore};
 use serde::Serialize;
@@ -150,11 +151,27 @@ impl FeatureStore {
         full: bool,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Vec<MaterializeReport>, FeatureError> {
+        self.materialize_shard(views, as_of, now, full, Shard::ALL, progress)
+    }
+
+    /// [`Self::materialize`] of the entities `shard` owns (a stable hash of the entity id), so
+    /// that N processes with shards `0/N` … `N-1/N` together write what one run writes. Each
+    /// shard keeps its own incremental cutoff.
+    pub fn materialize_shard(
+        &self,
+        views: &[&str],
+        as_of: i64,
+        now: i64,
+        full: bool,
+        shard: Shard,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<MaterializeReport>, FeatureError> {
         let views = self.views(views)?;
         let mut plans = Vec::new();
         for v in &views {
-            let last = if full { None } else { self.offline.last_materialization(v)? };
-            let (entities, max_seq) = self.offline.entities_since(last.as_ref().map_or(0, |m| m.last_seq))?;
+            let last = if full { None } else { self.offline.last_materialization_of(v, shard)? };
+            let (mut entities, max_seq) = self.offline.entities_since(last.as_ref().map_or(0, |m| m.last_seq))?;
+            entities.retain(|e| shard.owns(e));
             plans.push((*v, entities, max_seq, last.is_some()));
         }
         let total: usize = plans.iter().map(|p| p.1.len()).sum();
@@ -186,6 +203,7 @@ impl FeatureStore {
             let seconds = started.elapsed().as_secs_f64();
             self.offline.record_materialization(
                 view,
+                shard,
                 &Materialization {
                     last_seq: max_seq,
                     as_of,

@@ -5,11 +5,14 @@
 use crate::FeatureError;
 use crate::definitions::View;
 use nivesh_core::Transaction;
+use nivesh_core::shard::Shard;
 use nivesh_store::db::{Db, DbError, Dialect, Value};
 use std::collections::HashMap;
 
-const SQLITE: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
-const POSTGRES: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+const SQLITE: &[&str] =
+    &[include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/sqlite/0002_shards.sql")];
+const POSTGRES: &[&str] =
+    &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_shards.sql")];
 
 /// Rows per INSERT statement when ingesting.
 const INSERT_BATCH: usize = 400;
@@ -188,12 +191,19 @@ impl OfflineStore {
         Ok(n as u64)
     }
 
+    /// The last materialization of `view` over every entity.
     pub fn last_materialization(&self, view: &View) -> Result<Option<Materialization>, FeatureError> {
+        self.last_materialization_of(view, Shard::ALL)
+    }
+
+    /// The last materialization of `view` by `shard` (each shard keeps its own cutoff).
+    pub fn last_materialization_of(&self, view: &View, shard: Shard) -> Result<Option<Materialization>, FeatureError> {
         let row = self
             .db
             .query_opt(
-                "SELECT last_seq, as_of, entities, seconds, at FROM feature_materializations WHERE view = $1 AND version = $2",
-                &[view.name.as_str().into(), view.version.into()],
+                "SELECT last_seq, as_of, entities, seconds, at FROM feature_materializations
+                 WHERE view = $1 AND version = $2 AND shard = $3",
+                &[view.name.as_str().into(), view.version.into(), shard_key(shard).into()],
             )
             .map_err(FeatureError::from)?;
         row.map(|r| {
@@ -209,12 +219,12 @@ impl OfflineStore {
         .map_err(FeatureError::from)
     }
 
-    pub fn record_materialization(&self, view: &View, m: &Materialization) -> Result<(), FeatureError> {
+    pub fn record_materialization(&self, view: &View, shard: Shard, m: &Materialization) -> Result<(), FeatureError> {
         self.db
             .execute(
-                "INSERT INTO feature_materializations (view, version, last_seq, as_of, entities, seconds, at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (view, version) DO UPDATE SET last_seq = excluded.last_seq, as_of = excluded.as_of,
+                "INSERT INTO feature_materializations (view, version, shard, last_seq, as_of, entities, seconds, at)
+                 VALUES ($1, $2, $8, $3, $4, $5, $6, $7)
+                 ON CONFLICT (view, version, shard) DO UPDATE SET last_seq = excluded.last_seq, as_of = excluded.as_of,
                     entities = excluded.entities, seconds = excluded.seconds, at = excluded.at",
                 &[
                     view.name.as_str().into(),
@@ -224,9 +234,15 @@ impl OfflineStore {
                     (m.entities as i64).into(),
                     m.seconds.into(),
                     m.at.as_str().into(),
+                    shard_key(shard).into(),
                 ],
             )
             .map_err(FeatureError::from)?;
         Ok(())
     }
+}
+
+/// How a shard is stored: '' for every entity, else `i/N`.
+fn shard_key(shard: Shard) -> String {
+    if shard.is_all() { String::new() } else { shard.to_string() }
 }

@@ -92,6 +92,12 @@ pub struct PredictArgs {
     /// Scoring threads (default: the CPUs).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Score only part INDEX of COUNT (`--shard 2/4`, 0-based): a contiguous quarter of the
+    /// records, so that the outputs of 0/4 … 3/4 concatenated are the one-shot output (CSV
+    /// outputs each carry their header). For a Kubernetes Indexed Job:
+    /// `--shard $(JOB_COMPLETION_INDEX)/N`.
+    #[arg(long)]
+    pub shard: Option<nivesh_core::shard::Shard>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -252,6 +258,11 @@ pub enum FeaturesCommand {
         /// Recompute every entity.
         #[arg(long)]
         full: bool,
+        /// Only the entities of part INDEX of COUNT (`--shard 1/4`, 0-based; by a stable hash
+        /// of the entity id): COUNT processes with 0/COUNT … write what one run writes. Each
+        /// shard keeps its own incremental cutoff.
+        #[arg(long)]
+        shard: Option<nivesh_core::shard::Shard>,
     },
     /// Print an entity's online features as JSON, with their age.
     Get {

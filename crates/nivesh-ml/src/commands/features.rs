@@ -32,7 +32,7 @@ pub fn run(args: FeaturesArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
         }
-        FeaturesCommand::Materialize { view, as_of, full } => {
+        FeaturesCommand::Materialize { view, as_of, full, shard } => {
             let now = chrono::Utc::now().timestamp();
             let as_of = as_of.as_deref().map(parse_instant).transpose()?.unwrap_or(now);
             let views: Vec<&str> = view.iter().map(String::as_str).collect();
@@ -47,7 +47,8 @@ pub fn run(args: FeaturesArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 b
             });
             let mut last_logged = 0;
-            let reports = fs.materialize(&views, as_of, now, full, &mut |done, total| match &bar {
+            let shard = shard.unwrap_or(nivesh_core::shard::Shard::ALL);
+            let reports = fs.materialize_shard(&views, as_of, now, full, shard, &mut |done, total| match &bar {
                 Some(b) => {
                     b.set_length(total as u64);
                     b.set_position(done as u64);

@@ -187,6 +187,10 @@ struct Records {
     source: Source,
     /// Bytes of the input read so far (for the progress bar).
     bytes: u64,
+    /// Records met so far (blank JSONL lines are not records; a bad CSV row is one).
+    seen: u64,
+    /// Only the records at these positions (`--shard`): the rest are skipped unparsed.
+    range: std::ops::Range<u64>,
 }
 
 enum Source {
@@ -208,7 +212,46 @@ impl Records {
             }
             other => bail!("{}: .{other} is not .jsonl or .csv", path.display()),
         };
-        Ok(Records { kind, source, bytes: 0 })
+        Ok(Records { kind, source, bytes: 0, seen: 0, range: 0..u64::MAX })
+    }
+
+    /// How many records the input holds (a pass that parses nothing: for `--shard`).
+    fn count(kind: ModelKind, path: &Path) -> anyhow::Result<u64> {
+        let mut r = Records::open(kind, path)?;
+        let mut n = 0;
+        loop {
+            let more = match &mut r.source {
+                Source::Jsonl(lines, _) => match lines.next() {
+                    Some(text) => {
+                        if !text?.trim().is_empty() {
+                            n += 1;
+                        }
+                        true
+                    }
+                    None => false,
+                },
+                Source::Csv(reader, _, _) => {
+                    let mut rec = csv::ByteRecord::new();
+                    match reader.read_byte_record(&mut rec) {
+                        Ok(false) => false,
+                        Ok(true) | Err(_) => {
+                            n += 1;
+                            true
+                        }
+                    }
+                }
+            };
+            if !more {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Whether the next record is one to score; `None` past the range (stop reading).
+    fn take(&mut self) -> Option<bool> {
+        let pos = self.seen;
+        self.seen += 1;
+        (pos < self.range.end).then_some(pos >= self.range.start)
     }
 
     /// Up to `n` records.
@@ -224,7 +267,14 @@ impl Records {
                     if text.trim().is_empty() {
                         continue;
                     }
-                    out.push((*line, serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))));
+                    let line = *line;
+                    match self.take() {
+                        None => break,
+                        Some(false) => continue,
+                        Some(true) => {
+                            out.push((line, serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))))
+                        }
+                    }
                 }
                 Source::Csv(reader, headers, line) => {
                     let mut rec = csv::StringRecord::new();
@@ -238,11 +288,21 @@ impl Records {
                                 .zip(rec.iter())
                                 .filter_map(|(h, v)| cell(v).map(|v| (h.clone(), v)))
                                 .collect();
-                            out.push((*line, from_row(self.kind, row)));
+                            let (line, kind) = (*line, self.kind);
+                            match self.take() {
+                                None => break,
+                                Some(false) => continue,
+                                Some(true) => out.push((line, from_row(kind, row))),
+                            }
                         }
                         Err(e) => {
                             *line += 1;
-                            out.push((*line, Err(format!("bad CSV: {e}"))));
+                            let line = *line;
+                            match self.take() {
+                                None => break,
+                                Some(false) => continue,
+                                Some(true) => out.push((line, Err(format!("bad CSV: {e}")))),
+                            }
                         }
                     }
                 }
@@ -258,6 +318,11 @@ fn score<M: Served>(
     features: Option<&nivesh_features::FeatureStore>,
 ) -> anyhow::Result<Summary> {
     let mut records = Records::open(M::MODEL, &args.input)?;
+    if let Some(shard) = args.shard.filter(|s| !s.is_all()) {
+        // this shard's contiguous part of the records: the shards' outputs, concatenated in
+        // shard order, are the one-shot output
+        records.range = shard.range(Records::count(M::MODEL, &args.input)?);
+    }
     let csv_out = args.output.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")));
     let out = open_out(args.output.as_deref())?;
     let mut writer = if csv_out {
