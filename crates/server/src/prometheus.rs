@@ -2,7 +2,8 @@
 //! histograms with microsecond-resolution buckets, predictions by model and version, cache
 //! hits and misses, model load failures, requests in flight, rate-limited requests; the
 //! prediction log's written and dropped rows; the last drift check of each model (score per
-//! feature and test, detected, share); agent tool calls by tool and outcome.
+//! feature and test, detected, share); agent tool calls by tool and outcome; champions loaded,
+//! ready, and whether the cache's Redis answers (the alert rules in `deploy/prometheus/`).
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -64,6 +65,9 @@ pub struct Metrics {
     drift_detected: Family<Model, Gauge>,
     drift_share: Family<Model, FloatGauge>,
     tool_calls: Family<ToolOutcome, Counter>,
+    models_loaded: Gauge,
+    ready: Gauge,
+    cache_redis_up: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -93,6 +97,7 @@ impl Metrics {
         let drift_detected = Family::<Model, Gauge>::default();
         let drift_share = Family::<Model, FloatGauge>::default();
         let tool_calls = Family::<ToolOutcome, Counter>::default();
+        let (models_loaded, ready, cache_redis_up) = (Gauge::default(), Gauge::default(), Gauge::default());
         registry.register("http_requests", "HTTP requests by route and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
         registry.register("predictions", "Predictions by model and version", predictions.clone());
@@ -114,6 +119,17 @@ impl Metrics {
             drift_detected.clone(),
         );
         registry.register("drift_share", "Last drift check: the share of drifted features", drift_share.clone());
+        registry.register("models_loaded", "Champions loaded and serving", models_loaded.clone());
+        registry.register(
+            "ready",
+            "1 when every champion is loaded (the readiness probe also checks the stores)",
+            ready.clone(),
+        );
+        registry.register(
+            "cache_redis_up",
+            "The prediction cache's Redis: 1 answering, 0 degraded (in-process cache only), -1 not configured",
+            cache_redis_up.clone(),
+        );
         registry.register(
             "tool_calls",
             "Agent tool calls (MCP) by tool and outcome (ok or the error type)",
@@ -135,6 +151,9 @@ impl Metrics {
             drift_detected,
             drift_share,
             tool_calls,
+            models_loaded,
+            ready,
+            cache_redis_up,
         }
     }
 
@@ -169,6 +188,13 @@ impl Metrics {
 
     pub fn model_load_failure(&self, model: &str) {
         self.load_failures.get_or_create(&Model { model: model.into() }).inc();
+    }
+
+    /// What is serving (set before each render): champions loaded, ready, the cache's Redis.
+    pub fn serving(&self, models_loaded: usize, ready: bool, redis: Option<bool>) {
+        self.models_loaded.set(models_loaded as i64);
+        self.ready.set(i64::from(ready));
+        self.cache_redis_up.set(redis.map_or(-1, i64::from));
     }
 
     /// An agent's call of `tool`: `ok`, `unknown` or the error type.

@@ -104,6 +104,12 @@ pub async fn metrics(State(state): State<AppState>) -> impl axum::response::Into
         use std::sync::atomic::Ordering::Relaxed;
         state.metrics.log(log.counters.written.load(Relaxed), log.counters.dropped.load(Relaxed));
     }
+    let loaded = state.loaded().len();
+    let redis = match (&state.cache_redis_unreachable, state.cache.redis_status()) {
+        (Some(_), _) => Some(false),
+        (None, status) => status.map(|(healthy, _)| healthy),
+    };
+    state.metrics.serving(loaded, state.startup_complete() && loaded == ModelKind::ALL.len(), redis);
     (
         [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         state.metrics.render(),
