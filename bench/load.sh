@@ -34,9 +34,10 @@ fi
 TMP="$(mktemp -d)"
 CREDIT='{"applicant_data": {"age": AGE, "monthly_income": 80000, "monthly_debt": 20000, "credit_limit": 200000, "credit_used": 50000, "loan_amount": 500000, "payments_missed": 1, "total_payments": 48, "months_employed": 60, "credit_history_months": 84, "num_credit_accounts": 4, "has_mortgage": false, "has_car_loan": true, "employment_type": "salaried", "education": "graduate"}}'
 
-# lua for a POST route; when $3 is "vary", NUM in the body becomes a per-request number
+# lua for a POST route; when $3 is "vary", NUM in the body becomes a per-request number; $4
+# is the Accept header (default any)
 lua() {
-  local body="$2" vary="${3:-}"
+  local body="$2" vary="${3:-}" accept="${4:-*/*}"
   body="${body//\"/\\\"}"
   cat >"$TMP/$1.lua" <<LUA
 local n, id = 0, 0
@@ -47,7 +48,7 @@ request = function()
   n = n + 1
   local body = template
   if "$vary" == "vary" then body = string.gsub(template, "NUM", tostring(n * 64 + id)) end
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["Accept"] = "$accept"}, body)
 end
 LUA
 }
@@ -88,19 +89,8 @@ lua oip_credit_64 "$(oip_body credit 64)" vary
 
 # MCP over streamable HTTP (stateless): a JSON-RPC tools/call per request, every one different
 mcp_lua() { # name tool arguments-json
-  local body="{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"tools/call\", \"params\": {\"name\": \"$2\", \"arguments\": $3}}"
-  body="${body//\"/\\\"}"
-  cat >"$TMP/$1.lua" <<LUA
-local n, id = 0, 0
-local threads = {}
-setup = function(thread) thread:set("id", #threads) table.insert(threads, thread) end
-local template = "$body"
-request = function()
-  n = n + 1
-  local body = string.gsub(template, "NUM", tostring(n * 64 + id))
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["Accept"] = "application/json, text/event-stream"}, body)
-end
-LUA
+  lua "$1" "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"tools/call\", \"params\": {\"name\": \"$2\", \"arguments\": $3}}" \
+    vary "application/json, text/event-stream"
 }
 mcp_lua mcp_intent classify_intent '{"query": "how much did I spend on food in week NUM of last year"}'
 mcp_lua mcp_credit assess_credit_risk "${CREDIT_VARY/80000/NUM}"
