@@ -63,4 +63,30 @@ print(" ".join(sorted(a["labels"]["alertname"] + ":" + a["state"] for a in alert
 done
 [[ "$state" == *"NiveshMlNotReady:pending"* ]] && ok "the rules run on the scraped series: NiveshMlNotReady pending ($state)" \
   || fail "NiveshMlNotReady is not pending: $state"
+# every metric the alert rules and the Grafana dashboard use is one the server exports
+curl -sf "http://127.0.0.1:$ML_PORT/metrics" >"$TMP/metrics.txt"
+# (families without a sample yet — no prediction made — are taken from the server's registry)
+python3 - "$TMP/metrics.txt" deploy/prometheus/alerts.yml deploy/grafana/dashboards/nivesh-ml.json \
+  crates/server/src/prometheus.rs <<'PY' && ok "every metric in the alert rules and the dashboard is one the server exports" \
+  || fail "unknown metrics"
+import json, re, sys
+exported = {l.split()[2] for l in open(sys.argv[1]) if l.startswith("# TYPE ")}
+registered = {"nivesh_" + n for n in re.findall(r'registry\.register\(\s*"([a-z0-9_]+)"', open(sys.argv[4]).read())}
+assert exported <= registered | {"target_info"}, sorted(exported - registered)
+exported |= registered
+def base(name):
+    for suffix in ("_total", "_bucket", "_sum", "_count", "_created"):
+        if name.endswith(suffix) and name[: -len(suffix)] in exported:
+            return name[: -len(suffix)]
+    return name
+used = set(re.findall(r"\bnivesh_[a-z0-9_]+", open(sys.argv[2]).read()))
+dash = json.load(open(sys.argv[3]))
+for p in dash["panels"]:
+    for t in p["targets"]:
+        used |= set(re.findall(r"\bnivesh_[a-z0-9_]+", t["expr"]))
+missing = sorted(n for n in used if base(n) not in exported)
+if missing:
+    sys.exit(f"not exported: {missing}")
+print(f"{len(used)} metric names checked", file=sys.stderr)
+PY
 echo "prometheus: $passed passed, 0 failed"

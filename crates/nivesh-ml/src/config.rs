@@ -828,6 +828,18 @@ mod tests {
     }
 
     #[test]
+    fn env_example_lists_every_config_key() {
+        let example = include_str!("../../../.env.example");
+        for k in KEYS {
+            assert!(
+                example.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{}=", k.key))),
+                ".env.example has no line for {}",
+                k.key
+            );
+        }
+    }
+
+    #[test]
     fn readme_documents_every_config_key() {
         let readme = include_str!("../../../README.md");
         for k in KEYS {
