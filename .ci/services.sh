@@ -95,6 +95,14 @@ if ! [ -x "$DIR/k8s-venv/bin/kubectl" ] || ! "$DIR/k8s-venv/bin/python" -c "impo
 fi
 log "kubectl $("$DIR/k8s-venv/bin/kubectl" version --client 2>/dev/null | head -1)"
 
+# --- Airflow 3 (wheels only), for the DAG tests
+if ! [ -x "$DIR/airflow-venv/bin/airflow" ]; then
+  log "pip install apache-airflow"
+  python3 -m venv "$DIR/airflow-venv"
+  "$DIR/airflow-venv/bin/pip" install -q --only-binary=:all: "apache-airflow>=3.1,<3.4" >&2
+fi
+log "airflow $("$DIR/airflow-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))')"
+
 echo "export NIVESH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_test"
 echo "export NIVESH_TEST_FEATURES_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_features_test"
 echo "export NIVESH_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
@@ -103,3 +111,4 @@ echo "export NIVESH_TEST_PYTHON=$DIR/mlflow-venv/bin/python"
 echo "export NIVESH_TEST_TRITON_PYTHON=$DIR/triton-venv/bin/python"
 echo "export NIVESH_TEST_MCP_PYTHON=$DIR/mcp-venv/bin/python"
 echo "export NIVESH_TEST_K8S_VENV=$DIR/k8s-venv"
+echo "export NIVESH_TEST_AIRFLOW_VENV=$DIR/airflow-venv"
