@@ -156,6 +156,15 @@ impl ApiError {
         }
     }
 
+    /// The error as every protocol tells it: message, kind, and the refused field if any.
+    pub fn body(&self) -> ErrorBody {
+        let field = match self {
+            ApiError::Invalid { field: Some(f), .. } if !f.is_empty() => Some(f.to_string()),
+            _ => None,
+        };
+        ErrorBody { error: self.to_string(), error_type: self.kind().to_string(), field }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -225,12 +234,7 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(detail, "internal error");
         }
-        let field = match &self {
-            ApiError::Invalid { field: Some(f), .. } if !f.is_empty() => Some(f.to_string()),
-            _ => None,
-        };
-        let body = ErrorBody { error: self.to_string(), error_type: self.kind().to_string(), field };
-        let mut resp = (status, axum::Json(body)).into_response();
+        let mut resp = (status, axum::Json(self.body())).into_response();
         match &self {
             ApiError::RateLimited(secs) => {
                 if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

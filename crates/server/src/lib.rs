@@ -91,13 +91,7 @@ pub async fn serve_with_grpc(
     // a training run stops after its current model; the prediction log writes what it holds
     state.jobs.cancel();
     loader.abort();
-    let st = state.clone();
-    let _ = tokio::task::spawn_blocking(move || {
-        if let Some(log) = &st.log {
-            log.close();
-        }
-    })
-    .await;
+    state.close_log().await;
     let _ = reloader.await;
     if let Some(d) = drift {
         let _ = d.await;

@@ -55,17 +55,8 @@ impl McpServer {
         if !self.per_call_limits {
             return tools::call(&self.state, name, args).await;
         }
-        if let Err(retry) = self.state.limiter.check("mcp:stdio") {
-            self.state.metrics.rate_limited();
-            return Err(ToolError::Failed(ApiError::RateLimited(retry)));
-        }
-        let Ok(_permit) = self.state.in_flight.clone().try_acquire_owned() else {
-            return Err(ToolError::Failed(ApiError::Overloaded));
-        };
-        match tokio::time::timeout(self.state.config.request_timeout, tools::call(&self.state, name, args)).await {
-            Ok(r) => r,
-            Err(_) => Err(ToolError::Failed(ApiError::Timeout)),
-        }
+        let _permit = self.state.admit("mcp:stdio").map_err(ToolError::Failed)?;
+        self.state.within_timeout(tools::call(&self.state, name, args)).await.map_err(ToolError::Failed)?
     }
 
     /// The model card of `kind`: the served champion, its metrics, and the run that trained it.
@@ -126,11 +117,7 @@ fn tool_of(t: &tools::Tool) -> Tool {
 
 /// A refused or failed call as the agent sees it: the reason (and field) in text and JSON.
 fn failed(e: &ApiError) -> CallToolResult {
-    let field = match e {
-        ApiError::Invalid { field: Some(f), .. } if !f.is_empty() => Some(f.to_string()),
-        _ => None,
-    };
-    let body = crate::types::ErrorBody { error: e.to_string(), error_type: e.kind().to_string(), field };
+    let body = e.body();
     let mut result = CallToolResult::error(vec![ContentBlock::text(format!("{}: {}", body.error_type, body.error))]);
     result.structured_content = serde_json::to_value(&body).ok();
     result
@@ -231,10 +218,19 @@ pub fn http_service(
     StreamableHttpService::new(move || Ok(McpServer::http(state.clone())), Default::default(), config)
 }
 
-/// Serve MCP over this process's stdin and stdout until the client closes them.
+/// Serve MCP over this process's stdin and stdout until the client closes them, picking up new
+/// champions from the registry meanwhile; then write what the prediction log holds.
 pub async fn serve_stdio(state: AppState) -> anyhow::Result<()> {
     use rmcp::ServiceExt;
-    let service = McpServer::stdio(state).serve(rmcp::transport::stdio()).await?;
-    service.waiting().await?;
-    Ok(())
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let reloader = state.spawn_reloader(stop_rx);
+    let served = async {
+        McpServer::stdio(state.clone()).serve(rmcp::transport::stdio()).await?.waiting().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    let _ = stop_tx.send(true);
+    let _ = reloader.await;
+    state.close_log().await;
+    served
 }

@@ -447,6 +447,36 @@ impl AppState {
         }
     }
 
+    /// Admit one request of `client` (its API key, else its address), for every protocol: over
+    /// its rate → `RateLimited` (counted), no room in flight → `Overloaded` at once (no queue).
+    /// The permit is the request's room in flight: hold it until the request ends.
+    pub fn admit(&self, client: &str) -> Result<tokio::sync::OwnedSemaphorePermit, crate::error::ApiError> {
+        if let Err(retry) = self.limiter.check(client) {
+            self.metrics.rate_limited();
+            return Err(crate::error::ApiError::RateLimited(retry));
+        }
+        self.in_flight.clone().try_acquire_owned().map_err(|_| crate::error::ApiError::Overloaded)
+    }
+
+    /// `work` within the request timeout (else `Timeout`).
+    pub async fn within_timeout<T>(
+        &self,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T, crate::error::ApiError> {
+        tokio::time::timeout(self.config.request_timeout, work).await.map_err(|_| crate::error::ApiError::Timeout)
+    }
+
+    /// Write what the prediction log holds and stop its writer (at shutdown).
+    pub async fn close_log(&self) {
+        let state = self.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(log) = &state.log {
+                log.close();
+            }
+        })
+        .await;
+    }
+
     /// Poll the registry every `reload_interval` and load changed champions, until `stop`.
     pub fn spawn_reloader(&self, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
         let state = self.clone();

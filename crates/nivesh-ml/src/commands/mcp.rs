@@ -30,18 +30,7 @@ pub fn run(args: McpArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 nivesh_models::ModelKind::ALL.len()
             );
         }
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let reloader = state.spawn_reloader(stop_rx);
-        let served = nivesh_server::mcp::serve_stdio(state.clone()).await;
-        let _ = stop_tx.send(true);
-        let _ = reloader.await;
-        let _ = tokio::task::spawn_blocking(move || {
-            if let Some(log) = &state.log {
-                log.close();
-            }
-        })
-        .await;
-        served
+        nivesh_server::mcp::serve_stdio(state).await
     });
     rt.shutdown_timeout(std::time::Duration::from_secs(5));
     served?;

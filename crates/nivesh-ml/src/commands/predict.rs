@@ -187,10 +187,24 @@ struct Records {
     source: Source,
     /// Bytes of the input read so far (for the progress bar).
     bytes: u64,
-    /// Records met so far (blank JSONL lines are not records; a bad CSV row is one).
+    /// Which records to score (`--shard`): the rest are skipped unparsed.
+    window: Window,
+}
+
+/// The positions of the records to score, and how many records were met so far (blank JSONL
+/// lines are not records; a bad CSV row is one).
+struct Window {
     seen: u64,
-    /// Only the records at these positions (`--shard`): the rest are skipped unparsed.
     range: std::ops::Range<u64>,
+}
+
+impl Window {
+    /// Whether the next record is one to score; `None` past the range (stop reading).
+    fn take(&mut self) -> Option<bool> {
+        let pos = self.seen;
+        self.seen += 1;
+        (pos < self.range.end).then_some(pos >= self.range.start)
+    }
 }
 
 enum Source {
@@ -212,7 +226,7 @@ impl Records {
             }
             other => bail!("{}: .{other} is not .jsonl or .csv", path.display()),
         };
-        Ok(Records { kind, source, bytes: 0, seen: 0, range: 0..u64::MAX })
+        Ok(Records { kind, source, bytes: 0, window: Window { seen: 0, range: 0..u64::MAX } })
     }
 
     /// How many records the input holds (a pass that parses nothing: for `--shard`).
@@ -247,13 +261,6 @@ impl Records {
         }
     }
 
-    /// Whether the next record is one to score; `None` past the range (stop reading).
-    fn take(&mut self) -> Option<bool> {
-        let pos = self.seen;
-        self.seen += 1;
-        (pos < self.range.end).then_some(pos >= self.range.start)
-    }
-
     /// Up to `n` records.
     fn chunk(&mut self, n: usize) -> anyhow::Result<Vec<(u64, Result<Value, String>)>> {
         let mut out = Vec::with_capacity(n);
@@ -267,44 +274,40 @@ impl Records {
                     if text.trim().is_empty() {
                         continue;
                     }
-                    let line = *line;
-                    match self.take() {
+                    match self.window.take() {
                         None => break,
                         Some(false) => continue,
                         Some(true) => {
-                            out.push((line, serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))))
+                            out.push((*line, serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))))
                         }
                     }
                 }
                 Source::Csv(reader, headers, line) => {
                     let mut rec = csv::StringRecord::new();
-                    match reader.read_record(&mut rec) {
+                    let read = reader.read_record(&mut rec);
+                    match read {
                         Ok(false) => break,
-                        Ok(true) => {
-                            *line += 1;
-                            self.bytes = reader.position().byte();
+                        Ok(true) => self.bytes = reader.position().byte(),
+                        Err(_) => {}
+                    }
+                    *line += 1;
+                    match self.window.take() {
+                        None => break,
+                        Some(false) => continue,
+                        Some(true) => {}
+                    }
+                    let record = match read {
+                        Ok(_) => {
                             let row: Map<String, Value> = headers
                                 .iter()
                                 .zip(rec.iter())
                                 .filter_map(|(h, v)| cell(v).map(|v| (h.clone(), v)))
                                 .collect();
-                            let (line, kind) = (*line, self.kind);
-                            match self.take() {
-                                None => break,
-                                Some(false) => continue,
-                                Some(true) => out.push((line, from_row(kind, row))),
-                            }
+                            from_row(self.kind, row)
                         }
-                        Err(e) => {
-                            *line += 1;
-                            let line = *line;
-                            match self.take() {
-                                None => break,
-                                Some(false) => continue,
-                                Some(true) => out.push((line, Err(format!("bad CSV: {e}")))),
-                            }
-                        }
-                    }
+                        Err(e) => Err(format!("bad CSV: {e}")),
+                    };
+                    out.push((*line, record));
                 }
             }
         }
@@ -321,7 +324,7 @@ fn score<M: Served>(
     if let Some(shard) = args.shard.filter(|s| !s.is_all()) {
         // this shard's contiguous part of the records: the shards' outputs, concatenated in
         // shard order, are the one-shot output
-        records.range = shard.range(Records::count(M::MODEL, &args.input)?);
+        records.window.range = shard.range(Records::count(M::MODEL, &args.input)?);
     }
     let csv_out = args.output.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")));
     let out = open_out(args.output.as_deref())?;

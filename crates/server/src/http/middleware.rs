@@ -37,17 +37,11 @@ fn client_of(req: &Request) -> String {
 /// 429 over the client's rate, 429 "overloaded" (at once, no queue) without room in flight,
 /// 503 past the request timeout.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Err(retry) = state.limiter.check(&client_of(&req)) {
-        state.metrics.rate_limited();
-        return ApiError::RateLimited(retry).into_response();
-    }
-    let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
-        return ApiError::Overloaded.into_response();
+    let _permit = match state.admit(&client_of(&req)) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
     };
-    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
-        Ok(resp) => resp,
-        Err(_) => ApiError::Timeout.into_response(),
-    }
+    state.within_timeout(next.run(req)).await.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Any of `ML_API_KEYS` (no keys configured: open).

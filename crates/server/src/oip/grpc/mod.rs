@@ -70,11 +70,7 @@ impl Service {
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map_or_else(|| "ip:unknown".to_string(), |c| format!("ip:{}", c.0.ip())),
         };
-        if let Err(retry) = self.state.limiter.check(&client) {
-            self.state.metrics.rate_limited();
-            return Err(status(ApiError::RateLimited(retry)));
-        }
-        self.state.in_flight.clone().try_acquire_owned().map_err(|_| status(ApiError::Overloaded))
+        self.state.admit(&client).map_err(status)
     }
 
     fn describe(&self, name: &str, version: &str, what: Describe) -> Result<Value, Status> {
@@ -261,10 +257,7 @@ impl GrpcInferenceService for Service {
         let version = (!r.model_version.is_empty()).then(|| r.model_version.clone());
         let decoded = decode(r).map_err(Status::invalid_argument)?;
         let answer = super::infer_kind(kind, self.state.clone(), version, decoded);
-        let resp = match tokio::time::timeout(self.state.config.request_timeout, answer).await {
-            Ok(r) => r.map_err(status)?,
-            Err(_) => return Err(status(ApiError::Timeout)),
-        };
+        let resp = self.state.within_timeout(answer).await.map_err(status)?.map_err(status)?;
         let mut outputs = Vec::with_capacity(resp.outputs.len());
         let mut raw = Vec::with_capacity(resp.outputs.len());
         for (t, _) in resp.outputs {
