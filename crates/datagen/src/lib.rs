@@ -113,7 +113,19 @@ pub fn generate(out: &Path, seed: u64, scale: Scale) -> Result<Manifest, DataErr
 /// Generate every dataset into `out`, transactions from `start` (e.g. so that the sample users'
 /// history ends yesterday); the same seed and start give the same files.
 pub fn generate_from(out: &Path, seed: u64, scale: Scale, start: NaiveDate) -> Result<Manifest, DataError> {
-    let sizes = scale.sizes();
+    generate_sized(out, seed, scale, scale.sizes(), start)
+}
+
+/// [`generate_from`] with the sizes of `scale` overridden (e.g. 20,000 users for a scale-out
+/// benchmark). User `u`'s transactions depend only on the seed, `u` and the dates, so more
+/// users add rows without changing the first ones.
+pub fn generate_sized(
+    out: &Path,
+    seed: u64,
+    scale: Scale,
+    sizes: Sizes,
+    start: NaiveDate,
+) -> Result<Manifest, DataError> {
     let gazetteer = Gazetteer::builtin();
     let root = Rng::new(seed);
     let mut files = Vec::new();

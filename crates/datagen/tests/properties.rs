@@ -96,3 +96,18 @@ fn transactions_have_salary_seasonality_and_labelled_anomalies() {
         }
     }
 }
+
+#[test]
+fn more_users_add_rows_without_changing_the_first_users() {
+    let g = Gazetteer::builtin();
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    let few = transactions::generate(&mut Rng::new(7).fork(3), 3, start, 30, &g);
+    let more = transactions::generate(&mut Rng::new(7).fork(3), 5, start, 30, &g);
+    assert!(few.len() > 30 && more.len() > few.len(), "{} {}", few.len(), more.len());
+    let ids = |t: &[nivesh_core::records::Transaction]| {
+        t.iter().map(|t| t.user_id.clone()).collect::<std::collections::BTreeSet<_>>().len()
+    };
+    assert_eq!((ids(&few), ids(&more)), (3, 5));
+    let json = |t: &[nivesh_core::records::Transaction]| serde_json::to_string(t).unwrap();
+    assert_eq!(json(&few), json(&more[..few.len()]));
+}

@@ -457,6 +457,13 @@ pub struct GenerateArgs {
     /// Default 2024-10-01. `--end yesterday`-style data: pass a start 396 days ago.
     #[arg(long, value_name = "DATE")]
     pub start: Option<chrono::NaiveDate>,
+    /// Override the scale's number of users (e.g. 20000 for a scale-out benchmark); user N's
+    /// transactions are the same whatever the count.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub users: Option<u32>,
+    /// Override the scale's number of days of transactions (396 at both scales).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub days: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -50,7 +50,14 @@ fn generate(args: GenerateArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     tracing::info!(out = %out.display(), seed = args.seed, ?scale, "generating sample data");
     let start = args.start.unwrap_or_else(nivesh_datagen::transactions_start);
-    let manifest = nivesh_datagen::generate_from(&out, args.seed, scale, start)?;
+    let mut sizes = scale.sizes();
+    if let Some(users) = args.users {
+        sizes.users = users as usize;
+    }
+    if let Some(days) = args.days {
+        sizes.days = days as usize;
+    }
+    let manifest = nivesh_datagen::generate_sized(&out, args.seed, scale, sizes, start)?;
     let mut t = super::output::table(&["file", "rows", "size"]);
     for f in &manifest.files {
         t.add_row(vec![f.file.clone(), f.rows.to_string(), human_bytes(f.bytes)]);
