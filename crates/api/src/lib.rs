@@ -224,6 +224,42 @@ pub struct ModelStatistics {
     pub cache_misses: u64,
 }
 
+/// One model's traffic over the last hour, minute by minute (`GET /monitoring/traffic`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Traffic {
+    pub model: String,
+    /// Requests per second over the hour.
+    pub requests_per_second: f64,
+    /// Failed answers / requests over the hour (None without requests).
+    pub error_rate: Option<f64>,
+    /// Requests refused for their input (4xx) over the hour.
+    pub rejected: u64,
+    /// 99th percentile of the answer time over the hour, ms (from a log-bucketed histogram:
+    /// within 10 %).
+    pub latency_p99_ms: Option<f64>,
+    /// Prediction-cache hits / (hits + misses) over the hour.
+    pub cache_hit_rate: Option<f64>,
+    pub requests: u64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    /// The minutes with traffic, oldest first.
+    pub minutes: Vec<MinuteTraffic>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MinuteTraffic {
+    /// The minute's start (RFC 3339).
+    pub at: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub latency_p99_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrafficResponse {
+    pub models: Vec<Traffic>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StatisticsResponse {
     pub models: Vec<ModelStatistics>,
@@ -409,6 +445,18 @@ pub mod monitoring {
         pub psi_alert: bool,
         pub reference_rows: usize,
         pub current_rows: usize,
+        /// The shares of both samples per bin (the PSI's bins: Sturges ranges of a numerical
+        /// column, else each value; at most 30), for a reference-vs-current histogram.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub bins: Vec<Bin>,
+    }
+
+    /// One histogram bin: its label and the share of each sample in it.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+    pub struct Bin {
+        pub label: String,
+        pub reference: f64,
+        pub current: f64,
     }
 
     /// A model's drift: its feature columns and its prediction.

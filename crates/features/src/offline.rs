@@ -196,6 +196,33 @@ impl OfflineStore {
         self.last_materialization_of(view, Shard::ALL)
     }
 
+    /// The last materialization of `view` by each shard that ran (`""`: unsharded runs), by shard.
+    pub fn materializations(&self, view: &View) -> Result<Vec<(String, Materialization)>, FeatureError> {
+        let rows = self
+            .db
+            .query(
+                "SELECT shard, last_seq, as_of, entities, seconds, at FROM feature_materializations
+                 WHERE view = $1 AND version = $2 ORDER BY shard",
+                &[view.name.as_str().into(), view.version.into()],
+            )
+            .map_err(FeatureError::from)?;
+        rows.iter()
+            .map(|r| {
+                Ok::<_, DbError>((
+                    r.text(0)?,
+                    Materialization {
+                        last_seq: r.int(1)?,
+                        as_of: r.int(2)?,
+                        entities: r.int(3)? as u64,
+                        seconds: r.real(4)?,
+                        at: r.text(5)?,
+                    },
+                ))
+            })
+            .collect::<Result<_, _>>()
+            .map_err(FeatureError::from)
+    }
+
     /// The last materialization of `view` by `shard` (each shard keeps its own cutoff).
     pub fn last_materialization_of(&self, view: &View, shard: Shard) -> Result<Option<Materialization>, FeatureError> {
         let row = self

@@ -13,7 +13,7 @@
 
 use crate::sample::{Column, Sample};
 use crate::stats::{self, Key};
-pub use nivesh_api::monitoring::{ColumnDrift, DriftReport, Test};
+pub use nivesh_api::monitoring::{Bin, ColumnDrift, DriftReport, Test};
 use serde::{Deserialize, Serialize};
 
 /// Thresholds of a drift check.
@@ -75,6 +75,7 @@ pub fn column_drift(reference: &Column, current: &Column, options: &Options) -> 
     };
     let (r, c) = stats::binned_shares(&rk, &ck, numeric, true);
     let psi = stats::psi(&r, &c);
+    let bins = bins(stats::binned(&rk, &ck, numeric));
     let threshold = test.default_threshold();
     Some(ColumnDrift {
         feature: reference.name.clone(),
@@ -87,7 +88,35 @@ pub fn column_drift(reference: &Column, current: &Column, options: &Options) -> 
         psi_alert: psi >= options.psi_threshold,
         reference_rows: rk.len(),
         current_rows: ck.len(),
+        bins,
     })
+}
+
+/// At most this many bins are kept in a report (the rest of a categorical column's values,
+/// the least frequent, become one `other` bin).
+pub const MAX_BINS: usize = 30;
+
+fn bins((labels, r, c): (Vec<String>, Vec<f64>, Vec<f64>)) -> Vec<Bin> {
+    let round = |x: f64| (x * 1e6).round() / 1e6;
+    let mut all: Vec<Bin> = labels
+        .into_iter()
+        .zip(r.into_iter().zip(c))
+        .map(|(label, (reference, current))| Bin { label, reference, current })
+        .collect();
+    if all.len() > MAX_BINS {
+        all.sort_by(|a, b| (b.reference + b.current).total_cmp(&(a.reference + a.current)));
+        let rest = all.split_off(MAX_BINS - 1);
+        all.push(Bin {
+            label: format!("other ({} values)", rest.len()),
+            reference: rest.iter().map(|b| b.reference).sum(),
+            current: rest.iter().map(|b| b.current).sum(),
+        });
+    }
+    for b in &mut all {
+        b.reference = round(b.reference);
+        b.current = round(b.current);
+    }
+    all
 }
 
 /// Compare `current` with `reference` column by column (features named as in the reference;

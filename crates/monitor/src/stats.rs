@@ -358,6 +358,17 @@ impl Key {
         let bits = if v == 0.0 { 0.0f64.to_bits() } else { v.to_bits() };
         Key::Num(if bits >> 63 == 1 { !bits } else { bits | (1 << 63) })
     }
+
+    /// The value as text (a number back from its ordered bits).
+    pub fn label(&self) -> String {
+        match self {
+            Key::Cat(s) => s.clone(),
+            Key::Num(k) => {
+                let bits = if k >> 63 == 1 { k & !(1 << 63) } else { !k };
+                short(f64::from_bits(bits))
+            }
+        }
+    }
 }
 
 /// Count each value, keyed.
@@ -378,25 +389,7 @@ pub fn binned_shares(
     numeric: Option<(&[f64], &[f64])>,
     fill_zeroes: bool,
 ) -> (Vec<f64>, Vec<f64>) {
-    let ref_distinct = value_counts(reference).len();
-    let (mut r, mut c) = match numeric {
-        Some((rv, cv)) if ref_distinct > 20 => {
-            let all: Vec<f64> = rv.iter().chain(cv).copied().collect();
-            let edges = sturges_edges(&all);
-            let share = |v: &[f64]| histogram(v, &edges).into_iter().map(|n| n / v.len() as f64).collect::<Vec<_>>();
-            (share(rv), share(cv))
-        }
-        _ => {
-            let (rc, cc) = (value_counts(reference), value_counts(current));
-            let mut keys: Vec<&Key> = rc.keys().chain(cc.keys()).copied().collect();
-            keys.sort();
-            keys.dedup();
-            let share = |counts: &HashMap<&Key, f64>, n: usize| {
-                keys.iter().map(|k| counts.get(k).copied().unwrap_or(0.0) / n as f64).collect::<Vec<_>>()
-            };
-            (share(&rc, reference.len()), share(&cc, current.len()))
-        }
-    };
+    let (_, mut r, mut c) = binned(reference, current, numeric);
     if fill_zeroes {
         for v in [&mut r, &mut c] {
             let min = v.iter().copied().filter(|x| *x != 0.0).fold(f64::INFINITY, f64::min);
@@ -407,6 +400,46 @@ pub fn binned_shares(
         }
     }
     (r, c)
+}
+
+/// The bins of [`binned_shares`] (without filling) with a label each: `lo – hi` for a range,
+/// the value itself for a distinct value.
+pub fn binned(
+    reference: &[Key],
+    current: &[Key],
+    numeric: Option<(&[f64], &[f64])>,
+) -> (Vec<String>, Vec<f64>, Vec<f64>) {
+    let ref_distinct = value_counts(reference).len();
+    match numeric {
+        Some((rv, cv)) if ref_distinct > 20 => {
+            let all: Vec<f64> = rv.iter().chain(cv).copied().collect();
+            let edges = sturges_edges(&all);
+            let share = |v: &[f64]| histogram(v, &edges).into_iter().map(|n| n / v.len() as f64).collect::<Vec<_>>();
+            let labels = edges.windows(2).map(|w| format!("{} – {}", short(w[0]), short(w[1]))).collect();
+            (labels, share(rv), share(cv))
+        }
+        _ => {
+            let (rc, cc) = (value_counts(reference), value_counts(current));
+            let mut keys: Vec<&Key> = rc.keys().chain(cc.keys()).copied().collect();
+            keys.sort();
+            keys.dedup();
+            let share = |counts: &HashMap<&Key, f64>, n: usize| {
+                keys.iter().map(|k| counts.get(k).copied().unwrap_or(0.0) / n as f64).collect::<Vec<_>>()
+            };
+            let labels = keys.iter().map(|k| k.label()).collect();
+            (labels, share(&rc, reference.len()), share(&cc, current.len()))
+        }
+    }
+}
+
+/// A number in four significant digits at most (bin labels).
+fn short(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ fn prediction_id() -> String {
 /// Check one request and answer it through the cache: the output's JSON and the prediction's
 /// id. The answer is logged (sampled) when the prediction log is on.
 pub async fn answer<M: Served>(state: &AppState, m: &Arc<Loaded<M>>, req: M::Request) -> ApiResult<(Bytes, String)> {
-    let input = M::check(req)?;
+    let input = M::check(req).inspect_err(|_| state.stats.rejected(M::MODEL))?;
     let version = m.info.version;
     let input_json = serde_json::to_string(&input).map_err(internal)?;
     let key = format!("{version}:{input_json}");

@@ -17,4 +17,4 @@ pub mod registry;
 
 pub use artifacts::{ArtifactStore, Digest};
 pub use error::StoreError;
-pub use registry::{Registry, SyncState};
+pub use registry::{AliasEvent, Registry, RunFilter, RunSummary, SyncState};

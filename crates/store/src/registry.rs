@@ -12,10 +12,16 @@ pub use crate::error::StoreError;
 use serde::Serialize;
 use std::path::Path;
 
-const SQLITE_MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/sqlite/0001_init.sql"), include_str!("../migrations/sqlite/0002_mlflow.sql")];
-const POSTGRES_MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_mlflow.sql")];
+const SQLITE_MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_mlflow.sql"),
+    include_str!("../migrations/sqlite/0003_audit.sql"),
+];
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_init.sql"),
+    include_str!("../migrations/postgres/0002_mlflow.sql"),
+    include_str!("../migrations/postgres/0003_audit.sql"),
+];
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -110,6 +116,46 @@ pub struct Promotion {
     pub promoted: bool,
     pub previous: Option<u32>,
     pub reason: String,
+}
+
+/// One change of an alias (the audit trail of promotions and rollbacks).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AliasEvent {
+    pub alias: String,
+    pub version: u32,
+    pub previous: Option<u32>,
+    /// `promotion`, `forced promotion` or `rollback`.
+    pub reason: String,
+    pub forced: bool,
+    /// Who did it (`cli:<user>`, `training`, `ui:<key fingerprint>`); unknown before schema 3.
+    pub actor: Option<String>,
+    pub at: String,
+}
+
+/// Which runs [`Registry::list_runs`] returns.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    /// The experiment (the model's registry name).
+    pub experiment: Option<String>,
+    pub status: Option<RunStatus>,
+    /// Runs started at or after this RFC 3339 instant (or date).
+    pub since: Option<String>,
+    /// Runs started before this RFC 3339 instant (or date).
+    pub until: Option<String>,
+    /// At most this many, newest first (0: 100).
+    pub limit: usize,
+}
+
+/// A run in a listing: no params, metrics or artifacts (see [`Registry::run`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub experiment: String,
+    pub status: RunStatus,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub git_commit: Option<String>,
+    pub dataset_rows: Option<u64>,
 }
 
 /// The tracking store and registry.
@@ -380,6 +426,7 @@ impl Registry {
         version: u32,
         reason: &str,
         forced: bool,
+        actor: Option<&str>,
     ) -> Result<Option<u32>, StoreError> {
         self.db.transaction(|tx| {
             let previous = tx
@@ -392,7 +439,8 @@ impl Registry {
                 &[model.into(), alias.into(), version.into()],
             )?;
             tx.execute(
-                "INSERT INTO alias_events (model, alias, version, previous, reason, forced, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO alias_events (model, alias, version, previous, reason, forced, at, actor)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 &[
                     model.into(),
                     alias.into(),
@@ -401,6 +449,7 @@ impl Registry {
                     reason.into(),
                     forced.into(),
                     now().into(),
+                    actor.into(),
                 ],
             )?;
             Ok::<_, StoreError>(previous.map(|p| p as u32))
@@ -417,6 +466,19 @@ impl Registry {
         alias: &str,
         margin: f64,
         force: bool,
+    ) -> Result<Promotion, StoreError> {
+        self.promote_as(model, version, alias, margin, force, None)
+    }
+
+    /// [`Registry::promote`], recording who did it in the alias history.
+    pub fn promote_as(
+        &self,
+        model: &str,
+        version: u32,
+        alias: &str,
+        margin: f64,
+        force: bool,
+        actor: Option<&str>,
     ) -> Result<Promotion, StoreError> {
         let versions = self.versions(model)?;
         let candidate = versions
@@ -443,12 +505,17 @@ impl Registry {
             }
         }
         let reason = if force { "forced promotion".to_string() } else { "promotion".to_string() };
-        let previous = self.set_alias(model, alias, version, &reason, force)?;
+        let previous = self.set_alias(model, alias, version, &reason, force, actor)?;
         Ok(Promotion { promoted: true, previous, reason })
     }
 
     /// Point `alias` back at the version it had before its latest change.
     pub fn rollback(&self, model: &str, alias: &str) -> Result<u32, StoreError> {
+        self.rollback_as(model, alias, None)
+    }
+
+    /// [`Registry::rollback`], recording who did it in the alias history.
+    pub fn rollback_as(&self, model: &str, alias: &str, actor: Option<&str>) -> Result<u32, StoreError> {
         let previous = self
             .db
             .query_opt(
@@ -461,8 +528,77 @@ impl Registry {
         let target = previous
             .ok_or_else(|| StoreError::NotFound(format!("{model}: {alias} has no earlier version to roll back to")))?
             as u32;
-        self.set_alias(model, alias, target, "rollback", false)?;
+        self.set_alias(model, alias, target, "rollback", false, actor)?;
         Ok(target)
+    }
+
+    /// Every change of `model`'s aliases, newest first.
+    pub fn alias_events(&self, model: &str) -> Result<Vec<AliasEvent>, StoreError> {
+        let rows = self.db.query(
+            "SELECT alias, version, previous, reason, forced, actor, at FROM alias_events WHERE model = $1 ORDER BY id DESC",
+            &[model.into()],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(AliasEvent {
+                    alias: r.text(0)?,
+                    version: r.int(1)? as u32,
+                    previous: r.opt_int(2)?.map(|v| v as u32),
+                    reason: r.text(3)?,
+                    forced: r.int(4)? != 0,
+                    actor: r.opt_text(5)?,
+                    at: r.text(6)?,
+                })
+            })
+            .collect::<Result<_, DbError>>()?)
+    }
+
+    /// Runs matching `filter`, newest first.
+    pub fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunSummary>, StoreError> {
+        let mut sql = String::from(
+            "SELECT r.id, e.name, r.status, r.started_at, r.ended_at, r.git_commit, r.dataset_rows
+             FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE 1 = 1",
+        );
+        let mut args: Vec<crate::db::Value> = Vec::new();
+        let mut cond = |clause: &str, v: crate::db::Value| {
+            args.push(v);
+            sql.push_str(&format!(" AND {clause} ${}", args.len()));
+        };
+        if let Some(e) = &filter.experiment {
+            cond("e.name =", e.as_str().into());
+        }
+        if let Some(s) = filter.status {
+            cond("r.status =", s.as_str().into());
+        }
+        if let Some(t) = &filter.since {
+            cond("r.started_at >=", t.as_str().into());
+        }
+        if let Some(t) = &filter.until {
+            cond("r.started_at <", t.as_str().into());
+        }
+        let limit = if filter.limit == 0 { 100 } else { filter.limit.min(10_000) };
+        sql.push_str(&format!(" ORDER BY r.started_at DESC, r.id DESC LIMIT {limit}"));
+        let rows = self.db.query(&sql, &args)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(RunSummary {
+                    id: r.text(0)?,
+                    experiment: r.text(1)?,
+                    status: RunStatus::parse(2, &r.text(2)?)?,
+                    started_at: r.text(3)?,
+                    ended_at: r.opt_text(4)?,
+                    git_commit: r.opt_text(5)?,
+                    dataset_rows: r.opt_int(6)?.map(|v| v as u64),
+                })
+            })
+            .collect::<Result<_, StoreError>>()?)
+    }
+
+    /// How many runs there are.
+    pub fn run_count(&self) -> Result<u64, StoreError> {
+        Ok(self.db.query_one("SELECT COUNT(*) FROM runs", &[])?.int(0)? as u64)
     }
 
     /// The number of forced alias changes of `model` (audit).

@@ -2,7 +2,7 @@
 //! `NIVESH_TEST_DATABASE_URL` names a server (`.ci/run` starts one; otherwise it says it skipped).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use nivesh_store::registry::{RunInfo, RunStatus, SyncState};
+use nivesh_store::registry::{RunFilter, RunInfo, RunStatus, SyncState};
 use nivesh_store::{Digest, Registry};
 
 /// Model names unique to this test process, so runs against a shared server do not collide.
@@ -108,8 +108,57 @@ fn mlflow_sync_state_is_tracked(r: &Registry) {
     assert!(!r.pending_versions().unwrap().iter().any(|v| v.model == m));
 }
 
+fn alias_history_names_who_and_runs_list_newest_first_with_filters(r: &Registry) {
+    let m = unique("credit");
+    with_versions(r, &m, &[0.80, 0.81]);
+    r.promote_as(&m, 1, "champion", 0.0, false, Some("cli:asha")).unwrap();
+    r.promote_as(&m, 2, "champion", 0.0, true, Some("ui:key#1a2b")).unwrap();
+    r.rollback_as(&m, "champion", Some("training")).unwrap();
+    r.promote(&m, 2, "challenger", 0.0, false).unwrap();
+    let h = r.alias_events(&m).unwrap();
+    let seen: Vec<(&str, u32, Option<u32>, &str, bool, Option<&str>)> = h
+        .iter()
+        .map(|e| (e.alias.as_str(), e.version, e.previous, e.reason.as_str(), e.forced, e.actor.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("challenger", 2, None, "promotion", false, None),
+            ("champion", 1, Some(2), "rollback", false, Some("training")),
+            ("champion", 2, Some(1), "forced promotion", true, Some("ui:key#1a2b")),
+            ("champion", 1, None, "promotion", false, Some("cli:asha")),
+        ]
+    );
+    assert!(r.alias_events(&unique("none")).unwrap().is_empty());
+
+    // three runs of one experiment, one failed; newest first, filtered
+    let exp = unique("anomaly");
+    let ids: Vec<String> = (0..3)
+        .map(|i| {
+            let id = r.start_run(&exp, &RunInfo::default()).unwrap();
+            let status = if i == 1 { RunStatus::Failed } else { RunStatus::Finished };
+            r.finish_run(&id, status).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(3));
+            id
+        })
+        .collect();
+    let of = |f: RunFilter| r.list_runs(&f).unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let base = RunFilter { experiment: Some(exp.clone()), ..Default::default() };
+    assert_eq!(of(base.clone()), vec![ids[2].clone(), ids[1].clone(), ids[0].clone()]);
+    assert_eq!(of(RunFilter { status: Some(RunStatus::Failed), ..base.clone() }), vec![ids[1].clone()]);
+    assert_eq!(of(RunFilter { limit: 1, ..base.clone() }), vec![ids[2].clone()]);
+    let second = r.run(&ids[1]).unwrap().started_at;
+    assert_eq!(of(RunFilter { since: Some(second.clone()), ..base.clone() }), vec![ids[2].clone(), ids[1].clone()]);
+    assert_eq!(of(RunFilter { until: Some(second), ..base.clone() }), vec![ids[0].clone()]);
+    assert_eq!(of(RunFilter { since: Some("2999-01-01".into()), ..base }), Vec::<String>::new());
+    assert!(r.run_count().unwrap() >= 3);
+    let listed = &r.list_runs(&RunFilter { experiment: Some(exp), limit: 1, ..Default::default() }).unwrap()[0];
+    assert_eq!((listed.status, listed.ended_at.is_some()), (RunStatus::Finished, true));
+}
+
 fn all_scenarios(r: &Registry) {
     runs_keep_params_metrics_with_steps_and_artifacts(r);
+    alias_history_names_who_and_runs_list_newest_first_with_filters(r);
     the_gate_keeps_the_better_champion_and_force_is_recorded(r);
     rollback_returns_to_the_previous_champion(r);
     mlflow_sync_state_is_tracked(r);

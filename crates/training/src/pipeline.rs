@@ -335,11 +335,11 @@ impl Pipeline<'_> {
         let version =
             self.registry.register(name, &run, &digest, metric.name, metric.value, metric.higher_is_better)?;
         let (alias, gate) = if spec.promote {
-            let p = self.registry.promote(name, version, "champion", spec.margin, false)?;
+            let p = self.registry.promote_as(name, version, "champion", spec.margin, false, Some("training"))?;
             if p.promoted {
                 (Alias::Champion, None)
             } else {
-                self.registry.promote(name, version, "challenger", 0.0, false)?;
+                self.registry.promote_as(name, version, "challenger", 0.0, false, Some("training"))?;
                 (Alias::Challenger, Some(p.reason))
             }
         } else {

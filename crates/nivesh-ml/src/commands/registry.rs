@@ -52,7 +52,7 @@ pub fn run(cmd: RegistryCommand, config: &Config) -> anyhow::Result<ExitCode> {
             println!("{t}");
         }
         RegistryCommand::Promote { model, version, alias, margin, force } => {
-            let p = registry.promote(&model, version, &alias, margin, force)?;
+            let p = registry.promote_as(&model, version, &alias, margin, force, Some(&cli_actor()))?;
             if !p.promoted {
                 println!("not promoted: {}", p.reason);
                 return Ok(ExitCode::FAILURE);
@@ -65,7 +65,7 @@ pub fn run(cmd: RegistryCommand, config: &Config) -> anyhow::Result<ExitCode> {
             mirror(config, &registry, &store)?;
         }
         RegistryCommand::Rollback { model, alias } => {
-            let v = registry.rollback(&model, &alias)?;
+            let v = registry.rollback_as(&model, &alias, Some(&cli_actor()))?;
             println!("{model} {alias} -> v{v} (rollback)");
             mirror(config, &registry, &store)?;
         }
@@ -80,4 +80,10 @@ pub fn run(cmd: RegistryCommand, config: &Config) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who changes an alias from the command line, for the alias history: `cli:<login name>`.
+fn cli_actor() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
 }

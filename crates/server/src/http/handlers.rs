@@ -50,6 +50,12 @@ pub async fn statistics(State(state): State<AppState>) -> axum::Json<StatisticsR
     })
 }
 
+/// Each model's traffic over the last hour, minute by minute: rate, error rate, p99, cache hits.
+#[utoipa::path(get, path = "/monitoring/traffic", tag = "monitoring", responses((status = 200, body = TrafficResponse)))]
+pub async fn traffic(State(state): State<AppState>) -> axum::Json<TrafficResponse> {
+    axum::Json(TrafficResponse { models: state.stats.traffic(std::time::SystemTime::now()) })
+}
+
 /// Empty the prediction cache (admin).
 #[utoipa::path(post, path = "/cache/clear", tag = "monitoring", responses((status = 200, body = Object)))]
 pub async fn clear_cache(State(state): State<AppState>) -> axum::Json<Value> {

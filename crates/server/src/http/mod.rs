@@ -23,7 +23,7 @@ use utoipa::OpenApi;
 #[openapi(
     info(title = "nivesh-ml", description = "Intent, NER, spending forecasts, transaction anomalies and credit risk for Nivesh"),
     paths(
-        h::list_models, h::reload_model, h::statistics, h::clear_cache, h::online_features,
+        h::list_models, h::reload_model, h::statistics, h::traffic, h::clear_cache, h::online_features,
         h::start_training, h::training_job, h::training_jobs, h::tools,
         mo::last_drift, mo::check_drift, mo::feedback, mo::performance,
         hl::live, hl::startup, hl::ready, hl::health,
@@ -93,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/models", get(h::list_models))
         .route("/models/list", get(h::list_models))
         .route("/monitoring/statistics", get(h::statistics))
+        .route("/monitoring/traffic", get(h::traffic))
         .route("/features/online", post(h::online_features))
         .route("/feedback", post(mo::feedback))
         .route("/monitoring/drift/{model}", get(mo::last_drift))
