@@ -208,7 +208,8 @@ impl Stats {
                     error_rate: (all.requests > 0).then(|| all.errors as f64 / all.requests as f64),
                     rejected: all.rejected,
                     latency_p99_ms: p99(&all.latency),
-                    cache_hit_rate: (all.hits + all.misses > 0).then(|| all.hits as f64 / (all.hits + all.misses) as f64),
+                    cache_hit_rate: (all.hits + all.misses > 0)
+                        .then(|| all.hits as f64 / (all.hits + all.misses) as f64),
                     requests: all.requests,
                     cache_hits: all.hits,
                     cache_misses: all.misses,

@@ -430,7 +430,10 @@ impl Registry {
     ) -> Result<Option<u32>, StoreError> {
         self.db.transaction(|tx| {
             let previous = tx
-                .query_opt("SELECT version FROM aliases WHERE model = $1 AND alias = $2", &[model.into(), alias.into()])?
+                .query_opt(
+                    "SELECT version FROM aliases WHERE model = $1 AND alias = $2",
+                    &[model.into(), alias.into()],
+                )?
                 .map(|r| r.int(0))
                 .transpose()?;
             tx.execute(

@@ -87,9 +87,11 @@ pub fn histogram_pair(title: &str, bins: &[(String, f64, f64)]) -> Markup {
 pub fn lines(title: &str, labels: &[String], series: &[(String, Vec<Option<f64>>)], reference: Option<f64>) -> Markup {
     let h = 200.0;
     let (left, right, bottom, top) = (56.0, W - 12.0, 160.0, 12.0);
-    let values = series.iter().flat_map(|(_, v)| v.iter().flatten().copied()).chain(reference).filter(|v| v.is_finite());
+    let values =
+        series.iter().flat_map(|(_, v)| v.iter().flatten().copied()).chain(reference).filter(|v| v.is_finite());
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
-    let (lo, hi) = if lo.is_finite() { if hi - lo < 1e-12 { (lo - 0.5, hi + 0.5) } else { (lo, hi) } } else { (0.0, 1.0) };
+    let (lo, hi) =
+        if lo.is_finite() { if hi - lo < 1e-12 { (lo - 0.5, hi + 0.5) } else { (lo, hi) } } else { (0.0, 1.0) };
     let n = labels.len().max(2) as f64;
     let x = |i: usize| left + (right - left) * i as f64 / (n - 1.0);
     let y = |v: f64| bottom - (v - lo) / (hi - lo) * (bottom - top);
@@ -131,7 +133,8 @@ pub fn fan(title: &str, months: &[(String, f64, f64, f64)]) -> Markup {
     let x = |i: usize| left + (right - left) * i as f64 / (n - 1.0);
     let y = |v: f64| bottom - (finite(v).max(0.0) / hi) * (bottom - top);
     let upper: Vec<String> = months.iter().enumerate().map(|(i, m)| format!("{},{}", f(x(i)), f(y(m.3)))).collect();
-    let lower: Vec<String> = months.iter().enumerate().rev().map(|(i, m)| format!("{},{}", f(x(i)), f(y(m.2)))).collect();
+    let lower: Vec<String> =
+        months.iter().enumerate().rev().map(|(i, m)| format!("{},{}", f(x(i)), f(y(m.2)))).collect();
     let mid: Vec<String> = months.iter().enumerate().map(|(i, m)| format!("{},{}", f(x(i)), f(y(m.1)))).collect();
     html! {
         svg.chart viewBox={"0 0 " (W) " " (h)} role="img" aria-label=(title) {

@@ -122,7 +122,12 @@ pub fn login(next: &str, error: Option<&str>) -> Markup {
 
 /// A page saying what went wrong (the status is the caller's).
 pub fn error_page(session: &Session, title: &str, message: &str) -> Markup {
-    page(Nav::None, title, session, html! { p.notice.bad role="alert" { (message) } p { a href="/ui" { "Back to the overview" } } })
+    page(
+        Nav::None,
+        title,
+        session,
+        html! { p.notice.bad role="alert" { (message) } p { a href="/ui" { "Back to the overview" } } },
+    )
 }
 
 /// A number with at most `digits` decimals, trailing zeros dropped; `–` for none or NaN.

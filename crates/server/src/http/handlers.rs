@@ -132,12 +132,17 @@ pub async fn start_training(
     State(state): State<AppState>,
     super::extract::OptionalJson(req): super::extract::OptionalJson<TrainRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<TrainStarted>)> {
+    let id = start_job(&state, req.models.unwrap_or_else(|| ModelKind::ALL.to_vec()))?;
+    Ok((StatusCode::ACCEPTED, axum::Json(TrainStarted { id, state: crate::jobs::State::Queued })))
+}
+
+/// Start training `kinds` (duplicates dropped) in the background: the job's id.
+pub(crate) fn start_job(state: &AppState, mut kinds: Vec<ModelKind>) -> ApiResult<String> {
     let template = state
         .config
         .training
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable("training over HTTP is not configured on this server".into()))?;
-    let mut kinds = req.models.unwrap_or_else(|| ModelKind::ALL.to_vec());
     if kinds.is_empty() {
         return Err(ApiError::invalid("models", "must not be empty (leave it out to train all five)"));
     }
@@ -154,7 +159,7 @@ pub async fn start_training(
     })?;
     let id = job.lock().map(|j| j.id.clone()).unwrap_or_default();
     state.run_training(spec, job);
-    Ok((StatusCode::ACCEPTED, axum::Json(TrainStarted { id, state: crate::jobs::State::Queued })))
+    Ok(id)
 }
 
 /// A training run's state and each model's outcome (admin).

@@ -47,8 +47,14 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 /// Everything: dependencies with latency, model versions, uptime, memory.
 #[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, body = HealthResponse), (status = 503, body = HealthResponse)))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let checks = checks(&state).await;
-    let (ready, reason) = readiness(&state, &checks);
+    let body = report(&state).await;
+    (if body.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, axum::Json(body))
+}
+
+/// The health report: dependencies checked now, readiness, models, uptime, memory.
+pub(crate) async fn report(state: &AppState) -> HealthResponse {
+    let checks = checks(state).await;
+    let (ready, reason) = readiness(state, &checks);
     let degraded = checks.iter().any(|c| !c.required && c.status == "down");
     let status = if !ready {
         "unavailable"
@@ -57,7 +63,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         "ok"
     };
-    let body = HealthResponse {
+    HealthResponse {
         status: status.into(),
         ready,
         uptime_seconds: state.started.elapsed().as_secs_f64(),
@@ -65,6 +71,5 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         models: state.loaded(),
         checks,
         reason,
-    };
-    (if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, axum::Json(body))
+    }
 }

@@ -6,6 +6,7 @@ pub mod health;
 pub mod middleware;
 pub mod monitoring;
 pub mod predict;
+pub mod ui;
 
 use crate::served::{ForKind, Served, for_kind};
 use crate::state::AppState;
@@ -25,7 +26,7 @@ use utoipa::OpenApi;
     paths(
         h::list_models, h::reload_model, h::statistics, h::traffic, h::clear_cache, h::online_features,
         h::start_training, h::training_job, h::training_jobs, h::tools,
-        mo::last_drift, mo::check_drift, mo::feedback, mo::performance,
+        mo::last_drift, mo::check_drift, mo::drift_history, mo::feedback, mo::performance,
         hl::live, hl::startup, hl::ready, hl::health,
     ),
     components(schemas(crate::error::ErrorBody)),
@@ -98,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/feedback", post(mo::feedback))
         .route("/monitoring/drift/{model}", get(mo::last_drift))
         .route("/monitoring/drift/{model}/check", post(mo::check_drift))
+        .route("/monitoring/drift/{model}/history", get(mo::drift_history))
         .route("/monitoring/performance/{model}", get(mo::performance))
         .route("/tools", get(h::tools))
         .nest_service("/mcp", crate::mcp::http_service(state.clone(), state.config.mcp_allowed_hosts.clone()))
@@ -124,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .merge(protected)
         .merge(admin)
         .merge(open)
+        .merge(ui::routes(state.clone()))
         .merge(docs)
         .fallback(|| async { crate::error::ApiError::NotFound("no such route".into()) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), mw::track))

@@ -137,7 +137,17 @@ pub async fn performance(
     if !(1..=52).contains(&count) {
         return Err(ApiError::invalid("windows", format!("{count}: expected 1 to 52")));
     }
-    let store = store(&state)?;
+    performance_of(&state, kind, width, count).await.map(axum::Json)
+}
+
+/// `kind`'s metric on the outcomes fed back over `count` windows of `width`, newest last.
+pub(crate) async fn performance_of(
+    state: &AppState,
+    kind: ModelKind,
+    width: std::time::Duration,
+    count: usize,
+) -> ApiResult<Performance> {
+    let store = store(state)?;
     let training = state.info(kind).map(|i| i.metric);
     let to = chrono::Utc::now().timestamp_millis();
     let width_ms = width.as_millis().min(i64::MAX as u128) as i64;
@@ -145,11 +155,43 @@ pub async fn performance(
     let outcomes =
         tokio::task::spawn_blocking(move || store.outcomes(kind.name(), from, to)).await?.map_err(monitor_error)?;
     let metric = kind.primary_metric();
-    Ok(axum::Json(Performance {
+    Ok(Performance {
         model: kind.name().to_string(),
         metric: metric.name.to_string(),
         higher_is_better: metric.higher_is_better,
         training,
         windows: nivesh_monitor::performance::windows(kind, &outcomes, to, width_ms, count),
-    }))
+    })
+}
+
+/// `?limit=20`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LimitQuery {
+    /// How many checks, newest first (default 20, at most 500).
+    pub limit: Option<usize>,
+}
+
+/// The model's last drift checks, newest first.
+#[utoipa::path(get, path = "/monitoring/drift/{model}/history", tag = "monitoring",
+    params(("model" = String, Path, description = "intent, ner, spending, anomaly or credit"), LimitQuery),
+    responses((status = 200, body = Vec<DriftReport>), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn drift_history(
+    State(state): State<AppState>,
+    Path(model): Path<String>,
+    Query(q): Query<LimitQuery>,
+) -> ApiResult<axum::Json<Vec<DriftReport>>> {
+    let kind = kind(&model)?;
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit", format!("{limit}: expected 1 to 500")));
+    }
+    drift_checks(&state, kind, limit).await.map(axum::Json)
+}
+
+/// `kind`'s last `limit` drift checks, newest first (a stored report this build cannot read is
+/// skipped).
+pub(crate) async fn drift_checks(state: &AppState, kind: ModelKind, limit: usize) -> ApiResult<Vec<DriftReport>> {
+    let store = store(state)?;
+    let rows = tokio::task::spawn_blocking(move || store.checks(kind.name(), limit)).await?.map_err(monitor_error)?;
+    Ok(rows.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect())
 }

@@ -37,10 +37,15 @@ fn with_fields(output: &[u8], tail: &str) -> Vec<u8> {
 
 /// One prediction: the output with its `prediction_id` (for `POST /feedback`) and `model_version`.
 pub async fn predict<M: Served>(State(state): State<AppState>, Json(req): Json<M::Request>) -> ApiResult<Response> {
-    let m = loaded::<M>(&state)?;
-    let (output, id) = answer(&state, &m, req).await?;
+    Ok(json_response(predict_body::<M>(&state, req).await?))
+}
+
+/// The body `POST /predict/{route}` answers `req` with (the dashboard's forms answer with it too).
+pub(crate) async fn predict_body<M: Served>(state: &AppState, req: M::Request) -> ApiResult<Vec<u8>> {
+    let m = loaded::<M>(state)?;
+    let (output, id) = answer(state, &m, req).await?;
     let tail = format!("\"prediction_id\":\"{id}\",\"model_version\":\"{}\"", m.info.version);
-    Ok(json_response(with_fields(&output, &tail)))
+    Ok(with_fields(&output, &tail))
 }
 
 /// Up to the batch limit of predictions, all by one version: `{"outputs": [...], "model_version"}`.

@@ -6,9 +6,7 @@
 
 use crate::{Nav, Session, chart, inr, num, page, pct, pill};
 use maud::{Markup, html};
-use nivesh_api::{
-    AnomalyOutput, CreditScore, ErrorBody, IntentPrediction, ModelKind, NerOutput, SpendingOutput,
-};
+use nivesh_api::{AnomalyOutput, CreditScore, ErrorBody, IntentPrediction, ModelKind, NerOutput, SpendingOutput};
 use serde_json::{Map, Value, json};
 
 /// How a form field is read into the JSON body.
@@ -101,7 +99,8 @@ pub fn request(model: ModelKind, form: &[(String, String)]) -> Result<Value, Str
             Kind::Text | Kind::Date => Value::String(raw.to_string()),
             Kind::DateTime => Value::String(if raw.len() == 16 { format!("{raw}:00+05:30") } else { raw.to_string() }),
             Kind::Number => {
-                let x: f64 = raw.replace(',', "").parse().map_err(|_| format!("{}: {raw:?} is not a number", f.path))?;
+                let x: f64 =
+                    raw.replace(',', "").parse().map_err(|_| format!("{}: {raw:?} is not a number", f.path))?;
                 json!(x)
             }
             Kind::Integer => {
@@ -217,9 +216,9 @@ pub fn answer(model: ModelKind, request: &Value, status: u16, body: &Value) -> M
     }
     let shown = match model {
         ModelKind::Intent => serde_json::from_value::<IntentPrediction>(body.clone()).ok().map(|p| intent(&p)),
-        ModelKind::Ner => serde_json::from_value::<NerOutput>(body.clone()).ok().map(|o| {
-            ner(request.get("text").and_then(Value::as_str).unwrap_or(""), &o)
-        }),
+        ModelKind::Ner => serde_json::from_value::<NerOutput>(body.clone())
+            .ok()
+            .map(|o| ner(request.get("text").and_then(Value::as_str).unwrap_or(""), &o)),
         ModelKind::Spending => serde_json::from_value::<SpendingOutput>(body.clone()).ok().map(|o| spending(&o)),
         ModelKind::Anomaly => serde_json::from_value::<AnomalyOutput>(body.clone()).ok().map(|o| anomaly(&o)),
         ModelKind::Credit => serde_json::from_value::<CreditScore>(body.clone()).ok().map(|o| credit(&o)),
@@ -227,7 +226,7 @@ pub fn answer(model: ModelKind, request: &Value, status: u16, body: &Value) -> M
     html! {
         div.result data-model=(model.name()) {
             @match shown { Some(m) => (m), None => p.notice.bad { "The answer did not have the expected shape." } }
-            p.small.muted { "model v" (body.get("model_version").and_then(Value::as_u64).map(|v| v.to_string()).unwrap_or("?".into()))
+            p.small.muted { "model v" (body.get("model_version").map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or("?".into()))
                 " · prediction " code { (body.get("prediction_id").and_then(Value::as_str).unwrap_or("")) } }
             (raw(request, status, body))
         }
@@ -246,7 +245,8 @@ fn intent(p: &IntentPrediction) -> Markup {
 /// The text with each entity's span marked, its label and value.
 fn ner(text: &str, o: &NerOutput) -> Markup {
     let chars: Vec<char> = text.chars().collect();
-    let mut spans: Vec<&nivesh_api::Entity> = o.entities.iter().filter(|e| e.start < e.end && e.end <= chars.len()).collect();
+    let mut spans: Vec<&nivesh_api::Entity> =
+        o.entities.iter().filter(|e| e.start < e.end && e.end <= chars.len()).collect();
     spans.sort_by_key(|e| e.start);
     let mut pieces: Vec<(String, Option<&nivesh_api::Entity>)> = Vec::new();
     let mut at = 0;
@@ -306,7 +306,8 @@ fn anomaly(o: &AnomalyOutput) -> Markup {
 }
 
 fn credit(o: &CreditScore) -> Markup {
-    let items: Vec<(String, f64)> = o.reason_codes.iter().map(|r| (format!("{} = {}", r.feature, num(r.value, 2)), r.contribution)).collect();
+    let items: Vec<(String, f64)> =
+        o.reason_codes.iter().map(|r| (format!("{} = {}", r.feature, num(r.value, 2)), r.contribution)).collect();
     html! {
         p.big { (o.credit_score) " " span.small.muted { "credit score (300–900)" } " "
             (pill(&format!("{} risk", o.risk_category), match o.risk_category.as_str() { "low" => "ok", "medium" => "warn", _ => "bad" })) }
@@ -330,7 +331,12 @@ mod tests {
         assert_eq!(request(ModelKind::Intent, &form(&[("query", " hi ")])).unwrap(), json!({"query": "hi"}));
         let a = request(
             ModelKind::Anomaly,
-            &form(&[("user_id", "U0001"), ("transaction.amount", "1,500.5"), ("transaction.timestamp", "2026-12-04T10:30"), ("transaction.channel", "card")]),
+            &form(&[
+                ("user_id", "U0001"),
+                ("transaction.amount", "1,500.5"),
+                ("transaction.timestamp", "2026-12-04T10:30"),
+                ("transaction.channel", "card"),
+            ]),
         )
         .unwrap();
         assert_eq!(
@@ -341,13 +347,26 @@ mod tests {
         assert_eq!(c.unwrap_err(), "applicant_data.monthly_income: required");
         let bad = request(ModelKind::Spending, &form(&[("user_id", "U1"), ("months", "-2")]));
         assert_eq!(bad.unwrap_err(), "months: \"-2\" is not a whole number ≥ 0");
-        let choice = request(ModelKind::Anomaly, &form(&[("user_id", "U1"), ("transaction.amount", "5"), ("transaction.timestamp", "x"), ("transaction.channel", "<x>")]));
+        let choice = request(
+            ModelKind::Anomaly,
+            &form(&[
+                ("user_id", "U1"),
+                ("transaction.amount", "5"),
+                ("transaction.timestamp", "x"),
+                ("transaction.channel", "<x>"),
+            ]),
+        );
         assert!(choice.unwrap_err().starts_with("transaction.channel: \"<x>\" is not one of upi"));
         // every example form is a valid body of its route
         for m in ModelKind::ALL {
             let example: Vec<(String, String)> = fields(m)
                 .iter()
-                .map(|f| (f.path.to_string(), if f.kind == Kind::DateTime { "2026-12-04T10:30".into() } else { f.example.to_string() }))
+                .map(|f| {
+                    (
+                        f.path.to_string(),
+                        if f.kind == Kind::DateTime { "2026-12-04T10:30".into() } else { f.example.to_string() },
+                    )
+                })
                 .collect();
             let body = request(m, &example).unwrap_or_else(|e| panic!("{}: {e}", m.name()));
             let parsed = match m {
