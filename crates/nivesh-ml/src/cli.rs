@@ -328,6 +328,9 @@ pub struct TrainArgs {
     /// Seed of the --holdout shuffle.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// A tag on every run of the pipeline, KEY=VALUE (repeatable), beside `model` and `data`.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tag: Vec<(String, String)>,
     /// Write the evaluation metrics as JSON to this file, and its plots (PNG) beside it.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -521,4 +524,15 @@ pub enum RegistryCommand {
     },
     /// Send runs, versions and aliases still pending to the MLflow server (MLFLOW_TRACKING_URI).
     Sync,
+}
+
+/// `--tag KEY=VALUE`.
+fn parse_tag(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !["model", "data"].contains(&k.trim()) => {
+            Ok((k.trim().to_string(), v.to_string()))
+        }
+        Some((k, _)) if ["model", "data"].contains(&k.trim()) => Err(format!("{k:?} is set by the pipeline")),
+        _ => Err(format!("{s:?}: expected KEY=VALUE")),
+    }
 }

@@ -188,7 +188,13 @@ impl Stats {
             .map(|(&kind, m)| {
                 let mut minutes: Vec<Minute> = m
                     .lock()
-                    .map(|s| s.minutes.iter().filter(|x| current - x.minute < MINUTES as i64).cloned().collect())
+                    .map(|s| {
+                        s.minutes
+                            .iter()
+                            .filter(|x| x.minute > current - MINUTES as i64 && x.minute <= current)
+                            .cloned()
+                            .collect()
+                    })
                     .unwrap_or_default();
                 minutes.sort_by_key(|x| x.minute);
                 let mut all = Minute::empty(current);

@@ -286,7 +286,13 @@ impl Pipeline<'_> {
             dataset_hash: Some(Digest::of(&raw).0),
             dataset_rows: Some(checked.report.rows as u64),
             params: serde_json::Value::Null,
-            tags: serde_json::json!({"model": name, "data": data.display().to_string()}),
+            tags: {
+                let mut tags = serde_json::json!({"model": name, "data": data.display().to_string()});
+                for (k, v) in &spec.tags {
+                    tags[k.as_str()] = serde_json::Value::String(v.clone());
+                }
+                tags
+            },
         };
         let run = self.registry.start_run(name, &info)?;
         *run_id = Some(run.clone());

@@ -216,6 +216,9 @@ pub struct TrainSpec {
     /// Validation suites to check each model's data with (default: `data/validation.toml`).
     #[serde(default)]
     pub suites: Option<PathBuf>,
+    /// Extra tags on every run (`--tag team=risk`), beside `model` and `data`.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl TrainSpec {
@@ -229,6 +232,7 @@ impl TrainSpec {
             promote: true,
             continue_on_error: false,
             suites: None,
+            tags: Default::default(),
         }
     }
 

@@ -198,7 +198,8 @@ pub fn sparkline(title: &str, values: &[f64]) -> Markup {
     html! {
         svg.spark viewBox="0 0 120 28" role="img" aria-label=(title) {
             title { (title) }
-            polyline points=(pts.join(" ")) {}
+            @if values.len() == 1 { circle cx="60" cy=(f(26.0 - finite(values[0]) / max * 24.0)) r="2.5" {} }
+            @else { polyline points=(pts.join(" ")) {} }
         }
     }
 }

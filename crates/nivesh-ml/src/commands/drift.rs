@@ -135,6 +135,7 @@ fn check(args: DriftCheckArgs, config: &Config) -> anyhow::Result<ExitCode> {
         println!("retraining {} (drifted)", drifted.iter().map(|k| k.name()).collect::<Vec<_>>().join(", "));
         let spec = TrainSpec {
             suites: config.validation_suites.clone(),
+            tags: Default::default(),
             ..TrainSpec::all(
                 DataSource::Sample { dir: config.generated_data_dir() },
                 &super::stores::training_defaults(config),

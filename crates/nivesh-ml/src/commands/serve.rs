@@ -86,6 +86,7 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         drift,
         training: Some(TrainSpec {
             suites: config.validation_suites.clone(),
+            tags: Default::default(),
             ..TrainSpec::all(
                 DataSource::Sample { dir: config.generated_data_dir() },
                 &super::stores::training_defaults(config),

@@ -90,6 +90,7 @@ fn pipeline_spec(args: &TrainArgs, config: &Config) -> anyhow::Result<TrainSpec>
         promote: !args.no_promote,
         continue_on_error: args.continue_on_error,
         suites: config.validation_suites.clone(),
+        tags: args.tag.iter().cloned().collect(),
     })
 }
 

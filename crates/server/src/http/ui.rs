@@ -84,7 +84,7 @@ fn secure_headers(r: &mut Response) {
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(nivesh_ui::CSP));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
 }
 
 fn html(status: StatusCode, m: Markup) -> Response {
@@ -223,7 +223,9 @@ fn session_of(state: &AppState, h: &HeaderMap) -> Option<Sess> {
 
 /// Whether a form post comes from a page of this server (not another site's form).
 fn same_origin(h: &HeaderMap) -> bool {
-    if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    // `Origin: null` (an opaque origin, e.g. under a no-referrer policy) says nothing: the
+    // browser's Sec-Fetch-Site then decides
+    if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| *o != "null") {
         let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         let bare = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
         return !host.is_empty() && bare == Some(host);

@@ -178,13 +178,15 @@ pub fn page_html(session: &Session, shown: Option<(ModelKind, &[(String, String)
         session,
         html! {
             p.muted.small { "Each form is answered exactly as its prediction route answers (same checks, cache, metrics and log); the request and raw answer are under each result." }
-            div.cols {
+            div.try-list {
                 @for m in ModelKind::ALL {
                     @let mine = shown.as_ref().filter(|(k, _, _)| *k == m);
                     section.card #{"try-" (m.name())} {
                         h2 { (m.name()) " " span.small.muted { "POST /predict/" (route(m)) } }
-                        (form(m, mine.map(|(_, v, _)| *v), now_ist))
-                        div #{"answer-" (m.name())} tabindex="-1" aria-live="polite" { @if let Some((_, _, a)) = mine { (a) } }
+                        div.try {
+                            (form(m, mine.map(|(_, v, _)| *v), now_ist))
+                            div #{"answer-" (m.name())} tabindex="-1" aria-live="polite" { @if let Some((_, _, a)) = mine { (a) } }
+                        }
                     }
                 }
             }
@@ -243,6 +245,19 @@ fn intent(p: &IntentPrediction) -> Markup {
 }
 
 /// The text with each entity's span marked, its label and value.
+/// A normalised value as `amount 2500 · currency INR` (objects), or the value itself.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, x)| format!("{k} {}", x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())))
+            .collect::<Vec<_>>()
+            .join(" · "),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn ner(text: &str, o: &NerOutput) -> Markup {
     let chars: Vec<char> = text.chars().collect();
     let mut spans: Vec<&nivesh_api::Entity> =
@@ -262,7 +277,7 @@ fn ner(text: &str, o: &NerOutput) -> Markup {
     html! {
         p.ner-text {
             @for (t, e) in &pieces {
-                @match e { Some(e) => mark.ent title={ (e.label) ": " (e.value.as_ref().map(|v| v.to_string()).unwrap_or_default()) } { (t) sub { (e.label) } }, None => (t) }
+                @match e { Some(e) => mark.ent title={ (e.label) ": " (e.value.as_ref().map(value_text).unwrap_or_default()) } { (t) sub { (e.label) } }, None => (t) }
             }
         }
         @if o.entities.is_empty() { p.muted { "No entities found." } } @else {
@@ -270,7 +285,7 @@ fn ner(text: &str, o: &NerOutput) -> Markup {
                 thead { tr { th { "span" } th { "label" } th { "value" } th.num { "confidence" } th { "by" } } }
                 tbody { @for e in &o.entities { tr {
                     td { (e.text) } td { (e.label) }
-                    td.mono { (e.value.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "–".into())) }
+                    td { (e.value.as_ref().map(value_text).unwrap_or_else(|| "–".into())) }
                     td.num { (num(Some(e.confidence), 3)) } td.small { (e.source) }
                 } } }
             }
