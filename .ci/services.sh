@@ -15,6 +15,7 @@ need_apt=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -103,6 +104,14 @@ if ! [ -x "$DIR/airflow-venv/bin/airflow" ]; then
 fi
 log "airflow $("$DIR/airflow-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))')"
 
+# --- Playwright for Python, driving Debian's Chromium (its own browser downloads are not used)
+if ! "$DIR/ui-venv/bin/python" -c "import playwright.sync_api" 2>/dev/null; then
+  log "pip install playwright"
+  python3 -m venv "$DIR/ui-venv"
+  "$DIR/ui-venv/bin/pip" install -q --only-binary=:all: "playwright>=1.55,<2" >&2
+fi
+log "playwright $("$DIR/ui-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("playwright"))'), $(chromium --version 2>/dev/null | head -1)"
+
 echo "export NIVESH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_test"
 echo "export NIVESH_TEST_FEATURES_DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/nivesh_features_test"
 echo "export NIVESH_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
@@ -112,3 +121,4 @@ echo "export NIVESH_TEST_TRITON_PYTHON=$DIR/triton-venv/bin/python"
 echo "export NIVESH_TEST_MCP_PYTHON=$DIR/mcp-venv/bin/python"
 echo "export NIVESH_TEST_K8S_VENV=$DIR/k8s-venv"
 echo "export NIVESH_TEST_AIRFLOW_VENV=$DIR/airflow-venv"
+echo "export NIVESH_TEST_UI_PYTHON=$DIR/ui-venv/bin/python"

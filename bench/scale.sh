@@ -11,7 +11,8 @@
 #
 # Uses the database `nivesh_scale` (dropped and made again) on the server of
 # NIVESH_TEST_DATABASE_URL and Redis database 3 of NIVESH_TEST_REDIS_URL's server (flushed).
-# Each shard gets THREADS scoring threads (one pod's CPU). Prints a table; logs go to $WORK.
+# Each shard gets THREADS scoring threads (one pod's CPU). Prints a table; logs go to $WORK,
+# which is removed at the end with the database unless KEEP=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${1:-./target/release/nivesh-ml}")
@@ -109,4 +110,5 @@ for n in $SHARDS; do
 done
 pg_size=$(psql "$DATABASE_URL" -tAc "SELECT pg_database_size(current_database())")
 echo
+[ -n "${KEEP:-}" ] || { rm -rf "$WORK"; psql "$PG_SERVER/postgres" -qc "DROP DATABASE nivesh_scale" >&2; redis-cli -u "$REDIS_URL" flushdb >/dev/null; }
 echo "users $USERS, transactions $rows ($DAYS days), one day $day_rows; Redis: $keys keys, used_memory $redis_mem bytes after materializing all users; PostgreSQL nivesh_scale: $pg_size bytes; threads per shard $THREADS; $(nproc) CPUs"

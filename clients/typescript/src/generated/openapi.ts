@@ -231,6 +231,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/monitoring/drift/{model}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The model's last drift checks, newest first. */
+        get: operations["drift_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/monitoring/performance/{model}": {
         parameters: {
             query?: never;
@@ -260,6 +277,23 @@ export type paths = {
         };
         /** Per-model counts, errors, latency percentiles and confidence. */
         get: operations["statistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/monitoring/traffic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each model's traffic over the last hour, minute by minute: rate, error rate, p99, cache hits. */
+        get: operations["traffic"];
         put?: never;
         post?: never;
         delete?: never;
@@ -494,6 +528,14 @@ export type components = {
             /** Format: double */
             threshold: number;
         };
+        /** @description One histogram bin: its label and the share of each sample in it. */
+        Bin: {
+            /** Format: double */
+            current: number;
+            label: string;
+            /** Format: double */
+            reference: number;
+        };
         /** @enum {string} */
         Channel: "upi" | "card" | "netbanking" | "cash" | "wallet" | "other";
         Check: {
@@ -507,6 +549,11 @@ export type components = {
         };
         /** @description One column's drift. */
         ColumnDrift: {
+            /**
+             * @description The shares of both samples per bin (the PSI's bins: Sturges ranges of a numerical
+             *     column, else each value; at most 30), for a reference-vs-current histogram.
+             */
+            bins?: components["schemas"]["Bin"][];
             current_rows: number;
             drift_detected: boolean;
             feature: string;
@@ -719,6 +766,16 @@ export type components = {
          * @enum {string}
          */
         Kind: "numerical" | "categorical";
+        MinuteTraffic: {
+            /** @description The minute's start (RFC 3339). */
+            at: string;
+            /** Format: int64 */
+            errors: number;
+            /** Format: double */
+            latency_p99_ms?: number | null;
+            /** Format: int64 */
+            requests: number;
+        };
         ModelInfo: {
             alias: string;
             digest: string;
@@ -875,6 +932,47 @@ export type components = {
          * @enum {string}
          */
         Test: "ks" | "chi_square" | "z" | "wasserstein" | "jensen_shannon";
+        /** @description One model's traffic over the last hour, minute by minute (`GET /monitoring/traffic`). */
+        Traffic: {
+            /**
+             * Format: double
+             * @description Prediction-cache hits / (hits + misses) over the hour.
+             */
+            cache_hit_rate?: number | null;
+            /** Format: int64 */
+            cache_hits: number;
+            /** Format: int64 */
+            cache_misses: number;
+            /**
+             * Format: double
+             * @description Failed answers / requests over the hour (None without requests).
+             */
+            error_rate?: number | null;
+            /**
+             * Format: double
+             * @description 99th percentile of the answer time over the hour, ms (from a log-bucketed histogram:
+             *     within 10 %).
+             */
+            latency_p99_ms?: number | null;
+            /** @description The minutes with traffic, oldest first. */
+            minutes: components["schemas"]["MinuteTraffic"][];
+            model: string;
+            /**
+             * Format: int64
+             * @description Requests refused for their input (4xx) over the hour.
+             */
+            rejected: number;
+            /** Format: int64 */
+            requests: number;
+            /**
+             * Format: double
+             * @description Requests per second over the hour.
+             */
+            requests_per_second: number;
+        };
+        TrafficResponse: {
+            models: components["schemas"]["Traffic"][];
+        };
         /** @description `POST /admin/train`: which models to train. */
         TrainRequest: {
             /** @description Models to train, in order (`intent`, `ner`, `spending`, `anomaly`, `credit`); all five when omitted. */
@@ -1354,6 +1452,38 @@ export interface operations {
             };
         };
     };
+    drift_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description How many checks, newest first (default 20, at most 500). */
+                limit: number | null;
+                /** @description intent, ner, spending, anomaly or credit */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftReport"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     performance: {
         parameters: {
             query?: never;
@@ -1403,6 +1533,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StatisticsResponse"];
+                };
+            };
+        };
+    };
+    traffic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrafficResponse"];
                 };
             };
         };
