@@ -98,13 +98,16 @@ def main():
             page.goto(URL + path)
             page.wait_for_load_state("networkidle")
             expect(page.locator("h1")).to_have_text(title)
+            if name == "drift-intent":
+                page.locator("details summary").first.click()
+                check(page.locator("details svg.chart").first.is_visible(), "a reference-vs-current histogram is drawn")
+                check(page.locator("svg.chart polyline").count() >= 2, "the history of checks and the live metric are charts")
+                check(page.locator("#performance tbody tr").count() > 0, "the live metric from feedback is listed")
             shot(page, name)
             if name == "runs":
                 run_ids = page.eval_on_selector_all("#runs tbody a", "els => els.map(e => e.textContent)")
             if name == "drift-intent":
                 check(page.locator("#columns tbody tr").count() > 0, "the intent drift check is listed per feature")
-                page.locator("details summary").first.click()
-                check(page.locator("details svg.chart").first.is_visible(), "a reference-vs-current histogram is drawn")
             if name == "features":
                 check(page.locator("#lookup table").count() > 0, "U0001's online features are shown")
 

@@ -37,13 +37,20 @@ GRPC_PORT=0 "$BIN" serve --port "$PORT" --no-bootstrap --rate-limit 0 >"$WORK/se
 SERVER=$!
 for _ in $(seq 1 120); do curl -sf "127.0.0.1:$PORT/health/ready" >/dev/null && break; sleep 0.5; done
 curl -sf "127.0.0.1:$PORT/health/ready" >/dev/null || { tail -30 "$WORK/serve.log"; exit 1; }
-# traffic and a drift check, so the overview and drift pages have data
-for i in $(seq 1 40); do
-  curl -sf -H "X-API-Key: ui-test-key" -H 'Content-Type: application/json' \
-    -d "{\"query\": \"how much did I spend on food in month $i\"}" "127.0.0.1:$PORT/predict/intent" >/dev/null
+# traffic, outcomes fed back and two drift checks, so the overview and drift pages have data
+api() { curl -sf -H "X-API-Key: ui-test-key" -H 'Content-Type: application/json' "$@"; }
+for round in 1 2; do
+  for i in $(seq 1 30); do
+    id=$(api -d "{\"query\": \"how much did I spend on food in month $round$i\"}" "127.0.0.1:$PORT/predict/intent" |
+      sed 's/.*"prediction_id":"\([^"]*\)".*/\1/')
+    echo "$id" >>"$WORK/ids"
+  done
+  sleep 1.5
+  api -X POST "127.0.0.1:$PORT/monitoring/drift/intent/check?window=1h" >/dev/null
 done
-sleep 2
-curl -sf -X POST -H "X-API-Key: ui-test-key" "127.0.0.1:$PORT/monitoring/drift/intent/check?window=1h" >/dev/null
+while read -r id; do
+  api -d "{\"prediction_id\": \"$id\", \"outcome\": \"spending_analysis\"}" "127.0.0.1:$PORT/feedback" >/dev/null
+done <"$WORK/ids"
 
 UI_URL="http://127.0.0.1:$PORT" UI_KEY=ui-test-key UI_ADMIN_KEY=ui-admin-key UI_ARTIFACTS="$OUT" \
   CHROMIUM="$CHROMIUM" "$PY" tests/ui/browser.py

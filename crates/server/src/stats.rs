@@ -18,7 +18,7 @@ const GROWTH: f64 = 1.22;
 const MINUTES: usize = 60;
 
 fn bucket(us: f64) -> usize {
-    if !(us > FIRST_US) {
+    if us.is_nan() || us <= FIRST_US {
         return 0;
     }
     ((us / FIRST_US).ln() / GROWTH.ln()).ceil().min((BUCKETS - 1) as f64) as usize

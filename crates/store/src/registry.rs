@@ -583,8 +583,7 @@ impl Registry {
         let limit = if filter.limit == 0 { 100 } else { filter.limit.min(10_000) };
         sql.push_str(&format!(" ORDER BY r.started_at DESC, r.id DESC LIMIT {limit}"));
         let rows = self.db.query(&sql, &args)?;
-        Ok(rows
-            .iter()
+        rows.iter()
             .map(|r| {
                 Ok(RunSummary {
                     id: r.text(0)?,
@@ -596,7 +595,7 @@ impl Registry {
                     dataset_rows: r.opt_int(6)?.map(|v| v as u64),
                 })
             })
-            .collect::<Result<_, StoreError>>()?)
+            .collect::<Result<_, StoreError>>()
     }
 
     /// How many runs there are.

@@ -116,7 +116,8 @@ fn alias_history_names_who_and_runs_list_newest_first_with_filters(r: &Registry)
     r.rollback_as(&m, "champion", Some("training")).unwrap();
     r.promote(&m, 2, "challenger", 0.0, false).unwrap();
     let h = r.alias_events(&m).unwrap();
-    let seen: Vec<(&str, u32, Option<u32>, &str, bool, Option<&str>)> = h
+    type Seen<'a> = (&'a str, u32, Option<u32>, &'a str, bool, Option<&'a str>);
+    let seen: Vec<Seen> = h
         .iter()
         .map(|e| (e.alias.as_str(), e.version, e.previous, e.reason.as_str(), e.forced, e.actor.as_deref()))
         .collect();

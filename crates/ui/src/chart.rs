@@ -55,7 +55,7 @@ pub fn histogram_pair(title: &str, bins: &[(String, f64, f64)]) -> Markup {
     let slot = (W - left - 10.0) / n;
     let max = bins.iter().map(|(_, r, c)| finite(*r).max(finite(*c))).fold(0.0, f64::max).max(1e-12);
     let y = |v: f64| bottom - (finite(v) / max) * (bottom - top);
-    let every = (bins.len() / 8).max(1);
+    let every = (bins.len() / 5).max(1);
     html! {
         div {
             div.legend { span { span.sw.ref {} "reference" } span { span.sw.cur {} "current" } }
@@ -214,7 +214,7 @@ mod tests {
         let out = [
             bars("t", &[(evil.clone(), f64::NAN), ("b".into(), 2.0)], None, &|v| num(Some(v), 2)),
             histogram_pair("t", &[(evil.clone(), 0.5, f64::INFINITY)]),
-            lines("t", &[evil.clone()], &[(evil.clone(), vec![Some(f64::NAN), None])], Some(f64::NAN)),
+            lines("t", std::slice::from_ref(&evil), &[(evil.clone(), vec![Some(f64::NAN), None])], Some(f64::NAN)),
             fan("t", &[(evil.clone(), 1.0, f64::NAN, 2.0)]),
             waterfall("t", &[(evil.clone(), 0.4), ("x".into(), -0.1)], &evil),
             sparkline(&evil, &[1.0, f64::NAN]),

@@ -169,9 +169,12 @@ fn form(model: ModelKind, values: Option<&[(String, String)]>, now_ist: &str) ->
     }
 }
 
+/// A model answered on the page without script: the model, its form's values, the answer.
+pub type Shown<'a> = (ModelKind, &'a [(String, String)], Markup);
+
 /// The page: a card per model, each with its form and the place its answer goes; `shown` is a
 /// model already answered (the page without script), with its form values and answer.
-pub fn page_html(session: &Session, shown: Option<(ModelKind, &[(String, String)], Markup)>, now_ist: &str) -> Markup {
+pub fn page_html(session: &Session, shown: Option<Shown>, now_ist: &str) -> Markup {
     page(
         Nav::Try,
         "Try it",
