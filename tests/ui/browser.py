@@ -156,7 +156,7 @@ def main():
         check("champion" in page.locator(f"#versions tr[data-version='{target}'] td.aliases").inner_text(),
               f"v{target} now carries the champion alias")
         first = page.locator("#history tbody tr").first.inner_text()
-        check("forced" in first and "ui:key#" in first, "the alias history names the key and says forced")
+        check("forced" in first and "ui:admin-key-1" in first, "the alias history names the key and says forced")
         shot(page, "model-credit-promoted")
         page.goto(URL + "/ui")
         page.wait_for_load_state("networkidle")
@@ -175,6 +175,7 @@ def main():
         found = False
         for rid in tagged:
             page.goto(URL + "/ui/runs/" + rid)
+            page.wait_for_load_state("networkidle")
             if "window.__xss=1" in page.inner_text("#tags"):
                 found = True
                 break
@@ -213,6 +214,8 @@ def main():
         check(resp.status == 403, "a non-admin session cannot roll back")
         # signing out ends the session
         pp.click("text=Sign out")
+        pp.wait_for_url("**/ui/login")
+        pp.wait_for_load_state("networkidle")
         pp.goto(URL + "/ui/models")
         check("/ui/login" in pp.url, "after signing out the pages ask for a key again")
         browser.close()

@@ -130,6 +130,11 @@ fn the_dashboard_signs_in_with_a_key_and_acts_only_as_admin() {
     let r = call("POST", &format!("{url}/ui/models/credit/promote"), Some("version=1&alias=champion"), &cookie);
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("admin key"));
+    // the weights are an admin's download only
+    let runs = call("GET", &format!("{url}/ui/runs?model=credit"), None, &cookie);
+    // the oldest credit run: the fixture's training (the newest is the tagged one, without artifacts)
+    let run_id = runs.body.split("href=\"/ui/runs/").last().unwrap().split('"').next().unwrap().to_string();
+    assert_eq!(call("GET", &format!("{url}/ui/runs/{run_id}/artifact?name=model"), None, &cookie).status, 403);
 
     // a tampered cookie (the role flipped to admin) is no session
     let forged = user.replacen(".u.", ".a.", 1);
@@ -140,6 +145,7 @@ fn the_dashboard_signs_in_with_a_key_and_acts_only_as_admin() {
     // the admin's session promotes; the alias moves and the history names the key
     let admin = sign_in(&url, ADMIN);
     let cookie = [("cookie", admin.as_str())];
+    assert_eq!(call("GET", &format!("{url}/ui/runs/{run_id}/artifact?name=model"), None, &cookie).status, 200);
     let origin = [("cookie", admin.as_str()), ("origin", "https://evil.example")];
     let r = call("POST", &format!("{url}/ui/models/credit/rollback"), Some("alias=champion"), &origin);
     assert_eq!(r.status, 403, "a post from another site is refused: {}", r.body);
@@ -152,8 +158,7 @@ fn the_dashboard_signs_in_with_a_key_and_acts_only_as_admin() {
     assert!(r.body.contains("champion → v2"), "{}", r.body);
     let history = r.body.split("id=\"history\"").nth(1).unwrap();
     let first_row = history.split("<tr>").nth(2).unwrap();
-    let fp = &admin.split('.').nth(3).unwrap()[..8];
-    assert!(first_row.contains("forced") && first_row.contains(&format!("ui:key#{fp}")), "{first_row}");
+    assert!(first_row.contains("forced") && first_row.contains("ui:admin-key-1"), "{first_row}");
     // the server serves the new champion at once
     let models: serde_json::Value =
         serde_json::from_str(&call("GET", &format!("{url}/models"), None, &[("x-api-key", KEY)]).body).unwrap();
@@ -213,7 +218,10 @@ fn the_dashboard_signs_in_with_a_key_and_acts_only_as_admin() {
 fn the_plots_of_a_run_are_served_checked_and_reports_only_as_downloads() {
     let dir = private_copy();
     let (mut child, url) = spawn_serve_with(dir.path(), 0, &[], &["--rate-limit", "0"]);
-    // no keys: loopback only, every page open
+    // no keys: loopback only, every page open — but only under an allowed host name, so a
+    // site whose name rebinds to 127.0.0.1 cannot drive it
+    let rebound = call("GET", &format!("{url}/ui/models"), None, &[("host", "evil.example:8000")]);
+    assert_eq!(rebound.status, 403, "{}", rebound.body);
     let runs = call("GET", &format!("{url}/ui/runs?model=credit"), None, &[]);
     assert_eq!(runs.status, 200);
     let id = runs.body.split("href=\"/ui/runs/").nth(1).unwrap().split('"').next().unwrap().to_string();
@@ -222,6 +230,7 @@ fn the_plots_of_a_run_are_served_checked_and_reports_only_as_downloads() {
     let png = agent().get(&format!("{url}/ui/runs/{id}/artifact?name=plots%2Froc_curve.png")).call().unwrap();
     assert_eq!(png.headers().get("content-type").unwrap(), "image/png");
     let html = call("GET", &format!("{url}/ui/runs/{id}/artifact?name=validation.html"), None, &[]);
+    assert_eq!(html.header("cache-control"), Some("no-store"));
     assert_eq!(html.header("content-type"), Some("application/octet-stream"));
     assert!(html.header("content-disposition").unwrap().starts_with("attachment"));
     child.kill().unwrap();

@@ -535,11 +535,12 @@ impl Registry {
         Ok(target)
     }
 
-    /// Every change of `model`'s aliases, newest first.
-    pub fn alias_events(&self, model: &str) -> Result<Vec<AliasEvent>, StoreError> {
+    /// The last `limit` changes of `model`'s aliases, newest first.
+    pub fn alias_events(&self, model: &str, limit: usize) -> Result<Vec<AliasEvent>, StoreError> {
         let rows = self.db.query(
-            "SELECT alias, version, previous, reason, forced, actor, at FROM alias_events WHERE model = $1 ORDER BY id DESC",
-            &[model.into()],
+            "SELECT alias, version, previous, reason, forced, actor, at FROM alias_events WHERE model = $1
+             ORDER BY id DESC LIMIT $2",
+            &[model.into(), (limit.min(i64::MAX as usize) as i64).into()],
         )?;
         Ok(rows
             .iter()

@@ -115,7 +115,8 @@ fn alias_history_names_who_and_runs_list_newest_first_with_filters(r: &Registry)
     r.promote_as(&m, 2, "champion", 0.0, true, Some("ui:key#1a2b")).unwrap();
     r.rollback_as(&m, "champion", Some("training")).unwrap();
     r.promote(&m, 2, "challenger", 0.0, false).unwrap();
-    let h = r.alias_events(&m).unwrap();
+    let h = r.alias_events(&m, 100).unwrap();
+    assert_eq!(r.alias_events(&m, 1).unwrap().len(), 1);
     type Seen<'a> = (&'a str, u32, Option<u32>, &'a str, bool, Option<&'a str>);
     let seen: Vec<Seen> = h
         .iter()
@@ -130,7 +131,7 @@ fn alias_history_names_who_and_runs_list_newest_first_with_filters(r: &Registry)
             ("champion", 1, None, "promotion", false, Some("cli:asha")),
         ]
     );
-    assert!(r.alias_events(&unique("none")).unwrap().is_empty());
+    assert!(r.alias_events(&unique("none"), 10).unwrap().is_empty());
 
     // three runs of one experiment, one failed; newest first, filtered
     let exp = unique("anomaly");

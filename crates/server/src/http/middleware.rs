@@ -23,9 +23,12 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     resp
 }
 
-/// The client a rate limit applies to: its API key, else its IP address.
-fn client_of(req: &Request) -> String {
-    if let Some(key) = presented_key(req.headers()) {
+/// The client a rate limit applies to: its API key when that key is valid, else its IP address
+/// (so made-up keys cannot each get a fresh allowance).
+fn client_of(state: &AppState, req: &Request) -> String {
+    if let Some(key) = presented_key(req.headers())
+        && (accepted(&state.config.api_keys, key) || accepted(&state.config.admin_keys, key))
+    {
         return format!("key:{key}");
     }
     req.extensions()
@@ -37,7 +40,7 @@ fn client_of(req: &Request) -> String {
 /// 429 over the client's rate, 429 "overloaded" (at once, no queue) without room in flight,
 /// 503 past the request timeout.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let _permit = match state.admit(&client_of(&req)) {
+    let _permit = match state.admit(&client_of(&state, &req)) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };

@@ -5,7 +5,7 @@
 //! Auth follows the API's keys. Without keys (loopback only) every page and action is open.
 //! With keys, a browser signs in once at `/ui/login` with a key; the server answers with a
 //! session cookie (`HttpOnly`, `SameSite=Strict`, `Path=/ui`, 8 hours) holding the expiry, the
-//! role and the key's fingerprint, signed with HMAC-SHA256 under the key itself — no server
+//! role and the key's position in its list, signed with HMAC-SHA256 under the key itself — no server
 //! state, valid on every replica with the same keys, void when the key is removed. A request
 //! may also carry the key as `X-API-Key` / `Authorization: Bearer` (scripts). Promote, roll
 //! back and train need an admin key (any API key when `ML_ADMIN_KEYS` is unset, as for
@@ -28,7 +28,7 @@ use nivesh_models::ModelKind;
 use nivesh_ui::pages::{self, Notice};
 use nivesh_ui::{Markup, Session};
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
+use sha2::Sha256;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -36,6 +36,8 @@ const COOKIE: &str = "nivesh_ui";
 const SESSION_SECS: i64 = 8 * 3600;
 /// Runs the list shows at most.
 const RUNS_SHOWN: usize = 200;
+/// Alias changes a model's page shows at most.
+const HISTORY_SHOWN: usize = 200;
 
 /// Who is signed in: what the page shows and the name the alias history records.
 #[derive(Debug, Clone)]
@@ -65,11 +67,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/ui/features", get(features))
         .route("/ui/try", get(try_page))
         .route("/ui/try/{model}", post(try_model))
-        .route("/ui/logout", post(logout))
         .route_layer(from_fn_with_state(state.clone(), gate))
         .route_layer(from_fn_with_state(state.clone(), mw::limit));
     let open = Router::new()
         .route("/ui/login", get(login_page).post(login))
+        .route("/ui/logout", post(logout))
         .route("/ui/assets/ui.css", get(|| async { asset("text/css; charset=utf-8", nivesh_ui::CSS) }))
         .route("/ui/assets/ui.js", get(|| async { asset("text/javascript; charset=utf-8", nivesh_ui::JS) }))
         .route_layer(from_fn_with_state(state, mw::limit));
@@ -141,11 +143,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The first 8 bytes of the key's SHA-256, as hex: names the key in the history, not secret.
-fn fingerprint(key: &str) -> String {
-    hex(&Sha256::digest(key.as_bytes())[..8])
-}
-
 fn signature(key: &str, message: &str) -> String {
     match hmac::Hmac::<Sha256>::new_from_slice(key.as_bytes()) {
         Ok(mut m) => {
@@ -153,6 +150,23 @@ fn signature(key: &str, message: &str) -> String {
             hex(&m.finalize().into_bytes())
         }
         Err(_) => String::new(),
+    }
+}
+
+/// Every configured key with its position: API keys first, then admin keys.
+fn all_keys(state: &AppState) -> impl Iterator<Item = (usize, &String)> {
+    state.config.api_keys.iter().chain(&state.config.admin_keys).enumerate()
+}
+
+/// How pages and the alias history name a key: its place in its list (`admin key 2`), which
+/// says nothing about the key itself (a hash of it could be brute-forced offline).
+fn label(state: &AppState, key: &str) -> String {
+    let c = &state.config;
+    let position = |keys: &[String]| keys.iter().position(|k| constant_time_eq(k.as_bytes(), key.as_bytes()));
+    match (position(&c.admin_keys), position(&c.api_keys)) {
+        (Some(i), _) => format!("admin key {}", i + 1),
+        (None, Some(i)) => format!("api key {}", i + 1),
+        (None, None) => "unknown key".into(),
     }
 }
 
@@ -170,32 +184,35 @@ fn role_of(state: &AppState, key: &str) -> Option<bool> {
     }
 }
 
-fn sess(admin: bool, key: &str) -> Sess {
-    let fp = fingerprint(key);
-    Sess { view: Session { auth_required: true, admin, who: format!("key #{fp}") }, actor: format!("ui:key#{fp}") }
+fn sess(state: &AppState, admin: bool, key: &str) -> Sess {
+    let name = label(state, key);
+    Sess { actor: format!("ui:{}", name.replace(' ', "-")), view: Session { auth_required: true, admin, who: name } }
 }
 
-fn cookie_value(key: &str, admin: bool, now: i64) -> String {
-    let (exp, role, fp) = (now + SESSION_SECS, if admin { "a" } else { "u" }, fingerprint(key));
-    let sig = signature(key, &format!("nivesh-ui-v1|{exp}|{role}|{fp}"));
-    format!("v1.{exp}.{role}.{fp}.{sig}")
+/// `v1.<expiry>.<role a|u>.<key's position>.<HMAC-SHA256 of those under the key>`.
+fn cookie_value(state: &AppState, key: &str, admin: bool, now: i64) -> String {
+    let index = all_keys(state).find(|(_, k)| constant_time_eq(k.as_bytes(), key.as_bytes())).map_or(0, |(i, _)| i);
+    let (exp, role) = (now + SESSION_SECS, if admin { "a" } else { "u" });
+    let sig = signature(key, &format!("nivesh-ui-v1|{exp}|{role}|{index}"));
+    format!("v1.{exp}.{role}.{index}.{sig}")
 }
 
 /// The session a cookie carries, if it is well signed, unexpired and its key still accepted.
 fn from_cookie(state: &AppState, value: &str, now: i64) -> Option<Sess> {
     let mut parts = value.split('.');
-    let (v, exp, role, fp, sig) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (v, exp, role, index, sig) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     if v != "v1" || parts.next().is_some() || exp.parse::<i64>().ok()? <= now {
         return None;
     }
-    let keys = state.config.api_keys.iter().chain(&state.config.admin_keys);
-    let key = keys.filter(|k| fingerprint(k) == fp).find(|k| {
-        let expected = signature(k, &format!("nivesh-ui-v1|{exp}|{role}|{fp}"));
-        constant_time_eq(expected.as_bytes(), sig.as_bytes())
-    })?;
+    let i: usize = index.parse().ok()?;
+    let (_, key) = all_keys(state).find(|(j, _)| *j == i)?;
+    let expected = signature(key, &format!("nivesh-ui-v1|{exp}|{role}|{index}"));
+    if !constant_time_eq(expected.as_bytes(), sig.as_bytes()) {
+        return None;
+    }
     let admin = role_of(state, key)?;
     // a session signed as admin stays admin only while its key is
-    Some(sess(admin && role == "a", key))
+    Some(sess(state, admin && role == "a", key))
 }
 
 fn cookie_of<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -208,6 +225,23 @@ fn cookie_of<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// Without keys, the dashboard answers only requests sent to an allowed host name
+/// (`MCP_ALLOWED_HOSTS`: loopback by default), so a site that rebinds its DNS name to the
+/// loopback address cannot drive it.
+fn host_allowed(state: &AppState, h: &HeaderMap) -> bool {
+    let keys = !state.config.api_keys.is_empty() || !state.config.admin_keys.is_empty();
+    let allowed = &state.config.mcp_allowed_hosts;
+    if keys || allowed.iter().any(|a| a == "*") {
+        return true;
+    }
+    let Some(host) = h.get(header::HOST).and_then(|v| v.to_str().ok()) else { return true };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(n, _)| n),
+    };
+    allowed.iter().any(|a| a.eq_ignore_ascii_case(host) || a.eq_ignore_ascii_case(name))
+}
+
 fn session_of(state: &AppState, h: &HeaderMap) -> Option<Sess> {
     if state.config.api_keys.is_empty() && state.config.admin_keys.is_empty() {
         return Some(Sess {
@@ -216,19 +250,23 @@ fn session_of(state: &AppState, h: &HeaderMap) -> Option<Sess> {
         });
     }
     if let Some(k) = presented_key(h) {
-        return role_of(state, k).map(|admin| sess(admin, k));
+        return role_of(state, k).map(|admin| sess(state, admin, k));
     }
     from_cookie(state, cookie_of(h, COOKIE)?, chrono::Utc::now().timestamp())
 }
 
-/// Whether a form post comes from a page of this server (not another site's form).
+/// Whether a form post comes from a page of this server (not another site's form): an
+/// `Origin` (even `null`) must name the host the request was sent to (`Host`, or the
+/// `X-Forwarded-Host` a proxy sets — a cross-site form cannot set either); without one, the
+/// browser's `Sec-Fetch-Site` decides; neither: not a browser.
 fn same_origin(h: &HeaderMap) -> bool {
-    // `Origin: null` (an opaque origin, e.g. under a no-referrer policy) says nothing: the
-    // browser's Sec-Fetch-Site then decides
-    if let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| *o != "null") {
-        let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if let Some(origin) = h.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
         let bare = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
-        return !host.is_empty() && bare == Some(host);
+        let host = |name| h.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).filter(|v| !v.is_empty());
+        return bare.is_some_and(|o| {
+            host(header::HOST) == Some(o) || host(header::HeaderName::from_static("x-forwarded-host")) == Some(o)
+        });
     }
     match h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some(site) => matches!(site, "same-origin" | "none"),
@@ -238,6 +276,13 @@ fn same_origin(h: &HeaderMap) -> bool {
 
 /// Sign-in wall and cross-site check for every gated page and action.
 async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if !host_allowed(&state, req.headers()) {
+        let anonymous = Session { auth_required: false, admin: false, who: "".into() };
+        return html(
+            StatusCode::FORBIDDEN,
+            nivesh_ui::error_page(&anonymous, "Refused", "This host name is not allowed (MCP_ALLOWED_HOSTS)."),
+        );
+    }
     let Some(session) = session_of(&state, req.headers()) else {
         if req.method() == Method::GET && !fragment_wanted(req.headers()) {
             let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/ui");
@@ -294,7 +339,7 @@ async fn login(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<
     let secure = headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes() == b"https");
     let cookie = format!(
         "{COOKIE}={}; Path=/ui; Max-Age={SESSION_SECS}; HttpOnly; SameSite=Strict{}",
-        cookie_value(key, admin, chrono::Utc::now().timestamp()),
+        cookie_value(&state, key, admin, chrono::Utc::now().timestamp()),
         if secure { "; Secure" } else { "" }
     );
     let mut r = see_other(&next);
@@ -440,7 +485,10 @@ async fn model_page(state: &AppState, s: &Sess, kind: ModelKind, notice: Option<
     let registry = state.registry.clone();
     let name = kind.registry_name();
     let (versions, events) = blocking(s, move || {
-        Ok((registry.versions(name).map_err(store_error)?, registry.alias_events(name).map_err(store_error)?))
+        Ok((
+            registry.versions(name).map_err(store_error)?,
+            registry.alias_events(name, HISTORY_SHOWN).map_err(store_error)?,
+        ))
     })
     .await?;
     let loaded = state.info(kind);
@@ -680,6 +728,10 @@ async fn artifact(
     Path(id): Path<String>,
     Query(q): Query<ArtifactQuery>,
 ) -> UiResult {
+    if q.name == "model" {
+        // the weights: the API never serves them to a read-only key either
+        admin_only(&s)?;
+    }
     let (registry, artifacts, name) = (state.registry.clone(), state.artifacts.clone(), q.name.clone());
     let bytes = blocking(&s, move || {
         let record = registry.run(&id).map_err(store_error)?;
@@ -703,7 +755,7 @@ async fn artifact(
     let mut r = ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response();
     secure_headers(&mut r);
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }
 
@@ -885,6 +937,13 @@ mod tests {
         assert!(!same_origin(&h));
         h.insert(header::ORIGIN, "http://127.0.0.1:8000.evil.example".parse().unwrap());
         assert!(!same_origin(&h));
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(!same_origin(&h), "an opaque origin is not this server");
+        // behind a proxy that rewrites Host
+        h.insert(header::HOST, "nivesh-ml:8000".parse().unwrap());
+        h.insert("x-forwarded-host", "ml.example.in".parse().unwrap());
+        h.insert(header::ORIGIN, "https://ml.example.in".parse().unwrap());
+        assert!(same_origin(&h));
         let mut h = HeaderMap::new();
         h.insert("sec-fetch-site", "cross-site".parse().unwrap());
         assert!(!same_origin(&h));
