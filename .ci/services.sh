@@ -5,11 +5,26 @@
 # Progress goes to stderr; only `export` lines go to stdout.
 set -euo pipefail
 DIR="${SERVICES_DIR:-/tmp/nivesh-services}"
-PG_PORT="${PG_PORT:-55432}"
-REDIS_PORT="${REDIS_PORT:-56379}"
-MLFLOW_PORT="${MLFLOW_PORT:-55000}"
+# below Linux's ephemeral range (32768-60999), so an outgoing connection cannot hold the port
+PG_PORT="${PG_PORT:-25432}"
+REDIS_PORT="${REDIS_PORT:-26379}"
+MLFLOW_PORT="${MLFLOW_PORT:-25000}"
 mkdir -p "$DIR"
 log() { echo "services: $*" >&2; }
+# `retry NAME LOG CMD...`: run a service's start once more if it fails, showing its log
+retry() {
+  local name=$1 logfile=$2
+  shift 2
+  "$@" && return 0
+  log "$name did not start; its log:"
+  tail -20 "$logfile" >&2 2>/dev/null || true
+  log "starting $name again"
+  sleep 2
+  "$@" && return 0
+  log "$name failed twice; its log:"
+  tail -40 "$logfile" >&2 2>/dev/null || true
+  return 1
+}
 
 need_apt=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
@@ -25,11 +40,13 @@ fi
 
 # --- PostgreSQL: a throwaway cluster owned by the postgres user, trust auth on loopback
 PGBIN="$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
+PG="$DIR/pg-$PG_PORT"
 if ! "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -q; then
-  rm -rf "$DIR/pg" && mkdir -p "$DIR/pg" && chown postgres "$DIR/pg"
+  rm -rf "$PG" && mkdir -p "$PG" && chown postgres "$PG"
   log "initdb"
-  su postgres -c "$PGBIN/initdb -D $DIR/pg/data -A trust -U postgres" >/dev/null
-  su postgres -c "$PGBIN/pg_ctl -D $DIR/pg/data -l $DIR/pg/log -w -o '-p $PG_PORT -k $DIR/pg -c listen_addresses=127.0.0.1' start" >&2
+  su postgres -c "$PGBIN/initdb -D $PG/data -A trust -U postgres" >/dev/null
+  pg_start() { su postgres -c "$PGBIN/pg_ctl -D $PG/data -l $PG/log -w -o '-p $PG_PORT -k $PG -c listen_addresses=127.0.0.1' start" >&2; }
+  retry PostgreSQL "$PG/log" pg_start
 fi
 for db in nivesh_test nivesh_features_test; do
   psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
@@ -38,9 +55,14 @@ done
 log "PostgreSQL on 127.0.0.1:$PG_PORT"
 
 # --- Redis
-if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+redis_start() {
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --logfile "$DIR/redis.log" >&2
+  for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  retry Redis "$DIR/redis.log" redis_start
 fi
 log "Redis on 127.0.0.1:$REDIS_PORT"
 
@@ -50,16 +72,19 @@ if [ ! -x "$DIR/mlflow-venv/bin/mlflow" ]; then
   python3 -m venv "$DIR/mlflow-venv"
   "$DIR/mlflow-venv/bin/pip" install -q mlflow==3.17.2 >&2
 fi
-if ! curl -sf "http://127.0.0.1:$MLFLOW_PORT/health" >/dev/null; then
+mlflow_start() {
   mkdir -p "$DIR/mlflow"
   nohup "$DIR/mlflow-venv/bin/mlflow" server --backend-store-uri "sqlite:///$DIR/mlflow/mlflow.db" \
     --artifacts-destination "$DIR/mlflow/artifacts" --host 127.0.0.1 --port "$MLFLOW_PORT" --workers 1 \
     >"$DIR/mlflow.log" 2>&1 &
   for _ in $(seq 1 120); do
-    curl -sf "http://127.0.0.1:$MLFLOW_PORT/health" >/dev/null && break
+    curl -sf "http://127.0.0.1:$MLFLOW_PORT/health" >/dev/null && return 0
     sleep 1
   done
-  curl -sf "http://127.0.0.1:$MLFLOW_PORT/health" >/dev/null || { tail -30 "$DIR/mlflow.log" >&2; exit 1; }
+  return 1
+}
+if ! curl -sf "http://127.0.0.1:$MLFLOW_PORT/health" >/dev/null; then
+  retry MLflow "$DIR/mlflow.log" mlflow_start
 fi
 log "MLflow on 127.0.0.1:$MLFLOW_PORT"
 

@@ -31,12 +31,21 @@ static URL_WITH_USERINFO: LazyLock<Regex> =
 /// Where the secret of a URL's user info is, as a byte range of `url`: the password of
 /// `scheme://user:password@host`, or the whole user info of `redis://password@host` (Redis
 /// reads a lone user info as the password). `None` when the URL carries no secret.
+///
+/// The user info ends at the string's last `@`, so a password holding `/`, `?` or `#` (which a
+/// URL parser would refuse) is still found, and a malformed scheme (`redis:/…`) still counts:
+/// a message echoing a bad URL must not echo its password.
 fn url_secret(url: &str) -> Option<std::ops::Range<usize>> {
-    let start = url.find("://")? + 3;
+    let start = match url.find("://") {
+        Some(i) => i + 3,
+        None => {
+            let colon = url.find(':')?;
+            colon + 1 + url[colon + 1..].chars().take_while(|c| *c == '/').count()
+        }
+    };
     let rest = &url[start..];
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let at = authority.rfind('@')?;
-    let userinfo = &authority[..at];
+    let at = rest.rfind('@')?;
+    let userinfo = &rest[..at];
     match userinfo.find(':') {
         Some(colon) => Some(start + colon + 1..start + at),
         None if !userinfo.is_empty() && url.starts_with("redis") => Some(start..start + at),
@@ -138,6 +147,10 @@ mod tests {
         assert_eq!(redact_url("postgresql://u@h/db"), "postgresql://u@h/db");
         assert_eq!(redact_url("sqlite:./x.db"), "sqlite:./x.db");
         assert_eq!(redact_url("http://h/p?next=a@b"), "http://h/p?next=a@b");
+        // malformed URLs echoed in errors keep no password either
+        assert_eq!(redact_url("redis://:p/w?x@h:6379"), "redis://:<redacted>@h:6379");
+        assert_eq!(redact_url("redis:/:pw@h"), "redis:/:<redacted>@h");
+        assert_eq!(redact_url("https://u:p@ss@mlflow:5000"), "https://u:<redacted>@mlflow:5000");
         // in log lines, the same parse
         assert_eq!(
             redact("to redis://:pw@h:6379/0 and redis://pw@h"),

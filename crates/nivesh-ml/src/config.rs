@@ -66,7 +66,7 @@ pub const KEYS: &[KeySpec] = &[
     key(
         "MLFLOW_TRACKING_URI",
         None,
-        Public,
+        UrlWithPassword,
         "MLflow server to mirror runs and model versions to; unset: local tracking only",
     ),
     key(

@@ -188,6 +188,16 @@ fn every_route_answers_with_its_contract() {
         let (st, _) = post(&format!("{u}/predict/{route}/batch"), &json!({"inputs": []}));
         assert_eq!(st, 422, "{route}");
     }
+    // reference dates at chrono's limits once panicked ("NaiveDate ± TimeDelta overflowed"): 422
+    for date in ["+262142-12-31", "-262143-01-01", "1899-12-31", "3000-01-01"] {
+        let (st, v) = post(&format!("{u}/predict/ner"), &json!({"text": "paid 500 yesterday", "reference_date": date}));
+        assert_eq!((st, v["field"].as_str()), (422, Some("reference_date")), "{date}: {v}");
+        let (st, v) = post(
+            &format!("{u}/predict/ner/batch"),
+            &json!({"inputs": [{"text": "paid 500 next month", "reference_date": "2026-01-01"}, {"text": "x yesterday", "reference_date": date}]}),
+        );
+        assert_eq!((st, v["field"].as_str()), (422, Some("inputs[1].reference_date")), "{date}: {v}");
+    }
     // models, reload, statistics, cache, features
     for path in ["/models", "/models/list"] {
         let (st, v, _) = call("GET", &format!("{u}{path}"), None, &[]);
@@ -296,6 +306,27 @@ fn client_errors_get_the_right_status_and_a_json_body_naming_the_field() {
     assert_eq!(st, 415);
     let (st, v, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &[]);
     assert_eq!(st, 200, "missing Content-Type: {v}");
+    // curl's `-d` default is taken from a script; from another site's page (a form or a no-CORS
+    // fetch, which need no CORS preflight) only application/json is, so a web page cannot drive a
+    // keyless server on the user's machine
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let (st, v, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &form);
+    assert_eq!(st, 200, "curl -d: {v}");
+    for headers in [
+        vec![("content-type", "application/x-www-form-urlencoded"), ("origin", "https://evil.example")],
+        vec![("origin", "null")],
+        vec![("content-type", "text/plain"), ("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "cross-site")],
+    ] {
+        let (st, v, _) = call("POST", &format!("{u}/admin/train"), Some(""), &headers);
+        assert_eq!((st, v["error_type"].as_str()), (415, Some("unsupported_media_type")), "{headers:?}: {v}");
+        let (st, _, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &headers);
+        assert_eq!(st, 415, "{headers:?}");
+    }
+    // JSON from another origin goes through the browser's CORS check first, so it is taken
+    let cross_json = [("content-type", "application/json"), ("origin", "https://app.example")];
+    let (st, v, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &cross_json);
+    assert_eq!(st, 200, "{v}");
     // 405 is never a 500 either
     let (st, _, _) = call("GET", &format!("{u}/predict/intent"), None, &[]);
     assert!((400..500).contains(&st), "{st}");
@@ -384,6 +415,21 @@ fn readiness_is_503_until_every_champion_is_loaded() {
     assert_eq!((st, v["error_type"].as_str()), (503, Some("unavailable")), "{v}");
     let (st, v, _) = call("GET", &format!("{}/health", s.url), None, &[]);
     assert_eq!((st, v["status"].as_str()), (503, Some("unavailable")));
+}
+
+#[test]
+fn the_open_health_report_never_shows_a_url_password() {
+    let cfg =
+        ServerConfig { mlflow_uri: Some("http://ml:hunter2secret@127.0.0.1:9".into()), ..ServerConfig::default() };
+    let s = Server::start(fixture(), cfg);
+    let (st, v, _) = call("GET", &format!("{}/health", s.url), None, &[]);
+    assert_eq!(st, 200, "{v}");
+    let text = v.to_string();
+    assert!(!text.contains("hunter2secret"), "{text}");
+    let mlflow =
+        v["checks"].as_array().unwrap().iter().find(|c| c["name"].as_str().unwrap().starts_with("mlflow")).unwrap();
+    assert_eq!(mlflow["status"], "down", "{mlflow}");
+    assert!(mlflow["name"].as_str().unwrap().contains("ml:[REDACTED]@127.0.0.1:9"), "{mlflow}");
 }
 
 #[test]

@@ -9,12 +9,14 @@ use std::time::Instant;
 /// Check each dependency (registry, online store, cache's Redis, MLflow) once.
 pub async fn checks(state: &AppState) -> Vec<Check> {
     let mut out = Vec::new();
+    // names and details can hold URLs (MLflow's, Redis's): never their passwords — /health is open
+    let redact = nivesh_core::redact::redact;
     let timed = |name: &str, required: bool, r: Result<(), String>, started: Instant| Check {
-        name: name.to_string(),
+        name: redact(name),
         status: if r.is_ok() { "ok" } else { "down" }.into(),
         required,
         latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
-        detail: r.err(),
+        detail: r.err().map(|d| redact(&d)),
     };
     let started = Instant::now();
     let reg = state.registry.clone();
@@ -35,7 +37,7 @@ pub async fn checks(state: &AppState) -> Vec<Check> {
     }
     if let Some(at) = &state.cache_redis_unreachable {
         out.push(Check {
-            name: format!("prediction cache: redis ({at})"),
+            name: redact(&format!("prediction cache: redis ({at})")),
             status: "down".into(),
             required: false,
             latency_ms: None,

@@ -192,7 +192,9 @@ impl Served for FinancialNer {
         nivesh_models::ner::check_text(&req.text)?;
         // relative dates are read against today in India unless the caller says otherwise
         let today = || chrono::Utc::now().with_timezone(&nivesh_core::records::IST).date_naive();
-        Ok(NerQuery { reference_date: req.reference_date.unwrap_or_else(today), text: req.text })
+        let reference_date = req.reference_date.unwrap_or_else(today);
+        nivesh_models::ner::check_reference_date(reference_date)?;
+        Ok(NerQuery { reference_date, text: req.text })
     }
     fn answer(&self, q: &NerQuery, _: Option<&FeatureStore>) -> ApiResult<(NerOutput, Observation)> {
         let entities = self.predict(&NerInput { text: &q.text, reference_date: q.reference_date })?;

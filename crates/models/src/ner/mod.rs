@@ -37,6 +37,17 @@ pub fn check_text(text: &str) -> Result<(), ModelError> {
     Ok(())
 }
 
+/// The reference dates relative expressions are read against: 1900-01-01 to 2999-12-31 (far
+/// enough for any real question; beyond it "next month" could leave chrono's calendar).
+pub fn check_reference_date(date: chrono::NaiveDate) -> Result<(), ModelError> {
+    use chrono::Datelike;
+    if (1900..=2999).contains(&date.year()) {
+        Ok(())
+    } else {
+        Err(ModelError::input("reference_date", format!("{date} is outside 1900-01-01 to 2999-12-31")))
+    }
+}
+
 /// Hyper-parameters of the NER model. They serialise without the word lists (which are data
 /// shipped with the program, not parameters); deserialised parameters use the built-in lists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -338,6 +349,7 @@ impl Predict<NerInput<'_>> for FinancialNer {
     fn predict(&self, input: &NerInput<'_>) -> Result<Vec<Entity>, ModelError> {
         let text = input.text;
         check_text(text)?;
+        check_reference_date(input.reference_date)?;
         let a = analyse(text, &self.gazetteer, input.reference_date);
         let feats = features(&a);
         let hashed: Vec<Vec<u64>> = feats.iter().map(|f| f.iter().map(|s| attr_hash(s)).collect()).collect();
