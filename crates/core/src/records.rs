@@ -356,6 +356,10 @@ impl Record for NerExample {
 // ---------------------------------------------------------------------------------------------
 // Transaction
 
+/// The largest amount a transaction may have: ₹10^12 (1 lakh crore). Larger values are refused
+/// (they overflow the sums forecasts and features make of them).
+pub const MAX_AMOUNT: f64 = 1e12;
+
 /// One card/UPI/bank transaction of a user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transaction {
@@ -397,6 +401,12 @@ impl Record for Transaction {
             return Err(FieldError::new(
                 "amount",
                 format!("{} must be positive (use direction=credit for money coming in)", self.amount),
+            ));
+        }
+        if self.amount > MAX_AMOUNT {
+            return Err(FieldError::new(
+                "amount",
+                format!("{} is over {MAX_AMOUNT:e} (₹1 lakh crore), no personal transaction is", self.amount),
             ));
         }
         if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {

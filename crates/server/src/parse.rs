@@ -19,14 +19,51 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = FieldPath::from_serde(e.path());
+        let mut field = FieldPath::from_serde(e.path());
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::BadRequest { message: format!("malformed JSON: {inner}") }
-        } else {
-            ApiError::Invalid { field: (!field.is_empty()).then_some(field), reason: inner.to_string() }
+            return ApiError::BadRequest { message: format!("malformed JSON: {inner}") };
         }
+        let mut reason = plain(&inner.to_string());
+        // serde names a missing field in the message, not the path: put it in the path
+        if let Some(name) = reason.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+            field = FieldPath::parse(&if field.is_empty() { name.to_string() } else { format!("{field}.{name}") });
+            reason = "is required".into();
+        }
+        ApiError::Invalid { field: (!field.is_empty()).then_some(field), reason }
     })
+}
+
+/// A serde message in the API's words: no Rust type names (`expected u32` → `expected a whole
+/// number ≥ 0`, `expected struct CreditRequest` → `expected a JSON object`), no position.
+fn plain(message: &str) -> String {
+    let mut m = message.to_string();
+    if let Some(at) = m.rfind(" at line ") {
+        m.truncate(at);
+    }
+    if let Some(i) = m.find("expected struct ") {
+        m.truncate(i);
+        m.push_str("expected a JSON object");
+    }
+    for (rust, words) in [
+        ("expected u8", "expected a whole number ≥ 0"),
+        ("expected u16", "expected a whole number ≥ 0"),
+        ("expected u32", "expected a whole number ≥ 0"),
+        ("expected u64", "expected a whole number ≥ 0"),
+        ("expected usize", "expected a whole number ≥ 0"),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f32", "expected a number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected an array"),
+        ("expected a map", "expected a JSON object"),
+    ] {
+        if m.ends_with(rust) {
+            m.truncate(m.len() - rust.len());
+            m.push_str(words);
+        }
+    }
+    m
 }
 
 /// [`parse`] of a JSON value already built: taken as it is when it fits, serialised and parsed

@@ -17,10 +17,8 @@ pub struct OptionalJson<T>(pub T);
 /// Whether a browser sent this from another site's page: `Sec-Fetch-Site` says so, or an
 /// `Origin` (even `null`) names another host than the one the request went to.
 fn cross_site(h: &axum::http::HeaderMap) -> bool {
-    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if matches!(site, "cross-site" | "same-site") {
-            return true;
-        }
+    if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|s| matches!(s, "cross-site" | "same-site")) {
+        return true;
     }
     match h.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("")) {
         None => false,
@@ -68,6 +66,15 @@ async fn read_body(req: Request, state: &AppState) -> Result<(Bytes, Option<Stri
     Ok((bytes, form))
 }
 
+/// Every request body is a JSON object (serde would read a struct from an array too).
+fn object(bytes: &[u8]) -> Result<(), ApiError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => Ok(()),
+        Some(_) if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() => Ok(()), // malformed: 400 below
+        Some(_) => Err(ApiError::Invalid { field: None, reason: "the body must be a JSON object".into() }),
+    }
+}
+
 fn blank(bytes: &[u8]) -> bool {
     bytes.iter().all(u8::is_ascii_whitespace)
 }
@@ -88,6 +95,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (bytes, form) = read_body(req, state).await?;
         check_form(&bytes, form)?;
+        object(&bytes)?;
         parse(&bytes).map(Json)
     }
 }
@@ -133,6 +141,23 @@ mod tests {
         assert_eq!(e.status(), 400);
         let e = parse::<Req>(b"{}").unwrap_err();
         assert_eq!(e.status(), 422);
-        assert!(e.to_string().contains("missing field `inputs`"), "{e}");
+        assert!(
+            matches!(&e, ApiError::Invalid { field: Some(f), reason } if f.to_string() == "inputs" && reason == "is required"),
+            "{e:?}"
+        );
+        // messages in the API's words, not Rust's
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Typed {
+            months: u32,
+            amount: f64,
+        }
+        let e = parse::<Typed>(br#"{"months": "x", "amount": 1}"#).unwrap_err();
+        assert_eq!(e.to_string(), "months: invalid type: string \"x\", expected a whole number ≥ 0");
+        let e = parse::<Typed>(br#"{"months": 1, "amount": "y"}"#).unwrap_err();
+        assert_eq!(e.to_string(), "amount: invalid type: string \"y\", expected a number");
+        // a body must be an object, not an array serde would read as a struct
+        assert_eq!(object(b" [1, 2]").unwrap_err().to_string(), "the body must be a JSON object");
+        assert!(object(b"{}").is_ok() && object(b"[").is_ok());
     }
 }
