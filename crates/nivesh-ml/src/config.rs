@@ -81,6 +81,20 @@ pub const KEYS: &[KeySpec] = &[
         Secret,
         "Comma-separated keys for the admin routes (model reload, cache clear); unset: any API key",
     ),
+    key(
+        "JWT_SECRET",
+        None,
+        Secret,
+        "HS256 secret (>= 32 characters) of the backend's user tokens; with it a token for user U may call the prediction routes and /features/online for U only",
+    ),
+    key(
+        "JWT_JWKS_FILE",
+        None,
+        Public,
+        "A local JWKS file with the RS256/ES256 public keys of the backend's user tokens (read at start; nothing is fetched)",
+    ),
+    key("JWT_ISSUER", None, Public, "The `iss` user tokens must carry; unset: not checked"),
+    key("JWT_AUDIENCE", None, Public, "The `aud` user tokens must carry; unset: not checked"),
     key("CORS_ORIGINS", None, Public, "Comma-separated origins allowed by CORS (http(s)://host[:port]); unset: none"),
     key(
         "MCP_ALLOWED_HOSTS",
@@ -222,6 +236,10 @@ pub struct Config {
     pub mlflow_tracking_uri: Option<String>,
     pub api_keys: Vec<String>,
     pub admin_keys: Vec<String>,
+    pub jwt_secret: Option<String>,
+    pub jwt_jwks_file: Option<PathBuf>,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
     pub cors_origins: Vec<String>,
     /// Empty: any host.
     pub mcp_allowed_hosts: Vec<String>,
@@ -446,6 +464,12 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
             keys.iter().all(|k| k.len() >= 8).then_some(keys)
         })
         .unwrap_or_default();
+    let jwt_secret =
+        p.opt("JWT_SECRET", "a secret of at least 32 characters", |s| (s.len() >= 32).then(|| s.to_string()));
+    let jwt_jwks_file =
+        p.opt("JWT_JWKS_FILE", "a path to a JWKS file", |s| (!s.trim().is_empty()).then(|| PathBuf::from(s)));
+    let jwt_issuer = p.opt("JWT_ISSUER", "an issuer string", |s| (!s.trim().is_empty()).then(|| s.to_string()));
+    let jwt_audience = p.opt("JWT_AUDIENCE", "an audience string", |s| (!s.trim().is_empty()).then(|| s.to_string()));
     let cors_origins = p
         .opt("CORS_ORIGINS", "comma-separated origins such as https://app.nivesh.in (or *)", |s| {
             let origins = split_list(s);
@@ -545,6 +569,10 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         mlflow_tracking_uri,
         api_keys,
         admin_keys,
+        jwt_secret,
+        jwt_jwks_file,
+        jwt_issuer,
+        jwt_audience,
         cors_origins,
         mcp_allowed_hosts,
         log_level,

@@ -114,6 +114,12 @@ pub enum ApiError {
     Unauthorized,
     #[error("invalid API key")]
     Forbidden,
+    /// A user token that does not verify (expired, wrong signature, issuer or audience).
+    #[error("{0}")]
+    InvalidToken(String),
+    /// A user token asking for another user's data, or for a route user tokens may not call.
+    #[error("{0}")]
+    NotYours(String),
     #[error("{0}")]
     NotFound(String),
     #[error("request body larger than {0} bytes")]
@@ -170,7 +176,8 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::NotYours(_) => StatusCode::FORBIDDEN,
+            ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -186,7 +193,8 @@ impl ApiError {
             ApiError::BadRequest { .. } => "bad_request",
             ApiError::Invalid { .. } => "validation_error",
             ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden => "forbidden",
+            ApiError::Forbidden | ApiError::NotYours(_) => "forbidden",
+            ApiError::InvalidToken(_) => "unauthorized",
             ApiError::NotFound(_) => "not_found",
             ApiError::TooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -246,6 +254,10 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unauthorized => {
                 resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::InvalidToken(_) => {
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
             }
             _ => {}
         }

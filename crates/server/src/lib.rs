@@ -29,6 +29,7 @@ pub mod shutdown;
 pub mod state;
 pub mod stats;
 pub mod tensor;
+pub mod tokens;
 pub mod tools;
 pub mod types;
 

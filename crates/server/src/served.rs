@@ -56,6 +56,10 @@ pub trait Served: Persist + Send + Sync + Sized + 'static {
     fn slot(models: &Models) -> &Slot<Self>;
     /// Check a request: a refused value is a 422 naming its field.
     fn check(req: Self::Request) -> ApiResult<Self::Input>;
+    /// The users whose data a request reads or names (a user token may name only its own).
+    fn users(_req: &Self::Request) -> Vec<&str> {
+        Vec::new()
+    }
     /// Compute the answer (`features`: the feature store, when the server has one), and what
     /// monitoring observes of it (`nivesh_monitor::observe`).
     fn answer(&self, input: &Self::Input, features: Option<&FeatureStore>) -> ApiResult<(Self::Output, Observation)>;
@@ -148,6 +152,9 @@ impl Served for IntentClassifier {
     }
     fn check(req: IntentRequest) -> ApiResult<String> {
         Ok(req.query)
+    }
+    fn users(req: &IntentRequest) -> Vec<&str> {
+        req.user_id.as_deref().into_iter().collect()
     }
     fn answer(&self, query: &String, _: Option<&FeatureStore>) -> ApiResult<(IntentPrediction, Observation)> {
         let p = self.predict(query.as_str())?;
@@ -258,6 +265,10 @@ impl Served for SpendingForecaster {
     fn slot(models: &Models) -> &Slot<Self> {
         &models.spending
     }
+    fn users(req: &SpendingRequest) -> Vec<&str> {
+        let inline = req.transactions.iter().flatten().filter_map(|t| t.user_id.as_deref());
+        req.user_id.as_deref().into_iter().chain(inline).collect()
+    }
     fn check(req: SpendingRequest) -> ApiResult<SpendingQuery> {
         let months = req.months.unwrap_or(12);
         nivesh_models::forecast::check_months(months)?;
@@ -349,6 +360,9 @@ impl Served for AnomalyModel {
 
     fn slot(models: &Models) -> &Slot<Self> {
         &models.anomaly
+    }
+    fn users(req: &AnomalyRequest) -> Vec<&str> {
+        req.user_id.as_deref().into_iter().chain(req.transaction.user_id.as_deref()).collect()
     }
     fn check(req: AnomalyRequest) -> ApiResult<nivesh_core::Transaction> {
         let user = match (&req.user_id, &req.transaction.user_id) {

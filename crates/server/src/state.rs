@@ -21,6 +21,8 @@ pub struct ServerConfig {
     pub api_keys: Vec<String>,
     /// Keys for the admin routes; empty: any API key.
     pub admin_keys: Vec<String>,
+    /// The backend's user tokens (JWT), scoped to their subject; `None`: not accepted.
+    pub user_tokens: Option<std::sync::Arc<crate::tokens::UserTokens>>,
     pub cors_origins: Vec<String>,
     /// `Host` names MCP's streamable HTTP transport (`/mcp`) answers (DNS-rebinding guard);
     /// empty: any.
@@ -82,6 +84,7 @@ impl Default for ServerConfig {
         ServerConfig {
             api_keys: Vec::new(),
             admin_keys: Vec::new(),
+            user_tokens: None,
             cors_origins: Vec::new(),
             mcp_allowed_hosts: default_mcp_hosts(),
             max_batch: 256,

@@ -58,12 +58,13 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         bootstrap::in_child(globals).context("bootstrap")?;
     }
     let mut host = args.host.clone().unwrap_or_else(|| config.host.clone());
-    if config.api_keys.is_empty() && !is_loopback(&host) && !args.allow_unauthenticated {
+    let tokens = config.jwt_secret.is_some() || config.jwt_jwks_file.is_some();
+    if config.api_keys.is_empty() && !tokens && !is_loopback(&host) && !args.allow_unauthenticated {
         println!(
             "warning: ML_API_KEYS is empty, so the server binds to 127.0.0.1 instead of {host}; set ML_API_KEYS, or pass --allow-unauthenticated"
         );
         host = "127.0.0.1".into();
-    } else if config.api_keys.is_empty() {
+    } else if config.api_keys.is_empty() && !tokens {
         println!("note: ML_API_KEYS is empty: requests are not authenticated");
     }
     let port = args.port.unwrap_or(config.port);
@@ -74,9 +75,11 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         options: super::stores::drift_options(config),
         retrain: config.retrain_on_drift,
     };
+    let user_tokens = user_tokens(config)?;
     let server_config = ServerConfig {
         api_keys: config.api_keys.clone(),
         admin_keys: config.admin_keys.clone(),
+        user_tokens,
         cors_origins: config.cors_origins.clone(),
         mcp_allowed_hosts: config.mcp_allowed_hosts.clone(),
         mlflow_uri: config.mlflow_tracking_uri.clone(),
@@ -150,4 +153,25 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
     served?;
     println!("nivesh-ml: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The user-token verifier from `JWT_SECRET` / `JWT_JWKS_FILE` (read now), if configured.
+pub fn user_tokens(config: &Config) -> anyhow::Result<Option<std::sync::Arc<nivesh_server::tokens::UserTokens>>> {
+    let jwks = match &config.jwt_jwks_file {
+        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("JWT_JWKS_FILE {}", path.display()))?),
+        None => None,
+    };
+    let c = nivesh_server::tokens::TokenConfig {
+        hs256_secret: config.jwt_secret.clone(),
+        jwks,
+        issuer: config.jwt_issuer.clone(),
+        audience: config.jwt_audience.clone(),
+    };
+    let tokens = nivesh_server::tokens::UserTokens::new(&c).map_err(anyhow::Error::msg)?;
+    if tokens.is_some() && (config.jwt_issuer.is_none() || config.jwt_audience.is_none()) {
+        tracing::warn!(
+            "user tokens are accepted without checking their issuer or audience: set JWT_ISSUER and JWT_AUDIENCE"
+        );
+    }
+    Ok(tokens.map(std::sync::Arc::new))
 }

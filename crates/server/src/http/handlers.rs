@@ -68,8 +68,14 @@ pub async fn clear_cache(State(state): State<AppState>) -> axum::Json<Value> {
     responses((status = 200, body = OnlineFeaturesResponse), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn online_features(
     State(state): State<AppState>,
+    scope: Option<axum::extract::Extension<crate::tokens::UserScope>>,
     Json(req): Json<OnlineFeaturesRequest>,
 ) -> ApiResult<axum::Json<OnlineFeaturesResponse>> {
+    if let Some(axum::extract::Extension(crate::tokens::UserScope(me))) = &scope
+        && let Some((i, other)) = req.entity_ids.iter().enumerate().find(|(_, e)| *e != me)
+    {
+        return Err(ApiError::NotYours(format!("entity_ids[{i}]: this token is for user {me:?}, not {other:?}")));
+    }
     let results = crate::answer::online_features(&state, req).await?;
     Ok(axum::Json(OnlineFeaturesResponse { results }))
 }

@@ -5,6 +5,7 @@
 use crate::auth::{accepted, presented_key};
 use crate::error::ApiError;
 use crate::state::AppState;
+pub use crate::tokens::UserScope;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -47,14 +48,43 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     state.within_timeout(next.run(req)).await.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// Any of `ML_API_KEYS` (no keys configured: open).
-pub async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Any of `ML_API_KEYS` (no keys and no user tokens configured: open), or a valid user token
+/// (JWT) on a route user tokens may call, which then carries its [`UserScope`] to the handler.
+pub async fn require_key(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if let Some(tokens) = &state.config.user_tokens {
+        // a JWT-shaped string that is one of the API keys is still a key
+        let token = presented_key(req.headers())
+            .filter(|t| crate::tokens::looks_like_jwt(t) && !accepted(&state.config.api_keys, t))
+            .map(str::to_string);
+        match token {
+            Some(t) => {
+                return match tokens.verify(&t) {
+                    Err(why) => ApiError::InvalidToken(why).into_response(),
+                    Ok(_) if !crate::tokens::user_route(req.uri().path()) => ApiError::NotYours(
+                        "a user token may call the prediction routes and /features/online only".into(),
+                    )
+                    .into_response(),
+                    Ok(scope) => {
+                        req.extensions_mut().insert(scope);
+                        next.run(req).await
+                    }
+                };
+            }
+            // user tokens configured and no API keys: every request needs a token
+            None if state.config.api_keys.is_empty() => return ApiError::Unauthorized.into_response(),
+            None => {}
+        }
+    }
     check(&state.config.api_keys, req, next).await
 }
 
 /// The admin routes: one of `ML_ADMIN_KEYS` when set, else any API key.
 pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let keys = if state.config.admin_keys.is_empty() { &state.config.api_keys } else { &state.config.admin_keys };
+    if keys.is_empty() && state.config.user_tokens.is_some() {
+        // user tokens never reach the admin routes; without keys nothing does
+        return ApiError::Unauthorized.into_response();
+    }
     check(keys, req, next).await
 }
 

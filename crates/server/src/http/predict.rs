@@ -9,8 +9,9 @@ use crate::answer::{answer, loaded};
 use crate::error::ApiError;
 use crate::served::Served;
 use crate::state::AppState;
+use crate::tokens::UserScope;
 use crate::types::BatchRequest;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::response::{IntoResponse, Response};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -36,8 +37,25 @@ fn with_fields(output: &[u8], tail: &str) -> Vec<u8> {
 }
 
 /// One prediction: the output with its `prediction_id` (for `POST /feedback`) and `model_version`.
-pub async fn predict<M: Served>(State(state): State<AppState>, Json(req): Json<M::Request>) -> ApiResult<Response> {
+pub async fn predict<M: Served>(
+    State(state): State<AppState>,
+    scope: Option<Extension<UserScope>>,
+    Json(req): Json<M::Request>,
+) -> ApiResult<Response> {
+    in_scope::<M>(scope.as_ref().map(|s| &s.0), &req, None)?;
     Ok(json_response(predict_body::<M>(&state, req).await?))
+}
+
+/// A user token may name only its own user (`inputs[i].user_id` in a batch).
+fn in_scope<M: Served>(scope: Option<&UserScope>, req: &M::Request, item: Option<usize>) -> ApiResult<()> {
+    let Some(UserScope(me)) = scope else { return Ok(()) };
+    match M::users(req).into_iter().find(|u| *u != me) {
+        None => Ok(()),
+        Some(other) => Err(ApiError::NotYours(format!(
+            "{}: this token is for user {me:?}, not {other:?}",
+            item.map(|i| format!("inputs[{i}]")).unwrap_or_else(|| "user_id".into())
+        ))),
+    }
 }
 
 /// The body `POST /predict/{route}` answers `req` with (the dashboard's forms answer with it too).
@@ -52,8 +70,12 @@ pub(crate) async fn predict_body<M: Served>(state: &AppState, req: M::Request) -
 /// The first refused input fails the batch, naming it (`inputs[3].query`).
 pub async fn batch<M: Served>(
     State(state): State<AppState>,
+    scope: Option<Extension<UserScope>>,
     Json(req): Json<BatchRequest<M::Request>>,
 ) -> ApiResult<Response> {
+    for (i, input) in req.inputs.iter().enumerate() {
+        in_scope::<M>(scope.as_ref().map(|s| &s.0), input, Some(i))?;
+    }
     if req.inputs.is_empty() {
         return Err(ApiError::invalid("inputs", "must not be empty"));
     }

@@ -229,7 +229,8 @@ fn cookie_of<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// (`MCP_ALLOWED_HOSTS`: loopback by default), so a site that rebinds its DNS name to the
 /// loopback address cannot drive it.
 fn host_allowed(state: &AppState, h: &HeaderMap) -> bool {
-    let keys = !state.config.api_keys.is_empty() || !state.config.admin_keys.is_empty();
+    let c = &state.config;
+    let keys = !c.api_keys.is_empty() || !c.admin_keys.is_empty() || c.user_tokens.is_some();
     let allowed = &state.config.mcp_allowed_hosts;
     if keys || allowed.iter().any(|a| a == "*") {
         return true;
@@ -243,7 +244,8 @@ fn host_allowed(state: &AppState, h: &HeaderMap) -> bool {
 }
 
 fn session_of(state: &AppState, h: &HeaderMap) -> Option<Sess> {
-    if state.config.api_keys.is_empty() && state.config.admin_keys.is_empty() {
+    let c = &state.config;
+    if c.api_keys.is_empty() && c.admin_keys.is_empty() && c.user_tokens.is_none() {
         return Some(Sess {
             view: Session { auth_required: false, admin: true, who: "no keys (loopback)".into() },
             actor: "ui:local".into(),

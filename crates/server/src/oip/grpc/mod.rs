@@ -39,8 +39,8 @@ fn status(e: ApiError) -> Status {
         | ApiError::Invalid { .. }
         | ApiError::TooLarge(_)
         | ApiError::UnsupportedMediaType(_) => Status::invalid_argument(message),
-        ApiError::Unauthorized => Status::unauthenticated(message),
-        ApiError::Forbidden => Status::permission_denied(message),
+        ApiError::Unauthorized | ApiError::InvalidToken(_) => Status::unauthenticated(message),
+        ApiError::Forbidden | ApiError::NotYours(_) => Status::permission_denied(message),
         ApiError::NotFound(_) => Status::not_found(message),
         ApiError::RateLimited(_) | ApiError::Overloaded => Status::resource_exhausted(message),
         ApiError::Conflict(_) => Status::failed_precondition(message),
@@ -55,6 +55,10 @@ impl Service {
     fn admit<T>(&self, req: &Request<T>) -> Result<tokio::sync::OwnedSemaphorePermit, Status> {
         let headers = req.metadata().clone().into_headers();
         let keys = &self.state.config.api_keys;
+        // user tokens are for the JSON prediction routes; with them and no keys, gRPC is closed
+        if keys.is_empty() && self.state.config.user_tokens.is_some() {
+            return Err(status(ApiError::Unauthorized));
+        }
         if !keys.is_empty() {
             match crate::auth::presented_key(&headers) {
                 None => return Err(status(ApiError::Unauthorized)),
@@ -63,7 +67,7 @@ impl Service {
             }
         }
         // the same client identity as the REST limiter: the key, else the peer's address
-        let client = match crate::auth::presented_key(&headers) {
+        let client = match crate::auth::presented_key(&headers).filter(|k| crate::auth::accepted(keys, k)) {
             Some(key) => format!("key:{key}"),
             None => req
                 .extensions()
