@@ -27,7 +27,7 @@ pub(crate) fn internal(e: serde_json::Error) -> ApiError {
 /// A prediction id: 128 bits, lower-case hex, unique within the process and ordered by time —
 /// 48 bits of Unix milliseconds, then 80 bits from a per-process random start plus a counter,
 /// mixed — so that the log's index on ids grows at its end, as it does for UUIDv7 or ULID.
-fn prediction_id() -> String {
+pub(crate) fn prediction_id() -> String {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
     static START: OnceLock<u64> = OnceLock::new();

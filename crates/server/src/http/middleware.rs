@@ -14,14 +14,55 @@ use std::time::Instant;
 
 /// Count and time every request by its route pattern (`/models/{name}/reload`, not the path).
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    use tracing::Instrument;
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let id = request_id(req.headers());
+    let method = req.method().clone();
     let started = Instant::now();
     state.metrics.in_flight.inc();
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).instrument(tracing::info_span!("request", request_id = %id)).await;
     state.metrics.in_flight.dec();
-    state.metrics.request(route, resp.status().as_u16(), started.elapsed().as_secs_f64());
+    let (status, seconds) = (resp.status().as_u16(), started.elapsed().as_secs_f64());
+    access_log(&id, method.as_str(), &route, status, seconds, resp.headers());
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID, v);
+    }
+    state.metrics.request(route, status, seconds);
     resp
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// The caller's `X-Request-Id` when it is a plain token (≤ 64 of `A-Za-z0-9._-`), else a new one.
+fn request_id(h: &axum::http::HeaderMap) -> String {
+    h.get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| {
+            !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(crate::answer::prediction_id)
+}
+
+/// One line per request (`target: nivesh::access`): request id, method, route template (never
+/// the path's values or the body), status, latency and the model version that answered.
+/// Server errors at WARN, refused requests at INFO, the rest at DEBUG (`LOG_LEVEL=debug`, or
+/// `RUST_LOG=nivesh::access=debug`, shows every request).
+fn access_log(id: &str, method: &str, route: &str, status: u16, seconds: f64, h: &axum::http::HeaderMap) {
+    let version = h.get(super::predict::MODEL_VERSION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ms = (seconds * 1e5).round() / 100.0;
+    match status {
+        500.. => {
+            tracing::warn!(target: "nivesh::access", request_id = id, method, route, status, ms, model_version = version)
+        }
+        400..=499 => {
+            tracing::info!(target: "nivesh::access", request_id = id, method, route, status, ms, model_version = version)
+        }
+        _ => {
+            tracing::debug!(target: "nivesh::access", request_id = id, method, route, status, ms, model_version = version)
+        }
+    }
 }
 
 /// The client a rate limit applies to: its API key when that key is valid, else its IP address

@@ -16,9 +16,18 @@ use axum::response::{IntoResponse, Response};
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn json_response(body: Vec<u8>) -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+/// The answer, with the version that made it as `X-Model-Version` (the access log reads it).
+fn json_response(body: Vec<u8>, version: u32) -> Response {
+    let version = version.to_string();
+    let mut r = ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&version) {
+        r.headers_mut().insert(MODEL_VERSION, v);
+    }
+    r
 }
+
+/// The response header naming the model version that answered.
+pub const MODEL_VERSION: &str = "x-model-version";
 
 /// `{...output, <tail>}` from the output's JSON object (`tail` is `"key":value` pairs).
 fn with_fields(output: &[u8], tail: &str) -> Vec<u8> {
@@ -43,7 +52,8 @@ pub async fn predict<M: Served>(
     Json(req): Json<M::Request>,
 ) -> ApiResult<Response> {
     in_scope::<M>(scope.as_ref().map(|s| &s.0), &req, None)?;
-    Ok(json_response(predict_body::<M>(&state, req).await?))
+    let (body, version) = predict_body::<M>(&state, req).await?;
+    Ok(json_response(body, version))
 }
 
 /// A user token may name only its own user (`inputs[i].user_id` in a batch).
@@ -59,11 +69,11 @@ fn in_scope<M: Served>(scope: Option<&UserScope>, req: &M::Request, item: Option
 }
 
 /// The body `POST /predict/{route}` answers `req` with (the dashboard's forms answer with it too).
-pub(crate) async fn predict_body<M: Served>(state: &AppState, req: M::Request) -> ApiResult<Vec<u8>> {
+pub(crate) async fn predict_body<M: Served>(state: &AppState, req: M::Request) -> ApiResult<(Vec<u8>, u32)> {
     let m = loaded::<M>(state)?;
     let (output, id) = answer(state, &m, req).await?;
     let tail = format!("\"prediction_id\":\"{id}\",\"model_version\":\"{}\"", m.info.version);
-    Ok(with_fields(&output, &tail))
+    Ok((with_fields(&output, &tail), m.info.version))
 }
 
 /// Up to the batch limit of predictions, all by one version: `{"outputs": [...], "model_version"}`.
@@ -95,7 +105,7 @@ pub async fn batch<M: Served>(
         body.extend_from_slice(&with_fields(&output, &format!("\"prediction_id\":\"{id}\"")));
     }
     body.extend_from_slice(format!("],\"model_version\":\"{}\"}}", m.info.version).as_bytes());
-    Ok(json_response(body))
+    Ok(json_response(body, m.info.version))
 }
 
 /// Add `M`'s two routes to the OpenAPI document: request and output schemas from its types.

@@ -884,7 +884,7 @@ impl ForKind for TryIt {
     fn call<M: Served>(self) -> Answer {
         Box::pin(async move {
             let req: M::Request = crate::parse::parse_value(self.1)?;
-            super::predict::predict_body::<M>(&self.0, req).await
+            super::predict::predict_body::<M>(&self.0, req).await.map(|(body, _)| body)
         })
     }
 }
