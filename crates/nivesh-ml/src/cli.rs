@@ -184,6 +184,12 @@ pub struct LimitArgs {
     /// Memory budget of the prediction cache, MiB (0 disables it).
     #[arg(long, default_value_t = 32)]
     pub cache_mb: u64,
+    /// Open connections at most (past it, new ones wait in the listen backlog).
+    #[arg(long, default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// A request's headers must arrive within this many ms (slow or stalled clients are cut).
+    #[arg(long, default_value_t = 10_000)]
+    pub header_read_timeout_ms: u64,
 }
 
 impl LimitArgs {
@@ -198,6 +204,8 @@ impl LimitArgs {
             rate_limit_burst: self.rate_limit_burst,
             reload_interval: std::time::Duration::from_secs_f64(self.reload_interval.max(0.1)),
             cache_bytes: self.cache_mb * 1024 * 1024,
+            max_connections: self.max_connections.max(1),
+            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms.max(100)),
             ..nivesh_server::ServerConfig::default()
         }
     }

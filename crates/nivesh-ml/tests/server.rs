@@ -418,6 +418,38 @@ fn readiness_is_503_until_every_champion_is_loaded() {
 }
 
 #[test]
+fn stalled_connections_are_cut_and_the_connection_cap_holds() {
+    use std::io::{Read, Write};
+    let cfg =
+        ServerConfig { header_read_timeout: Duration::from_millis(700), max_connections: 2, ..ServerConfig::default() };
+    let s = Server::start(fixture(), cfg);
+    let addr = s.url.trim_start_matches("http://").to_string();
+    let closed_after = |send: &[u8]| {
+        let mut c = std::net::TcpStream::connect(&addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let t = std::time::Instant::now();
+        c.write_all(send).unwrap();
+        let mut buf = [0u8; 64];
+        let n = c.read(&mut buf).unwrap_or(usize::MAX);
+        (n, t.elapsed())
+    };
+    // a client that sends nothing, or trickles its headers, is cut at the header timeout
+    for send in [&b""[..], b"GET /health/live HTTP/1.1\r\nHost: x\r\n"] {
+        let (n, took) = closed_after(send);
+        assert_eq!(n, 0, "closed without an answer");
+        assert!(took >= Duration::from_millis(500) && took < Duration::from_secs(3), "{took:?}");
+    }
+    // two silent connections hold the cap; a third request waits for them to be cut, then passes
+    let held: Vec<_> = (0..2).map(|_| std::net::TcpStream::connect(&addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let t = std::time::Instant::now();
+    let (st, _, _) = call("GET", &format!("{}/health/live", s.url), None, &[]);
+    assert_eq!(st, 200);
+    assert!(t.elapsed() >= Duration::from_millis(400), "waited for a free connection: {:?}", t.elapsed());
+    drop(held);
+}
+
+#[test]
 fn the_open_health_report_never_shows_a_url_password() {
     let cfg =
         ServerConfig { mlflow_uri: Some("http://ml:hunter2secret@127.0.0.1:9".into()), ..ServerConfig::default() };

@@ -80,9 +80,7 @@ pub async fn serve_with_grpc(
     };
     let drift = state.spawn_drift_checker(stop_rx.clone());
     let reloader = state.spawn_reloader(stop_rx);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    serve_http(listener, app, &state.config, shutdown).await?;
     if let Some(g) = grpc_server
         && let Ok(Err(e)) = g.await
     {
@@ -96,6 +94,78 @@ pub async fn serve_with_grpc(
     let _ = reloader.await;
     if let Some(d) = drift {
         let _ = d.await;
+    }
+    Ok(())
+}
+
+/// The HTTP accept loop (HTTP/1.1 and h2c): at most `max_connections` open at once (past it,
+/// new ones wait in the kernel's backlog), a request's headers due within
+/// `header_read_timeout` (a client that stalls, or trickles its headers, is cut), the client's
+/// address as `ConnectInfo`; on `shutdown`, stop accepting and let open connections finish
+/// their requests (at most 30 s). `axum::serve` has no header timeout or connection cap, and
+/// ~20k stalled connections could exhaust the file descriptors.
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    config: &ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(config.header_read_timeout).keep_alive(true);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p.map_err(std::io::Error::other)?,
+            _ = &mut shutdown => break,
+        };
+        let (stream, addr) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // out of file descriptors, a reset before accept: wait a little, go on
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        // the router answers each request, with the client's address for the rate limiter
+        let router = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+            let mut router = router.clone();
+            async move { tower_service::Service::call(&mut router, req).await }
+        });
+        let (builder, watcher, wait) = (builder.clone(), graceful.watcher(), config.header_read_timeout);
+        tokio::spawn(async move {
+            // hyper's header timer starts at the first byte: a client that connects and sends
+            // nothing would hold its connection (and a permit) for ever
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(wait, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return drop(permit),
+            }
+            let conn =
+                watcher.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned());
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
+            tracing::warn!("connections still open 30 s after shutdown began; closing them");
+        }
     }
     Ok(())
 }

@@ -21,6 +21,10 @@ pub struct ServerConfig {
     pub api_keys: Vec<String>,
     /// Keys for the admin routes; empty: any API key.
     pub admin_keys: Vec<String>,
+    /// Open connections at most; past it new ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// A client must send a request's headers within this (slow or stalled clients are cut).
+    pub header_read_timeout: Duration,
     /// The backend's user tokens (JWT), scoped to their subject; `None`: not accepted.
     pub user_tokens: Option<std::sync::Arc<crate::tokens::UserTokens>>,
     pub cors_origins: Vec<String>,
@@ -84,6 +88,8 @@ impl Default for ServerConfig {
         ServerConfig {
             api_keys: Vec::new(),
             admin_keys: Vec::new(),
+            max_connections: 10_000,
+            header_read_timeout: Duration::from_secs(10),
             user_tokens: None,
             cors_origins: Vec::new(),
             mcp_allowed_hosts: default_mcp_hosts(),
