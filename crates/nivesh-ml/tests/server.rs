@@ -323,6 +323,14 @@ fn client_errors_get_the_right_status_and_a_json_body_naming_the_field() {
         let (st, _, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &headers);
         assert_eq!(st, 415, "{headers:?}");
     }
+    // a compressed body is refused as such (once 400 "malformed JSON")
+    let (st, v, _) = call(
+        "POST",
+        &format!("{u}/predict/intent"),
+        Some(&body),
+        &[("content-type", "application/json"), ("content-encoding", "gzip")],
+    );
+    assert_eq!((st, v["error_type"].as_str()), (415, Some("unsupported_media_type")), "{v}");
     // JSON from another origin goes through the browser's CORS check first, so it is taken
     let cross_json = [("content-type", "application/json"), ("origin", "https://app.example")];
     let (st, v, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &cross_json);
@@ -356,6 +364,35 @@ fn api_keys_rate_limit_overload_and_timeout() {
         let (st, _, _) = call("GET", &format!("{u}{open}"), None, &[]);
         assert_eq!(st, 200, "{open}");
     }
+    // no spelling of a protected route, and no other method, answers without the key
+    for path in [
+        "//predict/intent",
+        "/predict/intent/",
+        "/PREDICT/intent",
+        "/predict/%69ntent",
+        "/predict/./intent",
+        "/models/",
+    ] {
+        let (st, v, _) = call("POST", &format!("{u}{path}"), Some(&body), &[ct]);
+        assert!(matches!(st, 401 | 404 | 405), "{path}: {st} {v}");
+        let (st, _, _) = call("GET", &format!("{u}{path}"), None, &[]);
+        assert!(matches!(st, 401 | 404 | 405), "GET {path}: {st}");
+    }
+    for method in ["HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"] {
+        for path in ["/predict/intent", "/models", "/admin/train", "/features/online"] {
+            let url = format!("{u}{path}");
+            let a = agent();
+            let resp = match method {
+                "HEAD" => a.head(&url).call(),
+                "OPTIONS" => a.options(&url).call(),
+                "DELETE" => a.delete(&url).call(),
+                "PUT" => a.put(&url).send(body.as_bytes()),
+                _ => a.patch(&url).send(body.as_bytes()),
+            };
+            let st = resp.unwrap().status().as_u16();
+            assert!(matches!(st, 401 | 404 | 405), "{method} {path}: {st}");
+        }
+    }
     // without admin keys, any API key may clear the cache
     let (st, _, _) = call("POST", &format!("{u}/cache/clear"), Some("{}"), &[ct, ("x-api-key", "k-one")]);
     assert_eq!(st, 200);
@@ -377,14 +414,21 @@ fn api_keys_rate_limit_overload_and_timeout() {
     // rate limit: a burst of 2, then one request per 5 s → the third is 429 with Retry-After
     let limited = ServerConfig { rate_limit_per_second: 0.2, rate_limit_burst: 2.0, ..ServerConfig::default() };
     let s = Server::start(fixture(), limited);
-    let codes: Vec<u16> =
-        (0..3).map(|_| call("POST", &format!("{}/predict/intent", s.url), Some(&body), &[ct]).0).collect();
+    // a spoofed X-Forwarded-For (or a made-up key) is not a new client
+    let spoof = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+    let codes: Vec<u16> = spoof
+        .iter()
+        .map(|ip| call("POST", &format!("{}/predict/intent", s.url), Some(&body), &[ct, ("x-forwarded-for", ip)]).0)
+        .collect();
     assert_eq!(codes, [200, 200, 429]);
+    let (st, _, _) =
+        call("POST", &format!("{}/predict/intent", s.url), Some(&body), &[ct, ("x-api-key", "made-up-key-1")]);
+    assert_eq!(st, 429, "a made-up key shares the address's allowance");
     let (st, v, hs) = call("POST", &format!("{}/predict/intent", s.url), Some(&body), &[ct]);
     assert_eq!((st, v["error_type"].as_str()), (429, Some("rate_limited")));
     assert!(header(&hs, "retry-after").is_some());
     let (_, m, _) = call("GET", &format!("{}/metrics", s.url), None, &[]);
-    assert!(m.as_str().unwrap().contains("nivesh_rate_limited_total 2"), "{m}");
+    assert!(m.as_str().unwrap().contains("nivesh_rate_limited_total 3"), "{m}");
     drop(s);
 
     // no room in flight → 429 overloaded at once, not a queue

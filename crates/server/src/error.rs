@@ -124,7 +124,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("request body larger than {0} bytes")]
     TooLarge(usize),
-    #[error("unsupported Content-Type {0:?}: send application/json")]
+    /// What is unsupported, in words (`Content-Type "text/csv": send application/json`).
+    #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("rate limit exceeded; retry after {0} s")]
     RateLimited(u64),

@@ -36,6 +36,13 @@ fn cross_site(h: &axum::http::HeaderMap) -> bool {
 /// cannot post a form or a no-CORS fetch to a server on the user's machine.
 async fn read_body(req: Request, state: &AppState) -> Result<(Bytes, Option<String>), ApiError> {
     let mut form = None;
+    if let Some(enc) =
+        req.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase())
+        && !enc.is_empty()
+        && enc != "identity"
+    {
+        return Err(ApiError::UnsupportedMediaType(format!("Content-Encoding {enc} (send the body uncompressed)")));
+    }
     let ct = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("").to_ascii_lowercase());
     let json = ct
         .as_deref()
@@ -43,7 +50,7 @@ async fn read_body(req: Request, state: &AppState) -> Result<(Bytes, Option<Stri
         .is_some_and(|e| e == "application/json" || e.ends_with("+json"));
     if !json && cross_site(req.headers()) {
         return Err(ApiError::UnsupportedMediaType(format!(
-            "{} from another site (send Content-Type: application/json)",
+            "Content-Type {:?} from another site's page: send application/json",
             ct.as_deref().unwrap_or("no content type")
         )));
     }
@@ -52,7 +59,7 @@ async fn read_body(req: Request, state: &AppState) -> Result<(Bytes, Option<Stri
         if essence == "application/x-www-form-urlencoded" {
             form = Some(essence);
         } else if !(essence == "application/json" || essence.ends_with("+json") || essence.is_empty()) {
-            return Err(ApiError::UnsupportedMediaType(essence));
+            return Err(ApiError::UnsupportedMediaType(format!("Content-Type {essence:?}: send application/json")));
         }
     }
     let bytes = Bytes::from_request(req, state).await.map_err(|e| {
@@ -82,9 +89,9 @@ fn blank(bytes: &[u8]) -> bool {
 /// A form-labelled body is taken only if it is JSON (an object or array).
 fn check_form(bytes: &[u8], form: Option<String>) -> Result<(), ApiError> {
     match form {
-        Some(essence) if !matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{') | Some(b'[')) => {
-            Err(ApiError::UnsupportedMediaType(essence))
-        }
+        Some(essence) if !matches!(bytes.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{') | Some(b'[')) => Err(
+            ApiError::UnsupportedMediaType(format!("Content-Type {essence:?} holding no JSON: send application/json")),
+        ),
         _ => Ok(()),
     }
 }
