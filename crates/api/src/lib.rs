@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct IntentRequest {
     /// The user's question (1-512 characters are read; longer is truncated and flagged).
+    #[schema(min_length = 1, pattern = "\\S")]
     pub query: String,
     pub user_id: Option<String>,
 }
@@ -29,8 +30,11 @@ pub struct IntentRequest {
 #[serde(deny_unknown_fields)]
 pub struct NerRequest {
     /// At most 2,000 characters.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub text: String,
-    /// Date that "yesterday", "next month" … are resolved against; default today (IST).
+    /// Date that "yesterday", "next month" … are resolved against (1900-01-01 to 2999-12-31);
+    /// default today (IST).
+    #[schema(value_type = Option<String>, format = Date, pattern = "^(19[0-9]{2}|2[0-9]{3})-[0-9]{2}-[0-9]{2}$")]
     pub reference_date: Option<chrono::NaiveDate>,
 }
 
@@ -53,6 +57,7 @@ pub struct TransactionInput {
     #[schema(value_type = String, example = "2026-03-15T14:05:00+05:30")]
     pub timestamp: chrono::DateTime<chrono::FixedOffset>,
     /// Positive; `direction` says which way the money went.
+    #[schema(exclusive_minimum = 0.0, maximum = 1e12)]
     pub amount: f64,
     #[serde(default)]
     pub currency: Option<String>,
@@ -98,6 +103,7 @@ pub struct SpendingRequest {
     /// … or the history itself: at least `timestamp` and `amount` per transaction.
     pub transactions: Option<Vec<TransactionInput>>,
     /// Months to forecast, 1-24 (default 12).
+    #[schema(minimum = 1, maximum = 24)]
     pub months: Option<u32>,
     /// Only this category's spending.
     pub category: Option<String>,
@@ -141,6 +147,7 @@ pub struct CreditRequest {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest<T> {
+    #[schema(min_items = 1, max_items = 256)]
     pub inputs: Vec<T>,
 }
 
@@ -173,6 +180,7 @@ pub struct ReloadResponse {
 #[serde(deny_unknown_fields)]
 pub struct OnlineFeaturesRequest {
     /// User ids (at most the batch limit).
+    #[schema(min_items = 1, max_items = 256)]
     pub entity_ids: Vec<String>,
     /// Views to read; default all.
     #[serde(default)]

@@ -431,11 +431,17 @@ impl Record for Transaction {
 pub struct CreditApplication {
     #[serde(default)]
     pub application_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 18, maximum = 100))]
     pub age: u32,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
     pub monthly_income: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
     pub monthly_debt: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
     pub credit_limit: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
     pub credit_used: f64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
     pub loan_amount: f64,
     pub payments_missed: u32,
     pub total_payments: u32,

@@ -245,6 +245,25 @@ fn every_route_answers_with_its_contract() {
     for path in ["/predict/intent", "/predict/credit-risk/batch", "/health/ready", "/features/online"] {
         assert!(doc["paths"][path].is_object(), "{path} not documented");
     }
+    // every error a route can answer is documented with the error body, and the limits the
+    // server checks are in the schemas (generated clients and schemathesis see them)
+    for (path, codes) in [
+        ("/predict/intent", &["400", "401", "403", "413", "415", "422", "429", "503"][..]),
+        ("/features/online", &["400", "401", "403", "422", "429"][..]),
+        ("/models", &["401", "403", "429"][..]),
+    ] {
+        let op = &doc["paths"][path][if path == "/models" { "get" } else { "post" }];
+        for code in codes {
+            let schema = &op["responses"][code]["content"]["application/json"]["schema"]["$ref"];
+            assert_eq!(schema, "#/components/schemas/ErrorBody", "{path} {code}");
+        }
+    }
+    assert!(doc["paths"]["/health/live"]["get"]["responses"]["401"].is_null(), "health is open");
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["IntentRequest"]["properties"]["query"]["minLength"], 1);
+    assert_eq!(schemas["NerRequest"]["properties"]["text"]["maxLength"], 2000);
+    assert_eq!(schemas["SpendingRequest"]["properties"]["months"]["maximum"], 24);
+    assert_eq!(schemas["CreditApplication"]["properties"]["age"]["minimum"], 18);
     let (st, html, _) = call("GET", &format!("{u}/docs/"), None, &[]);
     assert_eq!(st, 200);
     assert!(html.as_str().unwrap().contains("swagger"), "docs UI");

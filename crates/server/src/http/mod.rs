@@ -74,7 +74,48 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     for kind in ModelKind::ALL {
         for_kind(kind, PredictDocs(&mut doc));
     }
+    document_errors(&mut doc);
     doc
+}
+
+/// Every error answer an operation can give, documented on it with the one error body: the
+/// middleware's (401/403 keys and tokens, 429 rate and in-flight limits, 503 timeout) on the
+/// protected routes, and the body's (400, 413, 415, 422) on those that take one.
+fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |what: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let open = path.starts_with("/health");
+        for (has_body, op) in [(false, item.get.as_mut()), (true, item.post.as_mut())] {
+            let Some(op) = op else { continue };
+            let r = &mut op.responses.responses;
+            let mut add = |code: &str, what: &str| {
+                r.entry(code.to_string()).or_insert_with(|| error(what));
+            };
+            if !open {
+                add("401", "no API key or user token, or a token that does not verify");
+                add("403", "a wrong API key, or a user token asking for another user or route");
+                add("429", "over the client's rate limit, or too many requests in flight (Retry-After)");
+                add("503", "not ready, or past the request timeout (Retry-After)");
+            }
+            if has_body {
+                add("400", "malformed JSON, or an empty body");
+                add("413", "the body is over the size limit");
+                add("415", "a media type other than JSON, a compressed body, or a form from another site");
+                add("422", "a value refused; `field` names it");
+            }
+        }
+    }
 }
 
 /// The Open Inference Protocol over gRPC (served on its own port): Triton's service, counted

@@ -157,8 +157,10 @@ pub fn document<M: Served>(doc: &mut utoipa::openapi::OpenApi) {
         .property("model_version", version())
         .required("outputs")
         .required("model_version");
-    let batch_request =
-        ObjectBuilder::new().property("inputs", ArrayBuilder::new().items(request()).build()).required("inputs");
+    // the batch limit is the server's `--max-batch` (256 by default)
+    let batch_request = ObjectBuilder::new()
+        .property("inputs", ArrayBuilder::new().items(request()).min_items(Some(1)).max_items(Some(256)).build())
+        .required("inputs");
     let operation = |id: String, summary: String, body: RefOr<Schema>, answer: RefOr<Schema>| {
         OperationBuilder::new()
             .operation_id(Some(id))
@@ -176,6 +178,13 @@ pub fn document<M: Served>(doc: &mut utoipa::openapi::OpenApi) {
             )
             .response("422", error())
             .response("503", error())
+            .response(
+                "404",
+                ResponseBuilder::new()
+                    .description("the user named has no history in the feature store (spending, anomaly)")
+                    .content("application/json", json(Ref::from_schema_name("ErrorBody").into()))
+                    .build(),
+            )
             .build()
     };
     let path = format!("/predict/{}", M::ROUTE);
