@@ -62,21 +62,20 @@ pub struct Entry {
     pub observation: bytes::Bytes,
     /// The answer's JSON.
     pub output: bytes::Bytes,
-    /// `input` and `output` may hold free text (queries, messages): redacted before storing.
+    /// `input` and `output` may hold free text (queries, messages). Both are redacted before
+    /// storing either way (a user id or a merchant can hold an identifier too); the flag says
+    /// whether the model reads free text at all.
     pub free_text: bool,
 }
 
 impl Entry {
     /// The row to store: the input hashed as checked (what a caller of `POST /feedback`
-    /// hashes), then free text redacted.
+    /// hashes), then identifiers and secrets redacted.
     pub fn into_record(self) -> LogRecord {
         let text = |b: &bytes::Bytes| String::from_utf8_lossy(b).into_owned();
         let input_hash = hash(&self.input);
-        let (input, output) = if self.free_text {
-            (nivesh_core::redact::redact(&self.input), nivesh_core::redact::redact(&text(&self.output)))
-        } else {
-            (self.input, text(&self.output))
-        };
+        let (input, output) =
+            (nivesh_core::redact::redact(&self.input), nivesh_core::redact::redact(&text(&self.output)));
         LogRecord {
             id: self.id,
             model: self.model.to_string(),

@@ -166,10 +166,20 @@ impl ApiError {
     /// The error as every protocol tells it: message, kind, and the refused field if any.
     pub fn body(&self) -> ErrorBody {
         let field = match self {
-            ApiError::Invalid { field: Some(f), .. } if !f.is_empty() => Some(f.to_string()),
+            ApiError::Invalid { field: Some(f), .. } if !f.is_empty() => {
+                Some(nivesh_core::redact::redact(&f.to_string()))
+            }
             _ => None,
         };
-        ErrorBody { error: self.to_string(), error_type: self.kind().to_string(), field }
+        ErrorBody { error: self.message(), error_type: self.kind().to_string(), field }
+    }
+
+    /// The message callers see: values a request carried are echoed in it (`no spending history
+    /// for user …`, `invalid type: string …`), so identifiers and secrets are redacted
+    /// (`nivesh_core::redact`: PANs, Aadhaar and card numbers, passwords, bearer tokens, URL
+    /// credentials), as in the logs.
+    pub fn message(&self) -> String {
+        nivesh_core::redact::redact(&self.to_string())
     }
 
     pub fn status(&self) -> StatusCode {

@@ -33,7 +33,7 @@ pub struct Service {
 
 /// An [`ApiError`] as a gRPC status (the message is the REST error's).
 fn status(e: ApiError) -> Status {
-    let message = e.to_string();
+    let message = e.message();
     match e {
         ApiError::BadRequest { .. }
         | ApiError::Invalid { .. }
