@@ -243,9 +243,12 @@ impl MlflowClient {
         tag("mlflow.source.git.commit", run.git_commit.clone());
         tag("nivesh.dataset_hash", run.dataset_hash.clone());
         tag("nivesh.dataset_rows", run.dataset_rows.map(|r| r.to_string()));
+        // the run's own tags (the data path, `--tag`s) are the operator's words: no identifiers
+        // or secrets leave for MLflow in them
         if let Some(map) = run.tags.as_object() {
             for (k, v) in map {
-                tag(k, Some(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+                let v = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+                tag(k, Some(nivesh_core::redact::redact(&v)));
             }
         }
         for body in log_batches(&run_id, &metrics, &params, &tags) {

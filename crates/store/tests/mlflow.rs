@@ -26,7 +26,7 @@ fn train(r: &Registry, store: &ArtifactStore, model: &str, auc: f64) -> (String,
         dataset_hash: Some("feedbeef".into()),
         dataset_rows: Some(6000),
         params: serde_json::json!({"gbdt": {"iterations": 200, "max_depth": 2}, "threshold": 0.5}),
-        tags: serde_json::json!({"model": model}),
+        tags: serde_json::json!({"model": model, "note": "owner PAN BQXPK4821L, password=hunter2hunter2"}),
     };
     let run = r.start_run(model, &info).unwrap();
     for step in 0..3 {
@@ -80,6 +80,9 @@ fn runs_versions_and_aliases_appear_in_mlflow() {
     assert_eq!(find(&data["params"], "threshold")["value"], "0.5");
     assert_eq!(find(&data["tags"], "mlflow.source.git.commit")["value"], "0123abcd");
     assert_eq!(find(&data["tags"], "nivesh.dataset_rows")["value"], "6000");
+    // a run's own tags reach MLflow without identifiers or secrets
+    let note = find(&data["tags"], "note")["value"].as_str().unwrap().to_string();
+    assert_eq!(note, "owner PAN [PAN], password=[REDACTED]");
     // metric history keeps the steps
     let hist = c.get("metrics/get-history", &[("run_id", &mlflow_run), ("metric_key", "loss")]).unwrap();
     let mut steps: Vec<i64> = hist["metrics"].as_array().unwrap().iter().map(|m| m["step"].as_i64().unwrap()).collect();
