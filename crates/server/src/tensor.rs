@@ -240,11 +240,13 @@ pub fn from_binary(name: &str, datatype: Datatype, shape: &[i64], raw: &[u8]) ->
     let want = element_count(shape).ok_or_else(|| format!("input `{name}`: shape {shape:?} is not valid"))?;
     let data = match datatype.width() {
         Some(w) => {
-            if raw.len() != want * w {
+            // a shape of 2^62 elements once overflowed this product (a panic in debug builds, a
+            // wrapped comparison in release): found by tests/parsers.rs
+            let needed = want.checked_mul(w).ok_or_else(|| format!("input `{name}`: shape {shape:?} is too large"))?;
+            if raw.len() != needed {
                 return Err(format!(
-                    "input `{name}`: shape {shape:?} of {} needs {} bytes; the binary part has {}",
+                    "input `{name}`: shape {shape:?} of {} needs {needed} bytes; the binary part has {}",
                     datatype.name(),
-                    want * w,
                     raw.len()
                 ));
             }
@@ -346,6 +348,16 @@ pub fn to_binary(datatype: Datatype, data: &Data, out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_huge_binary_shape_is_refused_not_overflowed() {
+        // found by tests/parsers.rs: 2^40 elements × 2^40 × 8 bytes overflowed `want * width`
+        let e = from_binary("x", Datatype::Fp64, &[1 << 40, 1 << 40], &[0u8; 8]).unwrap_err();
+        assert_eq!(e, "input `x`: shape [1099511627776, 1099511627776] is not valid");
+        let e = from_binary("x", Datatype::Fp64, &[1 << 61], &[0u8; 8]).unwrap_err();
+        assert_eq!(e, "input `x`: shape [2305843009213693952] is too large");
+    }
+
     use super::*;
     use serde_json::json;
 
