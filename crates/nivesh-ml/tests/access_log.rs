@@ -5,32 +5,20 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::Duration;
 
 #[test]
 fn every_request_is_logged_once_with_its_id_route_status_and_version() {
     let dir = common::private_copy();
     let log = dir.path().join("serve.log");
-    let mut child = common::bin()
-        .current_dir(dir.path())
-        .env("NIVESH_DATA_DIR", "store")
-        .env("GRPC_PORT", "0")
-        .env("LOG_FORMAT", "json")
-        .env("LOG_LEVEL", "debug")
-        .args(["serve", "--no-bootstrap", "--port", "0", "--rate-limit", "0"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().unwrap().unwrap();
-        if let Some((_, rest)) = line.split_once(" at http://") {
-            break format!("http://{}", rest.split_whitespace().next().unwrap());
-        }
-    };
+    let env = [("LOG_FORMAT", "json"), ("LOG_LEVEL", "debug")];
+    let (mut child, url) = common::spawn_serve_logging(
+        dir.path(),
+        0,
+        &env,
+        &["--rate-limit", "0"],
+        std::fs::File::create(&log).unwrap().into(),
+    );
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))

@@ -9,7 +9,6 @@
 mod common;
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -78,23 +77,8 @@ fn redis_stopped_and_started_under_load_fails_no_prediction_and_is_used_again() 
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
     materialize();
-    let mut child = common::bin()
-        .current_dir(dir.path())
-        .env("NIVESH_DATA_DIR", "store")
-        .env("GRPC_PORT", "0")
-        .env("REDIS_URL", &redis_url)
-        .args(["serve", "--no-bootstrap", "--port", "0", "--rate-limit", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().unwrap().unwrap();
-        if let Some((_, rest)) = line.split_once(" at http://") {
-            break format!("http://{}", rest.split_whitespace().next().unwrap());
-        }
-    };
+    let (mut child, url) =
+        common::spawn_serve_with(dir.path(), 0, &[("REDIS_URL", redis_url.as_str())], &["--rate-limit", "0"]);
     let anomaly = |amount: u64| json!({"user_id": "U0001", "transaction": {"timestamp": chrono::Utc::now().to_rfc3339(), "amount": amount, "merchant": "Swiggy"}});
     let (st, v) = post(&format!("{url}/predict/anomaly"), &anomaly(700));
     assert_eq!((st, v["history_source"].as_str()), (200, Some("feature_store")), "{v}");

@@ -6,8 +6,6 @@
 mod common;
 
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::Duration;
 
 /// A PAN, an Aadhaar number, a Luhn-valid card number, a password and a bearer token.
@@ -26,25 +24,14 @@ fn identifiers_and_secrets_in_requests_are_never_written_or_echoed() {
     let dir = common::private_copy();
     // what the store held before: the files the server writes are compared after
     let log = dir.path().join("serve.log");
-    let mut child = common::bin()
-        .current_dir(dir.path())
-        .env("NIVESH_DATA_DIR", "store")
-        .env("GRPC_PORT", "0")
-        .env("LOG_FORMAT", "json")
-        .env("LOG_LEVEL", "debug")
-        .env("PREDICTION_LOG_SAMPLE_RATE", "1")
-        .args(["serve", "--no-bootstrap", "--port", "0", "--rate-limit", "0"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().unwrap().unwrap();
-        if let Some((_, rest)) = line.split_once(" at http://") {
-            break format!("http://{}", rest.split_whitespace().next().unwrap());
-        }
-    };
+    let env = [("LOG_FORMAT", "json"), ("LOG_LEVEL", "debug"), ("PREDICTION_LOG_SAMPLE_RATE", "1")];
+    let (mut child, url) = common::spawn_serve_logging(
+        dir.path(),
+        0,
+        &env,
+        &["--rate-limit", "0"],
+        std::fs::File::create(&log).unwrap().into(),
+    );
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))

@@ -198,6 +198,11 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
+/// A serde enum's word (`ks`, `numerical`, `daily_std`); empty for anything else.
+pub(crate) fn word<T: serde::Serialize>(t: &T) -> String {
+    serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
 /// A status word as a coloured pill.
 pub fn pill(text: &str, class: &str) -> Markup {
     html! { span class={"pill " (class)} { (text) } }

@@ -73,6 +73,17 @@ pub fn spawn_serve(root: &Path, extra: &[&str]) -> (std::process::Child, String)
 
 /// [`spawn_serve`] on `port` (0: a free one), with more environment variables.
 pub fn spawn_serve_with(root: &Path, port: u16, env: &[(&str, &str)], extra: &[&str]) -> (std::process::Child, String) {
+    spawn_serve_logging(root, port, env, extra, std::process::Stdio::null())
+}
+
+/// [`spawn_serve_with`], its logs (stderr) going to `stderr` (a file the test reads).
+pub fn spawn_serve_logging(
+    root: &Path,
+    port: u16,
+    env: &[(&str, &str)],
+    extra: &[&str],
+    stderr: std::process::Stdio,
+) -> (std::process::Child, String) {
     let mut child = bin()
         .current_dir(root)
         .env("NIVESH_DATA_DIR", "store")
@@ -81,7 +92,7 @@ pub fn spawn_serve_with(root: &Path, port: u16, env: &[(&str, &str)], extra: &[&
         .args(["serve", "--no-bootstrap", "--port", &port.to_string()])
         .args(extra)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();

@@ -2,14 +2,9 @@
 //! a reference-vs-current histogram), the history of checks as a chart, and the live metric
 //! from feedback.
 
-use crate::{Nav, Session, chart, num, page, pct, pill, urlencode, when};
+use crate::{Nav, Session, chart, num, page, pct, pill, urlencode, when, word};
 use maud::{Markup, html};
 use nivesh_api::monitoring::{ColumnDrift, DriftReport, Performance};
-
-/// A serde enum's word (`ks`, `numerical`).
-fn word<T: serde::Serialize>(t: &T) -> String {
-    serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
 
 /// The list: each model's last check (None: none yet). `monitoring`: whether the server logs
 /// predictions at all.

@@ -1,7 +1,7 @@
 //! Features: the views with their features and TTL, the last materialization of each (per
 //! shard when sharded) and how fresh it is, and one user's online values.
 
-use crate::{Nav, Session, num, page, pill, when};
+use crate::{Nav, Session, num, page, pill, when, word};
 use maud::{Markup, html};
 use nivesh_api::EntityFeatures;
 use nivesh_features::definitions::View;
@@ -27,10 +27,6 @@ fn age(secs: i64) -> String {
         s if s < 172_800 => format!("{} h", s / 3_600),
         s => format!("{} days", s / 86_400),
     }
-}
-
-fn word<T: serde::Serialize>(t: &T) -> String {
-    serde_json::to_value(t).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 /// `now`: unix seconds (freshness is the age of the oldest shard's `as_of`).
