@@ -130,6 +130,14 @@ fi
 log "airflow $("$DIR/airflow-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))')"
 
 # --- Playwright for Python, driving Debian's Chromium (its own browser downloads are not used)
+# schemathesis: the API tested from its OpenAPI document (tests/schemathesis/run.sh)
+if ! [ -x "$DIR/st-venv/bin/schemathesis" ]; then
+  log "pip install schemathesis"
+  python3 -m venv "$DIR/st-venv"
+  "$DIR/st-venv/bin/pip" install -q --only-binary=:all: "schemathesis==4.32.5" >&2
+fi
+log "schemathesis $("$DIR/st-venv/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))')"
+
 if ! "$DIR/ui-venv/bin/python" -c "import playwright.sync_api" 2>/dev/null; then
   log "pip install playwright"
   python3 -m venv "$DIR/ui-venv"
@@ -142,6 +150,7 @@ echo "export NIVESH_TEST_FEATURES_DATABASE_URL=postgres://postgres@127.0.0.1:$PG
 echo "export NIVESH_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
 echo "export NIVESH_TEST_MLFLOW_URI=http://127.0.0.1:$MLFLOW_PORT"
 echo "export NIVESH_TEST_PYTHON=$DIR/mlflow-venv/bin/python"
+echo "export NIVESH_TEST_SCHEMATHESIS=$DIR/st-venv/bin/schemathesis"
 echo "export NIVESH_TEST_TRITON_PYTHON=$DIR/triton-venv/bin/python"
 echo "export NIVESH_TEST_MCP_PYTHON=$DIR/mcp-venv/bin/python"
 echo "export NIVESH_TEST_K8S_VENV=$DIR/k8s-venv"

@@ -21,7 +21,10 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct IntentRequest {
     /// The user's question (1-512 characters are read; longer is truncated and flagged).
-    #[schema(min_length = 1, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\u0000-\\u001f\\u007f-\\u009f]"
+    )]
     pub query: String,
     pub user_id: Option<String>,
 }
@@ -30,7 +33,11 @@ pub struct IntentRequest {
 #[serde(deny_unknown_fields)]
 pub struct NerRequest {
     /// At most 2,000 characters.
-    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub text: String,
     /// Date that "yesterday", "next month" … are resolved against (1900-01-01 to 2999-12-31);
     /// default today (IST).
@@ -49,19 +56,34 @@ pub struct NerOutput {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct TransactionInput {
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub transaction_id: Option<String>,
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub user_id: Option<String>,
-    /// RFC 3339; without an offset it is read as IST.
+    /// RFC 3339 (`2026-03-15T14:05:00+05:30`); also read without an offset (as IST), with a
+    /// space for the `T`, or as a bare date.
     #[serde(with = "nivesh_core::records::flexible_timestamp")]
-    #[schema(value_type = String, example = "2026-03-15T14:05:00+05:30")]
+    #[schema(value_type = String, format = DateTime, example = "2026-03-15T14:05:00+05:30")]
     pub timestamp: chrono::DateTime<chrono::FixedOffset>,
     /// Positive; `direction` says which way the money went.
     #[schema(exclusive_minimum = 0.0, maximum = 1e12)]
     pub amount: f64,
+    /// ISO 4217 (default `INR`).
     #[serde(default)]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     #[serde(default)]
+    #[schema(
+        min_length = 1,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub category: Option<String>,
     #[serde(default)]
     pub merchant: Option<String>,
@@ -99,11 +121,17 @@ impl TransactionInput {
 #[serde(deny_unknown_fields)]
 pub struct SpendingRequest {
     /// A user whose history is in the feature store's offline events …
+    #[schema(
+        min_length = 1,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub user_id: Option<String>,
-    /// … or the history itself: at least `timestamp` and `amount` per transaction.
+    /// … or the history itself: at least `timestamp` and `amount` per transaction, debits
+    /// on at least 7 different days (of `category`, when given).
     pub transactions: Option<Vec<TransactionInput>>,
     /// Months to forecast, 1-24 (default 12).
     #[schema(minimum = 1, maximum = 24)]
+    #[serde(default, deserialize_with = "nivesh_core::records::whole::option")]
     pub months: Option<u32>,
     /// Only this category's spending.
     pub category: Option<String>,
@@ -121,7 +149,11 @@ pub struct SpendingOutput {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnomalyRequest {
-    /// The user (or give `transaction.user_id`).
+    /// The user (or give `transaction.user_id`; when both are given they must be the same).
+    #[schema(
+        min_length = 1,
+        pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     pub user_id: Option<String>,
     /// The transaction to score.
     pub transaction: TransactionInput,
@@ -331,13 +363,34 @@ pub struct FeedbackRequest {
     pub prediction_id: Option<String>,
     /// … or the model and the SHA-256 (hex) of the input's canonical JSON, as logged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<nivesh_models::ModelKind>)]
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_hash: Option<String>,
     /// intent: the right intent; ner: `[{start, end, label}]`; spending: the month's actual
     /// spend; anomaly: a confirmed fraud (bool); credit: a default (bool).
-    #[schema(value_type = Object)]
+    #[schema(schema_with = outcome_schema)]
     pub outcome: serde_json::Value,
+}
+
+/// The outcome's schema: one of the five models' kinds of outcome.
+fn outcome_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Type};
+    let of = |t: Type| ObjectBuilder::new().schema_type(t);
+    let index = || of(Type::Integer).minimum(Some(0));
+    let span = of(Type::Object)
+        .property("start", index())
+        .property("end", index())
+        .property("label", of(Type::String))
+        .required("start")
+        .required("end")
+        .required("label");
+    AnyOfBuilder::new()
+        .item(of(Type::String))
+        .item(ArrayBuilder::new().items(span))
+        .item(of(Type::Number).minimum(Some(0.0)))
+        .item(of(Type::Boolean))
+        .into()
 }
 
 /// `POST /feedback` answered: the prediction the outcome was joined to.

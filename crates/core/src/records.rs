@@ -432,6 +432,7 @@ pub struct CreditApplication {
     #[serde(default)]
     pub application_id: Option<String>,
     #[cfg_attr(feature = "openapi", schema(minimum = 18, maximum = 100))]
+    #[serde(deserialize_with = "whole::required")]
     pub age: u32,
     #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
     pub monthly_income: f64,
@@ -443,10 +444,21 @@ pub struct CreditApplication {
     pub credit_used: f64,
     #[cfg_attr(feature = "openapi", schema(minimum = 0.0))]
     pub loan_amount: f64,
+    #[cfg_attr(feature = "openapi", schema(format = Int64, minimum = 0, maximum = 4_294_967_295_u64))]
+    #[serde(deserialize_with = "whole::required")]
+    /// Payments missed: at most `total_payments`.
     pub payments_missed: u32,
+    #[cfg_attr(feature = "openapi", schema(format = Int64, minimum = 0, maximum = 4_294_967_295_u64))]
+    #[serde(deserialize_with = "whole::required")]
     pub total_payments: u32,
+    #[cfg_attr(feature = "openapi", schema(format = Int64, minimum = 0, maximum = 4_294_967_295_u64))]
+    #[serde(deserialize_with = "whole::required")]
     pub months_employed: u32,
+    #[cfg_attr(feature = "openapi", schema(format = Int64, minimum = 0, maximum = 4_294_967_295_u64))]
+    #[serde(deserialize_with = "whole::required")]
     pub credit_history_months: u32,
+    #[cfg_attr(feature = "openapi", schema(format = Int64, minimum = 0, maximum = 4_294_967_295_u64))]
+    #[serde(deserialize_with = "whole::required")]
     pub num_credit_accounts: u32,
     #[serde(deserialize_with = "flexible_bool::required")]
     pub has_mortgage: bool,
@@ -539,8 +551,42 @@ pub mod flexible_timestamp {
 }
 
 /// Booleans written as `true/false`, `1/0`, `yes/no` (any case); empty means missing.
+/// Over HTTP a boolean is a JSON boolean and a whole number a JSON number, as the OpenAPI
+/// document says; in dataset files (CSV, JSONL) `1`/`0`/`yes`/`no` and `"189"` are read too.
+/// The server parses request bodies inside [`strict_json`]; everything else is lenient.
+pub mod strictness {
+    use std::cell::Cell;
+
+    thread_local! {
+        static STRICT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Runs `parse` with the flexible readers strict (on this thread, restored after, even
+    /// on a panic).
+    pub fn strict_json<T>(parse: impl FnOnce() -> T) -> T {
+        struct Restore(bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                STRICT.with(|s| s.set(self.0));
+            }
+        }
+        let _restore = Restore(STRICT.with(|s| s.replace(true)));
+        parse()
+    }
+
+    pub(crate) fn is_strict() -> bool {
+        STRICT.with(Cell::get)
+    }
+}
+
+pub use strictness::strict_json;
+
 pub mod flexible_bool {
     use super::*;
+
+    fn strict_refusal<E: de::Error>(v: impl fmt::Display) -> Result<Option<bool>, E> {
+        Err(E::custom(format!("{v} is not a boolean: expected true or false")))
+    }
 
     struct BoolVisitor;
 
@@ -553,6 +599,9 @@ pub mod flexible_bool {
             Ok(Some(v))
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            if strictness::is_strict() {
+                return strict_refusal(v);
+            }
             match v {
                 0 => Ok(Some(false)),
                 1 => Ok(Some(true)),
@@ -565,6 +614,9 @@ pub mod flexible_bool {
                 .and_then(|u| self.visit_u64(u))
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if strictness::is_strict() {
+                return strict_refusal(v);
+            }
             if v == 0.0 {
                 Ok(Some(false))
             } else if v == 1.0 {
@@ -574,6 +626,9 @@ pub mod flexible_bool {
             }
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            if strictness::is_strict() {
+                return strict_refusal(format_args!("{v:?}"));
+            }
             match v.trim().to_ascii_lowercase().as_str() {
                 "" => Ok(None),
                 "true" | "1" | "yes" | "y" | "t" => Ok(Some(true)),
@@ -601,9 +656,117 @@ pub mod flexible_bool {
     }
 }
 
+/// Whole numbers (`u32`) read from JSON or CSV: `189` and `189.0` alike (JSON Schema counts
+/// `189.0` as an integer, and so do generated clients), never `189.5`, a negative or one past
+/// `u32::MAX`.
+pub mod whole {
+    use super::*;
+
+    struct WholeVisitor;
+
+    fn refuse<E: de::Error>(v: impl fmt::Display) -> E {
+        E::custom(format!("{v} is not a whole number from 0 to {}", u32::MAX))
+    }
+
+    impl<'de> Visitor<'de> for WholeVisitor {
+        type Value = Option<u32>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a whole number ≥ 0")
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            u32::try_from(v).map(Some).map_err(|_| refuse(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u32::try_from(v).map(Some).map_err(|_| refuse(v))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) {
+                // in range and whole: the cast is exact
+                Ok(Some(v as u32))
+            } else {
+                Err(refuse(v))
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            if strictness::is_strict() {
+                return Err(E::custom(format!("{v:?} is not a number: expected a whole number ≥ 0")));
+            }
+            let t = v.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            match t.parse::<u64>() {
+                Ok(u) => self.visit_u64(u),
+                Err(_) => match t.parse::<f64>() {
+                    Ok(f) if f.is_finite() => self.visit_f64(f),
+                    _ => Err(E::custom(format!("{v:?} is not a whole number >= 0"))),
+                },
+            }
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(WholeVisitor)
+        }
+    }
+
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        d.deserialize_any(WholeVisitor)
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        d.deserialize_any(WholeVisitor)?.ok_or_else(|| de::Error::custom("a whole number is required"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_are_read_from_integers_and_whole_floats_only() {
+        #[derive(Deserialize, Debug)]
+        struct W {
+            #[serde(deserialize_with = "whole::required")]
+            n: u32,
+        }
+        let read = |j: &str| serde_json::from_str::<W>(j).map(|w| w.n).map_err(|e| e.to_string());
+        assert_eq!(read(r#"{"n": 189}"#), Ok(189));
+        assert_eq!(read(r#"{"n": 189.0}"#), Ok(189));
+        assert_eq!(read(r#"{"n": 4294967295}"#), Ok(u32::MAX));
+        assert!(read(r#"{"n": 4294967296}"#).unwrap_err().contains("not a whole number from 0 to 4294967295"));
+        assert!(read(r#"{"n": 189.5}"#).unwrap_err().contains("189.5 is not a whole number"));
+        assert!(read(r#"{"n": -1}"#).unwrap_err().contains("-1 is not a whole number"));
+        assert!(read(r#"{"n": null}"#).unwrap_err().contains("a whole number is required"));
+        assert!(read(r#"{"n": true}"#).unwrap_err().contains("a whole number"));
+        // lenient (dataset files) by default, strict as the server parses request bodies
+        assert_eq!(read(r#"{"n": "189"}"#), Ok(189));
+        assert!(strict_json(|| read(r#"{"n": "189"}"#)).unwrap_err().contains("is not a number"));
+        assert_eq!(strict_json(|| read(r#"{"n": 189.0}"#)), Ok(189));
+    }
+
+    #[test]
+    fn booleans_are_flexible_in_files_and_strict_over_http() {
+        #[derive(Deserialize, Debug)]
+        struct B {
+            #[serde(deserialize_with = "flexible_bool::required")]
+            b: bool,
+        }
+        let read = |j: &str| serde_json::from_str::<B>(j).map(|x| x.b).map_err(|e| e.to_string());
+        for (json, want) in [(r#"{"b": 1}"#, true), (r#"{"b": "no"}"#, false), (r#"{"b": 0.0}"#, false)] {
+            assert_eq!(read(json), Ok(want), "{json}");
+            let e = strict_json(|| read(json)).unwrap_err();
+            assert!(e.contains("is not a boolean: expected true or false"), "{json}: {e}");
+        }
+        assert_eq!(strict_json(|| read(r#"{"b": true}"#)), Ok(true));
+        // the mode is restored after the call, even when the call panics
+        assert!(std::panic::catch_unwind(|| strict_json(|| panic!("boom"))).is_err());
+        assert_eq!(read(r#"{"b": "yes"}"#), Ok(true));
+    }
 
     #[test]
     fn char_offsets_count_characters_not_bytes() {

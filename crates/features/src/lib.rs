@@ -93,6 +93,40 @@ pub struct ViewStatus {
     pub materialized_as_of: Option<String>,
 }
 
+/// What the online store holds of a view, against what the offline store says was
+/// materialized (`features materialize` records each run in the offline store).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OnlineContent {
+    /// Records there, materialized within the view's TTL.
+    Fresh,
+    /// Never materialized: nothing to expect.
+    NeverMaterialized,
+    /// Materialized (`entities` users, last `at`), yet the online store has no record of the
+    /// view: it was pointed elsewhere (e.g. `REDIS_URL` set after materializing to the
+    /// embedded store) or emptied.
+    Empty { at: String, entities: u64 },
+    /// The last materialization's data is older than the view's TTL: every value has expired.
+    Stale { as_of: i64, ttl_days: u32 },
+}
+
+impl OnlineContent {
+    /// A sentence for health reports and logs; `None` when all is well.
+    pub fn problem(&self, view: &str, online: &str) -> Option<String> {
+        match self {
+            OnlineContent::Fresh | OnlineContent::NeverMaterialized => None,
+            OnlineContent::Empty { at, entities } => Some(format!(
+                "view {view}: materialized ({entities} users, {at}) but {online} holds none of it; \
+                 run `nivesh-ml features materialize` against this store"
+            )),
+            OnlineContent::Stale { as_of, ttl_days } => Some(format!(
+                "view {view}: the last materialization's data (as of {}) is older than its TTL ({ttl_days} days); \
+                 run `nivesh-ml features materialize`",
+                rfc3339(*as_of)
+            )),
+        }
+    }
+}
+
 pub struct FeatureStore {
     defs: Definitions,
     offline: OfflineStore,
@@ -380,6 +414,29 @@ impl FeatureStore {
             group: None,
         };
         Ok((table, times))
+    }
+
+    /// Each view's online content at `now` (unix seconds) against its materializations.
+    pub fn online_content(&self, now: i64) -> Result<Vec<(String, OnlineContent)>, FeatureError> {
+        self.defs
+            .views
+            .iter()
+            .map(|v| {
+                let runs = self.offline.materializations(v)?;
+                let Some(last) = runs.iter().map(|(_, m)| m).max_by_key(|m| m.as_of) else {
+                    return Ok((v.name.clone(), OnlineContent::NeverMaterialized));
+                };
+                let entities: u64 = runs.iter().map(|(_, m)| m.entities).sum();
+                let content = if entities > 0 && !self.online.has_any(v)? {
+                    OnlineContent::Empty { at: last.at.clone(), entities }
+                } else if entities > 0 && !v.fresh(last.as_of, now) {
+                    OnlineContent::Stale { as_of: last.as_of, ttl_days: v.ttl_days }
+                } else {
+                    OnlineContent::Fresh
+                };
+                Ok((v.name.clone(), content))
+            })
+            .collect()
     }
 
     /// Views with versions, feature counts, online entities and last materialization.

@@ -94,8 +94,10 @@ fn redis_store_passes_the_suite() {
     };
     let prefix = format!("nivesh-test-{}-{}", std::process::id(), chrono::Utc::now().timestamp_micros());
     let store = RedisOnlineStore::connect(&url, &prefix).unwrap();
+    assert!(!store.has_any(&views().0).unwrap(), "a new prefix holds nothing");
     suite(&store, "r");
     assert_eq!(store.count(&views().0).unwrap(), 2);
+    assert!(store.has_any(&views().0).unwrap());
     // the key expires with the view's TTL
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut c = client.get_connection().unwrap();

@@ -216,3 +216,36 @@ fn postgres_offline_store() {
     let txns = generated(&dir.path().join("gen"));
     the_store_works(&fs, &txns, dir.path());
 }
+
+#[test]
+fn an_online_store_that_lacks_what_was_materialized_is_reported_per_view() {
+    use nivesh_features::OnlineContent;
+    let dir = tempfile::tempdir().unwrap();
+    let txns = generated(&dir.path().join("gen"));
+    let offline = dir.path().join("offline.db");
+    let fs = open(dir.path(), Db::sqlite(&offline).unwrap());
+    fs.ingest(&txns).unwrap();
+    let as_of = txns.iter().map(|t| t.timestamp.timestamp()).max().unwrap() + 86_400;
+    // nothing materialized yet: nothing expected
+    assert!(fs.online_content(as_of).unwrap().iter().all(|(_, c)| *c == OnlineContent::NeverMaterialized));
+    fs.materialize(&[], as_of, as_of, false, &mut |_, _| {}).unwrap();
+    let content = fs.online_content(as_of).unwrap();
+    assert_eq!(content.len(), 3);
+    assert!(content.iter().all(|(_, c)| *c == OnlineContent::Fresh), "{content:?}");
+    // long after, past every view's TTL: stale
+    let later = as_of + 400 * 86_400;
+    assert!(fs.online_content(later).unwrap().iter().all(|(_, c)| matches!(c, OnlineContent::Stale { .. })));
+    // the same offline store with another (empty) online store: each view is empty, and says why
+    let elsewhere = FeatureStore::new(
+        Definitions::builtin().unwrap(),
+        OfflineStore::new(Db::sqlite(&offline).unwrap()).unwrap(),
+        Box::new(EmbeddedOnlineStore::in_memory().unwrap()),
+    )
+    .unwrap();
+    let users = txns.iter().map(|t| t.user_id.as_str()).collect::<std::collections::BTreeSet<_>>().len() as u64;
+    for (view, c) in elsewhere.online_content(as_of).unwrap() {
+        assert!(matches!(c, OnlineContent::Empty { entities, .. } if entities == users), "{view}: {c:?}");
+        let problem = c.problem(&view, "redis (redis://x)").unwrap();
+        assert!(problem.contains("holds none of it") && problem.contains(&view), "{problem}");
+    }
+}

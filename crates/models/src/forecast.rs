@@ -191,16 +191,30 @@ impl Params for ForecastParams {
 
 /// Daily debit totals from `start` to `end` inclusive (days without spend are 0).
 pub fn daily_spend(txns: &[&Transaction], category: Option<&str>) -> Option<(NaiveDate, Vec<f64>)> {
+    recent_daily_spend(txns, category, usize::MAX)
+}
+
+/// [`daily_spend`] of the last `max_days` days at most (ending on the last debit): a caller's
+/// history from year 1 to 9999 costs `max_days` numbers, not 3.6 million.
+pub fn recent_daily_spend(
+    txns: &[&Transaction],
+    category: Option<&str>,
+    max_days: usize,
+) -> Option<(NaiveDate, Vec<f64>)> {
     let days: Vec<(NaiveDate, f64)> = txns
         .iter()
         .filter(|t| t.direction == Direction::Debit && category.is_none_or(|c| t.category == c))
         .map(|t| (t.timestamp.date_naive(), t.amount))
         .collect();
-    let start = days.iter().map(|d| d.0).min()?;
+    let first = days.iter().map(|d| d.0).min()?;
     let end = days.iter().map(|d| d.0).max()?;
-    let mut y = vec![0.0; (end - start).num_days() as usize + 1];
+    let kept = ((end - first).num_days() as usize + 1).min(max_days.max(1));
+    let start = end - Duration::days(kept as i64 - 1);
+    let mut y = vec![0.0; kept];
     for (d, a) in days {
-        y[(d - start).num_days() as usize] += a;
+        if d >= start {
+            y[(d - start).num_days() as usize] += a;
+        }
     }
     Some((start, y))
 }
@@ -420,7 +434,7 @@ impl SpendingForecaster {
         months: u32,
     ) -> Result<Option<MonthlyOutlook>, ModelError> {
         check_months(months)?;
-        let Some((start, values)) = daily_spend(txns, category) else { return Ok(None) };
+        let Some((start, values)) = recent_daily_spend(txns, category, MAX_DAILY_HISTORY) else { return Ok(None) };
         let last = start + Duration::days(values.len() as i64 - 1);
         let f = self.predict(&DailyHistory { start, values: &values, horizon_days: horizon_days(last, months) })?;
         let mut monthly = f.monthly();
@@ -444,6 +458,32 @@ fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_history_over_millennia_costs_only_its_recent_days() {
+        use chrono::TimeZone;
+        let at = |y: i32, m: u32, d: u32, amount: f64| Transaction {
+            transaction_id: format!("{y}-{m}-{d}"),
+            user_id: "u".into(),
+            timestamp: chrono::FixedOffset::east_opt(0).unwrap().with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap(),
+            amount,
+            currency: "INR".into(),
+            category: "other".into(),
+            merchant: String::new(),
+            channel: nivesh_core::Channel::Upi,
+            direction: Direction::Debit,
+            is_anomaly: None,
+        };
+        let txns = [at(1, 1, 1, 5.0), at(9999, 12, 30, 2.0), at(9999, 12, 31, 3.0)];
+        let refs: Vec<&Transaction> = txns.iter().collect();
+        let (start, y) = recent_daily_spend(&refs, None, 10).unwrap();
+        assert_eq!(start, NaiveDate::from_ymd_opt(9999, 12, 22).unwrap());
+        assert_eq!(y.len(), 10);
+        assert_eq!(&y[8..], &[2.0, 3.0]);
+        assert_eq!(y.iter().sum::<f64>(), 5.0, "the year-1 debit is outside the window");
+        let (all_start, all) = daily_spend(&refs, None).unwrap();
+        assert_eq!((all_start, all.len()), (NaiveDate::from_ymd_opt(1, 1, 1).unwrap(), 3_652_059));
+    }
 
     #[test]
     fn horizons_run_to_the_end_of_the_last_month() {

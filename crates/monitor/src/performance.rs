@@ -36,7 +36,11 @@ pub fn check_outcome(model: ModelKind, outcome: &serde_json::Value) -> Result<()
 }
 
 fn span(v: &serde_json::Value) -> Option<(u64, u64, String)> {
-    Some((v.get("start")?.as_u64()?, v.get("end")?.as_u64()?, v.get("label")?.as_str()?.to_string()))
+    // `3.0` is the whole number 3, as JSON Schema counts it
+    let index = |v: &serde_json::Value| {
+        v.as_u64().or_else(|| v.as_f64().filter(|x| x.fract() == 0.0 && (0.0..=1e15).contains(x)).map(|x| x as u64))
+    };
+    Some((index(v.get("start")?)?, index(v.get("end")?)?, v.get("label")?.as_str()?.to_string()))
 }
 
 fn prediction(o: &Outcome) -> Option<&Value> {

@@ -56,6 +56,15 @@ fn health(url: &str) -> Value {
     serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap()
 }
 
+fn contents_check(h: &Value) -> &Value {
+    h["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().starts_with("online store contents"))
+        .unwrap_or_else(|| panic!("no online store contents check: {h}"))
+}
+
 #[test]
 fn redis_stopped_and_started_under_load_fails_no_prediction_and_is_used_again() {
     if std::env::var("NIVESH_TEST_REDIS_URL").is_err() {
@@ -66,6 +75,34 @@ fn redis_stopped_and_started_under_load_fails_no_prediction_and_is_used_again() 
     let redis_url = format!("redis://127.0.0.1:{port}/0");
     let mut server_redis = redis(port);
     let dir = common::private_copy();
+    // the fixture's features were materialized to the embedded store: a server pointed at this
+    // (empty) Redis says so, in /health and in its log, before anything is materialized there
+    {
+        let log = dir.path().join("first.log");
+        let (mut child, url) = common::spawn_serve_logging(
+            dir.path(),
+            0,
+            &[("REDIS_URL", redis_url.as_str()), ("RUST_LOG", "warn")],
+            &[],
+            std::fs::File::create(&log).unwrap().into(),
+        );
+        let h = health(&url);
+        assert_eq!(h["status"], "degraded", "{h}");
+        let contents = contents_check(&h);
+        assert_eq!(contents["status"], "down", "{h}");
+        assert!(contents["detail"].as_str().unwrap().contains("holds none of it"), "{contents}");
+        let t = Instant::now();
+        while !std::fs::read_to_string(&log).unwrap().contains("holds none of it") {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "no warning logged: {}",
+                std::fs::read_to_string(&log).unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        child.kill().unwrap();
+        let _ = child.wait();
+    }
     let materialize = || {
         let out = common::bin()
             .current_dir(dir.path())
@@ -119,7 +156,15 @@ fn redis_stopped_and_started_under_load_fails_no_prediction_and_is_used_again() 
     // Redis back (empty: it kept nothing), the server uses it without a restart
     let mut server_redis = redis(port);
     let t = Instant::now();
-    while health(&url)["status"] != "ok" {
+    // Redis answers again (the restarted one holds nothing yet: /health says that, below)
+    let reachable = |h: &Value| {
+        h["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] != "down" || c["name"].as_str().unwrap().starts_with("online store contents"))
+    };
+    while !reachable(&health(&url)) {
         assert!(t.elapsed() < Duration::from_secs(15), "still {}", health(&url));
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -139,7 +184,10 @@ fn redis_stopped_and_started_under_load_fails_no_prediction_and_is_used_again() 
     // again, then come from the online store — the same server process all along
     let (st, v) = post(&format!("{url}/predict/anomaly"), &anomaly(701));
     assert_eq!((st, v["history_source"].as_str()), (200, Some("offline_events")), "{v}");
+    let h = health(&url);
+    assert_eq!((h["status"].as_str(), contents_check(&h)["status"].as_str()), (Some("degraded"), Some("down")), "{h}");
     materialize();
+    assert_eq!(health(&url)["status"], "ok");
     let (st, v) = post(&format!("{url}/predict/anomaly"), &anomaly(702));
     assert_eq!((st, v["history_source"].as_str()), (200, Some("feature_store")), "{v}");
     // and the shared cache writes to it again

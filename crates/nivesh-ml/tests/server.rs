@@ -153,9 +153,40 @@ fn every_route_answers_with_its_contract() {
     let money = v["entities"].as_array().unwrap().iter().find(|e| e["label"] == "MONEY").unwrap();
     assert_eq!(money["value"]["amount"], 150000.0);
     assert_eq!(v["model_version"], "1");
-    let (st, v) = post(&format!("{u}/predict/spending"), &json!({"user_id": "U0001", "months": 3}));
+    // `3.0` is the whole number JSON Schema says it is
+    let (st, v) = post(&format!("{u}/predict/spending"), &json!({"user_id": "U0001", "months": 3.0}));
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["forecast"].as_array().unwrap().len(), 3, "{v}");
+    // over HTTP a boolean is a JSON boolean (1/0/"yes" are for dataset files) and a number a number
+    let mut odd = credit_body();
+    odd["applicant_data"]["has_mortgage"] = json!(1);
+    let (st, v) = post(&format!("{u}/predict/credit-risk"), &odd);
+    assert_eq!((st, v["field"].as_str()), (422, Some("applicant_data.has_mortgage")), "{v}");
+    let mut odd = credit_body();
+    odd["applicant_data"]["total_payments"] = json!("24");
+    let (st, v) = post(&format!("{u}/predict/credit-risk"), &odd);
+    assert_eq!((st, v["field"].as_str()), (422, Some("applicant_data.total_payments")), "{v}");
+    let (st, v) = post(
+        &format!("{u}/predict/anomaly"),
+        &json!({"user_id": "U0001", "transaction": {"timestamp": "2026-03-15T14:05:00+05:30", "amount": 5.0, "is_anomaly": 0}}),
+    );
+    assert_eq!((st, v["field"].as_str()), (422, Some("transaction.is_anomaly")), "{v}");
+    // the rules across fields that JSON Schema cannot say (tests/schemathesis/hooks.py) are 422s
+    let mut odd = credit_body();
+    odd["applicant_data"]["payments_missed"] = json!(25);
+    odd["applicant_data"]["total_payments"] = json!(24);
+    let (st, v) = post(&format!("{u}/predict/credit-risk"), &odd);
+    assert_eq!((st, v["field"].as_str()), (422, Some("applicant_data.payments_missed")), "{v}");
+    let (st, v) = post(
+        &format!("{u}/predict/anomaly"),
+        &json!({"user_id": "U0001", "transaction": {"user_id": "U0002", "timestamp": "2026-03-15T14:05:00+05:30", "amount": 5.0}}),
+    );
+    assert_eq!((st, v["field"].as_str()), (422, Some("transaction.user_id")), "{v}");
+    let (st, v) = post(
+        &format!("{u}/predict/spending"),
+        &json!({"transactions": [{"timestamp": "2026-03-15T14:05:00+05:30", "amount": 5.0}]}),
+    );
+    assert_eq!((st, v["field"].as_str()), (422, Some("history")), "{v}");
     let (st, v) = post(
         &format!("{u}/predict/anomaly"),
         &json!({"user_id": "U0001", "transaction": {"timestamp": chrono::Utc::now().to_rfc3339(), "amount": 250000.0, "merchant": "Never Seen", "category": "shopping", "channel": "card"}}),
@@ -262,7 +293,18 @@ fn every_route_answers_with_its_contract() {
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["IntentRequest"]["properties"]["query"]["minLength"], 1);
     assert_eq!(schemas["NerRequest"]["properties"]["text"]["maxLength"], 2000);
-    assert_eq!(schemas["SpendingRequest"]["properties"]["months"]["maximum"], 24);
+    assert_eq!(schemas["SpendingRequest"]["allOf"][0]["properties"]["months"]["maximum"], 24);
+    // one of two fields, said as `anyOf` beside the body's object
+    for (name, first) in
+        [("SpendingRequest", "user_id"), ("AnomalyRequest", "user_id"), ("FeedbackRequest", "prediction_id")]
+    {
+        let any = &schemas[name]["allOf"][1]["anyOf"];
+        assert_eq!(any.as_array().map(Vec::len), Some(2), "{name}");
+        assert_eq!(any[0]["required"][0], first, "{name}");
+    }
+    // u32 fields are int64 with u32's range, so that 2^31 is valid (it is, to the server)
+    let total = &schemas["CreditApplication"]["properties"]["total_payments"];
+    assert_eq!((total["format"].as_str(), total["maximum"].as_u64()), (Some("int64"), Some(u64::from(u32::MAX))));
     assert_eq!(schemas["CreditApplication"]["properties"]["age"]["minimum"], 18);
     let (st, html, _) = call("GET", &format!("{u}/docs/"), None, &[]);
     assert_eq!(st, 200);

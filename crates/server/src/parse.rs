@@ -11,14 +11,14 @@ fn blank(bytes: &[u8]) -> bool {
 /// Deserialize a JSON body, naming the field of a shape error.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // the fast path; on failure, parse again tracking the path, for the message
-    if let Ok(v) = serde_json::from_slice(bytes) {
+    if let Ok(v) = nivesh_core::records::strict_json(|| serde_json::from_slice(bytes)) {
         return Ok(v);
     }
     if blank(bytes) {
         return Err(ApiError::BadRequest { message: "empty body: expected a JSON object".into() });
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    nivesh_core::records::strict_json(|| serde_path_to_error::deserialize(de)).map_err(|e| {
         let mut field = FieldPath::from_serde(e.path());
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -69,7 +69,7 @@ fn plain(message: &str) -> String {
 /// [`parse`] of a JSON value already built: taken as it is when it fits, serialised and parsed
 /// again (for the field's path) only when it does not.
 pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    match T::deserialize(&value) {
+    match nivesh_core::records::strict_json(|| T::deserialize(&value)) {
         Ok(v) => Ok(v),
         Err(_) => parse(&serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?),
     }

@@ -70,6 +70,37 @@ pub async fn checks(state: &AppState) -> Vec<Check> {
     out
 }
 
+/// What the online store holds against what was materialized (for the full `/health` report
+/// and the start-up log, not the probes: it reads every view): `down` (not required: the
+/// server degrades, features come back missing) when a materialized view has no record there
+/// or all of it is past its TTL.
+pub async fn online_content(state: &AppState) -> Option<Check> {
+    let fs = state.features.clone()?;
+    let started = Instant::now();
+    let desc = fs.online_description();
+    let problems = tokio::task::spawn_blocking(move || {
+        let now = chrono::Utc::now().timestamp();
+        fs.online_content(now).map(|views| {
+            views.iter().filter_map(|(view, c)| c.problem(view, &fs.online_description())).collect::<Vec<_>>()
+        })
+    })
+    .await
+    .unwrap_or_else(|e| Ok(vec![e.to_string()]));
+    let (status, detail) = match problems {
+        Ok(p) if p.is_empty() => ("ok", None),
+        Ok(p) => ("down", Some(p.join("; "))),
+        Err(e) => ("down", Some(nivesh_core::error_chain(&e))),
+    };
+    let redact = nivesh_core::redact::redact;
+    Some(Check {
+        name: redact(&format!("online store contents: {desc}")),
+        status: status.into(),
+        required: false,
+        latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+        detail: detail.map(|d| redact(&d)),
+    })
+}
+
 /// Ready, or why not.
 pub fn readiness(state: &AppState, checks: &[Check]) -> (bool, Option<String>) {
     let missing: Vec<&str> =

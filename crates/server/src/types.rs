@@ -28,7 +28,7 @@ pub struct SpendingQuery {
 #[serde(deny_unknown_fields)]
 pub struct TrainRequest {
     /// Models to train, in order (`intent`, `ner`, `spending`, `anomaly`, `credit`); all five when omitted.
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(min_items = 1)]
     pub models: Option<Vec<nivesh_models::ModelKind>>,
 }
 

@@ -514,9 +514,15 @@ export type components = {
         AnomalyRequest: {
             /** @description The transaction to score. */
             transaction: components["schemas"]["TransactionInput"];
-            /** @description The user (or give `transaction.user_id`). */
+            /** @description The user (or give `transaction.user_id`; when both are given they must be the same). */
             user_id?: string | null;
-        };
+        } & ({
+            user_id: string;
+        } | {
+            transaction: {
+                user_id: string;
+            };
+        });
         AnomalyScore: {
             /**
              * Format: double
@@ -576,7 +582,7 @@ export type components = {
             /** Format: int32 */
             age: number;
             application_id?: string | null;
-            /** Format: int32 */
+            /** Format: int64 */
             credit_history_months: number;
             /** Format: double */
             credit_limit: number;
@@ -593,13 +599,16 @@ export type components = {
             monthly_debt: number;
             /** Format: double */
             monthly_income: number;
-            /** Format: int32 */
+            /** Format: int64 */
             months_employed: number;
-            /** Format: int32 */
+            /** Format: int64 */
             num_credit_accounts: number;
-            /** Format: int32 */
+            /**
+             * Format: int64
+             * @description Payments missed: at most `total_payments`.
+             */
             payments_missed: number;
-            /** Format: int32 */
+            /** Format: int64 */
             total_payments: number;
         };
         CreditRequest: {
@@ -696,19 +705,22 @@ export type components = {
             /** Format: int32 */
             version: number;
         };
-        /** @description `POST /feedback`: what really happened for a logged prediction. */
         FeedbackRequest: {
             input_hash?: string | null;
-            /** @description … or the model and the SHA-256 (hex) of the input's canonical JSON, as logged. */
-            model?: string | null;
-            /**
-             * @description intent: the right intent; ner: `[{start, end, label}]`; spending: the month's actual
-             *     spend; anomaly: a confirmed fraud (bool); credit: a default (bool).
-             */
-            outcome: Record<string, never>;
+            model?: components["schemas"]["ModelKind"] | null;
+            outcome: string | {
+                end: number;
+                label: string;
+                start: number;
+            }[] | number | boolean;
             /** @description The `prediction_id` the prediction was answered with … */
             prediction_id?: string | null;
-        };
+        } & ({
+            prediction_id: string;
+        } | {
+            input_hash: string;
+            model: string;
+        });
         HealthResponse: {
             checks: components["schemas"]["Check"][];
             models: components["schemas"]["ModelInfo"][];
@@ -788,6 +800,11 @@ export type components = {
             /** Format: int32 */
             version: number;
         };
+        /**
+         * @description One of nivesh-ml's models.
+         * @enum {string}
+         */
+        ModelKind: "intent" | "ner" | "spending" | "anomaly" | "credit";
         /** @description One model's part of a job. */
         ModelProgress: {
             /** @description `champion` (it serves now), `challenger` (the gate kept it out) or `not_promoted`. */
@@ -913,11 +930,18 @@ export type components = {
              * @description Months to forecast, 1-24 (default 12).
              */
             months?: number | null;
-            /** @description … or the history itself: at least `timestamp` and `amount` per transaction. */
+            /**
+             * @description … or the history itself: at least `timestamp` and `amount` per transaction, debits
+             *     on at least 7 different days (of `category`, when given).
+             */
             transactions?: components["schemas"]["TransactionInput"][] | null;
             /** @description A user whose history is in the feature store's offline events … */
             user_id?: string | null;
-        };
+        } & ({
+            user_id: string;
+        } | {
+            transactions: Record<string, never>[];
+        });
         /**
          * @description Where a job, or one model in it, stands.
          * @enum {string}
@@ -977,7 +1001,7 @@ export type components = {
         /** @description `POST /admin/train`: which models to train. */
         TrainRequest: {
             /** @description Models to train, in order (`intent`, `ner`, `spending`, `anomaly`, `credit`); all five when omitted. */
-            models?: string[] | null;
+            models?: components["schemas"]["ModelKind"][] | null;
         };
         /** @description `POST /admin/train` answered: the run's id and state. */
         TrainStarted: {
@@ -997,13 +1021,16 @@ export type components = {
             amount: number;
             category?: string | null;
             channel?: components["schemas"]["Channel"] | null;
+            /** @description ISO 4217 (default `INR`). */
             currency?: string | null;
             direction?: components["schemas"]["Direction"] | null;
             /** @description Ignored (labels of stored records). */
             is_anomaly?: boolean | null;
             merchant?: string | null;
             /**
-             * @description RFC 3339; without an offset it is read as IST.
+             * Format: date-time
+             * @description RFC 3339 (`2026-03-15T14:05:00+05:30`); also read without an offset (as IST), with a
+             *     space for the `T`, or as a bare date.
              * @example 2026-03-15T14:05:00+05:30
              */
             timestamp: string;

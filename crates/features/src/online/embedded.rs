@@ -135,6 +135,18 @@ impl OnlineStore for EmbeddedOnlineStore {
         Ok(n as u64)
     }
 
+    fn has_any(&self, view: &View) -> Result<bool, FeatureError> {
+        let conn = self.lock()?;
+        let any: bool = conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM online_features WHERE view = ?1 AND version = ?2)",
+                params![view.name, view.version],
+                |r| r.get(0),
+            )
+            .map_err(FeatureError::from)?;
+        Ok(any)
+    }
+
     fn describe(&self) -> String {
         format!("embedded ({})", self.location)
     }

@@ -35,6 +35,12 @@ pub trait OnlineStore: Send + Sync {
     /// Entities with a record of `view`.
     fn count(&self, view: &View) -> Result<u64, FeatureError>;
 
+    /// Whether any entity has a record of `view` (for health checks: cheaper than `count` on a
+    /// large store).
+    fn has_any(&self, view: &View) -> Result<bool, FeatureError> {
+        Ok(self.count(view)? > 0)
+    }
+
     /// "embedded (PATH)" or "redis (URL)".
     fn describe(&self) -> String;
 }

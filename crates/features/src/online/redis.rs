@@ -152,6 +152,29 @@ impl OnlineStore for RedisOnlineStore {
         })
     }
 
+    fn has_any(&self, view: &View) -> Result<bool, FeatureError> {
+        // at most a few thousand keys looked at: a health check must stay cheap on 10M users
+        const LOOK_AT: usize = 4096;
+        let pattern = format!("{}:user_id:*", self.prefix);
+        let field = format!("{}:__version", view.name);
+        let version = view.version.to_string();
+        self.with_conn(|c| {
+            let keys: Vec<String> = {
+                use redis::TypedCommands;
+                c.scan_match::<_, String>(&pattern)?.take(LOOK_AT).collect::<redis::RedisResult<Vec<String>>>()?
+            };
+            if keys.is_empty() {
+                return Ok(false);
+            }
+            let mut pipe = redis::pipe();
+            for k in &keys {
+                pipe.cmd("HGET").arg(k).arg(&field);
+            }
+            let got: Vec<Option<String>> = pipe.query(c)?;
+            Ok(got.iter().any(|v| v.as_deref() == Some(version.as_str())))
+        })
+    }
+
     fn describe(&self) -> String {
         format!("redis ({})", self.location)
     }

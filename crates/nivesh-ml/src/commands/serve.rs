@@ -145,6 +145,13 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
             println!(
                 "  try:    curl -s {url}/predict/intent -H 'Content-Type: application/json' -d '{{\"query\": \"How much did I spend on Swiggy last month?\"}}'"
             );
+            // an online store that lacks what was materialized (REDIS_URL set afterwards, an
+            // emptied Redis, old data): features would come back missing; say so now
+            if let Some(check) = nivesh_server::readiness::online_content(&announce).await
+                && check.status != "ok"
+            {
+                tracing::warn!(target: "nivesh::features", "{}: {}", check.name, check.detail.unwrap_or_default());
+            }
         });
         nivesh_server::serve_with_grpc(state, listener, grpc, nivesh_server::shutdown::signal()).await
     });

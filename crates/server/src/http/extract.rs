@@ -112,7 +112,8 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJson<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (bytes, form) = read_body(req, state).await?;
-        if blank(&bytes) {
+        // no body, or a JSON `null`: the defaults
+        if blank(&bytes) || bytes.trim_ascii() == b"null" {
             return Ok(OptionalJson(T::default()));
         }
         check_form(&bytes, form)?;

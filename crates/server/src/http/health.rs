@@ -53,8 +53,9 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
 
 /// The health report: dependencies checked now, readiness, models, uptime, memory.
 pub(crate) async fn report(state: &AppState) -> HealthResponse {
-    let checks = checks(state).await;
+    let mut checks = checks(state).await;
     let (ready, reason) = readiness(state, &checks);
+    checks.extend(crate::readiness::online_content(state).await);
     let degraded = checks.iter().any(|c| !c.required && c.status == "down");
     let status = if !ready {
         "unavailable"

@@ -75,7 +75,55 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         for_kind(kind, PredictDocs(&mut doc));
     }
     document_errors(&mut doc);
+    document_alternatives(&mut doc);
     doc
+}
+
+/// The request bodies that need one of two fields, said in the schema (`allOf` the body's
+/// object and an `anyOf` of the alternatives) so that clients and schema-driven testers know:
+/// an anomaly needs `user_id` or `transaction.user_id`; a spending forecast `user_id` or
+/// `transactions`; feedback `prediction_id`, or `model` with `input_hash`. The rules JSON
+/// Schema cannot say (a spending history of at least 7 days; `payments_missed` ≤
+/// `total_payments`) are in the descriptions and answered with 422 naming the field.
+fn document_alternatives(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Type};
+    let text = || ObjectBuilder::new().schema_type(Type::String).min_length(Some(1));
+    let needs =
+        |fields: &[&str]| fields.iter().fold(ObjectBuilder::new(), |o, f| o.property(*f, text()).required(*f)).build();
+    let rules: [(&str, Vec<utoipa::openapi::schema::Schema>); 3] = [
+        (
+            "AnomalyRequest",
+            vec![
+                needs(&["user_id"]).into(),
+                ObjectBuilder::new()
+                    .property("transaction", needs(&["user_id"]))
+                    .required("transaction")
+                    .build()
+                    .into(),
+            ],
+        ),
+        (
+            "SpendingRequest",
+            vec![
+                needs(&["user_id"]).into(),
+                ObjectBuilder::new()
+                    .property(
+                        "transactions",
+                        utoipa::openapi::schema::ArrayBuilder::new().items(ObjectBuilder::new()).min_items(Some(1)),
+                    )
+                    .required("transactions")
+                    .build()
+                    .into(),
+            ],
+        ),
+        ("FeedbackRequest", vec![needs(&["prediction_id"]).into(), needs(&["model", "input_hash"]).into()]),
+    ];
+    let Some(components) = doc.components.as_mut() else { return };
+    for (name, alternatives) in rules {
+        let Some(body) = components.schemas.remove(name) else { continue };
+        let any = alternatives.into_iter().fold(AnyOfBuilder::new(), |a, s| a.item(s));
+        components.schemas.insert(name.to_string(), AllOfBuilder::new().item(body).item(any).into());
+    }
 }
 
 /// Every error answer an operation can give, documented on it with the one error body: the

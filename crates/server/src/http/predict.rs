@@ -160,7 +160,8 @@ pub fn document<M: Served>(doc: &mut utoipa::openapi::OpenApi) {
     // the batch limit is the server's `--max-batch` (256 by default)
     let batch_request = ObjectBuilder::new()
         .property("inputs", ArrayBuilder::new().items(request()).min_items(Some(1)).max_items(Some(256)).build())
-        .required("inputs");
+        .required("inputs")
+        .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)));
     let operation = |id: String, summary: String, body: RefOr<Schema>, answer: RefOr<Schema>| {
         OperationBuilder::new()
             .operation_id(Some(id))
