@@ -25,10 +25,7 @@ export NIVESH_DATA_DIR="$WORK/data" RUST_LOG=warn
 unset DATABASE_URL REDIS_URL REDIS_HOST MLFLOW_TRACKING_URI ML_ADMIN_KEYS JWT_SECRET JWT_JWKS_FILE
 
 # the small sample, every model trained, the online store materialized: requests reach the models
-"$BIN" data generate --out "$WORK/gen" --scale small --start "$(date -d '-396 days' +%F)" >/dev/null
-"$BIN" train --data "$WORK/gen" >"$WORK/train.log" 2>&1 || { tail -20 "$WORK/train.log"; exit 1; }
-"$BIN" features ingest --source "$WORK/gen/transactions.csv" >/dev/null 2>&1
-"$BIN" features materialize >/dev/null 2>&1
+bash tests/small-store.sh "$BIN" "$NIVESH_DATA_DIR"
 
 # with an API key, so that 401/403 are real answers; no rate limit (the tester is the only client)
 export ML_API_KEYS=st-test-key

@@ -169,9 +169,11 @@ pub struct LimitArgs {
     /// Per-request timeout, milliseconds (then 503).
     #[arg(long, default_value_t = 10_000)]
     pub request_timeout_ms: u64,
-    /// Most requests in flight (then 429 "overloaded").
-    #[arg(long, default_value_t = 1024)]
-    pub max_in_flight: usize,
+    /// Most requests in flight (then 429 "overloaded" at once); default 64 per CPU core: past
+    /// that a CPU-bound request would wait longer for a core than it takes to refuse it, and a
+    /// client (or its load balancer) is better served by a quick 429 and a retry elsewhere
+    #[arg(long)]
+    pub max_in_flight: Option<usize>,
     /// Requests per second per API key (or client IP); 0 disables the limit.
     #[arg(long, default_value_t = 1000.0)]
     pub rate_limit: f64,
@@ -199,7 +201,10 @@ impl LimitArgs {
             max_batch: self.max_batch,
             max_body_bytes: self.max_body_bytes,
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
-            max_in_flight: self.max_in_flight,
+            max_in_flight: self
+                .max_in_flight
+                .unwrap_or_else(|| 64 * std::thread::available_parallelism().map_or(1, |n| n.get()))
+                .max(1),
             rate_limit_per_second: self.rate_limit,
             rate_limit_burst: self.rate_limit_burst,
             reload_interval: std::time::Duration::from_secs_f64(self.reload_interval.max(0.1)),

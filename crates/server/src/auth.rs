@@ -28,6 +28,26 @@ pub fn accepted(keys: &[String], presented: &str) -> bool {
     keys.iter().fold(false, |ok, key| ok | constant_time_eq(presented.as_bytes(), key.as_bytes()))
 }
 
+/// Whether a browser sent this from another site's page — the one rule for the dashboard's
+/// posts and the API's non-JSON bodies. `Sec-Fetch-Site` decides when present (browsers set
+/// it; a page cannot): `cross-site` and `same-site` are another site. Else an `Origin` (even
+/// `null`) must name the host the request was sent to: `Host`, or the `X-Forwarded-Host` a
+/// reverse proxy sets (a page cannot set it without a CORS preflight). Neither header: not a
+/// browser (curl, a backend), so no page to fear.
+pub fn from_another_site(h: &HeaderMap) -> bool {
+    use axum::http::header;
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "cross-site" | "same-site");
+    }
+    let Some(origin) = h.get(header::ORIGIN) else { return false };
+    let origin = origin.to_str().unwrap_or("");
+    let Some(bare) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
+        return true; // `null` or garbage: an opaque origin is not this server
+    };
+    let host = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+    host("host") != Some(bare) && host("x-forwarded-host") != Some(bare)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,20 @@ pub async fn checks(state: &AppState) -> Vec<Check> {
     let r = tokio::task::spawn_blocking(move || reg.models().map(|_| ()).map_err(|e| nivesh_core::error_chain(&e)))
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
-    out.push(timed(&format!("registry ({})", state.registry.location()), true, r, started));
+    // needed to load the champions; once they are loaded they serve from memory, and a
+    // registry outage only stops new versions (degraded, not unready: every replica would
+    // otherwise leave the load balancer together)
+    let required = ModelKind::ALL.into_iter().any(|k| state.info(k).is_none());
+    out.push(timed(&format!("registry ({})", state.registry.location()), required, r, started));
+    if let Some(e) = state.features_error() {
+        out.push(Check {
+            name: "feature store".into(),
+            status: "down".into(),
+            required: false,
+            latency_ms: None,
+            detail: Some(redact(&format!("not opened at start, served without it: {e}"))),
+        });
+    }
     if let Some(fs) = state.features.clone() {
         let started = Instant::now();
         let desc = fs.online_description();

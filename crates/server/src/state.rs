@@ -128,6 +128,9 @@ pub struct Inner {
     /// The prediction log's writer, when logging is on.
     pub log: Option<nivesh_monitor::log::PredictionLog>,
     training_features: std::sync::OnceLock<Arc<FeatureStore>>,
+    /// Why the feature store could not be opened (a damaged file, Redis unreachable at start):
+    /// served without it, and `/health` says so.
+    features_error: std::sync::OnceLock<String>,
     pub started: Instant,
     /// Redis was configured for the cache but did not answer at start (location).
     pub cache_redis_unreachable: Option<String>,
@@ -205,6 +208,7 @@ impl AppState {
             log,
             monitor,
             training_features: std::sync::OnceLock::new(),
+            features_error: std::sync::OnceLock::new(),
             started: Instant::now(),
             cache_redis_unreachable,
             startup_complete: AtomicBool::new(false),
@@ -307,6 +311,15 @@ impl AppState {
     /// never holds the serving store's (set once, before serving; else the serving one).
     pub fn set_training_features(&self, features: Arc<FeatureStore>) {
         let _ = self.training_features.set(features);
+    }
+
+    /// Record that the feature store did not open, and why (reported by `/health`).
+    pub fn set_features_error(&self, error: String) {
+        let _ = self.features_error.set(error);
+    }
+
+    pub fn features_error(&self) -> Option<&str> {
+        self.features_error.get().map(String::as_str)
     }
 
     /// Run `spec` in the background as `job`: the pipeline on the blocking pool, then the

@@ -196,6 +196,9 @@ pub struct Db {
     dialect: Dialect,
     /// Where it points, with any password removed (for messages).
     pub location: String,
+    /// PostgreSQL's URL (password included: never shown), to connect again after the server
+    /// restarted or the connection broke.
+    reconnect: Option<String>,
 }
 
 /// `$1` → `?1` for SQLite (outside string literals).
@@ -349,7 +352,7 @@ impl Db {
     fn sqlite_conn(conn: rusqlite::Connection, location: String) -> Result<Self, DbError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        Ok(Db { conn: Mutex::new(Conn::Sqlite(conn)), dialect: Dialect::Sqlite, location })
+        Ok(Db { conn: Mutex::new(Conn::Sqlite(conn)), dialect: Dialect::Sqlite, location, reconnect: None })
     }
 
     /// Connect to PostgreSQL (`postgres://user:password@host:port/db`).
@@ -357,7 +360,26 @@ impl Db {
         let location = nivesh_core::redact::redact_url(url);
         let client = postgres::Client::connect(url, postgres::NoTls)
             .map_err(|source| DbError::Connect { location: location.clone(), source })?;
-        Ok(Db { conn: Mutex::new(Conn::Postgres(Box::new(client))), dialect: Dialect::Postgres, location })
+        Ok(Db {
+            conn: Mutex::new(Conn::Postgres(Box::new(client))),
+            dialect: Dialect::Postgres,
+            location,
+            reconnect: Some(url.to_string()),
+        })
+    }
+
+    /// The connection, connected again first if PostgreSQL closed it (a restart, a network
+    /// break): the statement that saw it close failed; the next one finds a new connection.
+    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Conn>, DbError> {
+        let mut guard = self.conn.lock().map_err(|_| DbError::Poisoned)?;
+        if let (Conn::Postgres(client), Some(url)) = (&mut *guard, &self.reconnect)
+            && client.is_closed()
+        {
+            let fresh = postgres::Client::connect(url, postgres::NoTls)
+                .map_err(|source| DbError::Connect { location: self.location.clone(), source })?;
+            **client = fresh;
+        }
+        Ok(guard)
     }
 
     /// `postgres://…` / `postgresql://…` → PostgreSQL; `sqlite:PATH` or a plain path → SQLite.
@@ -376,7 +398,7 @@ impl Db {
 
     /// Run `f` in one transaction: committed if it returns `Ok`, rolled back otherwise.
     pub fn transaction<T, E: From<DbError>>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, E>) -> Result<T, E> {
-        let mut guard = self.conn.lock().map_err(|_| DbError::Poisoned)?;
+        let mut guard = self.conn()?;
         match &mut *guard {
             Conn::Sqlite(conn) => {
                 let tx = conn.transaction().map_err(DbError::from)?;
@@ -395,7 +417,7 @@ impl Db {
 
     /// Run statements separated by `;` (migrations), outside any transaction of the caller's.
     pub fn batch(&self, sql: &str) -> Result<(), DbError> {
-        let mut guard = self.conn.lock().map_err(|_| DbError::Poisoned)?;
+        let mut guard = self.conn()?;
         match &mut *guard {
             Conn::Sqlite(conn) => conn.execute_batch(sql)?,
             Conn::Postgres(client) => client.batch_execute(sql)?,

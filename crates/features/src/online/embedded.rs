@@ -20,9 +20,14 @@ impl EmbeddedOnlineStore {
             std::fs::create_dir_all(dir)
                 .map_err(|source| FeatureError::Io { path: dir.display().to_string(), source })?;
         }
-        let conn = rusqlite::Connection::open(path).map_err(FeatureError::from)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(FeatureError::from)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(FeatureError::from)?;
+        // a damaged file is refused naming it
+        let named = |e: rusqlite::Error| FeatureError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e),
+        };
+        let conn = rusqlite::Connection::open(path).map_err(named)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(named)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(named)?;
         Self::setup(conn, path.display().to_string())
     }
 

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub fn run(args: McpArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let Serving { registry, artifacts, features, monitor, log } = Serving::open(config)?;
+    let Serving { registry, artifacts, features, monitor, log, .. } = Serving::open(config)?;
     let server_config = ServerConfig {
         mlflow_uri: config.mlflow_tracking_uri.clone(),
         redis_cache_url: config.redis.as_ref().map(|r| r.url.clone()),

@@ -21,6 +21,8 @@ pub(super) struct Serving {
     pub registry: nivesh_store::Registry,
     pub artifacts: nivesh_store::ArtifactStore,
     pub features: Option<Arc<nivesh_features::FeatureStore>>,
+    /// Why the feature store did not open (reported by `/health`).
+    pub features_error: Option<String>,
     pub monitor: Option<Arc<nivesh_monitor::log::LogStore>>,
     pub log: Option<nivesh_monitor::log::LogConfig>,
 }
@@ -28,11 +30,12 @@ pub(super) struct Serving {
 impl Serving {
     pub fn open(config: &Config) -> anyhow::Result<Serving> {
         let (registry, artifacts) = super::stores::registry(config)?;
-        let features = match super::stores::features(config, None) {
-            Ok(f) => Some(Arc::new(f)),
+        let (features, features_error) = match super::stores::features(config, None) {
+            Ok(f) => (Some(Arc::new(f)), None),
             Err(e) => {
-                eprintln!("warning: feature store unavailable: {e:#}");
-                None
+                let why = nivesh_core::redact::redact(&format!("{e:#}"));
+                eprintln!("warning: feature store unavailable (serving without it; /health says so): {why}");
+                (None, Some(why))
             }
         };
         let monitor = match super::stores::monitor(config) {
@@ -48,7 +51,7 @@ impl Serving {
             retention_rows: config.prediction_log_retention_rows,
             ..nivesh_monitor::log::LogConfig::default()
         });
-        Ok(Serving { registry, artifacts, features, monitor, log })
+        Ok(Serving { registry, artifacts, features, features_error, monitor, log })
     }
 }
 
@@ -68,7 +71,7 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         println!("note: ML_API_KEYS is empty: requests are not authenticated");
     }
     let port = args.port.unwrap_or(config.port);
-    let Serving { registry, artifacts, features, monitor, log } = Serving::open(config)?;
+    let Serving { registry, artifacts, features, features_error, monitor, log } = Serving::open(config)?;
     let drift = nivesh_server::state::DriftConfig {
         interval: config.drift_check_interval,
         window: config.drift_window,
@@ -129,6 +132,9 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
         let state = AppState::build_with(server_config, Arc::new(registry), artifacts, features, monitor).await;
         if let Some(fs) = training_features {
             state.set_training_features(fs);
+        }
+        if let Some(why) = features_error {
+            state.set_features_error(why);
         }
         let announce = state.clone();
         tokio::spawn(async move {

@@ -14,22 +14,6 @@ pub struct Json<T>(pub T);
 /// Like [`Json`], but an empty body is `T::default()` (`POST /admin/train` with no body).
 pub struct OptionalJson<T>(pub T);
 
-/// Whether a browser sent this from another site's page: `Sec-Fetch-Site` says so, or an
-/// `Origin` (even `null`) names another host than the one the request went to.
-fn cross_site(h: &axum::http::HeaderMap) -> bool {
-    if h.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|s| matches!(s, "cross-site" | "same-site")) {
-        return true;
-    }
-    match h.get(header::ORIGIN).map(|v| v.to_str().unwrap_or("")) {
-        None => false,
-        Some(origin) => {
-            let bare = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
-            let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
-            bare.is_none() || bare != host
-        }
-    }
-}
-
 /// The body, after the media-type and size checks; `form`: it came labelled as form data
 /// (curl's `-d` default), then it must look like JSON. From another site's page only
 /// `application/json` is taken — the type that makes a browser ask CORS first — so a web page
@@ -48,7 +32,7 @@ async fn read_body(req: Request, state: &AppState) -> Result<(Bytes, Option<Stri
         .as_deref()
         .map(|c| c.split(';').next().unwrap_or("").trim())
         .is_some_and(|e| e == "application/json" || e.ends_with("+json"));
-    if !json && cross_site(req.headers()) {
+    if !json && crate::auth::from_another_site(req.headers()) {
         return Err(ApiError::UnsupportedMediaType(format!(
             "Content-Type {:?} from another site's page: send application/json",
             ct.as_deref().unwrap_or("no content type")

@@ -257,23 +257,9 @@ fn session_of(state: &AppState, h: &HeaderMap) -> Option<Sess> {
     from_cookie(state, cookie_of(h, COOKIE)?, chrono::Utc::now().timestamp())
 }
 
-/// Whether a form post comes from a page of this server (not another site's form): an
-/// `Origin` (even `null`) must name the host the request was sent to (`Host`, or the
-/// `X-Forwarded-Host` a proxy sets — a cross-site form cannot set either); without one, the
-/// browser's `Sec-Fetch-Site` decides; neither: not a browser.
+/// Same-origin (or not a browser): the one rule in [`crate::auth::from_another_site`].
 fn same_origin(h: &HeaderMap) -> bool {
-    if let Some(origin) = h.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("");
-        let bare = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
-        let host = |name| h.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).filter(|v| !v.is_empty());
-        return bare.is_some_and(|o| {
-            host(header::HOST) == Some(o) || host(header::HeaderName::from_static("x-forwarded-host")) == Some(o)
-        });
-    }
-    match h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        Some(site) => matches!(site, "same-origin" | "none"),
-        None => true, // not a browser (curl, tests): no cross-site form to fear
-    }
+    !crate::auth::from_another_site(h)
 }
 
 /// Sign-in wall and cross-site check for every gated page and action.
