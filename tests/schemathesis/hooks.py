@@ -5,7 +5,7 @@ The OpenAPI document says every rule it can (types, ranges, patterns, required f
 that reads only the schema makes requests the server rightly refuses with 422 naming the
 field; these hooks leave such requests out of the generated ones, and nothing else:
 
-- a spending history needs debits on at least 7 different days (of `category`, when given);
+- a spending history's debits (of `category`, when given) span at least 7 days, first to last;
 - an anomaly's `user_id` and `transaction.user_id`, when both are given, are the same user;
 - a credit applicant's `payments_missed` is at most `total_payments`;
 - feedback's `outcome` is the kind its prediction's model takes (a string for intent, spans

@@ -15,7 +15,7 @@ WORK=$(mktemp -d)
 PORT=${ST_PORT:-18660}
 cleanup() {
   local rc=$?
-  [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null
+  if [ -n "${SERVER:-}" ]; then kill "$SERVER" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   [ $rc -eq 0 ] || { echo "--- server log"; tail -40 "$WORK/serve.log"; } >&2 || true
   rm -rf "$WORK"

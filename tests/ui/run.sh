@@ -16,7 +16,7 @@ WORK=$(mktemp -d)
 PORT=${UI_PORT:-18650}
 cleanup() {
   local rc=$?
-  [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null
+  if [ -n "${SERVER:-}" ]; then kill "$SERVER" 2>/dev/null || true; fi
   wait 2>/dev/null
   [ $rc -eq 0 ] || { echo "--- server log"; grep -v "^ " "$WORK/serve.log" | tail -40; } >&2
   rm -rf "$WORK"

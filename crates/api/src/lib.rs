@@ -126,8 +126,9 @@ pub struct SpendingRequest {
         pattern = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
     )]
     pub user_id: Option<String>,
-    /// … or the history itself: at least `timestamp` and `amount` per transaction, debits
-    /// on at least 7 different days (of `category`, when given).
+    /// … or the history itself (it wins over `user_id`): at least `timestamp` and `amount`
+    /// per transaction, its debits (of `category`, when given) spanning at least 7 days from
+    /// the first to the last.
     pub transactions: Option<Vec<TransactionInput>>,
     /// Months to forecast, 1-24 (default 12).
     #[schema(minimum = 1, maximum = 24)]

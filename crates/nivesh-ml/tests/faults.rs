@@ -214,7 +214,16 @@ struct Postgres {
 
 impl Postgres {
     fn init() -> Option<Postgres> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql").ok()?.flatten().map(|e| e.path().join("bin")).max()?;
+        // the newest installed version, by number ("16" after "9.6")
+        let version = |p: &std::path::Path| {
+            p.file_name().and_then(|n| n.to_str()).and_then(|n| n.split('.').next()?.parse::<u32>().ok()).unwrap_or(0)
+        };
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .max_by_key(|p| version(p))?
+            .join("bin");
         let dir = tempfile::tempdir().unwrap();
         let pg = Postgres { bin, port: free_port(), dir };
         Command::new("chmod").args(["755"]).arg(pg.dir.path()).status().unwrap();

@@ -333,6 +333,17 @@ impl Sql for PgTx<'_, '_> {
     }
 }
 
+/// Connect with a 3-second limit and TCP keepalives (a host that went silent is noticed),
+/// unless the URL sets its own.
+fn pg_connect(url: &str) -> Result<postgres::Client, postgres::Error> {
+    let mut config: postgres::Config = url.parse()?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(std::time::Duration::from_secs(3));
+    }
+    config.keepalives(true).keepalives_idle(std::time::Duration::from_secs(30));
+    config.connect(postgres::NoTls)
+}
+
 impl Db {
     /// Open a SQLite file (created with its directory if missing).
     pub fn sqlite(path: &std::path::Path) -> Result<Self, DbError> {
@@ -358,8 +369,7 @@ impl Db {
     /// Connect to PostgreSQL (`postgres://user:password@host:port/db`).
     pub fn postgres(url: &str) -> Result<Self, DbError> {
         let location = nivesh_core::redact::redact_url(url);
-        let client = postgres::Client::connect(url, postgres::NoTls)
-            .map_err(|source| DbError::Connect { location: location.clone(), source })?;
+        let client = pg_connect(url).map_err(|source| DbError::Connect { location: location.clone(), source })?;
         Ok(Db {
             conn: Mutex::new(Conn::Postgres(Box::new(client))),
             dialect: Dialect::Postgres,
@@ -375,8 +385,10 @@ impl Db {
         if let (Conn::Postgres(client), Some(url)) = (&mut *guard, &self.reconnect)
             && client.is_closed()
         {
-            let fresh = postgres::Client::connect(url, postgres::NoTls)
-                .map_err(|source| DbError::Connect { location: self.location.clone(), source })?;
+            // bounded (pg_connect): a silent network does not hold the lock for the kernel's
+            // TCP timeout
+            let fresh =
+                pg_connect(url).map_err(|source| DbError::Connect { location: self.location.clone(), source })?;
             **client = fresh;
         }
         Ok(guard)

@@ -931,8 +931,9 @@ export type components = {
              */
             months?: number | null;
             /**
-             * @description … or the history itself: at least `timestamp` and `amount` per transaction, debits
-             *     on at least 7 different days (of `category`, when given).
+             * @description … or the history itself (it wins over `user_id`): at least `timestamp` and `amount`
+             *     per transaction, its debits (of `category`, when given) spanning at least 7 days from
+             *     the first to the last.
              */
             transactions?: components["schemas"]["TransactionInput"][] | null;
             /** @description A user whose history is in the feature store's offline events … */

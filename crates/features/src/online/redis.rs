@@ -153,16 +153,26 @@ impl OnlineStore for RedisOnlineStore {
     }
 
     fn has_any(&self, view: &View) -> Result<bool, FeatureError> {
-        // at most a few thousand keys looked at: a health check must stay cheap on 10M users
+        // bounded work, whatever else the Redis holds (the prediction cache shares it): at most
+        // 8 SCAN calls of ~1,000 keys, at most 4,096 matching keys looked at
+        const CALLS: usize = 8;
         const LOOK_AT: usize = 4096;
         let pattern = format!("{}:user_id:*", self.prefix);
         let field = format!("{}:__version", view.name);
         let version = view.version.to_string();
         self.with_conn(|c| {
-            let keys: Vec<String> = {
-                use redis::TypedCommands;
-                c.scan_match::<_, String>(&pattern)?.take(LOOK_AT).collect::<redis::RedisResult<Vec<String>>>()?
-            };
+            let mut keys: Vec<String> = Vec::new();
+            let mut cursor: u64 = 0;
+            for _ in 0..CALLS {
+                let (next, page): (u64, Vec<String>) =
+                    redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(1000).query(c)?;
+                keys.extend(page);
+                cursor = next;
+                if cursor == 0 || keys.len() >= LOOK_AT {
+                    break;
+                }
+            }
+            keys.truncate(LOOK_AT);
             if keys.is_empty() {
                 return Ok(false);
             }
