@@ -19,11 +19,7 @@ fn every_request_is_logged_once_with_its_id_route_status_and_version() {
         &["--rate-limit", "0"],
         std::fs::File::create(&log).unwrap().into(),
     );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
+    let agent = common::agent(Duration::from_secs(30));
     let secret_words = "my salary is 98765 rupees";
     let r = agent
         .post(&format!("{url}/predict/intent"))

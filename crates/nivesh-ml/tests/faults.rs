@@ -34,11 +34,7 @@ fn redis(port: u16) -> Child {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
+    common::agent(Duration::from_secs(10))
 }
 
 fn post(url: &str, body: &Value) -> (u16, Value) {

@@ -32,11 +32,7 @@ fn identifiers_and_secrets_in_requests_are_never_written_or_echoed() {
         &["--rate-limit", "0"],
         std::fs::File::create(&log).unwrap().into(),
     );
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
+    let agent = common::agent(Duration::from_secs(30));
     let [pan, aadhaar, card, password, token] = SECRETS;
     let text = format!("my PAN is {pan}, aadhaar {aadhaar}, card {card}, password={password}, Bearer {token}");
     let txn = |user: &str| json!({"timestamp": "2026-01-05T10:00:00+05:30", "amount": 900, "merchant": text, "user_id": user});

@@ -88,11 +88,7 @@ impl Drop for Server {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
+    common::agent(Duration::from_secs(30))
 }
 
 /// (status, body as JSON or as a string, headers)

@@ -18,11 +18,7 @@ const ISS: &str = "https://api.nivesh.test";
 const AUD: &str = "nivesh-ml";
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
+    common::agent(Duration::from_secs(30))
 }
 
 fn post(url: &str, auth: &str, body: &Value) -> (u16, Value) {

@@ -14,12 +14,7 @@ const KEY: &str = "ui-api-key-1";
 const ADMIN: &str = "ui-admin-key-1";
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
+    common::agent_config(Duration::from_secs(30)).max_redirects(0).build().into()
 }
 
 struct Resp {

@@ -109,3 +109,13 @@ pub fn spawn_serve_logging(
     let url = rx.recv_timeout(Duration::from_secs(60)).expect("the server never said where it listens");
     (child, url)
 }
+
+/// An HTTP client for the tests: statuses are answers, not errors; every call within `timeout`.
+pub fn agent_config(timeout: Duration) -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(timeout))
+}
+
+/// [`agent_config`] built.
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    agent_config(timeout).build().into()
+}
