@@ -39,19 +39,62 @@ fn trend_model_ets() -> AutoETS {
     AutoETS::new(1, "AZN").unwrap_or_else(|_| AutoETS::non_seasonal())
 }
 
-/// Forecast `y` for `horizon` steps, using every season in `seasons` that the history covers
-/// twice. Falls back to non-seasonal AutoETS, then to the mean, on short or flat histories.
-pub fn forecast_series(y: &[f64], seasons: &[usize], horizon: usize) -> Result<SeriesForecast, ModelError> {
-    if y.len() < MIN_POINTS {
-        return Err(ModelError::input("history", format!("has {} points; at least {MIN_POINTS} are needed", y.len())));
+/// How a series is forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesMethod {
+    /// MSTL + AutoETS trend (AutoETS alone below two seasons).
+    Ets,
+    /// The Theta method on the seasonally adjusted series.
+    Theta,
+    /// ETS, Theta and a damped-trend ETS, weighted per series by the inverse of their mean
+    /// absolute error in a rolling-origin backtest on the series' own last `origins` horizons.
+    Combination { origins: usize },
+}
+
+impl SeriesMethod {
+    /// The default: the combination over two rolling origins.
+    pub const DEFAULT: SeriesMethod = SeriesMethod::Combination { origins: 2 };
+}
+
+impl Default for SeriesMethod {
+    fn default() -> Self {
+        SeriesMethod::DEFAULT
     }
-    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-        return Err(ModelError::input("history", format!("value {i} is not a finite number")));
+}
+
+impl std::str::FromStr for SeriesMethod {
+    type Err = String;
+    /// `ets`, `theta`, `combination` (two origins) or `combination:N`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "ets" => Ok(SeriesMethod::Ets),
+            "theta" => Ok(SeriesMethod::Theta),
+            "combination" => Ok(SeriesMethod::DEFAULT),
+            other => match other.strip_prefix("combination:").map(str::parse::<usize>) {
+                Some(Ok(origins)) if (1..=12).contains(&origins) => Ok(SeriesMethod::Combination { origins }),
+                _ => Err(format!("`{other}` is not ets, theta, combination or combination:N with N from 1 to 12")),
+            },
+        }
     }
-    if horizon == 0 {
-        return Err(ModelError::input("horizon", "must be at least 1"));
-    }
+}
+
+/// One candidate's forecast.
+struct Candidate {
+    name: &'static str,
+    point: Vec<f64>,
+    l80: Vec<f64>,
+    u80: Vec<f64>,
+    l95: Vec<f64>,
+    u95: Vec<f64>,
+}
+
+/// MSTL (or plain) AutoETS, additive errors; `damped` fixes a damped trend.
+fn ets_candidate(y: &[f64], seasons: &[usize], horizon: usize, damped: bool) -> Option<Candidate> {
     let usable: Vec<usize> = seasons.iter().copied().filter(|&s| s >= 2 && y.len() >= 2 * s).collect();
+    let spec = || -> Option<AutoETS> {
+        if damped { AutoETS::new(1, "AAN").ok()?.damped(true).ok() } else { Some(trend_model_ets()) }
+    };
     // fit once, then read both interval levels from the fitted model
     let two_levels =
         |fitted: &dyn Fn(f64) -> Option<augurs::Forecast>| -> Option<(augurs::Forecast, augurs::Forecast)> {
@@ -61,47 +104,151 @@ pub fn forecast_series(y: &[f64], seasons: &[usize], horizon: usize) -> Result<S
         };
     let mut result = None;
     if !usable.is_empty() {
-        let model = MSTLModel::new(usable.clone(), trend_model_ets().into_trend_model());
+        let model = MSTLModel::new(usable, spec()?.into_trend_model());
         if let Ok(fitted) = model.fit(y) {
-            result = two_levels(&|level| fitted.predict(horizon, level).ok()).map(|(a, b)| (a, b, "mstl+ets"));
+            let name = if damped { "mstl+damped" } else { "mstl+ets" };
+            result = two_levels(&|level| fitted.predict(horizon, level).ok()).map(|(a, b)| (a, b, name));
         }
     }
     if result.is_none()
-        && let Ok(fitted) = trend_model_ets().fit(y)
+        && let Ok(fitted) = spec()?.fit(y)
     {
-        result = two_levels(&|level| fitted.predict(horizon, level).ok()).map(|(a, b)| (a, b, "ets"));
+        let name = if damped { "damped" } else { "ets" };
+        result = two_levels(&|level| fitted.predict(horizon, level).ok()).map(|(a, b)| (a, b, name));
     }
-    let (f80, f95, model) = match result {
-        Some(r) => r,
-        None => {
-            // constant or degenerate series: the mean, with the empirical spread
-            let mean = y.iter().sum::<f64>() / y.len() as f64;
-            let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / y.len() as f64).sqrt();
-            let band = |z: f64| (vec![(mean - z * sd).max(0.0); horizon], vec![mean + z * sd; horizon]);
-            let (l80, u80) = band(1.2816);
-            let (l95, u95) = band(1.96);
-            return Ok(SeriesForecast {
-                point: vec![mean.max(0.0); horizon],
-                lower_80: l80,
-                upper_80: u80,
-                lower_95: l95,
-                upper_95: u95,
-                model_used: "mean".into(),
-            });
-        }
-    };
-    let clamp = |v: &[f64]| v.iter().map(|x| x.max(0.0)).collect::<Vec<_>>();
+    let (f80, f95, name) = result?;
     let (l80, u80) =
         f80.intervals.map(|i| (i.lower, i.upper)).unwrap_or_else(|| (f80.point.clone(), f80.point.clone()));
     let (l95, u95) =
         f95.intervals.map(|i| (i.lower, i.upper)).unwrap_or_else(|| (f95.point.clone(), f95.point.clone()));
+    Some(Candidate { name, point: f80.point, l80, u80, l95, u95 })
+}
+
+fn theta_candidate(y: &[f64], seasons: &[usize], horizon: usize) -> Option<Candidate> {
+    // the longest season the history covers twice (Theta removes one)
+    let season = seasons.iter().copied().filter(|&s| s >= 2 && y.len() >= 2 * s).max().unwrap_or(1);
+    let f = crate::algo::theta::forecast(y, season, horizon)?;
+    let band = |z: f64, sign: f64| f.point.iter().zip(&f.std_error).map(|(p, s)| p + sign * z * s).collect::<Vec<_>>();
+    Some(Candidate {
+        name: "theta",
+        l80: band(1.2816, -1.0),
+        u80: band(1.2816, 1.0),
+        l95: band(1.96, -1.0),
+        u95: band(1.96, 1.0),
+        point: f.point,
+    })
+}
+
+fn candidate(kind: usize, y: &[f64], seasons: &[usize], horizon: usize) -> Option<Candidate> {
+    match kind {
+        0 => ets_candidate(y, seasons, horizon, false),
+        1 => theta_candidate(y, seasons, horizon),
+        _ => ets_candidate(y, seasons, horizon, true),
+    }
+}
+
+/// The combination: each candidate's mean absolute error over the last `origins` horizons of
+/// the history (each forecast from everything before it), weights ∝ 1 / error.
+fn combination(y: &[f64], seasons: &[usize], horizon: usize, origins: usize) -> Option<Candidate> {
+    const KINDS: usize = 3;
+    let mut err = [0.0f64; KINDS];
+    let mut scored = [0usize; KINDS];
+    for k in 1..=origins {
+        let Some(cut) = y.len().checked_sub(k * horizon) else { break };
+        if cut < MIN_POINTS.max(2 * horizon) {
+            break;
+        }
+        let (past, future) = (&y[..cut], &y[cut..cut + horizon]);
+        for (kind, e) in err.iter_mut().enumerate() {
+            if let Some(c) = candidate(kind, past, seasons, horizon) {
+                *e += c.point.iter().zip(future).map(|(p, a)| (p - a).abs()).sum::<f64>() / horizon as f64;
+                scored[kind] += 1;
+            }
+        }
+    }
+    let fits: Vec<(Candidate, f64)> = (0..KINDS)
+        .filter_map(|kind| {
+            let c = candidate(kind, y, seasons, horizon)?;
+            // a candidate never backtested (short history) gets the others' mean error
+            let e = if scored[kind] > 0 { Some(err[kind] / scored[kind] as f64) } else { None };
+            Some((c, e.unwrap_or(f64::NAN)))
+        })
+        .collect();
+    if fits.is_empty() {
+        return None;
+    }
+    let known: Vec<f64> = fits.iter().map(|f| f.1).filter(|e| e.is_finite()).collect();
+    let fallback = if known.is_empty() { 1.0 } else { known.iter().sum::<f64>() / known.len() as f64 };
+    let floor = fallback.abs().max(1e-9) * 1e-3;
+    let weights: Vec<f64> =
+        fits.iter().map(|f| 1.0 / (if f.1.is_finite() { f.1 } else { fallback }).max(floor)).collect();
+    let total: f64 = weights.iter().sum();
+    let mix = |get: &dyn Fn(&Candidate) -> &Vec<f64>| -> Vec<f64> {
+        (0..horizon).map(|h| fits.iter().zip(&weights).map(|(f, w)| w / total * get(&f.0)[h]).sum()).collect()
+    };
+    Some(Candidate {
+        name: if fits.len() > 1 { "combination" } else { fits[0].0.name },
+        point: mix(&|c| &c.point),
+        l80: mix(&|c| &c.l80),
+        u80: mix(&|c| &c.u80),
+        l95: mix(&|c| &c.l95),
+        u95: mix(&|c| &c.u95),
+    })
+}
+
+/// Forecast `y` for `horizon` steps with the default method ([`SeriesMethod::DEFAULT`]).
+pub fn forecast_series(y: &[f64], seasons: &[usize], horizon: usize) -> Result<SeriesForecast, ModelError> {
+    forecast_series_with(y, seasons, horizon, SeriesMethod::DEFAULT)
+}
+
+/// Forecast `y` for `horizon` steps by `method`, using every season in `seasons` that the
+/// history covers twice. Falls back to non-seasonal models, then to the mean, on short or flat
+/// histories.
+pub fn forecast_series_with(
+    y: &[f64],
+    seasons: &[usize],
+    horizon: usize,
+    method: SeriesMethod,
+) -> Result<SeriesForecast, ModelError> {
+    if y.len() < MIN_POINTS {
+        return Err(ModelError::input("history", format!("has {} points; at least {MIN_POINTS} are needed", y.len())));
+    }
+    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+        return Err(ModelError::input("history", format!("value {i} is not a finite number")));
+    }
+    if horizon == 0 {
+        return Err(ModelError::input("horizon", "must be at least 1"));
+    }
+    let fitted = match method {
+        SeriesMethod::Ets => ets_candidate(y, seasons, horizon, false),
+        SeriesMethod::Theta => theta_candidate(y, seasons, horizon),
+        SeriesMethod::Combination { origins } => combination(y, seasons, horizon, origins),
+    }
+    .filter(|c| c.point.iter().chain(&c.l95).chain(&c.u95).all(|v| v.is_finite()));
+    let Some(c) = fitted else {
+        // constant or degenerate series: the mean, with the empirical spread
+        let mean = y.iter().sum::<f64>() / y.len() as f64;
+        let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / y.len() as f64).sqrt();
+        let band = |z: f64| (vec![(mean - z * sd).max(0.0); horizon], vec![mean + z * sd; horizon]);
+        let (l80, u80) = band(1.2816);
+        let (l95, u95) = band(1.96);
+        return Ok(SeriesForecast {
+            point: vec![mean.max(0.0); horizon],
+            lower_80: l80,
+            upper_80: u80,
+            lower_95: l95,
+            upper_95: u95,
+            model_used: "mean".into(),
+        });
+    };
+    let clamp = |v: &[f64]| v.iter().map(|x| x.max(0.0)).collect::<Vec<_>>();
     Ok(SeriesForecast {
-        point: clamp(&f80.point),
-        lower_80: clamp(&l80),
-        upper_80: clamp(&u80),
-        lower_95: clamp(&l95),
-        upper_95: clamp(&u95),
-        model_used: model.into(),
+        point: clamp(&c.point),
+        lower_80: clamp(&c.l80),
+        upper_80: clamp(&c.u80),
+        lower_95: clamp(&c.l95),
+        upper_95: clamp(&c.u95),
+        model_used: c.name.into(),
     })
 }
 
@@ -159,6 +306,9 @@ pub struct ForecastParams {
     pub daily_seasons: Vec<usize>,
     /// Festival windows to learn multipliers for.
     pub festivals: Vec<(String, i64, i64)>,
+    /// How each user's series is forecast.
+    #[serde(default)]
+    pub method: SeriesMethod,
 }
 
 impl Default for ForecastParams {
@@ -173,6 +323,7 @@ impl Default for ForecastParams {
                 ("independence_day".into(), -1, 1),
                 ("republic_day".into(), -1, 1),
             ],
+            method: SeriesMethod::DEFAULT,
         }
     }
 }
@@ -181,6 +332,11 @@ impl Params for ForecastParams {
     fn validate(&self) -> Result<(), ModelError> {
         if self.daily_seasons.iter().any(|&s| s < 2) {
             return Err(ModelError::param("daily_seasons", "every season must be at least 2 days"));
+        }
+        if let SeriesMethod::Combination { origins } = self.method
+            && !(1..=12).contains(&origins)
+        {
+            return Err(ModelError::param("method", format!("{origins} rolling origins is outside 1..=12")));
         }
         if self.festivals.iter().any(|(_, a, b)| a > b) {
             return Err(ModelError::param("festivals", "a window must start before it ends"));
@@ -232,9 +388,32 @@ impl SpendingForecaster {
     }
 }
 
+/// The layout of format version 1 (before the series method was a parameter: MSTL + ETS).
+#[derive(Deserialize)]
+struct SpendingForecasterV1 {
+    daily_seasons: Vec<usize>,
+    festivals: Vec<(String, i64, i64)>,
+    effects: Vec<FestivalEffect>,
+}
+
 impl Persist for SpendingForecaster {
     const KIND: &'static str = "spending";
-    const FORMAT_VERSION: u32 = 1;
+    const FORMAT_VERSION: u32 = 2;
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        if crate::artifact::header(bytes)?.0.format_version != 1 {
+            return crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION);
+        }
+        let v1: SpendingForecasterV1 = crate::artifact::decode(bytes, Self::KIND, 1)?;
+        Ok(SpendingForecaster {
+            params: ForecastParams {
+                daily_seasons: v1.daily_seasons,
+                festivals: v1.festivals,
+                method: SeriesMethod::Ets,
+            },
+            effects: v1.effects,
+        })
+    }
 }
 
 fn in_window(effect: &FestivalEffect, day: NaiveDate) -> bool {
@@ -318,7 +497,7 @@ impl Predict<DailyHistory<'_>> for SpendingForecaster {
         // the last year carries the level, trend and weekly cycle; older days only slow the
         // ETS search (its cost grows with the series length)
         let recent = &h.values[h.values.len().saturating_sub(MAX_DAILY_HISTORY)..];
-        let mut f = forecast_series(recent, &self.params.daily_seasons, h.horizon_days)?;
+        let mut f = forecast_series_with(recent, &self.params.daily_seasons, h.horizon_days, self.params.method)?;
         let first = h.start + Duration::days(h.values.len() as i64);
         let dates: Vec<NaiveDate> = (0..h.horizon_days).map(|i| first + Duration::days(i as i64)).collect();
         for (i, d) in dates.iter().enumerate() {
@@ -506,6 +685,40 @@ mod tests {
     }
 
     #[test]
+    fn methods_parse_and_are_checked() {
+        assert_eq!("ets".parse::<SeriesMethod>(), Ok(SeriesMethod::Ets));
+        assert_eq!("theta".parse::<SeriesMethod>(), Ok(SeriesMethod::Theta));
+        assert_eq!("combination".parse::<SeriesMethod>(), Ok(SeriesMethod::DEFAULT));
+        assert_eq!("combination:3".parse::<SeriesMethod>(), Ok(SeriesMethod::Combination { origins: 3 }));
+        for bad in ["combination:0", "combination:13", "arima", ""] {
+            assert!(bad.parse::<SeriesMethod>().is_err(), "{bad}");
+        }
+        let p = ForecastParams { method: SeriesMethod::Combination { origins: 0 }, ..ForecastParams::default() };
+        assert!(p.validate().unwrap_err().to_string().contains("method"));
+    }
+
+    #[test]
+    fn the_combination_weights_each_model_by_its_backtest_error() {
+        // a clean straight line: Theta (drift) and the damped trend miss it by different
+        // amounts, so the weights differ; every point of the combination lies between the
+        // candidates' forecasts
+        let y: Vec<f64> = (0..60).map(|t| 100.0 + 3.0 * t as f64).collect();
+        let comb = forecast_series_with(&y, &[], 6, SeriesMethod::Combination { origins: 2 }).unwrap();
+        let parts: Vec<Vec<f64>> = (0..3).map(|k| candidate(k, &y, &[], 6).unwrap().point).collect();
+        for h in 0..6 {
+            let lo = parts.iter().map(|p| p[h]).fold(f64::INFINITY, f64::min);
+            let hi = parts.iter().map(|p| p[h]).fold(f64::NEG_INFINITY, f64::max);
+            assert!(
+                comb.point[h] >= lo - 1e-6 && comb.point[h] <= hi + 1e-6,
+                "{h}: {} not in [{lo}, {hi}]",
+                comb.point[h]
+            );
+        }
+        // and close to the line's continuation
+        assert!((comb.point[0] - 280.0).abs() < 3.0, "{:?}", comb.point);
+    }
+
+    #[test]
     fn short_and_bad_histories_are_clear_errors() {
         assert!(forecast_series(&[1.0; 6], &[7], 3).unwrap_err().to_string().contains("at least 7"));
         assert!(forecast_series(&[1.0, f64::NAN, 1.0, 1.0, 1.0, 1.0, 1.0], &[], 3).is_err());
@@ -519,7 +732,14 @@ mod tests {
     fn weekly_pattern_is_learned_and_bounds_are_ordered() {
         let y: Vec<f64> = (0..120).map(|i| if i % 7 >= 5 { 300.0 } else { 100.0 } + (i as f64) * 0.1).collect();
         let f = forecast_series(&y, &[7], 14).unwrap();
-        assert_eq!(f.model_used, "mstl+ets");
+        assert_eq!(f.model_used, "combination");
+        let ets = forecast_series_with(&y, &[7], 14, SeriesMethod::Ets).unwrap();
+        assert_eq!(ets.model_used, "mstl+ets");
+        let theta = forecast_series_with(&y, &[7], 14, SeriesMethod::Theta).unwrap();
+        assert_eq!(theta.model_used, "theta");
+        // the combination lies between its candidates' extremes on every day
+        let damped = forecast_series_with(&y, &[7], 14, SeriesMethod::Combination { origins: 1 }).unwrap();
+        assert_eq!(damped.model_used, "combination");
         // weekend days (positions 5, 6 of the cycle) forecast higher than weekdays
         let next_weekend = (0..14).find(|h| (120 + h) % 7 == 5).unwrap();
         let next_weekday = (0..14).find(|h| (120 + h) % 7 == 1).unwrap();

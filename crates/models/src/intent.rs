@@ -38,7 +38,7 @@ impl Default for IntentParams {
             calibration_fraction: 0.1,
             fallback_label: "general_question".into(),
             confidence_threshold: 0.5,
-            embedding_weight: 1.5,
+            embedding_weight: 1.0,
             seed: 42,
         }
     }
@@ -170,22 +170,61 @@ struct IntentClassifierV1 {
     confidence_threshold: f64,
 }
 
+/// The layout of format version 2: static embeddings stored in their version-1 (f16) layout.
+#[derive(Deserialize)]
+struct IntentClassifierV2 {
+    labels: Vec<String>,
+    features: FeaturesV2,
+    svm: LinearOvr,
+    fallback_label: String,
+    confidence_threshold: f64,
+}
+
+#[derive(Deserialize)]
+struct FeaturesV2 {
+    tfidf: TfidfVectorizer,
+    embedder: Option<EmbedderV2>,
+}
+
+#[derive(Deserialize)]
+struct EmbedderV2 {
+    table: crate::text::static_embed::StoredV1,
+    sif: Vec<f32>,
+    weight: f32,
+}
+
 impl Persist for IntentClassifier {
     const KIND: &'static str = "intent";
-    const FORMAT_VERSION: u32 = 2;
+    const FORMAT_VERSION: u32 = 3;
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
-        if crate::artifact::header(bytes)?.0.format_version != 1 {
-            return crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION);
+        match crate::artifact::header(bytes)?.0.format_version {
+            1 => {
+                let v1: IntentClassifierV1 = crate::artifact::decode(bytes, Self::KIND, 1)?;
+                Ok(IntentClassifier {
+                    labels: v1.labels,
+                    features: Features { tfidf: v1.vectorizer, embedder: None },
+                    svm: v1.svm,
+                    fallback_label: v1.fallback_label,
+                    confidence_threshold: v1.confidence_threshold,
+                })
+            }
+            2 => {
+                let v2: IntentClassifierV2 = crate::artifact::decode(bytes, Self::KIND, 2)?;
+                let embedder = match v2.features.embedder {
+                    Some(e) => Some(Embedder { table: e.table.try_into()?, sif: e.sif, weight: e.weight }),
+                    None => None,
+                };
+                Ok(IntentClassifier {
+                    labels: v2.labels,
+                    features: Features { tfidf: v2.features.tfidf, embedder },
+                    svm: v2.svm,
+                    fallback_label: v2.fallback_label,
+                    confidence_threshold: v2.confidence_threshold,
+                })
+            }
+            _ => crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION),
         }
-        let v1: IntentClassifierV1 = crate::artifact::decode(bytes, Self::KIND, 1)?;
-        Ok(IntentClassifier {
-            labels: v1.labels,
-            features: Features { tfidf: v1.vectorizer, embedder: None },
-            svm: v1.svm,
-            fallback_label: v1.fallback_label,
-            confidence_threshold: v1.confidence_threshold,
-        })
     }
 }
 
@@ -312,13 +351,24 @@ impl IntentClassifier {
         self.svm.probabilities(&self.features.transform(cleaned))
     }
 
-    /// Number of feature columns (TF-IDF, plus the embedding's when there is one).
+    /// The SVM's raw score of every intent for a cleaned query, in label order.
+    pub fn decision_scores(&self, cleaned: &str) -> Vec<f32> {
+        self.svm.scores(&self.features.transform(cleaned))
+    }
+
+    /// The query's sentence embedding (unit norm), when the model has static embeddings.
+    pub fn sentence_embedding(&self, cleaned: &str) -> Option<Vec<f32>> {
+        let e = self.features.embedder.as_ref()?;
+        e.table.embed(cleaned, &e.sif)
+    }
+
     /// Share of a query's words never seen in training (as unigrams): high values mean the
     /// model is being asked about things it does not know.
     pub fn oov_share(&self, query: &str) -> f64 {
         self.features.tfidf.oov_share(query)
     }
 
+    /// Number of feature columns (TF-IDF, plus the embedding's when there is one).
     pub fn n_features(&self) -> usize {
         self.features.dim()
     }

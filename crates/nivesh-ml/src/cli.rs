@@ -149,12 +149,36 @@ pub enum EmbeddingsCommand {
         /// Threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        #[command(flatten)]
+        shrink: ShrinkArgs,
+    },
+    /// Shrink a table of static embeddings: its leading SVD directions and/or int8 values.
+    Reduce {
+        /// A file written by `embeddings distill`.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the smaller table.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        shrink: ShrinkArgs,
     },
     /// Describe a file of static embeddings.
     Info {
         /// The file written by `embeddings distill`.
         file: PathBuf,
     },
+}
+
+/// How `embeddings distill|reduce` shrink a table.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShrinkArgs {
+    /// Keep this many leading directions (truncated SVD of the table, uncentred).
+    #[arg(long)]
+    pub dims: Option<usize>,
+    /// Store int8 values with one scale per row (a quarter of f32, half of f16).
+    #[arg(long)]
+    pub int8: bool,
 }
 
 /// The limits of anything that answers requests (`serve`, `mcp`).
@@ -353,12 +377,18 @@ pub struct TrainArgs {
     /// Intent: drop n-grams seen in fewer training utterances.
     #[arg(long)]
     pub min_df: Option<usize>,
-    /// Intent: static embeddings (from `embeddings distill`) to join the TF-IDF features; they
-    /// are copied into the model file.
+    /// Intent: static embeddings joined to the TF-IDF features (copied into the model file):
+    /// `shipped` (the table in the binary, the default), `none` (TF-IDF only) or a file from
+    /// `embeddings distill`.
     #[arg(long)]
-    pub embeddings: Option<PathBuf>,
-    /// Intent: norm of the embedding beside the unit-norm TF-IDF row (default 1.5).
-    #[arg(long, requires = "embeddings")]
+    pub embeddings: Option<nivesh_training::spec::Embeddings>,
+    /// Intent: the intent answered below the confidence threshold (default general_question).
+    /// Training utterances with this label are learned as a class of their own (e.g. CLINC150's
+    /// `oos` with `--split train,oos_train --fallback-label oos`).
+    #[arg(long)]
+    pub fallback_label: Option<String>,
+    /// Intent: norm of the embedding beside the unit-norm TF-IDF row (default 1.0).
+    #[arg(long)]
     pub embedding_weight: Option<f64>,
     /// Credit: boosting rounds.
     #[arg(long)]
@@ -409,6 +439,10 @@ pub struct EvaluateArgs {
     /// Spending: a series benchmark, JSONL of {"id", "train": [..], "test": [..], "season_length"}.
     #[arg(long)]
     pub benchmark: Option<PathBuf>,
+    /// Spending: forecast the benchmark with this method instead of the model's: ets, theta,
+    /// combination or combination:N (N rolling origins).
+    #[arg(long)]
+    pub method: Option<nivesh_models::forecast::SeriesMethod>,
     /// Run k-fold cross-validation over this column's values (retraining with the model's
     /// parameters on the other folds) and report the mean over folds.
     #[arg(long)]

@@ -5,6 +5,7 @@
 //! when the program starts: a bad one fails with the key, the value, where it came from and what
 //! is allowed.
 
+use nivesh_training::spec::Embeddings;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -114,7 +115,7 @@ pub const KEYS: &[KeySpec] = &[
         "INTENT_EMBEDDINGS",
         None,
         Public,
-        "Static embeddings file (from `embeddings distill`) the intent classifier trains with; unset: TF-IDF only",
+        "Static embeddings the intent classifier trains with: unset or `shipped` (the table in the binary), `none` (TF-IDF only) or a file from `embeddings distill`",
     ),
     key(
         "VALIDATION_SUITES",
@@ -246,7 +247,7 @@ pub struct Config {
     pub log_level: String,
     pub log_format: LogFormat,
     pub intent_confidence_threshold: f64,
-    pub intent_embeddings: Option<PathBuf>,
+    pub intent_embeddings: Embeddings,
     pub validation_suites: Option<PathBuf>,
     pub anomaly_contamination: f64,
     pub credit_risk_threshold: f64,
@@ -500,7 +501,9 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
     let intent_confidence_threshold = p
         .opt("INTENT_CONFIDENCE_THRESHOLD", "a number from 0 to 1", |s| unit(s, |x| (0.0..=1.0).contains(&x)))
         .unwrap_or(0.5);
-    let intent_embeddings = p.opt("INTENT_EMBEDDINGS", "a file path", |s| Some(PathBuf::from(s)));
+    let intent_embeddings = p
+        .opt("INTENT_EMBEDDINGS", "shipped, none or a file path", |s| s.parse::<Embeddings>().ok())
+        .unwrap_or_default();
     let validation_suites = p.opt("VALIDATION_SUITES", "a file path", |s| Some(PathBuf::from(s)));
     let anomaly_contamination = p
         .opt("ANOMALY_CONTAMINATION", "a number greater than 0 and at most 0.5", |s| unit(s, |x| x > 0.0 && x <= 0.5))

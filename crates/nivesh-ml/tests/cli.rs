@@ -566,9 +566,12 @@ fn embeddings_distill_and_train_intent_with_them() {
         args.extend_from_slice(extra);
         nivesh(dir.path(), &[], &args)
     };
-    let plain = train(&[], "plain");
+    let plain = train(&["--embeddings", "none"], "plain");
     let joined = train(&["--embeddings", "e.emb", "--embedding-weight", "1.0"], "joined");
     assert!(joined.status.success(), "{}", stderr(&joined));
+    // by default, the table shipped in the binary: 256 more columns
+    let shipped = train(&[], "shipped");
+    assert!(shipped.status.success(), "{}", stderr(&shipped));
     // 8 more columns than the TF-IDF-only model
     let n_features = |o: &Output| {
         let s = stdout(o);
@@ -576,6 +579,13 @@ fn embeddings_distill_and_train_intent_with_them() {
         s[..i].rsplit(' ').next().unwrap().parse::<usize>().unwrap()
     };
     assert_eq!(n_features(&joined), n_features(&plain) + 8);
+    assert_eq!(n_features(&shipped), n_features(&plain) + 256);
+    assert!(
+        stdout(&shipped).contains("embeddings: all-MiniLM-L6-v2, 256 SVD directions, int8"),
+        "{}",
+        stdout(&shipped)
+    );
+    assert!(stdout(&plain).contains("embeddings: none (TF-IDF only)"), "{}", stdout(&plain));
     // INTENT_EMBEDDINGS does the same without the flag
     let from_config = nivesh(
         dir.path(),
@@ -630,23 +640,23 @@ fn pipeline_outputs_are_pinned_for_a_seed() {
 }
 
 const PINNED_PIPELINE_OUTPUTS: &str = r#"
-intent metrics.json 5fa68b9a77d8041e57dba21f1044048ba023f051e9379b48e5ddefd68fd42edf
-intent model 1b4aecd54fa025543453969336c1807bc8ee32e3d875f4ebe29c6d09d95d8698
-intent plots/confusion_matrix.png 38ee2f1c0e279d5b81a5307e4e3fa93a9de34d4706bea3b14a5559d9946d1a91
-intent profile.json 63e2d123920e33ad3728275536748603862bba685384f93fecc29a86555552f4
+intent metrics.json 2f086c332bd5b0512336bd0f921fd459ead69cf907048019d88416bd3cbb4c21
+intent model bdf028d74cc23cc1d105453be563d18343c671cf190a4a0ad7161f9b50ba1ee0
+intent plots/confusion_matrix.png c378050d3ca9d2755efb49c46cf4199ec682ce953df6e869f4b7c4d758acc054
+intent profile.json 7747b08eb415b3be479091970cbc5ed221c44ba25f405b9493a9280e02411177
 intent validation.json 022bc1c5a28c573d52ace207708e590c077e9e4fe19ac5c9c204bf459cf6c4b2
-intent params {"tfidf":{"word_ngrams":[1,2],"char_ngrams":[2,5],"min_df":1,"sublinear_tf":true,"boundary_markers":true,"skip_window":3,"word_idf":true,"char_idf":false},"svm":{"c":1.0,"tol":0.001,"max_passes":1000,"bias":1.0,"seed":0},"calibration_fraction":0.1,"fallback_label":"general_question","confidence_threshold":0.5,"embedding_weight":1.5,"seed":42}
+intent params {"tfidf":{"word_ngrams":[1,2],"char_ngrams":[2,5],"min_df":1,"sublinear_tf":true,"boundary_markers":true,"skip_window":3,"word_idf":true,"char_idf":false},"svm":{"c":1.0,"tol":0.001,"max_passes":1000,"bias":1.0,"seed":0},"calibration_fraction":0.1,"fallback_label":"general_question","confidence_threshold":0.5,"embedding_weight":1.0,"seed":42,"embeddings":"all-MiniLM-L6-v2, 256 SVD directions, int8"}
 ner metrics.json 51cd4a077eaca66d9beb0c9baf4c20cba6938836970b14938a86cd771adec35f
 ner model 4497185f4b95a2be4426211a5d2a3cb12b759b4369166dd37c86899aa314d80f
 ner profile.json 5bab590eb2c8a67872982dfe7c854fa095337a06d76be7cf7fe2bc172fc82dda
 ner validation.json 3d631fa5f5d8c3696ff0d64c0e4f47b48b872f89ade4284a8966649c698a0b93
 ner params {"c1":0.05,"c2":0.01,"max_iterations":100,"merge_rules":true}
-spending metrics.json 7f203e7c1bdd62625c1e6ff74f46b8ce37640f475c42cd9a9c8d7369f06ef5c3
-spending model 39ca9a53972d0c3d0394326072aadc9257907bab6211bef67cc83af450b3455c
-spending plots/forecast_vs_actual.png f3131204e8dd74d830122d930104ddb9550aba3a05b9d7b4e359207169d1e84a
-spending profile.json 57ecf08c349a640f4ba2771072d7a3bf436d7618e68fc27e9b1fa0c60ecdcbfd
+spending metrics.json bf0a2c899febf4954eecd824df21b047305237328f1c8f5d5c442dca1fda48b0
+spending model e4667d82015cb5677b5f0a80ba66d2763c309235f96976b9240b50a4242c8ac0
+spending plots/forecast_vs_actual.png e99c44aabb4a5bdf9d6bef80897ea012e8213127c3fbdea951a20765416a1051
+spending profile.json 7f02b72f27dc7ab5b3183ac209fbb6269ac4861d96c4fe539d22e6abfad17cb5
 spending validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
-spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]]}
+spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]],"method":{"combination":{"origins":2}}}
 anomaly metrics.json 0dbf1952c19bb915e6cd7af1668c6d1986f5d832a2e39b868568747bafee993a
 anomaly model ffda43e81cd6329475844bae6e0188d807b5356aa66f410ffde170230ac00f78
 anomaly plots/roc_curve.png 5a3384e67eb79abe59b39793b0f38960ba308332f0a81c1f30054d6429e4d7b3

@@ -9,7 +9,7 @@ use nivesh_core::{NerExample, Transaction, Utterance};
 use nivesh_models::anomaly::AnomalyModel;
 use nivesh_models::credit::{CreditModel, credit_report};
 use nivesh_models::forecast::{ForecastParams, SpendingForecaster};
-use nivesh_models::intent::{IntentClassifier, clean_query};
+use nivesh_models::intent::IntentClassifier;
 use nivesh_models::metrics::{BinaryReport, ClassificationReport, SpanKey, span_report};
 use nivesh_models::ner::{FinancialNer, NerInput};
 use nivesh_models::tabular::Tabular;
@@ -37,6 +37,9 @@ pub struct EvalSpec {
     pub threshold: Option<f64>,
     /// Spending: a series benchmark, JSONL of `{"id", "train", "test", "season_length"}`.
     pub benchmark: Option<PathBuf>,
+    /// Spending: the series method (default: the saved model's).
+    #[serde(default)]
+    pub method: Option<nivesh_models::forecast::SeriesMethod>,
     /// Credit and anomaly: k-fold cross-validation over this column's values.
     pub cv_column: Option<String>,
 }
@@ -127,7 +130,11 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
         }
         ModelKind::Spending => match &spec.benchmark {
             Some(bench) => {
-                let r = spending_benchmark(bench)?;
+                let method = match spec.method {
+                    Some(m) => m,
+                    None => load::<SpendingForecaster>(&path)?.params().method,
+                };
+                let r = spending_benchmark(bench, method)?;
                 (Report::Spending(SpendingReport::Benchmark(r)), String::new())
             }
             None => {
@@ -148,32 +155,47 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
 /// The intent classifier on labelled utterances and out-of-scope queries.
 pub fn intent(model: &IntentClassifier, data: &[Utterance], oos: &[String]) -> anyhow::Result<IntentReport> {
     let started = Instant::now();
+    let fallback = model.fallback_label();
     let mut truth = Vec::with_capacity(data.len());
     let mut argmax = Vec::with_capacity(data.len());
     let mut thresholded = Vec::with_capacity(data.len());
+    // (top probability, whether the top intent is right) of each in-scope query
+    let mut in_scope = Vec::with_capacity(data.len());
     for u in data {
         let p = model.predict(&u.text)?;
         truth.push(u.intent.clone());
-        argmax.push(p.alternatives.first().map(|a| a.intent.clone()).unwrap_or_default());
+        let top = p.alternatives.first().map(|a| a.intent.clone()).unwrap_or_default();
+        in_scope.push((p.confidence, top == u.intent && top != fallback));
+        argmax.push(top);
         thresholded.push(p.intent);
     }
     let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
     let r = ClassificationReport::new(&truth, &argmax);
     let accuracy_with_threshold =
         truth.iter().zip(&thresholded).filter(|(t, p)| t == p).count() as f64 / truth.len().max(1) as f64;
-    // out-of-scope recall: share of out-of-scope queries whose top probability is below the threshold
-    let oos_recall = if oos.is_empty() {
-        None
+    // out-of-scope queries: (top probability, whether the fallback intent is on top)
+    let mut out = Vec::with_capacity(oos.len());
+    for text in oos {
+        let p = model.predict(text)?;
+        let top_is_fallback = p.alternatives.first().is_some_and(|a| a.intent == fallback);
+        out.push((p.confidence, top_is_fallback));
+    }
+    let caught_at = |t: f64| out.iter().filter(|&&(c, fb)| fb || c < t).count() as f64 / out.len().max(1) as f64;
+    let oos_recall = (!oos.is_empty()).then(|| caught_at(model.confidence_threshold()));
+    let oos_curve = if oos.is_empty() {
+        Vec::new()
     } else {
-        let mut caught = 0usize;
-        for text in oos {
-            let (clean, _) = clean_query(text)?;
-            let top = model.probabilities(&clean).iter().copied().fold(0.0f32, f32::max) as f64;
-            if top < model.confidence_threshold() {
-                caught += 1;
-            }
-        }
-        Some(caught as f64 / oos.len() as f64)
+        (1..20)
+            .map(|i| {
+                let t = f64::from(i) * 0.05;
+                OosPoint {
+                    threshold: t,
+                    in_scope_accuracy: in_scope.iter().filter(|&&(c, ok)| ok && c >= t).count() as f64
+                        / in_scope.len().max(1) as f64,
+                    oos_recall: caught_at(t),
+                }
+            })
+            .collect()
     };
     Ok(IntentReport {
         model: ModelKind::Intent,
@@ -189,6 +211,7 @@ pub fn intent(model: &IntentClassifier, data: &[Utterance], oos: &[String]) -> a
         mean_predict_us,
         oos_recall,
         oos_n: oos_recall.map(|_| oos.len()),
+        oos_curve,
         model_path: None,
     })
 }
@@ -284,8 +307,11 @@ pub fn anomaly(model: &AnomalyModel, data: &Tabular) -> anyhow::Result<AnomalyHo
 }
 
 /// The series model on a benchmark file (each series with its own season) against seasonal naive.
-pub fn spending_benchmark(bench: &Path) -> anyhow::Result<SpendingBenchmark> {
-    use nivesh_models::forecast::{forecast_errors, forecast_series, seasonal_naive};
+pub fn spending_benchmark(
+    bench: &Path,
+    method: nivesh_models::forecast::SeriesMethod,
+) -> anyhow::Result<SpendingBenchmark> {
+    use nivesh_models::forecast::{forecast_errors, forecast_series_with, seasonal_naive};
     #[derive(serde::Deserialize)]
     struct Series {
         train: Vec<f64>,
@@ -299,7 +325,7 @@ pub fn spending_benchmark(bench: &Path) -> anyhow::Result<SpendingBenchmark> {
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let at = || format!("{}:{}", bench.display(), i + 1);
         let s: Series = serde_json::from_str(line).with_context(at)?;
-        let f = forecast_series(&s.train, &[s.season_length], s.test.len()).with_context(at)?;
+        let f = forecast_series_with(&s.train, &[s.season_length], s.test.len(), method).with_context(at)?;
         *models_used.entry(f.model_used.clone()).or_default() += 1;
         let e = forecast_errors(&s.train, &s.test, &f.point, s.season_length);
         let naive = seasonal_naive(&s.train, s.season_length, s.test.len());
@@ -356,29 +382,53 @@ pub fn spending_backtest(
     // the sum over users of actual and forecast spend on each holdout day
     let (mut total_actual, mut total_forecast) = (vec![0.0f64; holdout_days], vec![0.0f64; holdout_days]);
     let mut observations = Vec::new();
-    for u in users.iter().take(USERS) {
-        let mine: Vec<&Transaction> = txns.iter().filter(|t| t.user_id == *u).collect();
-        let Some((ustart, uy)) = daily_spend(&mine, None) else { continue };
+    // one user's forecasts at every origin: (first holdout day, actuals, forecast, seasonal naive,
+    // training series, the user's offset)
+    type Origin = (usize, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, usize);
+    let one_user = |u: &str| -> anyhow::Result<Vec<Origin>> {
+        let mine: Vec<&Transaction> = txns.iter().filter(|t| t.user_id == u).collect();
+        let Some((ustart, uy)) = daily_spend(&mine, None) else { return Ok(Vec::new()) };
         // align to the global calendar
         let offset = (ustart - start).num_days().max(0) as usize;
         let mut series = vec![0.0; offset];
         series.extend(uy);
         series.resize(y.len(), 0.0);
+        let mut out = Vec::new();
         for origin in (y.len() - holdout_days..y.len()).step_by(STEP) {
             let (train, rest) = series.split_at(origin);
             let test = &rest[..STEP.min(rest.len())];
             let f = model.predict(&DailyHistory { start, values: train, horizon_days: test.len() })?;
             let sn = seasonal_naive(train, 7, test.len());
+            out.push((origin + holdout_days - y.len(), test.to_vec(), f.forecast.point, sn, train.to_vec(), offset));
+        }
+        Ok(out)
+    };
+    // users split over the cores; results read back in user order, so the figures do not
+    // depend on the thread count
+    let chosen: Vec<&str> = users.iter().take(USERS).copied().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = chosen.len().div_ceil(threads).max(1);
+    let per_user: Vec<anyhow::Result<Vec<Vec<Origin>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chosen
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|u| one_user(u)).collect::<anyhow::Result<Vec<_>>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a backtest thread panicked"))))
+            .collect()
+    });
+    for part in per_user {
+        for (day0, test, point, sn, train, offset) in part?.into_iter().flatten() {
             // as served: the user's own days (from their first spend) and the next 30 days' total
-            let next: f64 = f.forecast.point.iter().sum();
+            let next: f64 = point.iter().sum();
             observations.push(nivesh_monitor::observe::spending(&train[offset.min(train.len())..], next));
-            let day0 = origin + holdout_days - y.len();
-            for (k, (a, f)) in test.iter().zip(&f.forecast.point).enumerate() {
+            for (k, (a, f)) in test.iter().zip(&point).enumerate() {
                 total_actual[day0 + k] += a;
                 total_forecast[day0 + k] += f;
             }
-            let e = forecast_errors(train, test, &f.forecast.point, 7);
-            let s = forecast_errors(train, test, &sn, 7);
+            let e = forecast_errors(&train, &test, &point, 7);
+            let s = forecast_errors(&train, &test, &sn, 7);
             for (acc, v) in m.iter_mut().zip([e.mae, e.rmse, e.smape, e.mase]) {
                 *acc += v;
             }
@@ -387,8 +437,8 @@ pub fn spending_backtest(
             }
             // 30-day totals, the figure users see
             let sum = |v: &[f64]| v.iter().sum::<f64>();
-            month_m += (sum(test) - sum(&f.forecast.point)).abs();
-            month_b += (sum(test) - sum(&sn)).abs();
+            month_m += (sum(&test) - sum(&point)).abs();
+            month_b += (sum(&test) - sum(&sn)).abs();
             n += 1;
         }
     }

@@ -42,7 +42,14 @@ pub fn utterances(args: &Input, default_split: &str) -> anyhow::Result<Vec<Utter
 
 pub fn utterances_from(paths: &[PathBuf], format: InputFormat, split: &str) -> anyhow::Result<Vec<Utterance>> {
     load_many(paths, format, |p, f| match f {
-        InputFormat::Clinc150 => Ok(public::read_clinc150(p, split)?),
+        InputFormat::Clinc150 => {
+            // several splits joined by commas, e.g. `train,oos_train`
+            let mut all = Vec::new();
+            for one in split.split(',') {
+                all.extend(public::read_clinc150(p, one.trim())?);
+            }
+            Ok(all)
+        }
         InputFormat::Nlupp => bail!("{} is NLU++ (an NER dataset), not intents", p.display()),
         _ => read_records(p).with_context(|| format!("reading {}", p.display())),
     })

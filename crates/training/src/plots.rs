@@ -203,6 +203,7 @@ mod tests {
             mean_predict_us: 1.0,
             oos_recall: None,
             oos_n: None,
+            oos_curve: Vec::new(),
             model_path: None,
         };
         let anomaly = AnomalyHoldout {

@@ -99,13 +99,26 @@ pub struct IntentReport {
     pub labels: Vec<String>,
     pub confusion_matrix: Vec<Vec<usize>>,
     pub mean_predict_us: f64,
-    /// Share of out-of-scope queries whose top probability is below the threshold.
+    /// Share of out-of-scope queries answered with the fallback intent: top probability below
+    /// the threshold, or the fallback intent itself on top (when it was trained as a class).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oos_recall: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oos_n: Option<usize>,
+    /// With out-of-scope queries: in-scope accuracy (with the threshold) and out-of-scope
+    /// recall at thresholds 0.05, 0.10, …, 0.95, to choose a threshold on a development split.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub oos_curve: Vec<OosPoint>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_path: Option<String>,
+}
+
+/// In-scope accuracy and out-of-scope recall at one confidence threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OosPoint {
+    pub threshold: f64,
+    pub in_scope_accuracy: f64,
+    pub oos_recall: f64,
 }
 
 /// Per-label accuracy of normalised values (amounts, dates) on exactly matched spans.

@@ -97,9 +97,35 @@ impl Split {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntentSpec {
     pub params: IntentParams,
-    /// A file written by `embeddings distill`; its vectors are copied into the model.
+    /// The word-piece vectors joined to the TF-IDF features (copied into the model).
     #[serde(default)]
-    pub embeddings: Option<PathBuf>,
+    pub embeddings: Embeddings,
+}
+
+/// Which static embeddings the intent classifier is trained with.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Embeddings {
+    /// The table compiled into the binary (`data/embeddings/`, distilled from all-MiniLM-L6-v2).
+    #[default]
+    Shipped,
+    /// None: TF-IDF features only.
+    None,
+    /// A file written by `embeddings distill` or `embeddings reduce`.
+    File(PathBuf),
+}
+
+impl std::str::FromStr for Embeddings {
+    type Err = String;
+    /// `shipped`, `none`, or a file path.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "" => Err("is empty: say shipped, none or a file path".into()),
+            "shipped" => Ok(Embeddings::Shipped),
+            "none" => Ok(Embeddings::None),
+            path => Ok(Embeddings::File(PathBuf::from(path))),
+        }
+    }
 }
 
 /// One model's hyper-parameters: the variant says which model.
@@ -117,7 +143,7 @@ pub enum ModelParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Defaults {
     pub intent_confidence_threshold: f64,
-    pub intent_embeddings: Option<PathBuf>,
+    pub intent_embeddings: Embeddings,
     pub anomaly_contamination: f64,
     pub credit_risk_threshold: f64,
 }
@@ -126,7 +152,7 @@ impl Default for Defaults {
     fn default() -> Self {
         Defaults {
             intent_confidence_threshold: IntentParams::default().confidence_threshold,
-            intent_embeddings: None,
+            intent_embeddings: Embeddings::Shipped,
             anomaly_contamination: AnomalyParams::default().contamination,
             credit_risk_threshold: CreditParams::default().threshold,
         }

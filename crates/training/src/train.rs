@@ -73,6 +73,24 @@ pub fn load_embeddings(path: &Path) -> anyhow::Result<StaticEmbeddings> {
     StaticEmbeddings::from_bytes(&bytes).with_context(|| format!("{} is not a static embeddings file", path.display()))
 }
 
+/// The static embeddings shipped in `data/embeddings/` (see its README for their provenance).
+static SHIPPED_EMBEDDINGS: &[u8] = include_bytes!("../../../data/embeddings/all-minilm-l6-v2.256.int8.emb");
+
+/// The table the intent classifier is trained with by default, compiled into the binary
+/// (checksum verified like any file).
+pub fn shipped_embeddings() -> anyhow::Result<StaticEmbeddings> {
+    StaticEmbeddings::from_bytes(SHIPPED_EMBEDDINGS).context("the shipped static embeddings do not decode")
+}
+
+/// The table `choice` names, if any.
+pub fn embeddings(choice: &crate::spec::Embeddings) -> anyhow::Result<Option<StaticEmbeddings>> {
+    match choice {
+        crate::spec::Embeddings::Shipped => shipped_embeddings().map(Some),
+        crate::spec::Embeddings::None => Ok(None),
+        crate::spec::Embeddings::File(path) => load_embeddings(path).map(Some),
+    }
+}
+
 /// Train one model as `spec` says, reading its data from `spec.input`.
 pub fn train(spec: &ModelSpec) -> anyhow::Result<Trained> {
     train_prepared(spec, None)
@@ -91,15 +109,16 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
         ModelParams::Intent(intent) => {
             let data = inputs::utterances(input, "train")?;
             let (data, held) = holdout(data, split);
-            let table = intent.embeddings.as_deref().map(load_embeddings).transpose()?;
+            let table = embeddings(&intent.embeddings)?;
             tracing::info!(rows = data.len(), "training intent classifier");
             let model = intent.params.fit_with_embeddings(&data, table.as_ref())?;
             let summary = format!(
-                "trained intent classifier on {} utterances, {} intents, {} features in {:.2} s",
+                "trained intent classifier on {} utterances, {} intents, {} features in {:.2} s; embeddings: {}",
                 data.len(),
                 model.labels().len(),
                 model.n_features(),
-                secs()
+                secs(),
+                model.embeddings_source().unwrap_or("none (TF-IDF only)")
             );
             let mut params = serde_json::to_value(&intent.params)?;
             if let (Some(source), Some(obj)) = (model.embeddings_source(), params.as_object_mut()) {

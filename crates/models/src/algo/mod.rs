@@ -4,9 +4,13 @@
 //! - [`linear`]: sparse one-vs-rest linear SVM (dual coordinate descent) and temperature calibration;
 //! - [`gbdt`]: binary gradient-boosted trees on `forust-ml` (monotone constraints, Platt calibration);
 //! - [`treeshap`]: exact TreeSHAP and prediction over those trees;
-//! - [`iforest`]: isolation forest over rows of any width.
+//! - [`iforest`]: isolation forest over rows of any width;
+//! - [`eigen`]: eigen-decomposition of a small symmetric matrix (principal components);
+//! - [`theta`]: the Theta forecasting method.
 
+pub mod eigen;
 pub mod gbdt;
 pub mod iforest;
 pub mod linear;
+pub mod theta;
 pub mod treeshap;

@@ -18,43 +18,107 @@ use serde::{Deserialize, Serialize};
 pub struct StaticEmbeddings {
     wordpiece: WordPiece,
     dim: usize,
-    /// `vocab × dim`, row-major
-    vectors: Vec<f32>,
-    /// Where the vectors came from (the encoder's directory name), for `describe`.
+    vectors: Vectors,
+    /// Where the vectors came from (the encoder's directory name and any reduction), for
+    /// `describe`.
     source: String,
 }
 
-/// On disk the vectors are f16: half the size, and far below the vectors' own noise.
+/// The table's values: f32 as distilled, or int8 with one scale per row (a quarter of the
+/// memory, read as `scale × value`).
+#[derive(Debug, Clone, PartialEq)]
+enum Vectors {
+    F32(Vec<f32>),
+    I8 { values: Vec<i8>, scales: Vec<f32> },
+}
+
+/// On disk f32 vectors are stored as f16 (half the size, far below the vectors' own noise);
+/// int8 ones as they are.
 #[derive(Serialize, Deserialize)]
 struct Stored {
+    wordpiece: WordPiece,
+    dim: usize,
+    vectors: StoredVectors,
+    source: String,
+}
+
+#[derive(Serialize, Deserialize)]
+enum StoredVectors {
+    F16(Vec<u16>),
+    I8 { values: Vec<i8>, scales: Vec<f32> },
+}
+
+/// The layout of format version 1 (f16 only); still read, by files and by intent models that
+/// carry a table.
+#[derive(Deserialize)]
+pub(crate) struct StoredV1 {
     wordpiece: WordPiece,
     dim: usize,
     vectors_f16: Vec<u16>,
     source: String,
 }
 
+impl TryFrom<StoredV1> for StaticEmbeddings {
+    type Error = ModelError;
+    fn try_from(s: StoredV1) -> Result<StaticEmbeddings, ModelError> {
+        Stored { wordpiece: s.wordpiece, dim: s.dim, vectors: StoredVectors::F16(s.vectors_f16), source: s.source }
+            .try_into()
+            .map_err(ModelError::Artifact)
+    }
+}
+
 impl From<StaticEmbeddings> for Stored {
     fn from(s: StaticEmbeddings) -> Stored {
-        Stored {
-            wordpiece: s.wordpiece,
-            dim: s.dim,
-            vectors_f16: s.vectors.iter().map(|&v| half::f16::from_f32(v).to_bits()).collect(),
-            source: s.source,
-        }
+        let vectors = match s.vectors {
+            Vectors::F32(v) => StoredVectors::F16(v.iter().map(|&v| half::f16::from_f32(v).to_bits()).collect()),
+            Vectors::I8 { values, scales } => StoredVectors::I8 { values, scales },
+        };
+        Stored { wordpiece: s.wordpiece, dim: s.dim, vectors, source: s.source }
     }
 }
 
 impl TryFrom<Stored> for StaticEmbeddings {
     type Error = String;
     fn try_from(s: Stored) -> Result<StaticEmbeddings, String> {
-        let vectors = s.vectors_f16.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect();
-        StaticEmbeddings::from_vectors(s.wordpiece, s.dim, vectors, &s.source).map_err(|e| e.to_string())
+        match s.vectors {
+            StoredVectors::F16(v) => {
+                let vectors = v.iter().map(|&b| half::f16::from_bits(b).to_f32()).collect();
+                StaticEmbeddings::from_vectors(s.wordpiece, s.dim, vectors, &s.source).map_err(|e| e.to_string())
+            }
+            StoredVectors::I8 { values, scales } => {
+                let rows = s.wordpiece.vocab_size();
+                if s.dim == 0 || values.len() != rows * s.dim || scales.len() != rows {
+                    return Err(format!(
+                        "{} int8 values and {} scales do not make {rows} vectors of dimension {}",
+                        values.len(),
+                        scales.len(),
+                        s.dim
+                    ));
+                }
+                if scales.iter().any(|x| !x.is_finite()) {
+                    return Err("an int8 row scale is not finite".into());
+                }
+                Ok(StaticEmbeddings {
+                    wordpiece: s.wordpiece,
+                    dim: s.dim,
+                    vectors: Vectors::I8 { values, scales },
+                    source: s.source,
+                })
+            }
+        }
     }
 }
 
 impl Persist for StaticEmbeddings {
     const KIND: &'static str = "static-embeddings";
-    const FORMAT_VERSION: u32 = 1;
+    const FORMAT_VERSION: u32 = 2;
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        if crate::artifact::header(bytes)?.0.format_version != 1 {
+            return crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION);
+        }
+        crate::artifact::decode::<StoredV1>(bytes, Self::KIND, 1)?.try_into()
+    }
 }
 
 impl StaticEmbeddings {
@@ -113,7 +177,7 @@ impl StaticEmbeddings {
         for p in parts {
             vectors.extend(p?);
         }
-        Ok(StaticEmbeddings { wordpiece, dim, vectors, source: source.to_string() })
+        Ok(StaticEmbeddings { wordpiece, dim, vectors: Vectors::F32(vectors), source: source.to_string() })
     }
 
     /// Build from explicit vectors (`vocab × dim`, row-major).
@@ -125,7 +189,10 @@ impl StaticEmbeddings {
                 wordpiece.vocab_size()
             )));
         }
-        Ok(StaticEmbeddings { wordpiece, dim, vectors, source: source.to_string() })
+        if vectors.iter().any(|x| !x.is_finite()) {
+            return Err(ModelError::Artifact("a vector holds a value that is not finite".into()));
+        }
+        Ok(StaticEmbeddings { wordpiece, dim, vectors: Vectors::F32(vectors), source: source.to_string() })
     }
 
     pub fn dim(&self) -> usize {
@@ -144,9 +211,110 @@ impl StaticEmbeddings {
         &self.wordpiece
     }
 
-    /// The vector of one word piece.
-    pub fn vector(&self, id: u32) -> &[f32] {
-        &self.vectors[id as usize * self.dim..][..self.dim]
+    /// Whether the values are stored as int8 (with a scale per row).
+    pub fn is_int8(&self) -> bool {
+        matches!(self.vectors, Vectors::I8 { .. })
+    }
+
+    /// The vector of one word piece, as f32.
+    pub fn vector(&self, id: u32) -> Vec<f32> {
+        let mut out = vec![0.0; self.dim];
+        self.add_scaled(id, 1.0, &mut out);
+        out
+    }
+
+    /// `out += w × vector(id)`, without materialising the vector.
+    fn add_scaled(&self, id: u32, w: f32, out: &mut [f32]) {
+        let at = id as usize * self.dim;
+        match &self.vectors {
+            Vectors::F32(v) => {
+                for (o, x) in out.iter_mut().zip(&v[at..at + self.dim]) {
+                    *o += w * x;
+                }
+            }
+            Vectors::I8 { values, scales } => {
+                let w = w * scales[id as usize];
+                for (o, &q) in out.iter_mut().zip(&values[at..at + self.dim]) {
+                    *o += w * f32::from(q);
+                }
+            }
+        }
+    }
+
+    fn f32_rows(&self) -> Vec<f32> {
+        match &self.vectors {
+            Vectors::F32(v) => v.clone(),
+            Vectors::I8 { .. } => (0..self.vocab_size() as u32).flat_map(|id| self.vector(id)).collect(),
+        }
+    }
+
+    /// The table projected on its first `dims` principal directions, uncentred (a truncated
+    /// SVD, as LSA does), and the share of the rows' energy (sum of squares) they keep.
+    ///
+    /// Uncentred, because a sentence embedding is a mean of these rows: the direction they
+    /// share carries part of what the SIF-weighted mean says. On CLINC150 `val` (C = 1, weight
+    /// 1.0) the 256-direction int8 table scores 95.00 % against 95.03 % for all 384 f16
+    /// dimensions; centring first (scikit-learn's `PCA`) lost 0.4 points (94.60 %).
+    pub fn reduce(&self, dims: usize) -> Result<(StaticEmbeddings, f64), ModelError> {
+        let d = self.dim;
+        if dims == 0 || dims > d {
+            return Err(ModelError::param("dims", format!("{dims} is outside 1..={d}")));
+        }
+        let rows = self.f32_rows();
+        let mut gram = vec![0.0f64; d * d];
+        let mut row64 = vec![0.0f64; d];
+        for row in rows.chunks_exact(d) {
+            for (c, &x) in row64.iter_mut().zip(row) {
+                *c = f64::from(x);
+            }
+            for i in 0..d {
+                let ri = row64[i];
+                let line = &mut gram[i * d..i * d + d];
+                for (j, c) in line.iter_mut().enumerate().skip(i) {
+                    *c += ri * row64[j];
+                }
+            }
+        }
+        for i in 0..d {
+            for j in 0..i {
+                gram[i * d + j] = gram[j * d + i];
+            }
+        }
+        let (values, directions) = crate::algo::eigen::symmetric(&gram, d)
+            .ok_or_else(|| ModelError::Artifact("the table holds values that are not finite".into()))?;
+        let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
+        let kept: f64 = values[..dims].iter().map(|v| v.max(0.0)).sum();
+        let mut out = Vec::with_capacity(self.vocab_size() * dims);
+        for row in rows.chunks_exact(d) {
+            for k in 0..dims {
+                let dir = &directions[k * d..k * d + d];
+                let x: f64 = row.iter().zip(dir).map(|(&x, c)| f64::from(x) * c).sum();
+                out.push(x as f32);
+            }
+        }
+        let source = format!("{}, {dims} SVD directions", self.source);
+        let table = StaticEmbeddings::from_vectors(self.wordpiece.clone(), dims, out, &source)?;
+        Ok((table, if total > 0.0 { kept / total } else { 1.0 }))
+    }
+
+    /// The same table with int8 values and one scale per row (`max |x| / 127`).
+    pub fn quantize_i8(&self) -> StaticEmbeddings {
+        let rows = self.f32_rows();
+        let mut values = Vec::with_capacity(rows.len());
+        let mut scales = Vec::with_capacity(self.vocab_size());
+        for row in rows.chunks_exact(self.dim) {
+            let max = row.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+            scales.push(scale);
+            values.extend(row.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8));
+        }
+        let source = if self.is_int8() { self.source.clone() } else { format!("{}, int8", self.source) };
+        StaticEmbeddings {
+            wordpiece: self.wordpiece.clone(),
+            dim: self.dim,
+            vectors: Vectors::I8 { values, scales },
+            source,
+        }
     }
 
     /// Smooth-inverse-frequency weights `a / (a + p)` per word piece, `p` counted over `texts`
@@ -176,9 +344,7 @@ impl StaticEmbeddings {
         for id in ids {
             let w = weights.get(id as usize).copied().unwrap_or(1.0);
             wsum += w;
-            for (o, v) in out.iter_mut().zip(self.vector(id)) {
-                *o += w * v;
-            }
+            self.add_scaled(id, w, &mut out);
         }
         if wsum > 0.0 {
             out.iter_mut().for_each(|o| *o /= wsum);
@@ -208,12 +374,12 @@ mod tests {
         // piece 21 ("₹"): mean of the tiny BERT's three output rows for [CLS] ₹ [SEP], from the
         // NumPy reference
         let expected = [0.35698, 0.22507, 0.18341, -0.02483, -0.03678, -0.26611, -0.23440, -0.44842];
-        for (a, b) in table.vector(21).iter().zip(expected) {
+        for (a, b) in table.vector(21).into_iter().zip(expected) {
             assert!((a - b).abs() < 1e-4, "{:?}", table.vector(21));
         }
         // round trip through f16 storage: within f16 precision
         let back = StaticEmbeddings::from_bytes(&table.to_bytes().unwrap()).unwrap();
-        for (a, b) in back.vectors.iter().zip(&table.vectors) {
+        for (a, b) in back.f32_rows().iter().zip(&table.f32_rows()) {
             assert!((a - b).abs() <= 1e-3 * b.abs().max(1e-2));
         }
         // and a second round trip is exact
@@ -236,5 +402,69 @@ mod tests {
         assert!((e[0] - 0.25 / n).abs() < 1e-6 && (e[1] - 0.5 / n).abs() < 1e-6, "{e:?}");
         assert!(t.embed("  ", &w).is_none());
         assert!(StaticEmbeddings::from_vectors(t.wordpiece.clone(), 2, vec![0.0; 3], "x").is_err());
+    }
+
+    #[test]
+    fn svd_keeps_the_directions_of_largest_energy_and_int8_stays_close() {
+        let wp = WordPiece::from_tokenizer_json(&fixture_json()).unwrap();
+        // 30 pieces in 3 dimensions: a large spread along (1, 1, 0) and a small one along
+        // (1, −1, 0), in pairs ±b so that the two are exactly uncorrelated; nothing along z
+        let mut rng = nivesh_core::rng::Rng::new(9);
+        let mut v = Vec::new();
+        for _ in 0..15 {
+            let (a, b) = (rng.normal() * 3.0, rng.normal() * 0.1);
+            v.extend([(a + b) as f32, (a - b) as f32, 0.0]);
+            v.extend([(a - b) as f32, (a + b) as f32, 0.0]);
+        }
+        let t = StaticEmbeddings::from_vectors(wp, 3, v.clone(), "fixture").unwrap();
+        let (r, kept) = t.reduce(1).unwrap();
+        assert_eq!((r.dim(), r.vocab_size()), (1, 30));
+        assert!(kept > 0.99 && kept < 1.0, "{kept}");
+        assert_eq!(r.source(), "fixture, 1 SVD directions");
+        // the one direction is ±(1, 1, 0)/√2: each value is ±(x + y)/√2
+        let sign = (r.vector(0)[0] * (v[0] + v[1])).signum();
+        for (id, row) in v.chunks(3).enumerate() {
+            let want = sign * (row[0] + row[1]) / std::f32::consts::SQRT_2;
+            assert!((r.vector(id as u32)[0] - want).abs() < 1e-4, "{id}");
+        }
+        let (full, all) = t.reduce(3).unwrap();
+        assert!((all - 1.0).abs() < 1e-9 && full.dim() == 3);
+        assert!(t.reduce(0).is_err() && t.reduce(4).is_err());
+
+        let q = t.quantize_i8();
+        assert!(q.is_int8() && q.source() == "fixture, int8");
+        for id in 0..30u32 {
+            let (a, b) = (t.vector(id), q.vector(id));
+            let max = a.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() <= max / 254.0 + 1e-6), "{a:?} {b:?}");
+        }
+        // stored as it is: the round trip is exact, and sentence embeddings agree with f32's
+        let back = StaticEmbeddings::from_bytes(&q.to_bytes().unwrap()).unwrap();
+        assert_eq!(back, q);
+        let w = t.sif_weights(&["pay rent"], 1e-3);
+        let (e, f) = (t.embed("pay rent", &w).unwrap(), q.embed("pay rent", &w).unwrap());
+        assert!(e.iter().zip(&f).all(|(x, y)| (x - y).abs() < 0.02), "{e:?} {f:?}");
+    }
+
+    #[test]
+    fn version_1_files_are_still_read() {
+        let wp = WordPiece::from_tokenizer_json(&fixture_json()).unwrap();
+        #[derive(Serialize)]
+        struct V1 {
+            wordpiece: WordPiece,
+            dim: usize,
+            vectors_f16: Vec<u16>,
+            source: String,
+        }
+        let v1 = V1 {
+            wordpiece: wp.clone(),
+            dim: 1,
+            vectors_f16: (0..30).map(|i| half::f16::from_f32(i as f32 / 4.0).to_bits()).collect(),
+            source: "old".into(),
+        };
+        let bytes = crate::artifact::wrap(StaticEmbeddings::KIND, 1, &postcard::to_allocvec(&v1).unwrap());
+        let t = StaticEmbeddings::from_bytes(&bytes).unwrap();
+        assert_eq!((t.dim(), t.vector(6), t.source()), (1, vec![1.5], "old"));
+        assert!(!t.is_int8());
     }
 }

@@ -15,6 +15,9 @@ use unicode_normalization::char::is_combining_mark;
 /// A WordPiece vocabulary and the normalisation rules that go with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WordPiece {
+    /// Written in id order, so that a table or model holding it serialises to the same bytes
+    /// every time (a `HashMap` iterates in a per-process random order).
+    #[serde(serialize_with = "in_id_order")]
     vocab: HashMap<String, u32>,
     unk_id: u32,
     cls_id: u32,
@@ -23,6 +26,12 @@ pub struct WordPiece {
     lowercase: bool,
     strip_accents: bool,
     max_chars_per_word: usize,
+}
+
+fn in_id_order<S: serde::Serializer>(vocab: &HashMap<String, u32>, s: S) -> Result<S::Ok, S::Error> {
+    let mut pairs: Vec<(&String, &u32)> = vocab.iter().collect();
+    pairs.sort_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.cmp(b.0)));
+    s.collect_map(pairs)
 }
 
 #[derive(Deserialize)]
@@ -228,6 +237,20 @@ fn is_cjk(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serialises_to_the_same_bytes_whatever_the_map_order() {
+        // each parse builds its own HashMap (its own random iteration order)
+        let bytes: Vec<Vec<u8>> = (0..8)
+            .map(|_| {
+                postcard::to_allocvec(&WordPiece::from_tokenizer_json(&crate::text::testing::fixture_json()).unwrap())
+                    .unwrap()
+            })
+            .collect();
+        assert!(bytes.windows(2).all(|w| w[0] == w[1]));
+        let back: WordPiece = postcard::from_bytes(&bytes[0]).unwrap();
+        assert_eq!(back, WordPiece::from_tokenizer_json(&crate::text::testing::fixture_json()).unwrap());
+    }
     use crate::text::testing::fixture_json;
 
     #[test]

@@ -1,6 +1,6 @@
 //! `embeddings distill|info`: static word-piece vectors from a local sentence encoder.
 
-use crate::cli::EmbeddingsCommand;
+use crate::cli::{EmbeddingsCommand, ShrinkArgs};
 use anyhow::Context;
 use nivesh_models::Persist;
 use nivesh_models::text::{BertEncoder, StaticEmbeddings, WordPiece};
@@ -10,7 +10,7 @@ use std::time::Instant;
 
 pub fn run(cmd: EmbeddingsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        EmbeddingsCommand::Distill { encoder, out, threads } => {
+        EmbeddingsCommand::Distill { encoder, out, threads, shrink } => {
             let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let started = Instant::now();
             let table = distill(&encoder, threads)?;
@@ -21,9 +21,11 @@ pub fn run(cmd: EmbeddingsCommand) -> anyhow::Result<ExitCode> {
                 encoder.display(),
                 started.elapsed().as_secs_f64()
             );
-            let bytes = table.to_bytes()?;
-            nivesh_core::fsutil::atomic_write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-            println!("wrote {} ({} bytes)", out.display(), bytes.len());
+            write(&shrink_table(table, &shrink)?, &out)?;
+        }
+        EmbeddingsCommand::Reduce { input, out, shrink } => {
+            let table = nivesh_training::train::load_embeddings(&input)?;
+            write(&shrink_table(table, &shrink)?, &out)?;
         }
         EmbeddingsCommand::Info { file } => {
             let t = nivesh_training::train::load_embeddings(&file)?;
@@ -37,6 +39,31 @@ pub fn run(cmd: EmbeddingsCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn shrink_table(table: StaticEmbeddings, shrink: &ShrinkArgs) -> anyhow::Result<StaticEmbeddings> {
+    let table = match shrink.dims {
+        Some(dims) => {
+            let started = Instant::now();
+            let (reduced, kept) = table.reduce(dims)?;
+            println!(
+                "{} → {dims} SVD directions in {:.1} s, keeping {:.1} % of the energy",
+                table.dim(),
+                started.elapsed().as_secs_f64(),
+                kept * 100.0
+            );
+            reduced
+        }
+        None => table,
+    };
+    Ok(if shrink.int8 { table.quantize_i8() } else { table })
+}
+
+fn write(table: &StaticEmbeddings, out: &Path) -> anyhow::Result<()> {
+    let bytes = table.to_bytes()?;
+    nivesh_core::fsutil::atomic_write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {} ({} bytes): {}", out.display(), bytes.len(), table.source());
+    Ok(())
 }
 
 fn read(dir: &Path, name: &str) -> anyhow::Result<Vec<u8>> {

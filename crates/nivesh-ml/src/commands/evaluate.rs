@@ -20,6 +20,7 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
         oos_split: args.oos_split.clone(),
         threshold,
         benchmark: args.benchmark.clone(),
+        method: args.method,
         cv_column: args.cv_column.clone(),
     };
     let evaluated = nivesh_training::evaluate::evaluate(&spec)?;

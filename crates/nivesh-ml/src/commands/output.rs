@@ -123,6 +123,17 @@ fn intent(r: &IntentReport) {
     }
     t.add_row(vec!["mean predict time".to_string(), format!("{:.1} µs", r.mean_predict_us)]);
     println!("{t}");
+    if !r.oos_curve.is_empty() {
+        let mut c = table(&["threshold", "in-scope accuracy", "out-of-scope recall"]);
+        for p in &r.oos_curve {
+            c.add_row(vec![
+                format!("{:.2}", p.threshold),
+                format!("{:.4}", p.in_scope_accuracy),
+                format!("{:.4}", p.oos_recall),
+            ]);
+        }
+        println!("threshold choices (pick on a development split, never on test):\n{c}");
+    }
     // the weakest classes, to see where the errors are
     let mut worst: Vec<_> = r.per_class.iter().filter(|(_, p)| p.support > 0).collect();
     worst.sort_by(|a, b| a.1.f1.total_cmp(&b.1.f1));

@@ -33,8 +33,11 @@ fn params(args: &TrainArgs, kind: ModelKind, config: &Config) -> ModelParams {
             p.svm.c = args.c.unwrap_or(p.svm.c);
             p.tfidf.min_df = args.min_df.unwrap_or(p.tfidf.min_df);
             p.embedding_weight = args.embedding_weight.unwrap_or(p.embedding_weight);
+            if let Some(f) = &args.fallback_label {
+                p.fallback_label = f.clone();
+            }
             if let Some(e) = &args.embeddings {
-                spec.embeddings = Some(e.clone());
+                spec.embeddings = e.clone();
             }
         }
         ModelParams::Ner(p) => {
