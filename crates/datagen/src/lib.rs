@@ -55,11 +55,14 @@ impl Scale {
             Scale::Small => {
                 Sizes { utterances_per_intent: 40, ner_sentences: 300, users: 20, days: 396, credit_applications: 600 }
             }
+            // 500 days: every festival window (and its 30-day baseline) falls before the
+            // spending backtest's last 90 days, so the model fitted before them has seen a
+            // Diwali; 400 users keep the size of the 13 months × 500 users it replaced
             Scale::Full => Sizes {
                 utterances_per_intent: 200,
                 ner_sentences: 2000,
-                users: 500,
-                days: 396,
+                users: 400,
+                days: 500,
                 credit_applications: 6000,
             },
         }
@@ -73,7 +76,7 @@ pub const TRANSACTIONS_FILE: &str = RecordKind::Transaction.sample_file();
 pub const CREDIT_FILE: &str = RecordKind::Credit.sample_file();
 pub const MANIFEST_FILE: &str = "manifest.json";
 
-/// The first day of generated transactions (13 months, covering Diwali 2024 and 2025).
+/// The first day of generated transactions by default (covering Diwali 2024 and 2025).
 pub fn transactions_start() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 10, 1).unwrap_or(NaiveDate::MIN)
 }

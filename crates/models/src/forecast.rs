@@ -416,7 +416,9 @@ impl Persist for SpendingForecaster {
     }
 }
 
-fn in_window(effect: &FestivalEffect, day: NaiveDate) -> bool {
+/// Whether `day` falls in the effect's window around its festival (of that year or a
+/// neighbouring one).
+pub fn in_window(effect: &FestivalEffect, day: NaiveDate) -> bool {
     [day.year() - 1, day.year(), day.year() + 1].iter().any(|&y| {
         nivesh_core::calendar::festival_date(&effect.festival, y).is_some_and(|f| {
             let d = (day - f).num_days();
@@ -425,37 +427,92 @@ fn in_window(effect: &FestivalEffect, day: NaiveDate) -> bool {
     })
 }
 
+/// Prior spread of festival effects on the log scale: before any evidence a multiplier is
+/// believed to lie within ×0.37 – ×2.7 (95 %), centred on ×1.
+pub const FESTIVAL_PRIOR_SD: f64 = 0.5;
+
 impl crate::Fit<[Transaction]> for ForecastParams {
     type Model = SpendingForecaster;
 
-    /// Learn festival multipliers from all users' daily spend.
+    /// Learn festival multipliers from all users' daily spend, each shrunk towards ×1 by how
+    /// sure the data is of it.
+    ///
+    /// The estimate is the ratio of all users' mean spend inside the window to the 30 days
+    /// around it. How sure it is comes from the users: each user's own log-ratio (window
+    /// against surroundings), whose spread over `n` users gives the estimate's variance
+    /// `se² = var / n`. With a normal prior N(0, [`FESTIVAL_PRIOR_SD`]²) on the log multiplier,
+    /// the posterior mean is the estimate's log scaled by `τ² / (τ² + se²)`: hundreds of users
+    /// agreeing keep the estimate (×2.04 stays ×2.04), a handful disagreeing pull it towards ×1,
+    /// and a single user's history learns none. A festival the data does not cover gets none.
     fn fit(&self, txns: &[Transaction]) -> Result<SpendingForecaster, ModelError> {
         self.validate()?;
         let all: Vec<&Transaction> = txns.iter().collect();
         let (start, y) = daily_spend(&all, None).ok_or_else(|| ModelError::Data("no debit transactions".into()))?;
+        let mut by_user: BTreeMap<&str, Vec<&Transaction>> = BTreeMap::new();
+        for t in txns {
+            by_user.entry(t.user_id.as_str()).or_default().push(t);
+        }
+        // each user's daily spend, placed on the common calendar
+        let users: Vec<(usize, Vec<f64>)> = by_user
+            .values()
+            .filter_map(|ts| {
+                let (s, v) = daily_spend(ts, None)?;
+                Some(((s - start).num_days().max(0) as usize, v))
+            })
+            .collect();
+        let per_user_day = y.iter().sum::<f64>() / (y.len() * users.len().max(1)) as f64;
+        // keeps a user's log-ratio finite when they spent nothing on one side
+        let floor = 0.1 * per_user_day.max(1e-9);
         let mut effects = Vec::new();
         for (name, from_day, to_day) in &self.festivals {
             let mut probe =
                 FestivalEffect { festival: name.clone(), from_day: *from_day, to_day: *to_day, multiplier: 1.0 };
-            let (mut inside, mut n_in, mut around, mut n_around) = (0.0, 0.0, 0.0, 0.0);
-            for (i, v) in y.iter().enumerate() {
-                let day = start + Duration::days(i as i64);
-                if in_window(&probe, day) {
-                    inside += v;
-                    n_in += 1.0;
-                } else {
-                    // within 30 days of a window: the local baseline
-                    let near = (-30..=30).any(|k| in_window(&probe, day + Duration::days(k)));
-                    if near {
-                        around += v;
-                        n_around += 1.0;
+            // 1: inside a window; 2: within 30 days of one (the local baseline); 0: neither
+            let kind: Vec<u8> = (0..y.len())
+                .map(|i| {
+                    let day = start + Duration::days(i as i64);
+                    if in_window(&probe, day) {
+                        1
+                    } else if (-30..=30).any(|k| in_window(&probe, day + Duration::days(k))) {
+                        2
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let mean_of = |values: &[f64], offset: usize, want: u8| -> Option<f64> {
+                let (mut sum, mut n) = (0.0, 0usize);
+                for (j, v) in values.iter().enumerate() {
+                    if kind.get(offset + j) == Some(&want) {
+                        sum += v;
+                        n += 1;
                     }
                 }
+                (n > 0).then(|| sum / n as f64)
+            };
+            let (Some(inside), Some(around)) = (mean_of(&y, 0, 1), mean_of(&y, 0, 2)) else { continue };
+            if around <= 0.0 {
+                continue;
             }
-            if n_in > 0.0 && n_around > 0.0 && around > 0.0 {
-                probe.multiplier = ((inside / n_in) / (around / n_around)).clamp(0.5, 4.0);
-                effects.push(probe);
-            }
+            let estimate = (inside / around).clamp(0.5, 4.0);
+            let logs: Vec<f64> = users
+                .iter()
+                .filter_map(|(offset, v)| {
+                    let (i, a) = (mean_of(v, *offset, 1)?, mean_of(v, *offset, 2)?);
+                    Some(((i + floor) / (a + floor)).ln())
+                })
+                .collect();
+            let n = logs.len() as f64;
+            let shrink = if logs.len() >= 2 {
+                let mean = logs.iter().sum::<f64>() / n;
+                let se2 = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1.0) / n;
+                let tau2 = FESTIVAL_PRIOR_SD * FESTIVAL_PRIOR_SD;
+                tau2 / (tau2 + se2)
+            } else {
+                0.0
+            };
+            probe.multiplier = (shrink * estimate.ln()).exp();
+            effects.push(probe);
         }
         Ok(SpendingForecaster { params: self.clone(), effects })
     }
@@ -682,6 +739,49 @@ mod tests {
         assert!((e.rmse - (2.5f64).sqrt()).abs() < 1e-12);
         assert!((e.mase - 1.5).abs() < 1e-12);
         assert_eq!(seasonal_naive(&[1.0, 2.0, 3.0, 4.0], 2, 3), vec![3.0, 4.0, 3.0]);
+    }
+
+    fn spend(user: &str, day: NaiveDate, amount: f64) -> Transaction {
+        Transaction {
+            transaction_id: format!("{user}-{day}"),
+            user_id: user.into(),
+            timestamp: day.and_hms_opt(12, 0, 0).unwrap().and_utc().into(),
+            amount,
+            currency: "INR".into(),
+            category: "shopping".into(),
+            merchant: "m".into(),
+            channel: nivesh_core::Channel::Upi,
+            direction: Direction::Debit,
+            is_anomaly: None,
+        }
+    }
+
+    #[test]
+    fn festival_multipliers_shrink_towards_one_when_users_disagree() {
+        use crate::Fit;
+        let diwali = nivesh_core::calendar::festival_date("diwali", 2025).unwrap();
+        let params = ForecastParams { festivals: vec![("diwali".into(), -14, 1)], ..ForecastParams::default() };
+        // day d's spend for a user whose window spend is `inside`, 100 elsewhere
+        let history = |user: &str, inside: f64| -> Vec<Transaction> {
+            (-60..=40)
+                .map(|k| {
+                    let day = diwali + Duration::days(k);
+                    spend(user, day, if (-14..=1).contains(&k) { inside } else { 100.0 })
+                })
+                .collect()
+        };
+        // 40 users, all doubling: the estimate (×2) is kept
+        let agree: Vec<Transaction> = (0..40).flat_map(|u| history(&format!("U{u}"), 200.0)).collect();
+        let m = params.fit(&agree).unwrap().effects[0].multiplier;
+        assert!((m - 2.0).abs() < 1e-6, "{m}");
+        // two users, one ×3.5 and one ×0.6: the aggregate (×2.05) is pulled far towards ×1
+        let mut disagree = history("A", 350.0);
+        disagree.extend(history("B", 60.0));
+        let m = params.fit(&disagree).unwrap().effects[0].multiplier;
+        assert!(m > 1.0 && m < 1.6, "{m}");
+        // one user: no evidence of how sure, no effect
+        let m = params.fit(&history("A", 300.0)).unwrap().effects[0].multiplier;
+        assert!((m - 1.0).abs() < 1e-12, "{m}");
     }
 
     #[test]

@@ -66,7 +66,8 @@ fn short_histories_fall_back_or_fail_clearly() {
     );
     let model = ForecastParams::default().fit(&txns).unwrap();
     let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    // 10 days: less than two weeks, so no weekly season: plain ETS
+    // 10 days: less than two weeks, so no weekly season, and too short to backtest a 7-day
+    // horizon: the three non-seasonal models, equally weighted
     let f = model
         .predict(&DailyHistory {
             start,
@@ -74,7 +75,7 @@ fn short_histories_fall_back_or_fail_clearly() {
             horizon_days: 7,
         })
         .unwrap();
-    assert_eq!(f.forecast.model_used, "ets");
+    assert_eq!(f.forecast.model_used, "combination");
     let e = model.predict(&DailyHistory { start, values: &[1.0; 5], horizon_days: 7 }).unwrap_err();
     assert_eq!(e.to_string(), "history: has 5 points; at least 7 are needed");
     // aggregation of one user's transactions, with a category filter

@@ -382,6 +382,10 @@ pub struct TrainArgs {
     /// `embeddings distill`.
     #[arg(long)]
     pub embeddings: Option<nivesh_training::spec::Embeddings>,
+    /// Spending: how each series is forecast: combination (default: ETS, Theta and damped
+    /// ETS weighted by their backtest), combination:N (N rolling origins), ets or theta.
+    #[arg(long)]
+    pub method: Option<nivesh_models::forecast::SeriesMethod>,
     /// Intent: the intent answered below the confidence threshold (default general_question).
     /// Training utterances with this label are learned as a class of their own (e.g. CLINC150's
     /// `oos` with `--split train,oos_train --fallback-label oos`).
@@ -503,15 +507,15 @@ pub struct GenerateArgs {
     /// `small` for tests (under 2 s) or `full` for training.
     #[arg(long, default_value = "full", value_parser = ["small", "full"])]
     pub scale: String,
-    /// First day of the transactions (YYYY-MM-DD; 13 months follow at full scale).
-    /// Default 2024-10-01. `--end yesterday`-style data: pass a start 396 days ago.
+    /// First day of the transactions (YYYY-MM-DD; 500 days follow at full scale, 396 at small).
+    /// Default 2024-10-01. Data ending yesterday: pass a start 500 (or 396) days ago.
     #[arg(long, value_name = "DATE")]
     pub start: Option<chrono::NaiveDate>,
     /// Override the scale's number of users (e.g. 20000 for a scale-out benchmark); user N's
     /// transactions are the same whatever the count.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub users: Option<u32>,
-    /// Override the scale's number of days of transactions (396 at both scales).
+    /// Override the scale's number of days of transactions (500 at full scale, 396 at small).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3660))]
     pub days: Option<u32>,
 }

@@ -355,6 +355,18 @@ pub fn spending_benchmark(
 /// the first origin; origins every 30 days over the last `holdout_days`, each forecasting the
 /// next 30 days of every user's daily spend (the first 200 users) from everything before it;
 /// errors against the actuals next to seasonal naive (season 7), averaged over users and origins.
+fn day_split((days, err, naive, actual, forecast): (usize, f64, f64, f64, f64), totals: (usize, f64)) -> DaySplit {
+    let n = days.max(1) as f64;
+    DaySplit {
+        days,
+        mae: err / n,
+        seasonal_naive_mae: naive / n,
+        mean_actual: actual / n,
+        mean_forecast: forecast / n,
+        total_mae: totals.1 / totals.0.max(1) as f64,
+    }
+}
+
 pub fn spending_backtest(
     params: &ForecastParams,
     txns: &[Transaction],
@@ -382,6 +394,27 @@ pub fn spending_backtest(
     // the sum over users of actual and forecast spend on each holdout day
     let (mut total_actual, mut total_forecast) = (vec![0.0f64; holdout_days], vec![0.0f64; holdout_days]);
     let mut observations = Vec::new();
+    // (days, |error|, |seasonal-naive error|, actual) inside festival windows and outside
+    let mut split = [(0usize, 0.0f64, 0.0f64, 0.0f64, 0.0f64); 2];
+    // per kind of day: (forecasts, Σ |total actual − total forecast|)
+    let mut totals = [(0usize, 0.0f64); 2];
+    // the configured windows, whether or not the data before the cut let the model learn them
+    let windows: Vec<nivesh_models::forecast::FestivalEffect> = params
+        .festivals
+        .iter()
+        .map(|(name, from_day, to_day)| nivesh_models::forecast::FestivalEffect {
+            festival: name.clone(),
+            from_day: *from_day,
+            to_day: *to_day,
+            multiplier: 1.0,
+        })
+        .collect();
+    let festive: Vec<bool> = (0..holdout_days)
+        .map(|k| {
+            let day = cut + chrono::Duration::days(k as i64);
+            windows.iter().any(|e| nivesh_models::forecast::in_window(e, day))
+        })
+        .collect();
     // one user's forecasts at every origin: (first holdout day, actuals, forecast, seasonal naive,
     // training series, the user's offset)
     type Origin = (usize, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, usize);
@@ -423,9 +456,19 @@ pub fn spending_backtest(
             // as served: the user's own days (from their first spend) and the next 30 days' total
             let next: f64 = point.iter().sum();
             observations.push(nivesh_monitor::observe::spending(&train[offset.min(train.len())..], next));
-            for (k, (a, f)) in test.iter().zip(&point).enumerate() {
+            let mut sums = [(0.0f64, 0.0f64, 0usize); 2];
+            for (k, ((a, f), s)) in test.iter().zip(&point).zip(&sn).enumerate() {
                 total_actual[day0 + k] += a;
                 total_forecast[day0 + k] += f;
+                let kind = usize::from(!festive[day0 + k]);
+                let part = &mut split[kind];
+                *part = (part.0 + 1, part.1 + (a - f).abs(), part.2 + (a - s).abs(), part.3 + a, part.4 + f);
+                sums[kind] = (sums[kind].0 + a, sums[kind].1 + f, sums[kind].2 + 1);
+            }
+            for (t, (a, f, days)) in totals.iter_mut().zip(sums) {
+                if days > 0 {
+                    *t = (t.0 + 1, t.1 + (a - f).abs());
+                }
             }
             let e = forecast_errors(&train, &test, &point, 7);
             let s = forecast_errors(&train, &test, &sn, 7);
@@ -456,6 +499,8 @@ pub fn spending_backtest(
         mase: m[3] / nf,
         seasonal_naive: ErrorSummary { mae: b[0] / nf, rmse: b[1] / nf, smape: b[2] / nf, mase: b[3] / nf },
         monthly_total_mae: month_m / nf,
+        festival_days: day_split(split[0], totals[0]),
+        other_days: day_split(split[1], totals[1]),
         seasonal_naive_monthly_total_mae: month_b / nf,
         forecast_vs_actual: ForecastVsActual { start: cut.to_string(), actual: total_actual, forecast: total_forecast },
         users: users.len().min(USERS),

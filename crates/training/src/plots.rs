@@ -221,6 +221,8 @@ mod tests {
             model_path: None,
         };
         let spending = SpendingBacktest {
+            festival_days: Default::default(),
+            other_days: Default::default(),
             model: ModelKind::Spending,
             forecasts: 3,
             origins: 1,

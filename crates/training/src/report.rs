@@ -163,9 +163,27 @@ pub struct ForecastVsActual {
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
+// one report per training run: its size does not matter
+#[allow(clippy::large_enum_variant)]
 pub enum SpendingReport {
     Backtest(SpendingBacktest),
     Benchmark(SpendingBenchmark),
+}
+
+/// Errors on one kind of forecast day (inside festival windows, or outside them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DaySplit {
+    /// User-days scored.
+    pub days: usize,
+    pub mae: f64,
+    pub seasonal_naive_mae: f64,
+    /// Mean actual spend on those days (to read the errors against).
+    pub mean_actual: f64,
+    /// Mean forecast on those days (against `mean_actual`: the bias).
+    pub mean_forecast: f64,
+    /// Mean absolute error of each user's total over those days of one forecast (what a user
+    /// sees: "₹X in the Diwali fortnight").
+    pub total_mae: f64,
 }
 
 /// Rolling-origin backtest of the forecaster on users' daily spend.
@@ -183,6 +201,9 @@ pub struct SpendingBacktest {
     pub seasonal_naive: ErrorSummary,
     pub monthly_total_mae: f64,
     pub seasonal_naive_monthly_total_mae: f64,
+    /// Daily mean absolute error on the forecast days inside a festival window, and on the rest.
+    pub festival_days: DaySplit,
+    pub other_days: DaySplit,
     pub forecast_vs_actual: ForecastVsActual,
     /// Users backtested.
     #[serde(skip)]

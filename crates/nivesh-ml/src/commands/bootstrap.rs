@@ -1,5 +1,5 @@
 //! `nivesh-ml bootstrap`, and `serve`'s first start: make what serving needs and is missing —
-//! sample data whose 13 months end yesterday (so the sample users' features are fresh), a
+//! sample data whose 500 days end yesterday (so the sample users' features are fresh), a
 //! champion for every model (the pipeline), the feature store ingested and materialized.
 //!
 //! `serve` runs it in a child process of the same binary, so the memory training takes is
@@ -65,7 +65,8 @@ pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let missing = missing(config)?;
     let dir = config.generated_data_dir();
     if missing.sample_data {
-        let start = chrono::Utc::now().date_naive() - chrono::Duration::days(396);
+        let days = nivesh_datagen::Scale::Full.sizes().days as i64;
+        let start = chrono::Utc::now().date_naive() - chrono::Duration::days(days);
         println!("bootstrap: generating the sample data into {} (transactions {start} to yesterday)", dir.display());
         nivesh_datagen::generate_from(&dir, 42, nivesh_datagen::Scale::Full, start)?;
     }

@@ -98,6 +98,27 @@ pub fn report(report: &Report) {
                 "rolling-origin backtest: {} users × {} origins of {} days over the last {} days ({:.2} s)\n{t}",
                 r.users, r.origins, r.horizon_days, r.holdout_days, r.seconds
             );
+            let mut d = table(&[
+                "forecast days",
+                "user-days",
+                "mean spend",
+                "mean forecast",
+                "MAE",
+                "seasonal naive MAE",
+                "MAE of the days' total",
+            ]);
+            for (name, s) in [("inside festival windows", &r.festival_days), ("the other days", &r.other_days)] {
+                d.add_row(vec![
+                    name.to_string(),
+                    s.days.to_string(),
+                    format!("{:.1}", s.mean_actual),
+                    format!("{:.1}", s.mean_forecast),
+                    format!("{:.1}", s.mae),
+                    format!("{:.1}", s.seasonal_naive_mae),
+                    format!("{:.0}", s.total_mae),
+                ]);
+            }
+            println!("{d}");
         }
         Report::Spending(SpendingReport::Benchmark(r)) => {
             let mut t = table(&["model", "mean MASE", "mean sMAPE (%)"]);

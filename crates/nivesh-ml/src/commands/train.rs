@@ -58,7 +58,9 @@ fn params(args: &TrainArgs, kind: ModelKind, config: &Config) -> ModelParams {
             p.forest.n_trees = args.n_trees.unwrap_or(p.forest.n_trees);
             p.forest.sample_size = args.sample_size.unwrap_or(p.forest.sample_size);
         }
-        ModelParams::Spending(_) => {}
+        ModelParams::Spending(p) => {
+            p.method = args.method.unwrap_or(p.method);
+        }
     }
     params
 }
