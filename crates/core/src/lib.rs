@@ -8,12 +8,14 @@
 //! - [`gazetteer`], [`calendar`]: domain word lists and festival dates shipped as data;
 //! - [`rng`]: a seeded, version-stable random number generator;
 //! - [`fsutil`]: atomic file writes;
+//! - [`eigen`]: eigen-decomposition of a small symmetric matrix;
 //! - [`error_chain`]: an error and its sources on one line.
 //!
 //! This crate does no network I/O and knows nothing of models or HTTP.
 
 pub mod calendar;
 pub mod dataset;
+pub mod eigen;
 pub mod fsutil;
 pub mod gazetteer;
 pub mod nan;

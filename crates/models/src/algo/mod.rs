@@ -5,10 +5,8 @@
 //! - [`gbdt`]: binary gradient-boosted trees on `forust-ml` (monotone constraints, Platt calibration);
 //! - [`treeshap`]: exact TreeSHAP and prediction over those trees;
 //! - [`iforest`]: isolation forest over rows of any width;
-//! - [`eigen`]: eigen-decomposition of a small symmetric matrix (principal components);
 //! - [`theta`]: the Theta forecasting method.
 
-pub mod eigen;
 pub mod gbdt;
 pub mod iforest;
 pub mod linear;

@@ -280,7 +280,7 @@ impl StaticEmbeddings {
                 gram[i * d + j] = gram[j * d + i];
             }
         }
-        let (values, directions) = crate::algo::eigen::symmetric(&gram, d)
+        let (values, directions) = nivesh_core::eigen::symmetric(&gram, d)
             .ok_or_else(|| ModelError::Artifact("the table holds values that are not finite".into()))?;
         let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
         let kept: f64 = values[..dims].iter().map(|v| v.max(0.0)).sum();

@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn eigenvectors_reconstruct_a_random_symmetric_matrix() {
         let n = 12;
-        let mut rng = nivesh_core::rng::Rng::new(3);
+        let mut rng = crate::rng::Rng::new(3);
         let mut a = vec![0.0; n * n];
         for i in 0..n {
             for j in i..n {
