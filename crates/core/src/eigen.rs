@@ -1,6 +1,6 @@
 //! Eigen-decomposition of a small dense symmetric matrix (cyclic Jacobi), for principal
-//! components. The one use is reducing a static embedding table (384 × 384 covariance), where
-//! a linear-algebra crate (nalgebra, faer) would cost more build time than these 80 lines.
+//! components. The one use is reducing a static embedding table (its 384 × 384 Gram matrix), where
+//! a linear-algebra crate (nalgebra, faer) would cost more build time than these 60 lines.
 
 /// Eigenvalues (descending) and unit eigenvectors (row `k` of the returned `n × n` row-major
 /// matrix belongs to value `k`) of the symmetric `n × n` matrix `a` (row-major; only

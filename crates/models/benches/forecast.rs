@@ -1,11 +1,11 @@
-//! A 12-month (365-day) forecast from two years of daily history.
+//! Forecasts from two years of daily history: MSTL + ETS alone, and the default combination.
 //! Run: `cargo bench -p nivesh-models --bench forecast`.
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use nivesh_core::rng::Rng;
-use nivesh_models::forecast::{DailyHistory, ForecastParams};
-use nivesh_models::{Fit, Predict};
+use nivesh_models::Predict;
+use nivesh_models::forecast::DailyHistory;
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
@@ -17,19 +17,26 @@ fn bench(c: &mut Criterion) {
             (1500.0 * weekly * payday * rng.lognormal(0.0, 0.4)).round()
         })
         .collect();
-    let Ok(model) = ForecastParams::default().fit(&[]).or_else(|_| {
-        // no transactions to learn festival effects from: a forecaster without them
-        serde_json::from_str::<nivesh_models::forecast::SpendingForecaster>(
-            r#"{"params":{"daily_seasons":[7],"festivals":[]},"effects":[]}"#,
-        )
-        .map_err(|e| nivesh_models::ModelError::Data(e.to_string()))
-    }) else {
+    // no transactions to learn festival effects from: forecasters without them, one per method
+    let model = |method: &str| {
+        serde_json::from_str::<nivesh_models::forecast::SpendingForecaster>(&format!(
+            r#"{{"params":{{"daily_seasons":[7],"festivals":[],"method":{method}}},"effects":[]}}"#
+        ))
+    };
+    let (Ok(ets), Ok(combination)) = (model(r#""ets""#), model(r#"{"combination":{"origins":2}}"#)) else {
         return;
     };
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(NaiveDate::MIN);
+    // MSTL + AutoETS alone (the method before issue 19)
     c.bench_function("spending/forecast_365_days_from_730", |b| {
-        b.iter(|| model.predict(black_box(&DailyHistory { start, values: &values, horizon_days: 365 })))
+        b.iter(|| ets.predict(black_box(&DailyHistory { start, values: &values, horizon_days: 365 })))
     });
+    // the default: a 30-day horizon backtests on two cuts (9 fits); a 365-day one cannot (3 fits)
+    for horizon in [30, 365] {
+        c.bench_function(&format!("spending/combination_{horizon}_days_from_730"), |b| {
+            b.iter(|| combination.predict(black_box(&DailyHistory { start, values: &values, horizon_days: horizon })))
+        });
+    }
 }
 
 criterion_group!(benches, bench);

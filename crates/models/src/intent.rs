@@ -461,6 +461,70 @@ mod tests {
     }
 
     #[test]
+    fn format_version_2_models_with_embeddings_still_load() {
+        let params = IntentParams { calibration_fraction: 0.0, ..IntentParams::default() };
+        let m = params.fit_with_embeddings(&data(), Some(&table())).unwrap();
+        let e = m.features.embedder.as_ref().unwrap();
+        // version 2 carried the table in its version-1 layout (f16 values)
+        #[derive(Serialize)]
+        struct TableV1<'a> {
+            wordpiece: &'a WordPiece,
+            dim: usize,
+            vectors_f16: Vec<u16>,
+            source: &'a str,
+        }
+        #[derive(Serialize)]
+        struct EmbedderV2<'a> {
+            table: TableV1<'a>,
+            sif: &'a [f32],
+            weight: f32,
+        }
+        #[derive(Serialize)]
+        struct FeaturesV2<'a> {
+            tfidf: &'a TfidfVectorizer,
+            embedder: Option<EmbedderV2<'a>>,
+        }
+        #[derive(Serialize)]
+        struct V2<'a> {
+            labels: &'a [String],
+            features: FeaturesV2<'a>,
+            svm: &'a LinearOvr,
+            fallback_label: &'a str,
+            confidence_threshold: f64,
+        }
+        let vectors_f16 = (0..e.table.vocab_size() as u32)
+            .flat_map(|id| e.table.vector(id))
+            .map(|x| half::f16::from_f32(x).to_bits())
+            .collect();
+        let v2 = V2 {
+            labels: &m.labels,
+            features: FeaturesV2 {
+                tfidf: &m.features.tfidf,
+                embedder: Some(EmbedderV2 {
+                    table: TableV1 {
+                        wordpiece: e.table.wordpiece(),
+                        dim: e.table.dim(),
+                        vectors_f16,
+                        source: e.table.source(),
+                    },
+                    sif: &e.sif,
+                    weight: e.weight,
+                }),
+            },
+            svm: &m.svm,
+            fallback_label: &m.fallback_label,
+            confidence_threshold: m.confidence_threshold,
+        };
+        let bytes = crate::artifact::wrap(IntentClassifier::KIND, 2, &postcard::to_allocvec(&v2).unwrap());
+        let back = IntentClassifier::from_bytes(&bytes).unwrap();
+        assert_eq!(back.embeddings_source(), Some("fixture"));
+        // the fixture's vectors (0 and 1) are exact in f16
+        for q in ["purchase", "pay rent", "credit card bill"] {
+            assert_eq!(back.probabilities(q), m.probabilities(q));
+        }
+    }
+
+    #[test]
     fn format_version_1_models_still_load() {
         let params = IntentParams { calibration_fraction: 0.0, ..IntentParams::default() };
         let m = params.fit(&data()).unwrap();

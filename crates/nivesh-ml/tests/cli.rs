@@ -651,10 +651,10 @@ ner model 4497185f4b95a2be4426211a5d2a3cb12b759b4369166dd37c86899aa314d80f
 ner profile.json 5bab590eb2c8a67872982dfe7c854fa095337a06d76be7cf7fe2bc172fc82dda
 ner validation.json 3d631fa5f5d8c3696ff0d64c0e4f47b48b872f89ade4284a8966649c698a0b93
 ner params {"c1":0.05,"c2":0.01,"max_iterations":100,"merge_rules":true}
-spending metrics.json 47189dbb429566930b618fe3ce76308b426e37766584ccd842a62096724b0fea
+spending metrics.json 588a14d182f8b285e752d14f5b6ad682f896a1c461839232fe8f97529a268a6a
 spending model 5c474837531610af0b6de7146cd95c1f1e4091a537c45f5265efbf8d390104a4
-spending plots/forecast_vs_actual.png e50e43272b6ed0ac75d68c40f93e28a8df7af1e437ea8035ad91935c7b3edad3
-spending profile.json fd5bfa8024efe451e074d6b4b8cd36ab77201460abbc2cbdd96dc6dc53531bd1
+spending plots/forecast_vs_actual.png 13f06fa42f1547725b566a89601271e5e64c561e2d475979e13c5cfa42ca67fe
+spending profile.json 92d7c66cf415b6d96a2c92cdbcfdf4a4394805fb66872ed7458cbfcecc36b9e5
 spending validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
 spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]],"method":{"combination":{"origins":2}}}
 anomaly metrics.json 0dbf1952c19bb915e6cd7af1668c6d1986f5d832a2e39b868568747bafee993a

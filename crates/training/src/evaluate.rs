@@ -159,13 +159,13 @@ pub fn intent(model: &IntentClassifier, data: &[Utterance], oos: &[String]) -> a
     let mut truth = Vec::with_capacity(data.len());
     let mut argmax = Vec::with_capacity(data.len());
     let mut thresholded = Vec::with_capacity(data.len());
-    // (top probability, whether the top intent is right) of each in-scope query
+    // (top probability, top intent right, truth is the fallback) of each in-scope query
     let mut in_scope = Vec::with_capacity(data.len());
     for u in data {
         let p = model.predict(&u.text)?;
         truth.push(u.intent.clone());
         let top = p.alternatives.first().map(|a| a.intent.clone()).unwrap_or_default();
-        in_scope.push((p.confidence, top == u.intent && top != fallback));
+        in_scope.push((p.confidence, top == u.intent, u.intent == fallback));
         argmax.push(top);
         thresholded.push(p.intent);
     }
@@ -190,7 +190,16 @@ pub fn intent(model: &IntentClassifier, data: &[Utterance], oos: &[String]) -> a
                 let t = f64::from(i) * 0.05;
                 OosPoint {
                     threshold: t,
-                    in_scope_accuracy: in_scope.iter().filter(|&&(c, ok)| ok && c >= t).count() as f64
+                    // right as `predict` would answer at threshold t: the fallback intent is
+                    // right for a query labelled with it, on top or below the threshold
+                    in_scope_accuracy: in_scope
+                        .iter()
+                        .filter(
+                            |&&(c, top_right, is_fallback)| {
+                                if is_fallback { top_right || c < t } else { top_right && c >= t }
+                            },
+                        )
+                        .count() as f64
                         / in_scope.len().max(1) as f64,
                     oos_recall: caught_at(t),
                 }
@@ -351,10 +360,6 @@ pub fn spending_benchmark(
     })
 }
 
-/// Rolling-origin backtest on users' daily spend: festival effects learned on the data before
-/// the first origin; origins every 30 days over the last `holdout_days`, each forecasting the
-/// next 30 days of every user's daily spend (the first 200 users) from everything before it;
-/// errors against the actuals next to seasonal naive (season 7), averaged over users and origins.
 fn day_split((days, err, naive, actual, forecast): (usize, f64, f64, f64, f64), totals: (usize, f64)) -> DaySplit {
     let n = days.max(1) as f64;
     DaySplit {
@@ -367,6 +372,10 @@ fn day_split((days, err, naive, actual, forecast): (usize, f64, f64, f64, f64), 
     }
 }
 
+/// Rolling-origin backtest on users' daily spend: festival effects learned on the data before
+/// the first origin; origins every 30 days over the last `holdout_days`, each forecasting the
+/// next 30 days of every user's daily spend (the first 200 users) from everything before it;
+/// errors against the actuals next to seasonal naive (season 7), averaged over users and origins.
 pub fn spending_backtest(
     params: &ForecastParams,
     txns: &[Transaction],

@@ -87,7 +87,7 @@ impl TryFrom<Stored> for StaticEmbeddings {
             }
             StoredVectors::I8 { values, scales } => {
                 let rows = s.wordpiece.vocab_size();
-                if s.dim == 0 || values.len() != rows * s.dim || scales.len() != rows {
+                if s.dim == 0 || rows.checked_mul(s.dim) != Some(values.len()) || scales.len() != rows {
                     return Err(format!(
                         "{} int8 values and {} scales do not make {rows} vectors of dimension {}",
                         values.len(),
@@ -182,7 +182,7 @@ impl StaticEmbeddings {
 
     /// Build from explicit vectors (`vocab × dim`, row-major).
     pub fn from_vectors(wordpiece: WordPiece, dim: usize, vectors: Vec<f32>, source: &str) -> Result<Self, ModelError> {
-        if dim == 0 || vectors.len() != wordpiece.vocab_size() * dim {
+        if dim == 0 || wordpiece.vocab_size().checked_mul(dim) != Some(vectors.len()) {
             return Err(ModelError::Artifact(format!(
                 "{} values do not make {} vectors of dimension {dim}",
                 vectors.len(),
