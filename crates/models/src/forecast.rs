@@ -231,9 +231,9 @@ pub fn forecast_series_with(
     let fitted = match method {
         SeriesMethod::Ets => candidate(0, y, seasons, horizon),
         SeriesMethod::Theta => candidate(1, y, seasons, horizon),
+        // finite: every candidate is checked, and the combination mixes them with finite weights
         SeriesMethod::Combination { origins } => combination(y, seasons, horizon, origins),
-    }
-    .filter(|c| [&c.point, &c.l80, &c.u80, &c.l95, &c.u95].iter().all(|v| v.iter().all(|x| x.is_finite())));
+    };
     let Some(c) = fitted else {
         // constant or degenerate series: the mean, with the empirical spread
         let mean = y.iter().sum::<f64>() / y.len() as f64;
@@ -334,6 +334,21 @@ impl Default for ForecastParams {
             ],
             method: SeriesMethod::DEFAULT,
         }
+    }
+}
+
+impl ForecastParams {
+    /// The configured festival windows, each with multiplier ×1.
+    pub fn windows(&self) -> Vec<FestivalEffect> {
+        self.festivals
+            .iter()
+            .map(|(name, from_day, to_day)| FestivalEffect {
+                festival: name.clone(),
+                from_day: *from_day,
+                to_day: *to_day,
+                multiplier: 1.0,
+            })
+            .collect()
     }
 }
 
@@ -473,9 +488,7 @@ impl crate::Fit<[Transaction]> for ForecastParams {
         // keeps a user's log-ratio finite when they spent nothing on one side
         let floor = 0.1 * per_user_day.max(1e-9);
         let mut effects = Vec::new();
-        for (name, from_day, to_day) in &self.festivals {
-            let mut probe =
-                FestivalEffect { festival: name.clone(), from_day: *from_day, to_day: *to_day, multiplier: 1.0 };
+        for mut probe in self.windows() {
             // 1: inside a window; 2: within 30 days of one (the local baseline); 0: neither
             let kind: Vec<u8> = (0..y.len())
                 .map(|i| {

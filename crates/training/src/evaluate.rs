@@ -408,16 +408,7 @@ pub fn spending_backtest(
     // per kind of day: (forecasts, Σ |total actual − total forecast|)
     let mut totals = [(0usize, 0.0f64); 2];
     // the configured windows, whether or not the data before the cut let the model learn them
-    let windows: Vec<nivesh_models::forecast::FestivalEffect> = params
-        .festivals
-        .iter()
-        .map(|(name, from_day, to_day)| nivesh_models::forecast::FestivalEffect {
-            festival: name.clone(),
-            from_day: *from_day,
-            to_day: *to_day,
-            multiplier: 1.0,
-        })
-        .collect();
+    let windows = params.windows();
     let festive: Vec<bool> = (0..holdout_days)
         .map(|k| {
             let day = cut + chrono::Duration::days(k as i64);
