@@ -289,7 +289,7 @@ impl Params for AnomalyParams {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Scorer {
     Forest(IsolationForest),
-    Trees(BinaryGbdt),
+    Trees(Box<BinaryGbdt>),
 }
 
 /// Why a transaction looks unusual: the feature, its value and its typical (median) value.
@@ -327,9 +327,57 @@ pub struct AnomalyModel {
     params: AnomalyParams,
 }
 
+/// [`AnomalyModel`] as format version 1 stored it (before class weighting and tuning).
+#[derive(Deserialize)]
+struct AnomalyModelV1 {
+    schema: Schema,
+    scorer: ScorerV1,
+    threshold: f64,
+    median: Vec<f64>,
+    iqr: Vec<f64>,
+    params: AnomalyParamsV1,
+}
+
+#[derive(Deserialize)]
+enum ScorerV1 {
+    Forest(IsolationForest),
+    Trees(Box<crate::algo::gbdt::BinaryGbdtV1>),
+}
+
+#[derive(Deserialize)]
+struct AnomalyParamsV1 {
+    mode: AnomalyMode,
+    forest: ForestParams,
+    gbdt: crate::algo::gbdt::GbdtParamsV1,
+    contamination: f64,
+}
+
 impl Persist for AnomalyModel {
     const KIND: &'static str = "anomaly";
-    const FORMAT_VERSION: u32 = 1;
+    const FORMAT_VERSION: u32 = 2;
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        if crate::artifact::header(bytes)?.0.format_version == 1 {
+            let v1: AnomalyModelV1 = crate::artifact::decode(bytes, Self::KIND, 1)?;
+            return Ok(AnomalyModel {
+                schema: v1.schema,
+                scorer: match v1.scorer {
+                    ScorerV1::Forest(f) => Scorer::Forest(f),
+                    ScorerV1::Trees(t) => Scorer::Trees(Box::new(t.0)),
+                },
+                threshold: v1.threshold,
+                median: v1.median,
+                iqr: v1.iqr,
+                params: AnomalyParams {
+                    mode: v1.params.mode,
+                    forest: v1.params.forest,
+                    gbdt: v1.params.gbdt.into(),
+                    contamination: v1.params.contamination,
+                },
+            });
+        }
+        crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION)
+    }
 }
 
 fn weighted_quantile(values: &[f64], weights: Option<&[f64]>, q: f64) -> f64 {
@@ -364,7 +412,7 @@ impl crate::Fit<Tabular> for AnomalyParams {
                 if data.y.is_none() {
                     return Err(ModelError::Data("the supervised mode needs labels (is_anomaly or --label)".into()));
                 }
-                Scorer::Trees(BinaryGbdt::fit(data, &self.gbdt)?)
+                Scorer::Trees(Box::new(BinaryGbdt::fit(data, &self.gbdt)?))
             }
         };
         let (mut median, mut iqr) = (Vec::new(), Vec::new());
@@ -392,6 +440,13 @@ impl AnomalyModel {
     }
     pub fn params(&self) -> &AnomalyParams {
         &self.params
+    }
+    /// The booster of a supervised detector.
+    pub fn gbdt(&self) -> Option<&BinaryGbdt> {
+        match &self.scorer {
+            Scorer::Trees(g) => Some(g),
+            Scorer::Forest(_) => None,
+        }
     }
     pub fn mode(&self) -> AnomalyMode {
         self.params.mode
@@ -480,5 +535,69 @@ impl AnomalyModel {
         }
         ModelError::check_record(t, "transaction")?;
         self.score_row(&state.features(t))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::algo::gbdt::legacy_layout;
+    use crate::{Fit, Persist};
+
+    #[test]
+    fn version_1_anomaly_models_still_load() {
+        let mut rng = nivesh_core::rng::Rng::new(12);
+        let schema = Schema { names: vec!["a".into(), "b".into()], kinds: vec![ColumnKind::Numeric; 2] };
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..300 {
+            let (a, b) = (rng.normal(), rng.normal());
+            y.push(if a + 0.3 * rng.normal() > 1.0 { 1.0 } else { 0.0 });
+            x.extend([a, b]);
+        }
+        let data = Tabular { schema, x, rows: 300, y: Some(y), weight: None, group: None };
+        let mut params = AnomalyParams { mode: AnomalyMode::Supervised, ..AnomalyParams::default() };
+        params.gbdt.iterations = 20;
+        let m = params.fit(&data).unwrap();
+        #[derive(Serialize)]
+        enum ScorerOut {
+            #[allow(dead_code)]
+            Forest(IsolationForest),
+            Trees(legacy_layout::ReprV1),
+        }
+        #[derive(Serialize)]
+        struct ParamsOut {
+            mode: AnomalyMode,
+            forest: ForestParams,
+            gbdt: legacy_layout::ParamsV1,
+            contamination: f64,
+        }
+        #[derive(Serialize)]
+        struct V1<'a> {
+            schema: &'a Schema,
+            scorer: ScorerOut,
+            threshold: f64,
+            median: &'a [f64],
+            iqr: &'a [f64],
+            params: ParamsOut,
+        }
+        let v1 = V1 {
+            schema: &m.schema,
+            scorer: ScorerOut::Trees(legacy_layout::repr(m.gbdt().unwrap())),
+            threshold: m.threshold,
+            median: &m.median,
+            iqr: &m.iqr,
+            params: ParamsOut {
+                mode: m.params.mode,
+                forest: m.params.forest.clone(),
+                gbdt: legacy_layout::params(&m.params.gbdt),
+                contamination: m.params.contamination,
+            },
+        };
+        let bytes = crate::artifact::wrap("anomaly", 1, &postcard::to_allocvec(&v1).unwrap());
+        let back = AnomalyModel::from_bytes(&bytes).unwrap();
+        assert_eq!(back.scores(&data), m.scores(&data));
+        assert_eq!(back.params(), m.params());
+        assert_eq!(back.threshold(), m.threshold());
     }
 }

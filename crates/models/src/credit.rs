@@ -166,9 +166,24 @@ pub struct CreditModel {
     threshold: f64,
 }
 
+/// [`CreditModel`] as format version 2 stored it (before class weighting and tuning).
+#[derive(Deserialize)]
+struct CreditModelV2 {
+    gbdt: crate::algo::gbdt::BinaryGbdtV1,
+    threshold: f64,
+}
+
 impl Persist for CreditModel {
     const KIND: &'static str = "credit";
-    const FORMAT_VERSION: u32 = 2;
+    const FORMAT_VERSION: u32 = 3;
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        if crate::artifact::header(bytes)?.0.format_version == 2 {
+            let v2: CreditModelV2 = crate::artifact::decode(bytes, Self::KIND, 2)?;
+            return Ok(CreditModel { gbdt: v2.gbdt.0, threshold: v2.threshold });
+        }
+        crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION)
+    }
 }
 
 impl Fit<Tabular> for CreditParams {
@@ -406,5 +421,49 @@ pub fn credit_report(probs: &[f64], y: &[f64], w: Option<&[f64]>) -> CreditRepor
         binary: BinaryReport::new(probs, &labels, w),
         brier: crate::metrics::brier(probs, &labels, w),
         statlog_cost: crate::metrics::statlog_cost(probs, &labels, w, 1.0 / 6.0),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::algo::gbdt::legacy_layout;
+
+    #[test]
+    fn version_2_credit_models_still_load() {
+        let apps = nivesh_datagen_free_table();
+        let p = CreditParams { gbdt: GbdtParams { iterations: 20, ..CreditParams::default().gbdt }, threshold: 0.4 };
+        let m = p.fit(&apps).unwrap();
+        #[derive(Serialize)]
+        struct V2 {
+            gbdt: legacy_layout::ReprV1,
+            threshold: f64,
+        }
+        let payload = postcard::to_allocvec(&V2 { gbdt: legacy_layout::repr(&m.gbdt), threshold: 0.4 }).unwrap();
+        let back = CreditModel::from_bytes(&crate::artifact::wrap("credit", 2, &payload)).unwrap();
+        assert_eq!(back.probabilities(&apps), m.probabilities(&apps));
+        assert_eq!(back.threshold(), 0.4);
+        assert_eq!(back.params(), m.params());
+        // and the current version round-trips
+        let again = CreditModel::from_bytes(&m.to_bytes().unwrap()).unwrap();
+        assert_eq!(again.probabilities(&apps), m.probabilities(&apps));
+    }
+
+    /// A small application table whose default follows missed payments and utilisation.
+    fn nivesh_datagen_free_table() -> Tabular {
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        let mut rng = nivesh_core::rng::Rng::new(11);
+        for _ in 0..400 {
+            let mut row = vec![0.0; APPLICATION_FEATURES.len()];
+            for v in row.iter_mut() {
+                *v = rng.uniform(0.0, 3.0).floor();
+            }
+            let risk = row[6] + row[16] - 2.0 + rng.normal();
+            y.push(if risk > 0.5 { 1.0 } else { 0.0 });
+            x.extend(row);
+        }
+        Tabular { schema: application_schema(), x, rows: 400, y: Some(y), weight: None, group: None }
     }
 }

@@ -180,6 +180,21 @@ fn roc_sweep(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> (Vec<(
     (points, tp, fp)
 }
 
+/// Area under the ROC curve with optional row weights (ties get half credit; NaN without both
+/// classes).
+pub fn weighted_auc(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> f64 {
+    let (points, p, n) = roc_sweep(scores, labels, weights);
+    if p <= 0.0 || n <= 0.0 {
+        return f64::NAN;
+    }
+    let (mut auc, mut prev_tp, mut prev_fp) = (0.0, 0.0, 0.0);
+    for &(_, tp, fp) in &points {
+        auc += (fp - prev_fp) / n * (tp + prev_tp) / (2.0 * p);
+        (prev_tp, prev_fp) = (tp, fp);
+    }
+    auc
+}
+
 /// The ROC curve as (false-positive rate, true-positive rate) points from (0, 0) to (1, 1),
 /// thinned to at most `max_points` (kept points are spread evenly along the sweep).
 pub fn roc_curve(scores: &[f64], labels: &[bool], weights: Option<&[f64]>, max_points: usize) -> Vec<(f64, f64)> {

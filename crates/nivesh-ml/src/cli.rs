@@ -362,7 +362,7 @@ pub struct TrainArgs {
     /// Anomaly: train the supervised model on the labels instead of the isolation forest.
     #[arg(long)]
     pub supervised: bool,
-    /// Seed of the --holdout shuffle.
+    /// Seed of the --holdout shuffle (and of the boosting and its tuning folds).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// A tag on every run of the pipeline, KEY=VALUE (repeatable), beside `model` and `data`.
@@ -394,15 +394,31 @@ pub struct TrainArgs {
     /// Intent: norm of the embedding beside the unit-norm TF-IDF row (default 1.0).
     #[arg(long)]
     pub embedding_weight: Option<f64>,
-    /// Credit: boosting rounds.
+    /// Credit, supervised anomaly: boosting rounds.
     #[arg(long)]
     pub iterations: Option<usize>,
-    /// Credit: learning rate of the boosting.
+    /// Credit, supervised anomaly: learning rate of the boosting.
     #[arg(long)]
     pub learning_rate: Option<f32>,
-    /// Credit: depth of each tree.
+    /// Credit, supervised anomaly: depth of each tree.
     #[arg(long)]
     pub max_depth: Option<usize>,
+    /// Credit, supervised anomaly: minimum hessian sum in a leaf.
+    #[arg(long)]
+    pub min_leaf_weight: Option<f32>,
+    /// Credit, supervised anomaly: class weighting in [0, 1] (0: rows as weighted, 1: both
+    /// classes weigh the same; probabilities are corrected back to the data's prevalence).
+    #[arg(long)]
+    pub class_balance: Option<f64>,
+    /// Credit, supervised anomaly: choose depth, learning rate, min leaf weight, class balance
+    /// and rounds by stratified 5-fold cross-validation inside the training rows (seeded with
+    /// --seed) before fitting; the report lists every grid point's score.
+    #[arg(long)]
+    pub tune: bool,
+    /// With --tune: what the folds maximise, auc or log_loss (default: log_loss for credit,
+    /// auc for anomalies).
+    #[arg(long, requires = "tune")]
+    pub tune_metric: Option<nivesh_models::algo::gbdt::TuneMetric>,
     /// Credit: one-hot encode categorical columns (default: ordinal codes).
     #[arg(long)]
     pub one_hot: bool,

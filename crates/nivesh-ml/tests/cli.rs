@@ -658,18 +658,18 @@ spending profile.json 92d7c66cf415b6d96a2c92cdbcfdf4a4394805fb66872ed7458cbfcecc
 spending validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
 spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]],"method":{"combination":{"origins":2}}}
 anomaly metrics.json 0dbf1952c19bb915e6cd7af1668c6d1986f5d832a2e39b868568747bafee993a
-anomaly model ffda43e81cd6329475844bae6e0188d807b5356aa66f410ffde170230ac00f78
+anomaly model 06c48862924fa82601f719f333fbba66c08b926bfb361ef3ecd410d928085689
 anomaly plots/roc_curve.png 5a3384e67eb79abe59b39793b0f38960ba308332f0a81c1f30054d6429e4d7b3
 anomaly plots/score_histogram.png 078fa20914509a41b3d049ad42c204eab6409c55e634f5c2f310019fba7d312a
 anomaly profile.json 165076b27665396da7ca1417decd1cc692957068cc4e1271eb62d82f0cd1955b
 anomaly validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
-anomaly params {"mode":"Unsupervised","forest":{"n_trees":300,"sample_size":512,"seed":42},"gbdt":{"iterations":300,"learning_rate":0.05000000074505806,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.0,"one_hot":false,"increasing":[],"decreasing":[],"seed":42},"contamination":0.01}
+anomaly params {"mode":"Unsupervised","forest":{"n_trees":300,"sample_size":512,"seed":42},"gbdt":{"iterations":300,"learning_rate":0.05000000074505806,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.0,"one_hot":false,"increasing":[],"decreasing":[],"seed":42,"class_balance":0.0,"tune":null},"contamination":0.01}
 credit metrics.json fdd362abfeb7837f7c40b84887820af7fd738e7d68846cb114d6927e5875c101
-credit model 776b989773d5d0ee1f883882d500c669841ab6965fe5d39b0f69fe26742af184
+credit model 554428c95fc5f93d554000ef2ce61d281b177683b6f2b30b67140cf7304ba0d0
 credit plots/roc_curve.png 99d52a74acc2a885cde2675e6fc1e96112aa8f8c0c05add7d9cda4b19b2f0029
 credit profile.json 92bc1bd36743b36063462d05a36babc9c61842eb6137091c340a3b8ce493092b
 credit validation.json 9d194e168b0e28191e42c48eff4d3210a7fe9331bc863483929d2df7dccd3765
-credit params {"gbdt":{"iterations":200,"learning_rate":0.07500000298023224,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.2,"one_hot":false,"increasing":["payments_missed","payment_miss_rate","debt_to_income","utilization"],"decreasing":[],"seed":42},"threshold":0.5}
+credit params {"gbdt":{"iterations":200,"learning_rate":0.07500000298023224,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.2,"one_hot":false,"increasing":["payments_missed","payment_miss_rate","debt_to_income","utilization"],"decreasing":[],"seed":42,"class_balance":0.0,"tune":null},"threshold":0.5}
 "#;
 
 /// The pipeline checks each model's data with its validation suite and stops that model on

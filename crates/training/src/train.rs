@@ -7,6 +7,8 @@ use crate::spec::{Input, ModelParams, ModelSpec, Split};
 use anyhow::Context;
 use nivesh_core::rng::Rng;
 use nivesh_core::{CreditApplication, Transaction};
+use nivesh_models::algo::gbdt::BinaryGbdt;
+use nivesh_models::anomaly::AnomalyModel;
 use nivesh_models::credit::GroupFairness;
 use nivesh_models::tabular::Tabular;
 use nivesh_models::text::StaticEmbeddings;
@@ -49,6 +51,44 @@ fn holdout_indices(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize
     Rng::new(seed).shuffle(&mut idx);
     let test = idx.split_off(n - ((n as f64) * fraction).round().min(n as f64) as usize);
     (idx, test)
+}
+
+/// How a booster's parameters were chosen, for the training summary (empty when not tuned).
+fn tuned(g: &BinaryGbdt) -> String {
+    let (Some(t), p) = (&g.tuning, &g.params) else { return String::new() };
+    let Some(best) = t.best() else { return String::new() };
+    format!(
+        "; tuned by {}-fold CV over {} grid points: depth {}, learning rate {}, min leaf weight {}, class balance {}, \
+         {} rounds (CV {} {:.4} ± {:.4})",
+        t.folds,
+        t.rows.len(),
+        p.max_depth,
+        p.learning_rate,
+        p.min_leaf_weight,
+        p.class_balance,
+        p.iterations,
+        t.metric,
+        best.score,
+        best.fold_sd
+    )
+}
+
+/// The parameters a model was trained with, as recorded with its run: the chosen ones, with
+/// the tuning's table when tuned.
+fn chosen_params(params: impl serde::Serialize, g: Option<&BinaryGbdt>) -> anyhow::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(params)?;
+    if let (Some(t), Some(obj)) = (g.and_then(|g| g.tuning.as_ref()), v.as_object_mut()) {
+        obj.insert("tuning".into(), serde_json::to_value(t)?);
+    }
+    Ok(v)
+}
+
+fn anomaly_params(model: &AnomalyModel) -> anyhow::Result<serde_json::Value> {
+    let mut p = model.params().clone();
+    if let Some(g) = model.gbdt() {
+        p.gbdt = g.params.clone();
+    }
+    chosen_params(p, model.gbdt())
 }
 
 /// Split off a deterministic share of records for evaluation (none without a holdout).
@@ -171,11 +211,12 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
             tracing::info!(rows = train.rows, "training credit model");
             let model = p.fit(&train)?;
             let summary = format!(
-                "trained credit model on {} rows, {} features, {} trees in {:.2} s",
+                "trained credit model on {} rows, {} features, {} trees in {:.2} s{}",
                 train.rows,
                 train.n_cols(),
                 model.n_trees(),
-                secs()
+                secs(),
+                tuned(model.gbdt())
             );
             let eval = match split {
                 Split::Files { paths, .. } => {
@@ -196,7 +237,7 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
                     None
                 }
             };
-            (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
+            (model.to_bytes()?, report, chosen_params(model.params(), Some(model.gbdt()))?, summary)
         }
         ModelParams::Anomaly(p) => {
             let (data, times) = match prepared {
@@ -220,12 +261,13 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
             tracing::info!(rows = train.rows, mode = ?p.mode, "training anomaly detector");
             let model = p.fit(&train)?;
             let summary = format!(
-                "trained {:?} anomaly detector on {} rows, {} features in {:.2} s; threshold {:.4}",
+                "trained {:?} anomaly detector on {} rows, {} features in {:.2} s; threshold {:.4}{}",
                 model.mode(),
                 train.rows,
                 train.n_cols(),
                 secs(),
-                model.threshold()
+                model.threshold(),
+                model.gbdt().map(tuned).unwrap_or_default()
             );
             let eval = match split {
                 Split::Files { paths, .. } => {
@@ -240,7 +282,7 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
                 }
                 None => None,
             };
-            (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
+            (model.to_bytes()?, report, anomaly_params(&model)?, summary)
         }
         ModelParams::Spending(p) => {
             let txns: Vec<Transaction> = match prepared {

@@ -30,6 +30,27 @@ struct Tree {
     nodes: Vec<Node>,
 }
 
+impl Tree {
+    /// The value of the leaf that `row` falls in (0 for an empty tree).
+    fn leaf_value(&self, row: &[f64]) -> f64 {
+        let mut i = 0usize;
+        while let Some(n) = self.nodes.get(i) {
+            if n.leaf {
+                return n.value;
+            }
+            let v = row.get(n.feature).copied().unwrap_or(f64::NAN);
+            i = if v.is_nan() {
+                n.missing
+            } else if v < n.split {
+                n.left
+            } else {
+                n.right
+            } as usize;
+        }
+        0.0
+    }
+}
+
 /// The trees of a booster, ready for SHAP and prediction.
 #[derive(Debug, Clone)]
 pub struct ShapForest {
@@ -202,26 +223,26 @@ impl ShapForest {
 
     /// Raw log-odds of one row.
     pub fn predict(&self, row: &[f64], base_score: f64) -> f64 {
+        self.trees.iter().fold(base_score, |total, t| total + t.leaf_value(row))
+    }
+
+    /// Number of trees.
+    pub fn len(&self) -> usize {
+        self.trees.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.trees.is_empty()
+    }
+
+    /// Raw log-odds of one row after each round: `out[t]` sums the base score and trees `0..=t`
+    /// (`out` shorter than the forest stops early).
+    pub fn staged(&self, row: &[f64], base_score: f64, out: &mut [f64]) {
         let mut total = base_score;
-        for t in &self.trees {
-            let mut i = 0usize;
-            loop {
-                let n = &t.nodes[i];
-                if n.leaf {
-                    total += n.value;
-                    break;
-                }
-                let v = row.get(n.feature).copied().unwrap_or(f64::NAN);
-                i = if v.is_nan() {
-                    n.missing
-                } else if v < n.split {
-                    n.left
-                } else {
-                    n.right
-                } as usize;
-            }
+        for (t, slot) in self.trees.iter().zip(out.iter_mut()) {
+            total += t.leaf_value(row);
+            *slot = total;
         }
-        total
     }
 
     /// SHAP values of one row: one per column, then the bias; they sum to the log-odds.

@@ -2,6 +2,7 @@
 //! progress (a spinner on a terminal) and summary, the MLflow mirror, report files with plots.
 
 use anyhow::Context;
+use nivesh_models::algo::gbdt::{TuneRow, Tuning};
 use nivesh_models::credit::GroupFairness;
 use nivesh_training::pipeline::{Mirror, Outcome, Progress, Status};
 use nivesh_training::report::*;
@@ -27,6 +28,9 @@ fn metric_rows(rows: &[(&str, f64)]) -> comfy_table::Table {
 /// Print what was trained and its evaluation (as `train MODEL` and the pipeline do).
 pub fn trained(t: &Trained) {
     println!("{}", t.summary);
+    if let Some(tuning) = t.params.get("tuning").and_then(|v| serde_json::from_value::<Tuning>(v.clone()).ok()) {
+        self::tuning(&tuning);
+    }
     let Some(report) = &t.report else {
         if let Some(f) = &t.training_fairness {
             println!("no held-out data (use --holdout or --eval); fairness on the training rows:");
@@ -197,6 +201,36 @@ fn ner(r: &NerReport) {
 }
 
 /// A fairness table (group sizes, AUC, approval rates and the four-fifths flag).
+/// The tuning's grid points, best first (the ten best).
+fn tuning(t: &Tuning) {
+    let mut rows: Vec<(usize, &TuneRow)> = t.rows.iter().enumerate().collect();
+    rows.sort_by(|a, b| {
+        if t.metric.better(a.1.score, b.1.score) {
+            std::cmp::Ordering::Less
+        } else if t.metric.better(b.1.score, a.1.score) {
+            std::cmp::Ordering::Greater
+        } else {
+            a.0.cmp(&b.0)
+        }
+    });
+    let metric = format!("CV {}", t.metric);
+    let mut table =
+        table(&["depth", "learning rate", "min leaf weight", "class balance", "rounds", &metric, "± (folds)", ""]);
+    for (i, r) in rows.into_iter().take(10) {
+        table.add_row(vec![
+            r.point.max_depth.to_string(),
+            r.point.learning_rate.to_string(),
+            r.point.min_leaf_weight.to_string(),
+            r.point.class_balance.to_string(),
+            r.rounds.to_string(),
+            format!("{:.4}", r.score),
+            format!("{:.4}", r.fold_sd),
+            if i == t.chosen { "chosen".into() } else { String::new() },
+        ]);
+    }
+    println!("tuning ({}-fold CV, {} grid points, best 10):\n{table}", t.folds, t.rows.len());
+}
+
 fn fairness(threshold: f64, groups: &[GroupFairness]) {
     if groups.is_empty() {
         return;

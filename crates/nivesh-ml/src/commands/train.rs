@@ -5,6 +5,7 @@ use super::output;
 use crate::cli::{ModelKind, TrainArgs};
 use crate::config::Config;
 use anyhow::Context;
+use nivesh_models::algo::gbdt::{GbdtParams, TuneMetric, TuneSpec};
 use nivesh_models::anomaly::AnomalyMode;
 use nivesh_training::{DataSource, ModelParams, ModelSpec, Split, TrainSpec};
 use std::process::ExitCode;
@@ -46,10 +47,8 @@ fn params(args: &TrainArgs, kind: ModelKind, config: &Config) -> ModelParams {
             p.max_iterations = args.max_iterations.unwrap_or(p.max_iterations);
         }
         ModelParams::Credit(p) => {
+            boosting(args, &mut p.gbdt, TuneMetric::LogLoss);
             let g = &mut p.gbdt;
-            g.iterations = args.iterations.unwrap_or(g.iterations);
-            g.learning_rate = args.learning_rate.unwrap_or(g.learning_rate);
-            g.max_depth = args.max_depth.unwrap_or(g.max_depth);
             g.calibration_fraction = args.calibration_fraction.unwrap_or(g.calibration_fraction);
             g.one_hot = args.one_hot;
         }
@@ -57,12 +56,26 @@ fn params(args: &TrainArgs, kind: ModelKind, config: &Config) -> ModelParams {
             p.mode = if args.supervised { AnomalyMode::Supervised } else { AnomalyMode::Unsupervised };
             p.forest.n_trees = args.n_trees.unwrap_or(p.forest.n_trees);
             p.forest.sample_size = args.sample_size.unwrap_or(p.forest.sample_size);
+            boosting(args, &mut p.gbdt, TuneMetric::Auc);
         }
         ModelParams::Spending(p) => {
             p.method = args.method.unwrap_or(p.method);
         }
     }
     params
+}
+
+/// The boosting flags shared by the credit scorer and the supervised anomaly detector.
+fn boosting(args: &TrainArgs, g: &mut GbdtParams, metric: TuneMetric) {
+    g.iterations = args.iterations.unwrap_or(g.iterations);
+    g.learning_rate = args.learning_rate.unwrap_or(g.learning_rate);
+    g.max_depth = args.max_depth.unwrap_or(g.max_depth);
+    g.min_leaf_weight = args.min_leaf_weight.unwrap_or(g.min_leaf_weight);
+    g.class_balance = args.class_balance.unwrap_or(g.class_balance);
+    g.seed = args.seed;
+    if args.tune {
+        g.tune = Some(TuneSpec::with_metric(args.tune_metric.unwrap_or(metric)));
+    }
 }
 
 /// One model from `--data`, with `--holdout` or `--eval`.
