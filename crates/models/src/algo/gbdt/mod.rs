@@ -523,6 +523,28 @@ mod tests {
     }
 
     #[test]
+    fn tabled_treeshap_equals_the_recursion() {
+        let mut data = toy(800, 0.3, 8);
+        // missing values, so that the missing branches are exercised
+        for i in (0..data.rows).step_by(7) {
+            data.x[i * 3 + (i % 3)] = f64::NAN;
+        }
+        for depth in [1, 2, 4, 6] {
+            let p = GbdtParams { iterations: 40, max_depth: depth, min_leaf_weight: 1.0, ..GbdtParams::default() };
+            let m = BinaryGbdt::fit(&data, &p).unwrap();
+            assert!(m.shap.tabled_trees() > 0, "depth {depth}: no tree has tables");
+            for i in 0..60 {
+                let (fast, slow) = (m.shap.contributions(data.row(i)), m.shap.contributions_recursive(data.row(i)));
+                for (a, b) in fast.iter().zip(&slow) {
+                    assert!((a - b).abs() < 1e-9, "depth {depth} row {i}: {fast:?} vs {slow:?}");
+                }
+                let sum: f64 = fast.iter().sum();
+                assert!((sum - m.log_odds_encoded(data.row(i))).abs() < 1e-6);
+            }
+        }
+    }
+
+    #[test]
     fn stratified_folds_share_out_both_classes() {
         let y: Vec<f64> = (0..103).map(|i| if i % 10 == 0 { 1.0 } else { 0.0 }).collect();
         let folds = tune::stratified_folds(&y, 5, 1);
