@@ -10,8 +10,8 @@
 //!
 //! A leaf's share of the SHAP values depends on the row only through which of the conditions on
 //! its path the row meets, grouped by feature: with `m` distinct features on the path there are
-//! `2^m` patterns. For trees whose leaves have few distinct features (every tree of depth ≤ 6,
-//! within [`TABLE_BUDGET`]), each leaf's contributions for every pattern are computed once when
+//! `2^m` patterns. For trees whose leaves have few distinct features (every tree of depth ≤ 4,
+//! deeper ones within [`TABLE_BUDGET`]), each leaf's contributions for every pattern are computed once when
 //! the model loads; a row then costs one comparison per path node and one addition per feature
 //! per leaf, instead of the recursion's extend/unwind arithmetic. Deeper trees keep the
 //! recursion. Both give the same values (a test compares them).
@@ -54,8 +54,8 @@ struct LeafTable {
 }
 
 /// Most table entries (patterns × features, summed over leaves) a tree may precompute; above
-/// it the tree keeps the recursion. 4,096 covers any tree of depth ≤ 6 (64 leaves × 2^6 × 6
-/// would not fit, but forust's leaves rarely use six distinct features; those that do recurse).
+/// it the tree keeps the recursion. Every tree of depth ≤ 4 fits (16 leaves × 2^4 × 4 = 1,024);
+/// deeper trees fit when their leaves use few distinct features (a leaf uses at most 8).
 pub const TABLE_BUDGET: usize = 4_096;
 
 /// Most distinct features on one path for a table.
@@ -343,7 +343,17 @@ fn add_from_tables(nodes: &[Node], leaves: &[LeafTable], row: &[f64], out: &mut 
 }
 
 impl ShapForest {
+    /// The trees with leaf tables where they fit, for SHAP values and prediction.
     pub fn new(b: &GradientBooster) -> Self {
+        Self::build(b, true)
+    }
+
+    /// The trees for prediction only (no leaf tables: SHAP values would recurse).
+    pub fn for_prediction(b: &GradientBooster) -> Self {
+        Self::build(b, false)
+    }
+
+    fn build(b: &GradientBooster, tables: bool) -> Self {
         let mut bias = b.base_score;
         let trees: Vec<Tree> = b
             .trees
@@ -364,7 +374,7 @@ impl ShapForest {
                         cover: n.hessian_sum as f64,
                     })
                     .collect();
-                let leaves = leaf_tables(&nodes);
+                let leaves = if tables { leaf_tables(&nodes) } else { None };
                 Tree { nodes, leaves }
             })
             .collect();
@@ -398,6 +408,11 @@ impl ShapForest {
             total += t.leaf_value(row);
             *slot = total;
         }
+    }
+
+    /// The value tree `t` gives `row` (0 past the last tree).
+    pub fn tree_value(&self, t: usize, row: &[f64]) -> f64 {
+        self.trees.get(t).map_or(0.0, |tree| tree.leaf_value(row))
     }
 
     /// SHAP values of one row: one per column, then the bias; they sum to the log-odds.

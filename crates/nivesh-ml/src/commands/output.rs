@@ -28,8 +28,11 @@ fn metric_rows(rows: &[(&str, f64)]) -> comfy_table::Table {
 /// Print what was trained and its evaluation (as `train MODEL` and the pipeline do).
 pub fn trained(t: &Trained) {
     println!("{}", t.summary);
-    if let Some(tuning) = t.params.get("tuning").and_then(|v| serde_json::from_value::<Tuning>(v.clone()).ok()) {
-        self::tuning(&tuning);
+    if let Some(v) = t.params.get("tuning") {
+        match serde_json::from_value::<Tuning>(v.clone()) {
+            Ok(tuning) => self::tuning(&tuning),
+            Err(e) => println!("(the tuning table cannot be shown: {e}; it is recorded with the run)"),
+        }
     }
     let Some(report) = &t.report else {
         if let Some(f) = &t.training_fairness {
@@ -200,8 +203,7 @@ fn ner(r: &NerReport) {
     println!("mean predict time {:.1} µs per sentence", r.mean_predict_us);
 }
 
-/// A fairness table (group sizes, AUC, approval rates and the four-fifths flag).
-/// The tuning's grid points, best first (the ten best).
+/// The tuning's grid points, best first (the ten best, and the chosen one).
 fn tuning(t: &Tuning) {
     let mut rows: Vec<(usize, &TuneRow)> = t.rows.iter().enumerate().collect();
     rows.sort_by(|a, b| {
@@ -216,7 +218,10 @@ fn tuning(t: &Tuning) {
     let metric = format!("CV {}", t.metric);
     let mut table =
         table(&["depth", "learning rate", "min leaf weight", "class balance", "rounds", &metric, "± (folds)", ""]);
-    for (i, r) in rows.into_iter().take(10) {
+    // the ten best, and the chosen point wherever it ranks
+    let shown: Vec<(usize, &TuneRow)> =
+        rows.iter().enumerate().filter(|(rank, (i, _))| *rank < 10 || *i == t.chosen).map(|(_, r)| *r).collect();
+    for (i, r) in shown {
         table.add_row(vec![
             r.point.max_depth.to_string(),
             r.point.learning_rate.to_string(),
@@ -228,9 +233,10 @@ fn tuning(t: &Tuning) {
             if i == t.chosen { "chosen".into() } else { String::new() },
         ]);
     }
-    println!("tuning ({}-fold CV, {} grid points, best 10):\n{table}", t.folds, t.rows.len());
+    println!("tuning ({}-fold CV, {} grid points; the best 10 and the chosen one):\n{table}", t.folds, t.rows.len());
 }
 
+/// A fairness table (group sizes, AUC, approval rates and the four-fifths flag).
 fn fairness(threshold: f64, groups: &[GroupFairness]) {
     if groups.is_empty() {
         return;

@@ -319,7 +319,10 @@ impl BinaryGbdt {
         let (p, tuning) = match &p.tune {
             Some(spec) => {
                 let t = tune::tune(data, p, spec)?;
-                let best = t.best().ok_or_else(|| ModelError::training_message("tuning", "no grid point scored"))?;
+                let best = t
+                    .best()
+                    .filter(|b| b.score.is_finite())
+                    .ok_or_else(|| ModelError::training_message("tuning", "no grid point could be scored"))?;
                 (best.point.apply(p, best.rounds), Some(t))
             }
             None => (p.clone(), None),
@@ -629,8 +632,15 @@ mod tests {
             *v = if i < 6 { 1.0 } else { 0.0 };
         }
         let spec = TuneSpec { folds: 10, ..TuneSpec::default() };
-        let e = BinaryGbdt::fit(&data, &GbdtParams { tune: Some(spec), ..GbdtParams::default() }).unwrap_err();
+        let p = GbdtParams { tune: Some(spec), ..GbdtParams::default() };
+        let e = BinaryGbdt::fit(&data, &p).unwrap_err();
         assert!(e.to_string().contains("positive row in every fold"), "{e}");
+        // and the same for negatives
+        for v in data.y.as_mut().unwrap().iter_mut() {
+            *v = 1.0 - *v;
+        }
+        let e = BinaryGbdt::fit(&data, &p).unwrap_err();
+        assert!(e.to_string().contains("negative row in every fold"), "{e}");
     }
 
     #[test]

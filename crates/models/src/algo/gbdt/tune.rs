@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// A fold's score after each round, or why it could not be trained.
 type Curve = Result<Vec<f64>, ModelError>;
 
-/// Largest held-out rows × rounds scored per fold; above it, rounds are scored at a stride.
+/// Largest held-out rows × scored rounds per fold (each scoring sorts the fold for the AUC);
+/// above it, rounds are scored at a stride.
 const MAX_SCORED_CELLS: usize = 20_000_000;
 
 /// Fold of each row: positives and negatives each shuffled with `seed` and dealt in turn, so
@@ -41,15 +42,22 @@ pub fn stratified_folds(y: &[f64], folds: usize, seed: u64) -> Vec<usize> {
 pub(super) fn tune(data: &Tabular, base: &GbdtParams, spec: &TuneSpec) -> Result<Tuning, ModelError> {
     let y = data.y.as_deref().ok_or_else(|| ModelError::Data("tuning needs a label".into()))?;
     let fold_of = stratified_folds(y, spec.folds, base.seed);
+    let mut largest = 0;
     for f in 0..spec.folds {
+        let rows = (0..y.len()).filter(|&i| fold_of[i] == f).count();
         let positives = (0..y.len()).filter(|&i| fold_of[i] == f && y[i] > 0.5).count();
-        if positives == 0 {
-            return Err(ModelError::Data(format!(
-                "tuning with {} folds needs a positive row in every fold; there are fewer positives",
-                spec.folds
-            )));
+        for (class, n) in [("positive", positives), ("negative", rows - positives)] {
+            if n == 0 {
+                return Err(ModelError::Data(format!(
+                    "tuning with {} folds needs a {class} row in every fold; there are fewer {class}s",
+                    spec.folds
+                )));
+            }
         }
+        largest = largest.max(rows);
     }
+    // one stride for every fold, so that all score the same rounds
+    let stride = (largest * spec.max_rounds).div_ceil(MAX_SCORED_CELLS).max(1);
     let grid = spec.grid();
     let jobs = grid.len() * spec.folds;
     let curves: Mutex<Vec<Option<Curve>>> = Mutex::new((0..jobs).map(|_| None).collect());
@@ -64,7 +72,10 @@ pub(super) fn tune(data: &Tabular, base: &GbdtParams, spec: &TuneSpec) -> Result
                         break;
                     }
                     let (point, fold) = (&grid[job / spec.folds], job % spec.folds);
-                    let curve = fold_curve(data, &fold_of, fold, &point.apply(base, spec.max_rounds), spec.metric);
+                    let p = point.apply(base, spec.max_rounds);
+                    let run = || fold_curve(data, &fold_of, fold, &p, spec.metric, stride);
+                    let curve = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+                        .unwrap_or_else(|_| Err(ModelError::training_message("tuning", "the booster panicked")));
                     if let Ok(mut c) = curves.lock() {
                         c[job] = Some(curve);
                     }
@@ -72,7 +83,7 @@ pub(super) fn tune(data: &Tabular, base: &GbdtParams, spec: &TuneSpec) -> Result
             });
         }
     });
-    let curves = curves.into_inner().map_err(|_| ModelError::training_message("tuning", "a worker panicked"))?;
+    let curves = curves.into_inner().map_err(|_| ModelError::training_message("tuning", "a worker failed"))?;
     let mut rows = Vec::with_capacity(grid.len());
     for (g, point) in grid.iter().enumerate() {
         let mut folds = Vec::with_capacity(spec.folds);
@@ -140,41 +151,37 @@ fn summarise(point: GridPoint, folds: &[&[f64]], metric: TuneMetric) -> TuneRow 
     TuneRow { point, rounds: r + 1, score, fold_sd: var.sqrt() }
 }
 
-/// Train on every fold but `fold` and score the held-out fold after each round.
+/// Train on every fold but `fold` and score the held-out fold after every `stride`-th round
+/// (and the last); the other rounds stay NaN. Memory: one running total per held-out row.
 fn fold_curve(
     data: &Tabular,
     fold_of: &[usize],
     fold: usize,
     p: &GbdtParams,
     metric: TuneMetric,
+    stride: usize,
 ) -> Result<Vec<f64>, ModelError> {
     let train: Vec<usize> = (0..data.rows).filter(|&i| fold_of[i] != fold).collect();
     let held: Vec<usize> = (0..data.rows).filter(|&i| fold_of[i] == fold).collect();
     let (booster, pw) = train_booster(&data.subset(&train), p)?;
-    let forest = ShapForest::new(&booster);
+    let forest = ShapForest::for_prediction(&booster);
     let rounds = forest.len();
-    // staged log-odds, round-major: scores[t * n + i]
-    let n = held.len();
-    let mut scores = vec![0.0; rounds * n];
-    let mut row_stages = vec![0.0; rounds];
-    for (i, &r) in held.iter().enumerate() {
-        forest.staged(data.row(r), booster.base_score, &mut row_stages);
-        for (t, v) in row_stages.iter().enumerate() {
-            scores[t * n + i] = *v;
-        }
-    }
     let y: Vec<f64> = held.iter().map(|&i| data.y.as_ref().map_or(0.0, |y| y[i])).collect();
     let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
     let w: Option<Vec<f64>> = data.weight.as_ref().map(|w| held.iter().map(|&i| w[i]).collect());
-    let stride = (n * rounds).div_ceil(MAX_SCORED_CELLS).max(1);
     let shift = pw.ln();
+    let mut totals = vec![booster.base_score; held.len()];
     let mut curve = vec![f64::NAN; rounds];
-    for t in (0..rounds).filter(|t| (t + 1) % stride == 0 || t + 1 == rounds) {
-        let s = &scores[t * n..(t + 1) * n];
-        curve[t] = match metric {
-            TuneMetric::Auc => crate::metrics::weighted_auc(s, &labels, w.as_deref()),
-            TuneMetric::LogLoss => log_loss(s, &y, w.as_deref(), shift),
-        };
+    for (t, slot) in curve.iter_mut().enumerate() {
+        for (total, &r) in totals.iter_mut().zip(&held) {
+            *total += forest.tree_value(t, data.row(r));
+        }
+        if (t + 1) % stride == 0 || t + 1 == rounds {
+            *slot = match metric {
+                TuneMetric::Auc => crate::metrics::weighted_auc(&totals, &labels, w.as_deref()),
+                TuneMetric::LogLoss => log_loss(&totals, &y, w.as_deref(), shift),
+            };
+        }
     }
     Ok(curve)
 }
