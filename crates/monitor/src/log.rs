@@ -69,6 +69,13 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The bytes the row holds (its strings; the fixed fields are counted as 64).
+    pub fn size(&self) -> usize {
+        64 + self.id.len() + self.input.len() + self.observation.len() + self.output.len()
+    }
+}
+
+impl Entry {
     /// The row to store: the input hashed as checked (what a caller of `POST /feedback`
     /// hashes), then identifiers and secrets redacted.
     pub fn into_record(self) -> LogRecord {
@@ -107,6 +114,10 @@ pub struct LogConfig {
     pub sample_rate: f64,
     /// Rows the channel holds before new ones are dropped.
     pub capacity: usize,
+    /// Bytes (of ids, inputs, observations and outputs) the channel holds before new rows are
+    /// dropped: rows differ in size by 100× (a batch-64 input against one query), so a row
+    /// count alone does not bound the memory.
+    pub capacity_bytes: usize,
     /// Rows written per transaction at most.
     pub batch: usize,
     /// A batch is written at least this often.
@@ -129,6 +140,7 @@ impl Default for LogConfig {
         LogConfig {
             sample_rate: 1.0,
             capacity: 10_000,
+            capacity_bytes: 8 << 20,
             batch: 512,
             flush_every: Duration::from_millis(200),
             retention_days: 30,
@@ -393,8 +405,10 @@ impl LogStore {
 pub struct LogCounters {
     /// Rows committed.
     pub written: AtomicU64,
-    /// Rows dropped because the channel was full.
+    /// Rows dropped because the channel was full (in rows or bytes).
     pub dropped: AtomicU64,
+    /// Bytes of the rows in the channel now.
+    pub queued_bytes: AtomicU64,
     /// Batches that failed to write (their rows are lost; the error is logged).
     pub failed_batches: AtomicU64,
 }
@@ -445,9 +459,17 @@ impl PredictionLog {
         if self.closed.load(Ordering::Acquire) {
             return;
         }
+        let size = row.size() as u64;
+        let queued = self.counters.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        if queued + size > self.config.capacity_bytes as u64 {
+            self.counters.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         match self.tx.try_send(row) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.counters.queued_bytes.fetch_sub(size, Ordering::Relaxed);
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -519,7 +541,10 @@ fn write_loop(store: &LogStore, rx: &Receiver<Entry>, config: &LogConfig, counte
         let mut done = false;
         while batch.len() < config.batch {
             match rx.try_recv() {
-                Ok(r) => batch.push(r),
+                Ok(r) => {
+                    counters.queued_bytes.fetch_sub(r.size() as u64, Ordering::Relaxed);
+                    batch.push(r)
+                }
                 Err(TryRecvError::Empty) => {
                     done = closing;
                     break;
@@ -621,6 +646,33 @@ mod tests {
         tiny.close();
         let kept = tiny.counters.written.load(Ordering::Relaxed) + tiny.counters.dropped.load(Ordering::Relaxed);
         assert_eq!(kept, 1000);
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_bytes_too() {
+        let store = Arc::new(LogStore::open(Db::sqlite_in_memory().unwrap()).unwrap());
+        let now = now_ms();
+        let size = row(0, "ner", now).size();
+        // room for 3 rows of this size; the writer waits 5 s, so nothing leaves the queue
+        let log = PredictionLog::start(
+            store.clone(),
+            LogConfig {
+                capacity_bytes: 3 * size + size / 2,
+                flush_every: Duration::from_secs(5),
+                ..LogConfig::default()
+            },
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        for i in 0..100 {
+            log.record(row(i, "ner", now));
+        }
+        let (dropped, queued) =
+            (log.counters.dropped.load(Ordering::Relaxed), log.counters.queued_bytes.load(Ordering::Relaxed));
+        assert!(queued <= (3 * size + size / 2) as u64, "{queued} bytes queued");
+        assert!(dropped >= 50, "{dropped} dropped");
+        log.close();
+        assert_eq!(log.counters.written.load(Ordering::Relaxed) + dropped, 100);
+        assert_eq!(log.counters.queued_bytes.load(Ordering::Relaxed), 0);
     }
 
     #[test]
