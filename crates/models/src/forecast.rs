@@ -374,6 +374,24 @@ pub fn daily_spend(txns: &[&Transaction], category: Option<&str>) -> Option<(Nai
     recent_daily_spend(txns, category, usize::MAX)
 }
 
+/// A user's daily spend on a common calendar: days from the calendar's start to their first
+/// day with spend, and their daily spend from that day.
+pub type PlacedSpend = (usize, Vec<f64>);
+
+/// Every user's daily spend on the calendar that starts at `start`: for each user, in user-id
+/// order, the days from `start` to their first day with spend and their daily spend from that
+/// day (`None` for a user without debit spend). Transactions are grouped once.
+pub fn users_daily_spend(txns: &[Transaction], start: NaiveDate) -> Vec<(&str, Option<PlacedSpend>)> {
+    let mut by_user: BTreeMap<&str, Vec<&Transaction>> = BTreeMap::new();
+    for t in txns {
+        by_user.entry(t.user_id.as_str()).or_default().push(t);
+    }
+    by_user
+        .into_iter()
+        .map(|(u, ts)| (u, daily_spend(&ts, None).map(|(s, v)| ((s - start).num_days().max(0) as usize, v))))
+        .collect()
+}
+
 /// [`daily_spend`] of the last `max_days` days at most (ending on the last debit): a caller's
 /// history from year 1 to 9999 costs `max_days` numbers, not 3.6 million.
 pub fn recent_daily_spend(
@@ -472,18 +490,9 @@ impl crate::Fit<[Transaction]> for ForecastParams {
         self.validate()?;
         let all: Vec<&Transaction> = txns.iter().collect();
         let (start, y) = daily_spend(&all, None).ok_or_else(|| ModelError::Data("no debit transactions".into()))?;
-        let mut by_user: BTreeMap<&str, Vec<&Transaction>> = BTreeMap::new();
-        for t in txns {
-            by_user.entry(t.user_id.as_str()).or_default().push(t);
-        }
         // each user's daily spend, placed on the common calendar
-        let users: Vec<(usize, Vec<f64>)> = by_user
-            .values()
-            .filter_map(|ts| {
-                let (s, v) = daily_spend(ts, None)?;
-                Some(((s - start).num_days().max(0) as usize, v))
-            })
-            .collect();
+        let users: Vec<PlacedSpend> =
+            users_daily_spend(txns, start).into_iter().filter_map(|(_, spend)| spend).collect();
         let per_user_day = y.iter().sum::<f64>() / (y.len() * users.len().max(1)) as f64;
         // keeps a user's log-ratio finite when they spent nothing on one side
         let floor = 0.1 * per_user_day.max(1e-9);

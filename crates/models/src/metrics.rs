@@ -184,11 +184,16 @@ fn roc_sweep(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> (Vec<(
 /// classes).
 pub fn weighted_auc(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> f64 {
     let (points, p, n) = roc_sweep(scores, labels, weights);
+    sweep_auc(&points, p, n)
+}
+
+/// The trapezoid area under a [`roc_sweep`]'s points in (FPR, TPR); NaN without both classes.
+fn sweep_auc(points: &[(f64, f64, f64)], p: f64, n: f64) -> f64 {
     if p <= 0.0 || n <= 0.0 {
         return f64::NAN;
     }
     let (mut auc, mut prev_tp, mut prev_fp) = (0.0, 0.0, 0.0);
-    for &(_, tp, fp) in &points {
+    for &(_, tp, fp) in points {
         auc += (fp - prev_fp) / n * (tp + prev_tp) / (2.0 * p);
         (prev_tp, prev_fp) = (tp, fp);
     }
@@ -252,13 +257,11 @@ pub struct BinaryReport {
 impl BinaryReport {
     pub fn new(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Self {
         let (points, p, n) = roc_sweep(scores, labels, weights);
-        let (mut auc, mut ap, mut ks) = (0.0, 0.0, 0.0f64);
-        let (mut prev_tp, mut prev_fp) = (0.0, 0.0);
+        let (mut ap, mut ks) = (0.0, 0.0f64);
+        let mut prev_tp = 0.0;
         let (mut rec_at_fpr, mut prec_at_rec) = (0.0f64, 0.0f64);
         for &(_, tp, fp) in &points {
             if p > 0.0 && n > 0.0 {
-                // trapezoid in (FPR, TPR)
-                auc += (fp - prev_fp) / n * (tp + prev_tp) / (2.0 * p);
                 ks = ks.max((tp / p - fp / n).abs());
                 if fp / n <= 0.01 {
                     rec_at_fpr = rec_at_fpr.max(tp / p);
@@ -272,12 +275,11 @@ impl BinaryReport {
                 }
             }
             prev_tp = tp;
-            prev_fp = fp;
         }
         BinaryReport {
             n: scores.len(),
             positives: p,
-            auc_roc: if p > 0.0 && n > 0.0 { auc } else { f64::NAN },
+            auc_roc: sweep_auc(&points, p, n),
             average_precision: ap,
             recall_at_1pct_fpr: rec_at_fpr,
             ks,

@@ -73,9 +73,7 @@ impl Entry {
     pub fn size(&self) -> usize {
         64 + self.id.len() + self.input.len() + self.observation.len() + self.output.len()
     }
-}
 
-impl Entry {
     /// The row to store: the input hashed as checked (what a caller of `POST /feedback`
     /// hashes), then identifiers and secrets redacted.
     pub fn into_record(self) -> LogRecord {

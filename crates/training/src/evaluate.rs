@@ -381,7 +381,9 @@ pub fn spending_backtest(
     txns: &[Transaction],
     holdout_days: usize,
 ) -> anyhow::Result<SpendingBacktest> {
-    use nivesh_models::forecast::{DailyHistory, daily_spend, forecast_errors, seasonal_naive};
+    use nivesh_models::forecast::{
+        DailyHistory, PlacedSpend, daily_spend, forecast_errors, seasonal_naive, users_daily_spend,
+    };
     const STEP: usize = 30;
     const USERS: usize = 200;
     let all: Vec<&Transaction> = txns.iter().collect();
@@ -394,9 +396,8 @@ pub fn spending_backtest(
     let cut = start + chrono::Duration::days((y.len() - holdout_days) as i64);
     let before: Vec<Transaction> = txns.iter().filter(|t| t.timestamp.date_naive() < cut).cloned().collect();
     let model = params.fit(&before)?;
-    let mut users: Vec<&str> = txns.iter().map(|t| t.user_id.as_str()).collect();
-    users.sort();
-    users.dedup();
+    // every user's daily spend, grouped once (user-id order)
+    let users = users_daily_spend(txns, start);
     let started = Instant::now();
     let (mut m, mut b, mut n) = ([0.0f64; 4], [0.0f64; 4], 0usize);
     let (mut month_m, mut month_b) = (0.0, 0.0);
@@ -418,13 +419,12 @@ pub fn spending_backtest(
     // one user's forecasts at every origin: (first holdout day, actuals, forecast, seasonal naive,
     // training series, the user's offset)
     type Origin = (usize, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, usize);
-    let one_user = |u: &str| -> anyhow::Result<Vec<Origin>> {
-        let mine: Vec<&Transaction> = txns.iter().filter(|t| t.user_id == u).collect();
-        let Some((ustart, uy)) = daily_spend(&mine, None) else { return Ok(Vec::new()) };
+    let one_user = |spend: &Option<PlacedSpend>| -> anyhow::Result<Vec<Origin>> {
+        let Some((offset, uy)) = spend else { return Ok(Vec::new()) };
+        let offset = *offset;
         // align to the global calendar
-        let offset = (ustart - start).num_days().max(0) as usize;
         let mut series = vec![0.0; offset];
-        series.extend(uy);
+        series.extend_from_slice(uy);
         series.resize(y.len(), 0.0);
         let mut out = Vec::new();
         for origin in (y.len() - holdout_days..y.len()).step_by(STEP) {
@@ -438,7 +438,7 @@ pub fn spending_backtest(
     };
     // users split over the cores; results read back in user order, so the figures do not
     // depend on the thread count
-    let chosen: Vec<&str> = users.iter().take(USERS).copied().collect();
+    let chosen: Vec<&Option<PlacedSpend>> = users.iter().take(USERS).map(|(_, spend)| spend).collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let chunk = chosen.len().div_ceil(threads).max(1);
     let per_user: Vec<anyhow::Result<Vec<Vec<Origin>>>> = std::thread::scope(|scope| {

@@ -400,16 +400,6 @@ impl ShapForest {
         self.trees.is_empty()
     }
 
-    /// Raw log-odds of one row after each round: `out[t]` sums the base score and trees `0..=t`
-    /// (`out` shorter than the forest stops early).
-    pub fn staged(&self, row: &[f64], base_score: f64, out: &mut [f64]) {
-        let mut total = base_score;
-        for (t, slot) in self.trees.iter().zip(out.iter_mut()) {
-            total += t.leaf_value(row);
-            *slot = total;
-        }
-    }
-
     /// The value tree `t` gives `row` (0 past the last tree).
     pub fn tree_value(&self, t: usize, row: &[f64]) -> f64 {
         self.trees.get(t).map_or(0.0, |tree| tree.leaf_value(row))
@@ -417,13 +407,19 @@ impl ShapForest {
 
     /// SHAP values of one row: one per column, then the bias; they sum to the log-odds.
     pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        self.contributions_by(row, true)
+    }
+
+    /// [`Self::contributions`] by the recursion alone (for tests of the tables).
+    pub fn contributions_recursive(&self, row: &[f64]) -> Vec<f64> {
+        self.contributions_by(row, false)
+    }
+
+    fn contributions_by(&self, row: &[f64], tables: bool) -> Vec<f64> {
         let mut out = vec![0.0; row.len() + 1];
         let mut buffer: Vec<PathElem> = Vec::new();
-        for t in &self.trees {
-            if t.nodes.is_empty() {
-                continue;
-            }
-            match &t.leaves {
+        for t in self.trees.iter().filter(|t| !t.nodes.is_empty()) {
+            match t.leaves.as_ref().filter(|_| tables) {
                 Some(leaves) => add_from_tables(&t.nodes, leaves, row, &mut out),
                 None => {
                     if buffer.is_empty() {
@@ -432,17 +428,6 @@ impl ShapForest {
                     recurse(t, row, &mut out, 0, 0, &mut buffer, 1.0, 1.0, usize::MAX)
                 }
             }
-        }
-        out[row.len()] = self.bias;
-        out
-    }
-
-    /// [`Self::contributions`] by the recursion alone (for tests of the tables).
-    pub fn contributions_recursive(&self, row: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; row.len() + 1];
-        let mut buffer = vec![PathElem::default(); BUFFER];
-        for t in self.trees.iter().filter(|t| !t.nodes.is_empty()) {
-            recurse(t, row, &mut out, 0, 0, &mut buffer, 1.0, 1.0, usize::MAX);
         }
         out[row.len()] = self.bias;
         out

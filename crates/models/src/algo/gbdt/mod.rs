@@ -212,7 +212,8 @@ struct GbdtRepr {
 
 /// [`GbdtRepr`] as format version 1 of the credit and anomaly artifacts stored it.
 #[derive(Deserialize)]
-struct GbdtReprV1 {
+#[cfg_attr(test, derive(Serialize))]
+pub(crate) struct GbdtReprV1 {
     schema: Schema,
     features: Vec<String>,
     booster_json: String,
@@ -402,52 +403,18 @@ impl BinaryGbdt {
 /// The layout of format version 1 (credit ≤ 2, anomaly 1), written by tests of the legacy readers.
 #[cfg(test)]
 pub(crate) mod legacy_layout {
-    use super::BinaryGbdt;
-    use serde::Serialize;
+    use super::{BinaryGbdt, GbdtReprV1};
 
-    #[derive(Serialize)]
-    pub struct ParamsV1 {
-        iterations: usize,
-        learning_rate: f32,
-        max_depth: usize,
-        l2: f32,
-        min_leaf_weight: f32,
-        subsample: f32,
-        calibration_fraction: f64,
-        one_hot: bool,
-        increasing: Vec<String>,
-        decreasing: Vec<String>,
-        seed: u64,
-    }
-
-    #[derive(Serialize)]
-    pub struct ReprV1 {
-        schema: crate::tabular::Schema,
-        features: Vec<String>,
-        booster_json: String,
-        platt: (f64, f64),
-        params: ParamsV1,
-    }
+    pub type ReprV1 = GbdtReprV1;
+    pub type ParamsV1 = super::GbdtParamsV1;
 
     pub fn params(p: &super::GbdtParams) -> ParamsV1 {
-        ParamsV1 {
-            iterations: p.iterations,
-            learning_rate: p.learning_rate,
-            max_depth: p.max_depth,
-            l2: p.l2,
-            min_leaf_weight: p.min_leaf_weight,
-            subsample: p.subsample,
-            calibration_fraction: p.calibration_fraction,
-            one_hot: p.one_hot,
-            increasing: p.increasing.clone(),
-            decreasing: p.decreasing.clone(),
-            seed: p.seed,
-        }
+        p.into()
     }
 
     /// A model trained without class weighting or tuning, as version 1 stored it.
     pub fn repr(m: &BinaryGbdt) -> ReprV1 {
-        ReprV1 {
+        GbdtReprV1 {
             schema: m.schema.clone(),
             features: m.features.clone(),
             booster_json: super::canonical_json(&m.booster.json_dump().unwrap_or_default()),
@@ -514,14 +481,14 @@ mod tests {
     }
 
     #[test]
-    fn staged_predictions_end_at_the_prediction() {
+    fn tree_values_sum_to_the_prediction() {
         let data = toy(500, 0.3, 4);
         let m = BinaryGbdt::fit(&data, &GbdtParams { iterations: 30, ..GbdtParams::default() }).unwrap();
-        let mut stages = vec![0.0; m.shap.len()];
         for i in 0..20 {
-            m.shap.staged(data.row(i), m.booster.base_score, &mut stages);
-            let last = stages[stages.len() - 1];
-            assert!((last - m.log_odds_encoded(data.row(i))).abs() < 1e-9);
+            let row = data.row(i);
+            let last = (0..m.shap.len()).fold(m.booster.base_score, |total, t| total + m.shap.tree_value(t, row));
+            assert!((last - m.log_odds_encoded(row)).abs() < 1e-9);
+            assert_eq!(m.shap.tree_value(m.shap.len(), row), 0.0, "past the last tree");
         }
     }
 

@@ -287,6 +287,7 @@ impl Tuning {
 /// The parameters as format version 1 of the credit and anomaly artifacts stored them (before
 /// class weighting and tuning).
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub(crate) struct GbdtParamsV1 {
     iterations: usize,
     learning_rate: f32,
@@ -317,6 +318,26 @@ impl From<GbdtParamsV1> for GbdtParams {
             seed: v.seed,
             class_balance: 0.0,
             tune: None,
+        }
+    }
+}
+
+/// Written by the tests of the legacy readers: `p` as version 1 stored it.
+#[cfg(test)]
+impl From<&GbdtParams> for GbdtParamsV1 {
+    fn from(p: &GbdtParams) -> Self {
+        GbdtParamsV1 {
+            iterations: p.iterations,
+            learning_rate: p.learning_rate,
+            max_depth: p.max_depth,
+            l2: p.l2,
+            min_leaf_weight: p.min_leaf_weight,
+            subsample: p.subsample,
+            calibration_fraction: p.calibration_fraction,
+            one_hot: p.one_hot,
+            increasing: p.increasing.clone(),
+            decreasing: p.decreasing.clone(),
+            seed: p.seed,
         }
     }
 }
