@@ -377,9 +377,10 @@ pub struct TrainArgs {
     /// Intent: drop n-grams seen in fewer training utterances.
     #[arg(long)]
     pub min_df: Option<usize>,
-    /// Intent: static embeddings joined to the TF-IDF features (copied into the model file):
-    /// `shipped` (the table in the binary, the default), `none` (TF-IDF only) or a file from
-    /// `embeddings distill`.
+    /// Intent: static embeddings joined to the TF-IDF features (copied into the model file).
+    /// NER: the table its word-cluster and near-gazetteer features are computed from. `shipped`
+    /// (the table in the binary, the default), `none` (intent: TF-IDF only; NER: no such
+    /// features) or a file from `embeddings distill`.
     #[arg(long)]
     pub embeddings: Option<nivesh_training::spec::Embeddings>,
     /// Spending: how each series is forecast: combination (default: ETS, Theta and damped

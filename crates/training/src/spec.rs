@@ -93,16 +93,24 @@ impl Split {
     }
 }
 
-/// The intent classifier's parameters and the static embeddings it is trained with.
+/// A text model's parameters and the static embeddings it is trained with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IntentSpec {
-    pub params: IntentParams,
-    /// The word-piece vectors joined to the TF-IDF features (copied into the model).
+pub struct TextSpec<P> {
+    pub params: P,
+    /// Intent: the word-piece vectors joined to the TF-IDF features (copied into the model).
+    /// NER: the table its word clusters and near-gazetteer words are computed from (those are
+    /// kept in the model, the table is not).
     #[serde(default)]
     pub embeddings: Embeddings,
 }
 
-/// Which static embeddings the intent classifier is trained with.
+/// The intent classifier's parameters and static embeddings.
+pub type IntentSpec = TextSpec<IntentParams>;
+
+/// The recogniser's parameters and static embeddings.
+pub type NerSpec = TextSpec<NerParams>;
+
+/// Which static embeddings a text model is trained with.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Embeddings {
@@ -133,7 +141,7 @@ impl std::str::FromStr for Embeddings {
 #[serde(rename_all = "lowercase")]
 pub enum ModelParams {
     Intent(IntentSpec),
-    Ner(NerParams),
+    Ner(NerSpec),
     Spending(ForecastParams),
     Anomaly(AnomalyParams),
     Credit(CreditParams),
@@ -170,7 +178,9 @@ impl ModelParams {
                 },
                 embeddings: defaults.intent_embeddings.clone(),
             }),
-            ModelKind::Ner => ModelParams::Ner(NerParams::default()),
+            ModelKind::Ner => {
+                ModelParams::Ner(NerSpec { params: NerParams::default(), embeddings: Embeddings::Shipped })
+            }
             ModelKind::Spending => ModelParams::Spending(ForecastParams::default()),
             ModelKind::Anomaly => ModelParams::Anomaly(AnomalyParams {
                 contamination: defaults.anomaly_contamination,

@@ -177,18 +177,24 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
             }
             (model.to_bytes()?, report, params, summary)
         }
-        ModelParams::Ner(p) => {
+        ModelParams::Ner(ner) => {
             let data = inputs::ner_examples(&input.paths, input.format)?;
             let (data, held) = holdout(data, split);
+            let table = embeddings(&ner.embeddings)?;
             tracing::info!(rows = data.len(), "training NER");
-            let model = p.fit(&data)?;
+            let model = ner.params.fit_with_embeddings(&data, table.as_ref())?;
             let summary = format!(
-                "trained NER on {} sentences, labels {}, {} CRF state features in {:.2} s",
+                "trained NER on {} sentences, labels {}, {} CRF state features in {:.2} s; word clusters: {}",
                 data.len(),
                 model.labels().join(", "),
                 model.n_features(),
-                secs()
+                secs(),
+                model.clusters_source().unwrap_or("none")
             );
+            let mut params = serde_json::to_value(&ner.params)?;
+            if let (Some(source), Some(obj)) = (model.clusters_source(), params.as_object_mut()) {
+                obj.insert("embeddings".into(), serde_json::json!(source));
+            }
             let eval = match split {
                 Split::Files { paths, .. } => inputs::ner_examples(paths, input.format)?,
                 _ => held,
@@ -197,7 +203,7 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
             if !eval.is_empty() {
                 profile = Some(crate::profile::ner(&model, &eval)?);
             }
-            (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
+            (model.to_bytes()?, report, params, summary)
         }
         ModelParams::Credit(p) => {
             let data = inputs::credit_table(input, None, None)?;

@@ -12,7 +12,8 @@ pub mod crf;
 pub mod gazetteer;
 pub mod rules;
 
-use crate::text::{Token, tokenize};
+use crate::text::clusters::{NEAR_MIN_TENTHS, NearWords};
+use crate::text::{StaticEmbeddings, Token, WordClusters, tokenize};
 use crate::{Fit, ModelError, Params, Persist, Predict};
 use chrono::NaiveDate;
 use crf::{CrfTraining, LinearChainCrf, attr_hash};
@@ -59,6 +60,14 @@ pub struct NerParams {
     pub max_iterations: usize,
     /// Merge rule-recognised MONEY/DATE spans that the CRF missed.
     pub merge_rules: bool,
+    /// Word clusters from the static embeddings the model is trained with: the branching of
+    /// each level of the hierarchy (empty: no cluster features, as without a table).
+    #[serde(default = "default_clusters")]
+    pub clusters: Vec<usize>,
+    /// With a table: features for the words near the gazetteer's one-word categories and
+    /// merchants (cosine to the nearest, in tenths).
+    #[serde(default = "yes")]
+    pub near_gazetteer: bool,
     /// Word lists used for features and canonical values.
     #[serde(skip, default = "Gazetteer::builtin")]
     pub gazetteer: Gazetteer,
@@ -66,9 +75,28 @@ pub struct NerParams {
 
 impl Default for NerParams {
     fn default() -> Self {
-        NerParams { c1: 0.05, c2: 0.01, max_iterations: 100, merge_rules: true, gazetteer: Gazetteer::builtin() }
+        NerParams {
+            c1: 0.05,
+            c2: 0.01,
+            max_iterations: 100,
+            merge_rules: true,
+            clusters: default_clusters(),
+            near_gazetteer: true,
+            gazetteer: Gazetteer::builtin(),
+        }
     }
 }
+
+fn yes() -> bool {
+    true
+}
+
+fn default_clusters() -> Vec<usize> {
+    vec![16, 8, 8]
+}
+
+/// Seed of the clusters' k-means (fixed, so that one table always gives the same clusters).
+const CLUSTER_SEED: u64 = 1;
 
 impl Params for NerParams {
     fn validate(&self) -> Result<(), ModelError> {
@@ -79,6 +107,9 @@ impl Params for NerParams {
         }
         if self.max_iterations == 0 {
             return Err(ModelError::param("max_iterations", "must be at least 1"));
+        }
+        if !self.clusters.is_empty() {
+            crate::text::clusters::check_branching(&self.clusters)?;
         }
         Ok(())
     }
@@ -115,11 +146,46 @@ pub struct FinancialNer {
     crf: LinearChainCrf,
     gazetteer: GazIndex,
     merge_rules: bool,
+    /// Word clusters the features were built with (`None` when trained without a table).
+    clusters: Option<WordClusters>,
+    /// Words near the gazetteer's entries, by label (`CATEGORY`, `MERCHANT`); empty without
+    /// a table.
+    near: Vec<(String, NearWords)>,
+}
+
+/// The layout of format version 1 (no word clusters), still read.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct FinancialNerV1 {
+    crf: LinearChainCrf,
+    gazetteer: GazIndex,
+    merge_rules: bool,
 }
 
 impl Persist for FinancialNer {
     const KIND: &'static str = "ner";
-    const FORMAT_VERSION: u32 = 1;
+    const FORMAT_VERSION: u32 = 2;
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        if crate::artifact::header(bytes)?.0.format_version == 1 {
+            let v1: FinancialNerV1 = crate::artifact::decode(bytes, Self::KIND, 1)?;
+            return Ok(FinancialNer {
+                crf: v1.crf,
+                gazetteer: v1.gazetteer,
+                merge_rules: v1.merge_rules,
+                clusters: None,
+                near: Vec::new(),
+            });
+        }
+        let model: FinancialNer = crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION)?;
+        if let Some(c) = &model.clusters {
+            c.check().map_err(|e| ModelError::Artifact(format!("the NER model's word clusters: {e}")))?;
+        }
+        for (label, n) in &model.near {
+            n.check().map_err(|e| ModelError::Artifact(format!("the NER model's words near {label}: {e}")))?;
+        }
+        Ok(model)
+    }
 }
 
 fn shape(s: &str) -> String {
@@ -185,8 +251,35 @@ fn analyse(text: &str, gaz: &GazIndex, reference: NaiveDate) -> Analysed {
     Analysed { tokens, lower, gaz: gaz_tags, rule: rule_tags, rule_matches, gaz_matches }
 }
 
-fn features(a: &Analysed) -> Vec<Vec<String>> {
+/// A word the clusters could know: two or more ASCII letters.
+fn clusterable(w: &str) -> bool {
+    w.len() >= 2 && w.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+/// What the features read besides the sentence: word clusters and words near the gazetteer.
+#[derive(Clone, Copy)]
+struct Lexicon<'a> {
+    clusters: Option<&'a WordClusters>,
+    near: &'a [(String, NearWords)],
+}
+
+fn features(a: &Analysed, lex: Lexicon<'_>) -> Vec<Vec<String>> {
+    let clusters = lex.clusters;
     let n = a.tokens.len();
+    // each token's cluster path; `Some(&[])` for a word the table lacks
+    let paths: Vec<Option<&[u16]>> = a
+        .lower
+        .iter()
+        .map(|w| {
+            let c = clusters?;
+            clusterable(w).then(|| c.path(w).unwrap_or(&[]))
+        })
+        .collect();
+    let mid = clusters.map_or(0, |c| c.levels().min(2) - 1);
+    let cluster_at = |i: isize, level: usize| -> Option<String> {
+        let p = paths.get(usize::try_from(i).ok()?).copied().flatten()?;
+        Some(p.get(level).map_or_else(|| "oov".to_string(), u16::to_string))
+    };
     let word = |i: isize| -> &str {
         if i < 0 {
             "<s>"
@@ -221,6 +314,26 @@ fn features(a: &Analysed) -> Vec<Vec<String>> {
             ];
             if t.chars().next().is_some_and(char::is_uppercase) {
                 f.push("title".into());
+            }
+            if clusterable(w) {
+                for (label, near) in lex.near {
+                    // cumulative ("at least 0.6" fires for 0.9 too), so that what is learnt
+                    // on the gazetteer's own words carries to words merely near them
+                    if let Some(t) = near.tenths(w) {
+                        f.extend((NEAR_MIN_TENTHS..=t).map(|k| format!("near:{label}>={k}")));
+                    }
+                }
+            }
+            match paths[i] {
+                Some([]) => f.push("c=oov".into()),
+                Some(p) => f.extend(p.iter().enumerate().map(|(l, c)| format!("c{l}={c}"))),
+                None => {}
+            }
+            if let Some(c) = cluster_at(ii - 1, mid) {
+                f.push(format!("-1:c={c}"));
+            }
+            if let Some(c) = cluster_at(ii + 1, mid) {
+                f.push(format!("+1:c={c}"));
             }
             if i > 0 {
                 f.push(format!("-1:s={}", shape(&a.tokens[i - 1].text)));
@@ -262,7 +375,20 @@ fn bio(tokens: &[Token], ex: &NerExample) -> Vec<String> {
 impl Fit<[NerExample]> for NerParams {
     type Model = FinancialNer;
 
+    /// Without static embeddings: no cluster features.
     fn fit(&self, data: &[NerExample]) -> Result<FinancialNer, ModelError> {
+        self.fit_with_embeddings(data, None)
+    }
+}
+
+impl NerParams {
+    /// Fit, with word clusters of `table` as features when it is given and `clusters` is not
+    /// empty (the clusters are kept in the model; the table is not).
+    pub fn fit_with_embeddings(
+        &self,
+        data: &[NerExample],
+        table: Option<&StaticEmbeddings>,
+    ) -> Result<FinancialNer, ModelError> {
         self.validate()?;
         if data.is_empty() {
             return Err(ModelError::Data("no NER examples".into()));
@@ -270,6 +396,27 @@ impl Fit<[NerExample]> for NerParams {
         if data.iter().all(|e| e.entities.is_empty()) {
             return Err(ModelError::Data("no example has an entity".into()));
         }
+        let clusters = match table {
+            Some(t) if !self.clusters.is_empty() => Some(WordClusters::build(t, &self.clusters, CLUSTER_SEED)?),
+            _ => None,
+        };
+        let near = match table {
+            Some(t) if self.near_gazetteer => {
+                let one_word = |entries: &[nivesh_core::gazetteer::GazetteerEntry]| -> Vec<String> {
+                    let mut w: Vec<String> =
+                        entries.iter().flat_map(|e| e.surface_forms()).map(key).filter(|k| clusterable(k)).collect();
+                    w.sort();
+                    w.dedup();
+                    w
+                };
+                vec![
+                    ("CATEGORY".to_string(), NearWords::build(t, &one_word(&self.gazetteer.categories))),
+                    ("MERCHANT".to_string(), NearWords::build(t, &one_word(&self.gazetteer.merchants))),
+                ]
+            }
+            _ => Vec::new(),
+        };
+        let lex = Lexicon { clusters: clusters.as_ref(), near: &near };
         let gaz = GazIndex::new(&self.gazetteer);
         let reference = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or(NaiveDate::MIN);
         let mut xs = Vec::with_capacity(data.len());
@@ -277,14 +424,14 @@ impl Fit<[NerExample]> for NerParams {
         for ex in data {
             let a = analyse(&ex.text, &gaz, ex.reference_date.unwrap_or(reference));
             ys.push(bio(&a.tokens, ex));
-            xs.push(features(&a));
+            xs.push(features(&a, lex));
         }
         let crf = LinearChainCrf::train(
             &xs,
             &ys,
             &CrfTraining { c1: self.c1, c2: self.c2, max_iterations: self.max_iterations },
         )?;
-        Ok(FinancialNer { crf, gazetteer: gaz, merge_rules: self.merge_rules })
+        Ok(FinancialNer { crf, gazetteer: gaz, merge_rules: self.merge_rules, clusters, near })
     }
 }
 
@@ -304,6 +451,11 @@ impl FinancialNer {
 
     pub fn n_features(&self) -> usize {
         self.crf.n_state_features()
+    }
+
+    /// Where the word clusters came from (`None`: trained without them).
+    pub fn clusters_source(&self) -> Option<&str> {
+        self.clusters.as_ref().map(WordClusters::source)
     }
 
     fn value_of(
@@ -351,7 +503,7 @@ impl Predict<NerInput<'_>> for FinancialNer {
         check_text(text)?;
         check_reference_date(input.reference_date)?;
         let a = analyse(text, &self.gazetteer, input.reference_date);
-        let feats = features(&a);
+        let feats = features(&a, Lexicon { clusters: self.clusters.as_ref(), near: &self.near });
         let hashed: Vec<Vec<u64>> = feats.iter().map(|f| f.iter().map(|s| attr_hash(s)).collect()).collect();
         let scores = self.crf.state_scores(&hashed);
         let path = self.crf.viterbi(&scores);
@@ -403,5 +555,110 @@ impl Predict<NerInput<'_>> for FinancialNer {
             out.sort_by_key(|e| e.start);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::text::WordPiece;
+    use crate::text::testing::fixture_json;
+    use nivesh_core::EntitySpan;
+
+    /// Whole words of the fixture vocabulary on four axes: {rent, bill, cafe}, {money, salary,
+    /// credit}, {card, transfer, shopping}, and the rest.
+    fn table() -> StaticEmbeddings {
+        let wp = WordPiece::from_tokenizer_json(&fixture_json()).unwrap();
+        let mut v = vec![0.0f32; wp.vocab_size() * 4];
+        for (w, id) in wp.whole_words() {
+            let axis = match w {
+                "rent" | "bill" | "cafe" => 0,
+                "money" | "salary" | "credit" => 1,
+                "card" | "transfer" | "shopping" => 2,
+                _ => 3,
+            };
+            v[id as usize * 4 + axis] = 1.0;
+        }
+        StaticEmbeddings::from_vectors(wp, 4, v, "fixture").unwrap()
+    }
+
+    /// "pay my X": X is a CATEGORY for the words of one cluster and not for another, so only
+    /// the cluster can tell an unseen word's label.
+    fn data() -> Vec<NerExample> {
+        let mut out = Vec::new();
+        for (word, category) in [("rent", true), ("bill", true), ("salary", false), ("credit", false)] {
+            for _ in 0..5 {
+                let text = format!("pay my {word}");
+                let entities = if category {
+                    vec![EntitySpan { start: 7, end: text.len(), label: "CATEGORY".into(), value: None }]
+                } else {
+                    Vec::new()
+                };
+                out.push(NerExample { text, entities, reference_date: None });
+            }
+        }
+        out
+    }
+
+    fn labels(m: &FinancialNer, text: &str) -> Vec<(String, String)> {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 11).unwrap();
+        m.predict(&NerInput { text, reference_date: day }).unwrap().into_iter().map(|e| (e.text, e.label)).collect()
+    }
+
+    #[test]
+    fn word_clusters_carry_a_label_to_a_word_never_seen_in_training() {
+        let p = NerParams { clusters: vec![4], near_gazetteer: false, c1: 0.0, ..NerParams::default() };
+        let m = p.fit_with_embeddings(&data(), Some(&table())).unwrap();
+        assert!(m.clusters_source().unwrap().contains("k-means 4"));
+        // "cafe" shares rent's and bill's cluster; "money" shares salary's
+        assert_eq!(labels(&m, "pay my cafe"), vec![("cafe".to_string(), "CATEGORY".to_string())]);
+        assert_eq!(labels(&m, "pay my money"), vec![]);
+        // the clusters travel with the model
+        let back = FinancialNer::from_bytes(&m.to_bytes().unwrap()).unwrap();
+        assert_eq!(labels(&back, "pay my cafe"), labels(&m, "pay my cafe"));
+        assert_eq!(back.clusters_source(), m.clusters_source());
+        // without the table, the unseen word has nothing to go on but "my", shared by both
+        let plain = p.fit(&data()).unwrap();
+        assert_eq!(plain.clusters_source(), None);
+        assert_eq!(labels(&plain, "pay my cafe"), labels(&plain, "pay my money"));
+    }
+
+    #[test]
+    fn words_near_the_gazetteer_get_features_and_are_kept() {
+        let p = NerParams { clusters: Vec::new(), ..NerParams::default() };
+        let m = p.fit_with_embeddings(&data(), Some(&table())).unwrap();
+        assert!(m.clusters.is_none());
+        let near: Vec<&str> = m.near.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(near, ["CATEGORY", "MERCHANT"]);
+        // "rent" is a category in the gazetteer; "bill" and "cafe" lie on its axis
+        let categories = &m.near[0].1;
+        assert_eq!(categories.tenths("bill"), Some(10));
+        assert_eq!(categories.tenths("cafe"), Some(10));
+        assert_eq!(categories.tenths("money"), None);
+    }
+
+    #[test]
+    fn a_version_1_model_still_loads() {
+        let m = NerParams { max_iterations: 30, ..NerParams::default() }.fit(&data()).unwrap();
+        let v1 = FinancialNerV1 { crf: m.crf.clone(), gazetteer: m.gazetteer.clone(), merge_rules: m.merge_rules };
+        let bytes = crate::artifact::wrap("ner", 1, &postcard::to_allocvec(&v1).unwrap());
+        let back = FinancialNer::from_bytes(&bytes).unwrap();
+        for text in ["pay my rent", "pay my salary ₹5,000 yesterday"] {
+            assert_eq!(labels(&back, text), labels(&m, text), "{text}");
+        }
+    }
+
+    #[test]
+    fn damaged_word_clusters_are_refused_on_load() {
+        let mut m = NerParams { max_iterations: 10, clusters: vec![2], ..NerParams::default() }
+            .fit_with_embeddings(&data(), Some(&table()))
+            .unwrap();
+        assert!(FinancialNer::from_bytes(&m.to_bytes().unwrap()).is_ok());
+        if let Some(c) = m.clusters.as_mut() {
+            c.damage_for_test();
+        }
+        let e = FinancialNer::from_bytes(&m.to_bytes().unwrap()).unwrap_err();
+        assert!(e.to_string().contains("word clusters"), "{e}");
     }
 }

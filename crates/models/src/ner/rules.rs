@@ -105,10 +105,13 @@ fn money_at(toks: &[Token], i: usize) -> Option<(RuleMatch, usize)> {
             j += 1;
         }
     }
-    // a currency word after the number ("500 rupees"); symbols only come before it
+    // a currency word after the number ("500 rupees"), or a symbol written onto it ("40€",
+    // "84$": NLU++'s training folds label these MONEY every time); a detached symbol after a
+    // number belongs to what follows ("5 $20 notes")
     let suffix = toks.get(j).filter(|_| currency.is_none()).and_then(|t| {
         let w = lower(t);
-        currency_symbol(&w).filter(|_| !matches!(w.as_str(), "₹" | "$" | "€" | "£")).map(|c| (c, t.end))
+        let symbol = matches!(w.as_str(), "₹" | "$" | "€" | "£");
+        currency_symbol(&w).filter(|_| !symbol || t.start == end).map(|c| (c, t.end))
     });
     if let Some((c, e)) = suffix {
         currency = Some(c);
@@ -344,6 +347,28 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
             }
         }
     }
+    // "in 7 days", "in 2 weeks", "in 3 months": that day ahead
+    if w0 == "in"
+        && let Some(n) = toks.get(i + 1).and_then(|t| small_int(t, 365))
+    {
+        let ahead = match w(i + 2).as_str() {
+            "days" | "day" => Some(reference + Duration::days(n as i64)),
+            "weeks" | "week" => Some(reference + Duration::days(7 * n as i64)),
+            "months" | "month" => {
+                let (yy, mm) = shift_month(y, reference.month(), n as i32);
+                let last = month_bounds(yy, mm)?.1.day();
+                NaiveDate::from_ymd_opt(yy, mm, reference.day().min(last))
+            }
+            _ => None,
+        };
+        if let Some(d) = ahead {
+            return done(i + 3, day(d));
+        }
+    }
+    // "every month", "each week": a recurring date
+    if matches!(w0.as_str(), "every" | "each") && matches!(w(i + 1).as_str(), "day" | "week" | "month" | "year") {
+        return done(i + 2, json!({"every": w(i + 1)}));
+    }
     match w0.as_str() {
         "today" | "aaj" | "tonight" => return done(i + 1, day(reference)),
         "yesterday" => return done(i + 1, day(reference - Duration::days(1))),
@@ -401,6 +426,10 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
         if w(k2) == "of" {
             k2 += 1;
         }
+        // "the 2nd of each month"
+        if k2 > k && matches!(w(k2).as_str(), "each" | "every") && w(k2 + 1) == "month" {
+            return done(k2 + 2, json!({"every": "month", "day": d}));
+        }
         if let Some(m) = month_of(&w(k2)) {
             let (yy, end) = year_after(toks, k2 + 1).unwrap_or((y, k2 + 1));
             return done(end, day(NaiveDate::from_ymd_opt(yy, m, d)?));
@@ -417,7 +446,10 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
     if let Some(m) = month_of(&w0) {
         // "may" is a verb far more often than a month: require a day or year after it
         let strict = w0 == "may" || w0 == "mar" || w0 == "jan" || w0 == "sun";
-        if let Some((d, k)) = day_at(toks, i + 1) {
+        // "October the 3rd": "the" needs the ordinal suffix after the day
+        let day_after = day_at(toks, i + 1)
+            .or_else(|| (w(i + 1) == "the").then(|| day_at(toks, i + 2)).flatten().filter(|&(_, k)| k == i + 4));
+        if let Some((d, k)) = day_after {
             let (yy, end) = year_after(toks, k).unwrap_or((y, k));
             return done(end, day(NaiveDate::from_ymd_opt(yy, m, d)?));
         }
@@ -446,6 +478,58 @@ fn dmy(a: u32, b: u32, y: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y, b, a).or_else(|| if b > 12 { NaiveDate::from_ymd_opt(y, a, b) } else { None })
 }
 
+/// "last week", "this year", "next month" at `k`.
+fn is_relative_unit(toks: &[Token], k: usize) -> bool {
+    let w = |k: usize| toks.get(k).map(lower).unwrap_or_default();
+    matches!(w(k).as_str(), "last" | "previous" | "past" | "this" | "current" | "next" | "coming")
+        && matches!(w(k + 1).as_str(), "week" | "month" | "year")
+}
+
+/// A date that names a day or month without placing it: a month, a weekday, a day number,
+/// "the 25th".
+fn is_unplaced(toks: &[Token], k: usize) -> bool {
+    toks.get(k).is_some_and(|t| {
+        let w = lower(t);
+        month_of(&w).is_some()
+            || weekday_of(&w).is_some()
+            || w == "the"
+            || w.chars().next().is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
+/// A date at `i`, joined with a relative week, month or year that places it: "October last
+/// year", "Saturday last week", "the 25th this month", "Monday of next week", "last week
+/// Monday". The unplaced part is read as of the first day of the relative period.
+fn date_in_context(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch, usize)> {
+    let (m, next) = date_at(toks, i, reference)?;
+    let period_start = |r: &RuleMatch| {
+        r.value.get("from").and_then(Value::as_str).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    };
+    let joined = |value: Value, end_idx: usize| {
+        Some((RuleMatch { start: m.start, end: toks[end_idx - 1].end, label: "DATE", value }, end_idx))
+    };
+    if is_unplaced(toks, i) {
+        let k = if toks.get(next).is_some_and(|t| lower(t) == "of") { next + 1 } else { next };
+        if is_relative_unit(toks, k)
+            && let Some((period, after)) = date_at(toks, k, reference)
+            && let Some(from) = period_start(&period)
+            && let Some((placed, n2)) = date_at(toks, i, from)
+            && n2 == next
+        {
+            return joined(placed.value, after);
+        }
+    } else if is_relative_unit(toks, i)
+        && next == i + 2
+        && is_unplaced(toks, next)
+        && !toks.get(next).is_some_and(|t| t.text.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        && let Some(from) = period_start(&m)
+        && let Some((placed, after)) = date_at(toks, next, from)
+    {
+        return joined(placed.value, after);
+    }
+    Some((m, next))
+}
+
 /// All money and date matches in `text`, left to right, without overlaps.
 pub fn recognise(text: &str, reference: NaiveDate) -> Vec<RuleMatch> {
     recognise_tokens(&tokenize(text), reference)
@@ -456,7 +540,7 @@ pub fn recognise_tokens(toks: &[Token], reference: NaiveDate) -> Vec<RuleMatch> 
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        if let Some((m, next)) = money_at(toks, i).or_else(|| date_at(toks, i, reference)) {
+        if let Some((m, next)) = money_at(toks, i).or_else(|| date_in_context(toks, i, reference)) {
             out.push(m);
             i = next.max(i + 1);
         } else {
@@ -472,7 +556,7 @@ pub fn normalise(label: &str, span_text: &str, reference: NaiveDate) -> Option<V
     let toks = tokenize(span_text);
     (0..toks.len()).find_map(|i| match label {
         "MONEY" => money_at(&toks, i).map(|(m, _)| m.value),
-        "DATE" => date_at(&toks, i, reference).map(|(m, _)| m.value),
+        "DATE" => date_in_context(&toks, i, reference).map(|(m, _)| m.value),
         _ => None,
     })
 }
@@ -523,6 +607,10 @@ mod tests {
             ("1000 rs ka recharge", "1000 rs", 1000.0, "INR"),
             ("100 rupaye", "100 rupaye", 100.0, "INR"),
             ("3.75 crores", "3.75 crores", 37500000.0, "INR"),
+            ("that 68.26$ transfer", "68.26$", 68.26, "USD"),
+            ("it is not 10£", "10£", 10.0, "GBP"),
+            ("I want that 40€ back", "40€", 40.0, "EUR"),
+            ("500₹ only", "500₹", 500.0, "INR"),
         ];
         for (text, span, amount, currency) in cases {
             let (s, v) = only(text, "MONEY");
@@ -533,7 +621,7 @@ mod tests {
 
     #[test]
     fn numbers_that_are_not_money() {
-        for text in ["I have 3 cards", "call 9876543210", "room 101", "5 k steps", "2 L of milk", "in 2026"] {
+        for text in ["I have 3 cards", "call 9876543210", "room 101", "5 k steps", "2 L of milk", "in 2026", "5 $"] {
             let m: Vec<_> = recognise(text, reference()).into_iter().filter(|m| m.label == "MONEY").collect();
             assert!(m.is_empty(), "{text}: {m:?}");
         }
@@ -569,6 +657,19 @@ mod tests {
             ("next Monday", "next Monday", json!("2026-03-16")),
             ("on the 5th", "the 5th", json!("2026-03-05")),
             ("on 12/25/2026", "12/25/2026", json!("2026-12-25")),
+            ("up to October the 3rd 2004", "October the 3rd 2004", json!("2004-10-03")),
+            ("on March the 5th", "March the 5th", json!("2026-03-05")),
+            ("from October last year", "October last year", json!({"from": "2025-10-01", "to": "2025-10-31"})),
+            ("November this year", "November this year", json!({"from": "2026-11-01", "to": "2026-11-30"})),
+            ("made on Saturday last week?", "Saturday last week", json!("2026-03-07")),
+            ("last week Monday", "last week Monday", json!("2026-03-02")),
+            ("on Friday of next week", "Friday of next week", json!("2026-03-20")),
+            ("for the 25th this month", "the 25th this month", json!("2026-03-25")),
+            ("transfer in 4 days at 11", "in 4 days", json!("2026-03-15")),
+            ("in 2 weeks", "in 2 weeks", json!("2026-03-25")),
+            ("in 1 month", "in 1 month", json!("2026-04-11")),
+            ("my limit every month", "every month", json!({"every": "month"})),
+            ("on the 2nd of each month", "the 2nd of each month", json!({"every": "month", "day": 2})),
         ];
         for (text, span, value) in cases {
             let (s, v) = only(text, "DATE");

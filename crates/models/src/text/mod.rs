@@ -3,6 +3,7 @@
 //! sentence embeddings from static vectors distilled out of a BERT sentence encoder.
 
 pub mod bert;
+pub mod clusters;
 pub mod static_embed;
 #[doc(hidden)]
 pub mod testing;
@@ -11,6 +12,7 @@ pub mod tokenize;
 pub mod wordpiece;
 
 pub use bert::BertEncoder;
+pub use clusters::WordClusters;
 pub use static_embed::StaticEmbeddings;
 pub use tfidf::{SparseVec, TfidfParams, TfidfVectorizer};
 pub use tokenize::{Token, normalize, tokenize};

@@ -105,6 +105,19 @@ impl WordPiece {
         self.vocab.values().map(|&v| v as usize + 1).max().unwrap_or(0)
     }
 
+    /// The vocabulary's whole words: pieces that do not continue a word (no `##` prefix) and
+    /// are not markers such as `[CLS]`, with their ids, in id order.
+    pub fn whole_words(&self) -> Vec<(&str, u32)> {
+        let mut out: Vec<(&str, u32)> = self
+            .vocab
+            .iter()
+            .filter(|(p, _)| !(p.starts_with(&self.prefix) || p.starts_with('[') && p.ends_with(']')))
+            .map(|(p, &id)| (p.as_str(), id))
+            .collect();
+        out.sort_unstable_by_key(|&(_, id)| id);
+        out
+    }
+
     pub fn cls_id(&self) -> u32 {
         self.cls_id
     }

@@ -41,7 +41,11 @@ fn params(args: &TrainArgs, kind: ModelKind, config: &Config) -> ModelParams {
                 spec.embeddings = e.clone();
             }
         }
-        ModelParams::Ner(p) => {
+        ModelParams::Ner(spec) => {
+            if let Some(e) = &args.embeddings {
+                spec.embeddings = e.clone();
+            }
+            let p = &mut spec.params;
             p.c1 = args.c1.unwrap_or(p.c1);
             p.c2 = args.c2.unwrap_or(p.c2);
             p.max_iterations = args.max_iterations.unwrap_or(p.max_iterations);
