@@ -63,6 +63,15 @@ fn report(what: &str, (gold, pred): &Spans) {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: ner_nlupp <dir with fold0..9.json>")?;
+    if let Some(file) = std::env::var("RECORDS").ok() {
+        // the project's records (e.g. generated ner.jsonl): the last fifth held out
+        let all: Vec<NerExample> = nivesh_core::dataset::read_records(std::path::Path::new(&file))?;
+        let cut = all.len() * 4 / 5;
+        let table = std::env::args().nth(2).map(|p| std::fs::read(p)).transpose()?;
+        let table = table.map(|b| StaticEmbeddings::from_bytes(&b)).transpose()?;
+        report("records, last fifth", &predict(&NerParams::default(), table.as_ref(), &all[..cut], &all[cut..], true)?);
+        return Ok(());
+    }
     let folds: Vec<Vec<NerExample>> = (0..10)
         .map(|k| nivesh_core::public::read_nlupp(std::path::Path::new(&format!("{dir}/fold{k}.json"))))
         .collect::<Result<_, _>>()?;

@@ -539,7 +539,9 @@ impl Predict<NerInput<'_>> for FinancialNer {
         }
         if self.merge_rules {
             for m in &a.rule_matches {
-                if out.iter().any(|e| e.start < m.end && m.start < e.end) {
+                // whether "every month" is a DATE is a labelling convention (NLU++ says yes, the
+                // bundled data no): the rule's tag is a feature, and the CRF decides from its data
+                if m.is_recurring() || out.iter().any(|e| e.start < m.end && m.start < e.end) {
                     continue;
                 }
                 out.push(Entity {
@@ -636,6 +638,17 @@ mod tests {
         assert_eq!(categories.tenths("bill"), Some(10));
         assert_eq!(categories.tenths("cafe"), Some(10));
         assert_eq!(categories.tenths("money"), None);
+    }
+
+    #[test]
+    fn recurring_dates_are_left_to_the_crf() {
+        // the training data never labels "every month": the rule's span is not merged in
+        let m = NerParams { max_iterations: 30, ..NerParams::default() }.fit(&data()).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 3, 11).unwrap();
+        let ents = m.predict(&NerInput { text: "pay my rent every month from tomorrow", reference_date: day }).unwrap();
+        let dates: Vec<(&str, &str)> =
+            ents.iter().filter(|e| e.label == "DATE").map(|e| (e.text.as_str(), e.source.as_str())).collect();
+        assert_eq!(dates, [("tomorrow", "rule")]);
     }
 
     #[test]

@@ -20,6 +20,13 @@ pub struct RuleMatch {
     pub value: Value,
 }
 
+impl RuleMatch {
+    /// A recurring date ("every month"), whose value is `{every, day?}`.
+    pub fn is_recurring(&self) -> bool {
+        self.value.get("every").is_some()
+    }
+}
+
 fn lower(t: &Token) -> String {
     t.text.to_lowercase()
 }
@@ -676,6 +683,9 @@ mod tests {
             assert_eq!(s, *span, "{text}");
             assert_eq!(&v, value, "{text}");
         }
+        let every = recognise("every week", reference());
+        assert!(every[0].is_recurring());
+        assert!(!recognise("next week", reference())[0].is_recurring());
     }
 
     #[test]
