@@ -63,7 +63,7 @@ fn report(what: &str, (gold, pred): &Spans) {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: ner_nlupp <dir with fold0..9.json>")?;
-    if let Some(file) = std::env::var("RECORDS").ok() {
+    if let Ok(file) = std::env::var("RECORDS") {
         // the project's records (e.g. generated ner.jsonl): the last fifth held out
         let all: Vec<NerExample> = nivesh_core::dataset::read_records(std::path::Path::new(&file))?;
         let cut = all.len() * 4 / 5;
