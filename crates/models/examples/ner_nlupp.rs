@@ -67,7 +67,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         // the project's records (e.g. generated ner.jsonl): the last fifth held out
         let all: Vec<NerExample> = nivesh_core::dataset::read_records(std::path::Path::new(&file))?;
         let cut = all.len() * 4 / 5;
-        let table = std::env::args().nth(2).map(|p| std::fs::read(p)).transpose()?;
+        let table = std::env::args().nth(2).map(std::fs::read).transpose()?;
         let table = table.map(|b| StaticEmbeddings::from_bytes(&b)).transpose()?;
         report("records, last fifth", &predict(&NerParams::default(), table.as_ref(), &all[..cut], &all[cut..], true)?);
         return Ok(());
