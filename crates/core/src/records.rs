@@ -260,7 +260,8 @@ pub struct EntitySpan {
     pub start: usize,
     pub end: usize,
     pub label: String,
-    /// Normalised value when known (MONEY: `{amount, currency}`, DATE: ISO date or `{from, to}`).
+    /// Normalised value when known (MONEY: `{amount, currency}`, DATE: ISO date, `{from, to}` or
+    /// `{every, day?}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
 }

@@ -118,6 +118,12 @@ pub const KEYS: &[KeySpec] = &[
         "Static embeddings the intent classifier trains with: unset or `shipped` (the table in the binary), `none` (TF-IDF only) or a file from `embeddings distill`",
     ),
     key(
+        "NER_EMBEDDINGS",
+        None,
+        Public,
+        "Static embeddings the NER's word clusters are computed from: unset or `shipped` (the table in the binary), `none` (no cluster features) or a file from `embeddings distill`",
+    ),
+    key(
         "VALIDATION_SUITES",
         None,
         Public,
@@ -248,6 +254,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub intent_confidence_threshold: f64,
     pub intent_embeddings: Embeddings,
+    pub ner_embeddings: Embeddings,
     pub validation_suites: Option<PathBuf>,
     pub anomaly_contamination: f64,
     pub credit_risk_threshold: f64,
@@ -504,6 +511,8 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
     let intent_embeddings = p
         .opt("INTENT_EMBEDDINGS", "shipped, none or a file path", |s| s.parse::<Embeddings>().ok())
         .unwrap_or_default();
+    let ner_embeddings =
+        p.opt("NER_EMBEDDINGS", "shipped, none or a file path", |s| s.parse::<Embeddings>().ok()).unwrap_or_default();
     let validation_suites = p.opt("VALIDATION_SUITES", "a file path", |s| Some(PathBuf::from(s)));
     let anomaly_contamination = p
         .opt("ANOMALY_CONTAMINATION", "a number greater than 0 and at most 0.5", |s| unit(s, |x| x > 0.0 && x <= 0.5))
@@ -582,6 +591,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         log_format,
         intent_confidence_threshold,
         intent_embeddings,
+        ner_embeddings,
         validation_suites,
         anomaly_contamination,
         credit_risk_threshold,

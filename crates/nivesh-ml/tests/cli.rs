@@ -647,7 +647,7 @@ intent profile.json 7747b08eb415b3be479091970cbc5ed221c44ba25f405b9493a9280e0241
 intent validation.json 022bc1c5a28c573d52ace207708e590c077e9e4fe19ac5c9c204bf459cf6c4b2
 intent params {"tfidf":{"word_ngrams":[1,2],"char_ngrams":[2,5],"min_df":1,"sublinear_tf":true,"boundary_markers":true,"skip_window":3,"word_idf":true,"char_idf":false},"svm":{"c":1.0,"tol":0.001,"max_passes":1000,"bias":1.0,"seed":0},"calibration_fraction":0.1,"fallback_label":"general_question","confidence_threshold":0.5,"embedding_weight":1.0,"seed":42,"embeddings":"all-MiniLM-L6-v2, 256 SVD directions, int8"}
 ner metrics.json 51cd4a077eaca66d9beb0c9baf4c20cba6938836970b14938a86cd771adec35f
-ner model 2feac25d7f8cc1d1128db5e011d9aa7ce248e5b958f7b02f6c127485150f4dd3
+ner model e58deb8dacf4a9c1c58cbf743684aeea7d892c07b6779acea8a3308330447615
 ner profile.json 5bab590eb2c8a67872982dfe7c854fa095337a06d76be7cf7fe2bc172fc82dda
 ner validation.json 3d631fa5f5d8c3696ff0d64c0e4f47b48b872f89ade4284a8966649c698a0b93
 ner params {"c1":0.05,"c2":0.01,"max_iterations":100,"merge_rules":true,"clusters":[16,8,8],"near_gazetteer":true,"embeddings":"all-MiniLM-L6-v2, 256 SVD directions, int8 (21719 words, k-means 16×8×8, seed 1)"}

@@ -152,6 +152,8 @@ pub enum ModelParams {
 pub struct Defaults {
     pub intent_confidence_threshold: f64,
     pub intent_embeddings: Embeddings,
+    #[serde(default)]
+    pub ner_embeddings: Embeddings,
     pub anomaly_contamination: f64,
     pub credit_risk_threshold: f64,
 }
@@ -161,6 +163,7 @@ impl Default for Defaults {
         Defaults {
             intent_confidence_threshold: IntentParams::default().confidence_threshold,
             intent_embeddings: Embeddings::Shipped,
+            ner_embeddings: Embeddings::Shipped,
             anomaly_contamination: AnomalyParams::default().contamination,
             credit_risk_threshold: CreditParams::default().threshold,
         }
@@ -179,7 +182,7 @@ impl ModelParams {
                 embeddings: defaults.intent_embeddings.clone(),
             }),
             ModelKind::Ner => {
-                ModelParams::Ner(NerSpec { params: NerParams::default(), embeddings: Embeddings::Shipped })
+                ModelParams::Ner(NerSpec { params: NerParams::default(), embeddings: defaults.ner_embeddings.clone() })
             }
             ModelKind::Spending => ModelParams::Spending(ForecastParams::default()),
             ModelKind::Anomaly => ModelParams::Anomaly(AnomalyParams {

@@ -192,8 +192,9 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
                 model.clusters_source().unwrap_or("none")
             );
             let mut params = serde_json::to_value(&ner.params)?;
-            if let (Some(source), Some(obj)) = (model.clusters_source(), params.as_object_mut()) {
-                obj.insert("embeddings".into(), serde_json::json!(source));
+            if let Some(obj) = params.as_object_mut() {
+                let used = table.as_ref().map_or("none", |t| t.source());
+                obj.insert("embeddings".into(), serde_json::json!(model.clusters_source().unwrap_or(used)));
             }
             let eval = match split {
                 Split::Files { paths, .. } => inputs::ner_examples(paths, input.format)?,

@@ -3,10 +3,12 @@
 //!
 //! A linear-chain CRF over BIO tags ([`crf`]) does the statistics, with features of the word,
 //! its shape, prefixes and suffixes, its neighbours, gazetteer membership ([`gazetteer`]) and
-//! the tags of the deterministic money/date recognisers ([`rules`]). Rule spans that the CRF
-//! did not find are merged in without overlaps. Values: MONEY → `{amount, currency}`, DATE →
-//! ISO date or `{from, to}` (relative to the request's reference date), MERCHANT / CATEGORY →
-//! canonical gazetteer name, ACCOUNT → `{bank, type}`.
+//! the tags of the deterministic money/date recognisers ([`rules`]); trained with static
+//! embeddings, also word clusters and the cosine to the gazetteer's words
+//! ([`crate::text::clusters`]). Rule spans that the CRF did not find are merged in without
+//! overlaps (except those that are tags only). Values: MONEY → `{amount, currency}`, DATE → ISO
+//! date, `{from, to}` (relative to the request's reference date) or `{every, day?}` for a
+//! recurring date, MERCHANT / CATEGORY → canonical gazetteer name, ACCOUNT → `{bank, type}`.
 
 pub mod crf;
 pub mod gazetteer;
@@ -539,9 +541,10 @@ impl Predict<NerInput<'_>> for FinancialNer {
         }
         if self.merge_rules {
             for m in &a.rule_matches {
-                // whether "every month" is a DATE is a labelling convention (NLU++ says yes, the
-                // bundled data no): the rule's tag is a feature, and the CRF decides from its data
-                if m.is_recurring() || out.iter().any(|e| e.start < m.end && m.start < e.end) {
+                // whether "every month" or "in 7 days" is a DATE is a labelling convention (NLU++
+                // says yes, the bundled data no): the rule's tag is a feature, and the CRF
+                // decides from its data
+                if m.tag_only || out.iter().any(|e| e.start < m.end && m.start < e.end) {
                     continue;
                 }
                 out.push(Entity {

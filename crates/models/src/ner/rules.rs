@@ -4,7 +4,7 @@
 //! Both work on the token sequence of [`crate::text::tokenize`] (character offsets), so their
 //! spans line up with the CRF's. `MONEY` values are `{amount, currency}` (lakh = 1e5,
 //! crore = 1e7, k = 1e3); `DATE` values are an ISO date or `{from, to}` resolved against a
-//! reference date. A date without a year falls in the reference year; `dd/mm` order is assumed
+//! reference date, or `{every, day?}` for a recurring date ("the 2nd of each month"). A date without a year falls in the reference year; `dd/mm` order is assumed
 //! (Indian usage) unless the first number cannot be a month... the second cannot, then `mm/dd`.
 
 use crate::text::{Token, tokenize};
@@ -18,13 +18,15 @@ pub struct RuleMatch {
     pub end: usize,
     pub label: &'static str,
     pub value: Value,
+    /// A reading whose label is a matter of convention ("every month", "in 7 days" may be a
+    /// date or a duration): the recogniser uses it as a feature, and does not add it as an
+    /// entity of its own.
+    pub tag_only: bool,
 }
 
-impl RuleMatch {
-    /// A recurring date ("every month"), whose value is `{every, day?}`.
-    pub fn is_recurring(&self) -> bool {
-        self.value.get("every").is_some()
-    }
+/// Mark a match as [`RuleMatch::tag_only`].
+fn tag_only(found: Option<(RuleMatch, usize)>) -> Option<(RuleMatch, usize)> {
+    found.map(|(m, next)| (RuleMatch { tag_only: true, ..m }, next))
 }
 
 fn lower(t: &Token) -> String {
@@ -144,6 +146,7 @@ fn money_at(toks: &[Token], i: usize) -> Option<(RuleMatch, usize)> {
             end,
             label: "MONEY",
             value: json!({"amount": round2(amount), "currency": currency.unwrap_or("INR")}),
+            tag_only: false,
         },
         j,
     ))
@@ -271,7 +274,7 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
     let start = toks.get(i)?.start;
     let done = |end_idx: usize, value: Value| {
         let end = toks[end_idx - 1].end;
-        Some((RuleMatch { start, end, label: "DATE", value }, end_idx))
+        Some((RuleMatch { start, end, label: "DATE", value, tag_only: false }, end_idx))
     };
     let y = reference.year();
     let monday = reference - Duration::days(reference.weekday().num_days_from_monday() as i64);
@@ -354,14 +357,15 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
             }
         }
     }
-    // "in 7 days", "in 2 weeks", "in 3 months": that day ahead
+    // "in 7 days", "in 2 weeks", "in 3 months": that day ahead (or a duration: "repay in 12
+    // months"; tag only)
     if w0 == "in"
-        && let Some(n) = toks.get(i + 1).and_then(|t| small_int(t, 365))
+        && let Some(n) = toks.get(i + 1).and_then(|t| small_int(t, 366))
     {
         let ahead = match w(i + 2).as_str() {
             "days" | "day" => Some(reference + Duration::days(n as i64)),
             "weeks" | "week" => Some(reference + Duration::days(7 * n as i64)),
-            "months" | "month" => {
+            "months" | "month" if n <= 120 => {
                 let (yy, mm) = shift_month(y, reference.month(), n as i32);
                 let last = month_bounds(yy, mm)?.1.day();
                 NaiveDate::from_ymd_opt(yy, mm, reference.day().min(last))
@@ -369,12 +373,12 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
             _ => None,
         };
         if let Some(d) = ahead {
-            return done(i + 3, day(d));
+            return tag_only(done(i + 3, day(d)));
         }
     }
     // "every month", "each week": a recurring date
     if matches!(w0.as_str(), "every" | "each") && matches!(w(i + 1).as_str(), "day" | "week" | "month" | "year") {
-        return done(i + 2, json!({"every": w(i + 1)}));
+        return tag_only(done(i + 2, json!({"every": w(i + 1)})));
     }
     match w0.as_str() {
         "today" | "aaj" | "tonight" => return done(i + 1, day(reference)),
@@ -435,7 +439,7 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
         }
         // "the 2nd of each month"
         if k2 > k && matches!(w(k2).as_str(), "each" | "every") && w(k2 + 1) == "month" {
-            return done(k2 + 2, json!({"every": "month", "day": d}));
+            return tag_only(done(k2 + 2, json!({"every": "month", "day": d})));
         }
         if let Some(m) = month_of(&w(k2)) {
             let (yy, end) = year_after(toks, k2 + 1).unwrap_or((y, k2 + 1));
@@ -485,52 +489,94 @@ fn dmy(a: u32, b: u32, y: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y, b, a).or_else(|| if b > 12 { NaiveDate::from_ymd_opt(y, a, b) } else { None })
 }
 
-/// "last week", "this year", "next month" at `k`.
-fn is_relative_unit(toks: &[Token], k: usize) -> bool {
+/// The unit of "last week", "this year", "next month" at `k`.
+fn relative_unit(toks: &[Token], k: usize) -> Option<&'static str> {
     let w = |k: usize| toks.get(k).map(lower).unwrap_or_default();
-    matches!(w(k).as_str(), "last" | "previous" | "past" | "this" | "current" | "next" | "coming")
-        && matches!(w(k + 1).as_str(), "week" | "month" | "year")
+    if !matches!(w(k).as_str(), "last" | "previous" | "past" | "this" | "current" | "next" | "coming") {
+        return None;
+    }
+    match w(k + 1).as_str() {
+        "week" => Some("week"),
+        "month" => Some("month"),
+        "year" => Some("year"),
+        _ => None,
+    }
 }
 
-/// A date that names a day or month without placing it: a month, a weekday, a day number,
-/// "the 25th".
-fn is_unplaced(toks: &[Token], k: usize) -> bool {
-    toks.get(k).is_some_and(|t| {
-        let w = lower(t);
-        month_of(&w).is_some()
-            || weekday_of(&w).is_some()
-            || w == "the"
-            || w.chars().next().is_some_and(|c| c.is_ascii_digit())
-    })
+/// The period that can place the date in `toks[i..next]`, if that date names a day ("the
+/// 25th"), a weekday or a month (with or without its day) and nothing that places it already
+/// (a year, a numeric date): a day is placed by a month, a weekday by a week, a month by a year.
+fn placing_unit(toks: &[Token], i: usize, next: usize) -> Option<&'static str> {
+    let part = toks.get(i..next)?;
+    if part.iter().any(|t| year_of(t).is_some() || matches!(t.text.as_str(), "/" | "-" | "." | ",")) {
+        return None;
+    }
+    let words: Vec<String> = part.iter().map(lower).collect();
+    if words.iter().any(|w| month_of(w).is_some()) {
+        Some("year")
+    } else if words.iter().any(|w| weekday_of(w).is_some()) {
+        Some("week")
+    } else if words.first().is_some_and(|w| w == "the") {
+        Some("month")
+    } else {
+        None
+    }
 }
 
-/// A date at `i`, joined with a relative week, month or year that places it: "October last
-/// year", "Saturday last week", "the 25th this month", "Monday of next week", "last week
-/// Monday". The unplaced part is read as of the first day of the relative period.
+/// A date that exists in any month and year, to find where an unplaced date ends before it
+/// is placed ("the 30th", "Feb 29": a leap year's January).
+fn anywhere() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
+/// A date at `i`, joined with a relative period that places it: "October last year", "Saturday
+/// last week", "the 25th this month", "25th of next month", "Monday of next week", "last week
+/// Monday". The unplaced part is read as of the first day of the period; a part the period
+/// cannot place ("Saturday last month", "12/03/2025 this year") is not joined.
 fn date_in_context(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch, usize)> {
-    let (m, next) = date_at(toks, i, reference)?;
     let period_start = |r: &RuleMatch| {
         r.value.get("from").and_then(Value::as_str).and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
     };
     let joined = |value: Value, end_idx: usize| {
-        Some((RuleMatch { start: m.start, end: toks[end_idx - 1].end, label: "DATE", value }, end_idx))
+        let m = RuleMatch { start: toks[i].start, end: toks[end_idx - 1].end, label: "DATE", value, tag_only: false };
+        Some((m, end_idx))
     };
-    if is_unplaced(toks, i) {
-        let k = if toks.get(next).is_some_and(|t| lower(t) == "of") { next + 1 } else { next };
-        if is_relative_unit(toks, k)
-            && let Some((period, after)) = date_at(toks, k, reference)
-            && let Some(from) = period_start(&period)
-            && let Some((placed, n2)) = date_at(toks, i, from)
-            && n2 == next
-        {
-            return joined(placed.value, after);
+    let skip_of = |k: usize| if toks.get(k).is_some_and(|t| lower(t) == "of") { k + 1 } else { k };
+    // a relative period at `k` of `unit`, and its first day
+    let period = |k: usize, unit: &str| -> Option<(NaiveDate, usize)> {
+        if relative_unit(toks, k)? != unit {
+            return None;
         }
-    } else if is_relative_unit(toks, i)
+        let (p, after) = date_at(toks, k, reference)?;
+        Some((period_start(&p)?, after))
+    };
+    // "25th this month", "5th of next month": an ordinal day, which is not a date alone
+    if toks[i].text.starts_with(|c: char| c.is_ascii_digit())
+        && let Some((d, k)) = day_at(toks, i).filter(|&(_, k)| k == i + 2)
+        && let Some((from, after)) = period(skip_of(k), "month")
+        && let Some(date) = NaiveDate::from_ymd_opt(from.year(), from.month(), d)
+    {
+        return joined(day(date), after);
+    }
+    // an unplaced date, then the period that places it
+    if let Some((_, next)) = date_at(toks, i, anywhere())
+        && let Some(unit) = placing_unit(toks, i, next)
+        && let Some((from, after)) = period(skip_of(next), unit)
+        && let Some((placed, n2)) = date_at(toks, i, from)
+        && n2 == next
+    {
+        return joined(placed.value, after);
+    }
+    let (m, next) = date_at(toks, i, reference)?;
+    // the period, then a weekday or month it places ("last week Monday", "next year March")
+    if let Some(unit) = relative_unit(toks, i)
         && next == i + 2
-        && is_unplaced(toks, next)
-        && !toks.get(next).is_some_and(|t| t.text.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        && let Some((_, end)) = date_at(toks, next, anywhere())
+        && placing_unit(toks, next, end) == Some(unit)
+        && unit != "month"
         && let Some(from) = period_start(&m)
         && let Some((placed, after)) = date_at(toks, next, from)
+        && after == end
     {
         return joined(placed.value, after);
     }
@@ -677,15 +723,27 @@ mod tests {
             ("in 1 month", "in 1 month", json!("2026-04-11")),
             ("my limit every month", "every month", json!({"every": "month"})),
             ("on the 2nd of each month", "the 2nd of each month", json!({"every": "month", "day": 2})),
+            ("25th this month", "25th this month", json!("2026-03-25")),
+            ("by the 5th of next month", "the 5th of next month", json!("2026-04-05")),
+            ("5th of next month", "5th of next month", json!("2026-04-05")),
+            ("next year March", "next year March", json!({"from": "2027-03-01", "to": "2027-03-31"})),
         ];
         for (text, span, value) in cases {
             let (s, v) = only(text, "DATE");
             assert_eq!(s, *span, "{text}");
             assert_eq!(&v, value, "{text}");
         }
-        let every = recognise("every week", reference());
-        assert!(every[0].is_recurring());
-        assert!(!recognise("next week", reference())[0].is_recurring());
+        // placed by a period in which the day exists, though the reference month lacks it
+        let feb = NaiveDate::from_ymd_opt(2026, 2, 10).unwrap();
+        let m = recognise("due the 30th next month", feb);
+        assert_eq!((m.len(), &m[0].value), (1, &json!("2026-03-30")), "{m:?}");
+        // a period that cannot place the date is not joined to it
+        for text in ["Saturday last month", "12/03/2025 this year", "the 31st next month", "March last week"] {
+            assert_eq!(recognise(text, reference()).len(), 2, "{text}");
+        }
+        for (text, tag_only) in [("every week", true), ("in 7 days", true), ("next week", false), ("₹5", false)] {
+            assert_eq!(recognise(text, reference())[0].tag_only, tag_only, "{text}");
+        }
     }
 
     #[test]

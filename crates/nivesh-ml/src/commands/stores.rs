@@ -71,6 +71,7 @@ pub fn training_defaults(config: &Config) -> nivesh_training::Defaults {
     nivesh_training::Defaults {
         intent_confidence_threshold: config.intent_confidence_threshold,
         intent_embeddings: config.intent_embeddings.clone(),
+        ner_embeddings: config.ner_embeddings.clone(),
         anomaly_contamination: config.anomaly_contamination,
         credit_risk_threshold: config.credit_risk_threshold,
     }
