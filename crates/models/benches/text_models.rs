@@ -1,6 +1,8 @@
 //! Single-prediction latency of the text models, trained on the bundled generator's data.
 //! Run: `cargo bench -p nivesh-models --bench text_models`. With `NIVESH_EMBEDDINGS=FILE` (from
-//! `nivesh-ml embeddings distill`) the intent classifier is also measured with the embeddings.
+//! `nivesh-ml embeddings distill`) the intent classifier is also measured with the embeddings;
+//! with `NIVESH_ENCODER=DIR` (config.json, tokenizer.json, model.safetensors) in the contextual
+//! mode, the encoder run per query.
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -37,6 +39,29 @@ fn bench(c: &mut Criterion) {
                 ))
             })
         });
+    }
+
+    // the contextual mode: a local encoder directory, when given
+    if let Some(dir) = std::env::var_os("NIVESH_ENCODER").map(std::path::PathBuf::from) {
+        let read = |name: &str| std::fs::read(dir.join(name)).unwrap_or_default();
+        let files = nivesh_models::text::EncoderFiles {
+            source: "bench".into(),
+            config_json: String::from_utf8(read("config.json")).unwrap_or_default(),
+            tokenizer_json: String::from_utf8(read("tokenizer.json")).unwrap_or_default(),
+            weights: read("model.safetensors"),
+        };
+        match IntentParams::default().fit_with_encoder(&utterances, &files) {
+            Ok(contextual) => {
+                c.bench_function("intent/predict_one_contextual", |b| {
+                    b.iter(|| {
+                        contextual.predict(black_box(
+                            "bhai can I afford a 1.5 lakh bike on my 60k salary or should I wait till Diwali",
+                        ))
+                    })
+                });
+            }
+            Err(e) => eprintln!("NIVESH_ENCODER: {e}"),
+        };
     }
 
     let sentences = nivesh_datagen::ner::generate(&mut Rng::new(42), 2000, &g);

@@ -307,6 +307,34 @@ pub struct FestivalEffect {
     pub to_day: i64,
     /// Spend in the window over the spend of the surrounding 60 days, learned in training.
     pub multiplier: f64,
+    /// How sure the model is of the multiplier: the standard deviation of its log after
+    /// training (the prior's, [`FESTIVAL_PRIOR_SD`], for models saved before it was kept).
+    #[serde(default = "prior_sd")]
+    pub log_sd: f64,
+    /// Where the multiplier comes from.
+    #[serde(default)]
+    pub source: EffectSource,
+}
+
+fn prior_sd() -> f64 {
+    FESTIVAL_PRIOR_SD
+}
+
+/// Where a festival multiplier comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectSource {
+    /// The training data held the window: its users' spend, with the prior.
+    #[default]
+    Data,
+    /// The training data did not hold the window; the previous model's multiplier is carried
+    /// (its uncertainty widened by a year's drift).
+    Previous,
+    /// Neither the data nor a previous model knew the festival: the mean of the festivals the
+    /// data held, shrunk towards ×1 by how few they are.
+    Pooled,
+    /// Nothing to learn from: ×1.
+    None,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -347,6 +375,8 @@ impl ForecastParams {
                 from_day: *from_day,
                 to_day: *to_day,
                 multiplier: 1.0,
+                log_sd: FESTIVAL_PRIOR_SD,
+                source: EffectSource::None,
             })
             .collect()
     }
@@ -422,6 +452,9 @@ pub fn recent_daily_spend(
 pub struct SpendingForecaster {
     params: ForecastParams,
     pub effects: Vec<FestivalEffect>,
+    /// The last day of the training data (`None` for models saved before it was kept): a
+    /// backtest may read this model as the previous one only for a cut after it.
+    pub trained_through: Option<NaiveDate>,
 }
 
 impl SpendingForecaster {
@@ -430,31 +463,69 @@ impl SpendingForecaster {
     }
 }
 
+/// A festival effect as formats 1 and 2 saved it (before its spread and source were kept).
+#[derive(Serialize, Deserialize)]
+struct FestivalEffectV2 {
+    festival: String,
+    from_day: i64,
+    to_day: i64,
+    multiplier: f64,
+}
+
+impl From<FestivalEffectV2> for FestivalEffect {
+    fn from(e: FestivalEffectV2) -> Self {
+        let source = if e.multiplier == 1.0 { EffectSource::None } else { EffectSource::Data };
+        FestivalEffect {
+            festival: e.festival,
+            from_day: e.from_day,
+            to_day: e.to_day,
+            multiplier: e.multiplier,
+            log_sd: FESTIVAL_PRIOR_SD,
+            source,
+        }
+    }
+}
+
 /// The layout of format version 1 (before the series method was a parameter: MSTL + ETS).
 #[derive(Deserialize)]
 struct SpendingForecasterV1 {
     daily_seasons: Vec<usize>,
     festivals: Vec<(String, i64, i64)>,
-    effects: Vec<FestivalEffect>,
+    effects: Vec<FestivalEffectV2>,
+}
+
+/// The layout of format version 2 (before effects kept their spread and source).
+#[derive(Deserialize)]
+struct SpendingForecasterV2 {
+    params: ForecastParams,
+    effects: Vec<FestivalEffectV2>,
 }
 
 impl Persist for SpendingForecaster {
     const KIND: &'static str = "spending";
-    const FORMAT_VERSION: u32 = 2;
+    const FORMAT_VERSION: u32 = 3;
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
-        if crate::artifact::header(bytes)?.0.format_version != 1 {
-            return crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION);
+        let legacy = |effects: Vec<FestivalEffectV2>| effects.into_iter().map(FestivalEffect::from).collect();
+        match crate::artifact::header(bytes)?.0.format_version {
+            1 => {
+                let v1: SpendingForecasterV1 = crate::artifact::decode(bytes, Self::KIND, 1)?;
+                Ok(SpendingForecaster {
+                    params: ForecastParams {
+                        daily_seasons: v1.daily_seasons,
+                        festivals: v1.festivals,
+                        method: SeriesMethod::Ets,
+                    },
+                    effects: legacy(v1.effects),
+                    trained_through: None,
+                })
+            }
+            2 => {
+                let v2: SpendingForecasterV2 = crate::artifact::decode(bytes, Self::KIND, 2)?;
+                Ok(SpendingForecaster { params: v2.params, effects: legacy(v2.effects), trained_through: None })
+            }
+            _ => crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION),
         }
-        let v1: SpendingForecasterV1 = crate::artifact::decode(bytes, Self::KIND, 1)?;
-        Ok(SpendingForecaster {
-            params: ForecastParams {
-                daily_seasons: v1.daily_seasons,
-                festivals: v1.festivals,
-                method: SeriesMethod::Ets,
-            },
-            effects: v1.effects,
-        })
     }
 }
 
@@ -473,20 +544,43 @@ pub fn in_window(effect: &FestivalEffect, day: NaiveDate) -> bool {
 /// believed to lie within ×0.37 – ×2.7 (95 %), centred on ×1.
 pub const FESTIVAL_PRIOR_SD: f64 = 0.5;
 
+/// How far a festival's log multiplier may move in a year: a previous model's multiplier,
+/// carried as the prior, has its spread widened by this much (×0.86 – ×1.16 a year, 1 sd).
+pub const FESTIVAL_DRIFT_SD: f64 = 0.15;
+
 impl crate::Fit<[Transaction]> for ForecastParams {
     type Model = SpendingForecaster;
 
-    /// Learn festival multipliers from all users' daily spend, each shrunk towards ×1 by how
-    /// sure the data is of it.
+    /// [`ForecastParams::fit_with_previous`] without a previous model.
+    fn fit(&self, txns: &[Transaction]) -> Result<SpendingForecaster, ModelError> {
+        self.fit_with_previous(txns, None)
+    }
+}
+
+impl ForecastParams {
+    /// Learn festival multipliers from all users' daily spend, each a posterior: the evidence
+    /// of the data combined with a prior, so that it is shrunk by how sure the data is of it.
     ///
     /// The estimate is the ratio of all users' mean spend inside the window to the 30 days
     /// around it. How sure it is comes from the users: each user's own log-ratio (window
-    /// against surroundings), whose spread over `n` users gives the estimate's variance
-    /// `se² = var / n`. With a normal prior N(0, [`FESTIVAL_PRIOR_SD`]²) on the log multiplier,
-    /// the posterior mean is the estimate's log scaled by `τ² / (τ² + se²)`: hundreds of users
-    /// agreeing keep the estimate (×2.04 stays ×2.04), a handful disagreeing pull it towards ×1,
-    /// and a single user's history learns none. A festival the data does not cover gets none.
-    fn fit(&self, txns: &[Transaction]) -> Result<SpendingForecaster, ModelError> {
+    /// against surroundings), whose spread over `n ≥ 2` users gives the estimate's variance
+    /// `se² = var / n`. The prior on the log multiplier is N(0, [`FESTIVAL_PRIOR_SD`]²), or, when
+    /// `previous` (last year's model) had the same window and was trained on days before
+    /// these (so that no day counts twice), its posterior widened by [`FESTIVAL_DRIFT_SD`].
+    /// The posterior mean weighs the two by precision: hundreds of users
+    /// agreeing keep the estimate (×2.04 stays ×2.04), a handful disagreeing pull it towards
+    /// the prior, and a single user's history is no evidence.
+    ///
+    /// A festival whose window the data does not hold (a training window of nine months has no
+    /// Diwali) keeps the previous model's multiplier ([`EffectSource::Previous`]); without one
+    /// it gets the mean log multiplier of the `k` festivals the data did hold, shrunk towards ×1
+    /// as `k / (k + 1)` (a hierarchical prior whose spread between festivals equals the prior's;
+    /// [`EffectSource::Pooled`]); with none of those, ×1.
+    pub fn fit_with_previous(
+        &self,
+        txns: &[Transaction],
+        previous: Option<&SpendingForecaster>,
+    ) -> Result<SpendingForecaster, ModelError> {
         self.validate()?;
         let all: Vec<&Transaction> = txns.iter().collect();
         let (start, y) = daily_spend(&all, None).ok_or_else(|| ModelError::Data("no debit transactions".into()))?;
@@ -496,57 +590,116 @@ impl crate::Fit<[Transaction]> for ForecastParams {
         let per_user_day = y.iter().sum::<f64>() / (y.len() * users.len().max(1)) as f64;
         // keeps a user's log-ratio finite when they spent nothing on one side
         let floor = 0.1 * per_user_day.max(1e-9);
+        let tau2 = FESTIVAL_PRIOR_SD * FESTIVAL_PRIOR_SD;
+        // the previous model is the prior of a window the data holds only when it learned from
+        // other days (else the same days would count twice); a window the data lacks keeps it
+        let independent = previous.is_some_and(|p| p.trained_through.is_some_and(|d| d < start));
         let mut effects = Vec::new();
         for mut probe in self.windows() {
-            // 1: inside a window; 2: within 30 days of one (the local baseline); 0: neither
-            let kind: Vec<u8> = (0..y.len())
-                .map(|i| {
-                    let day = start + Duration::days(i as i64);
-                    if in_window(&probe, day) {
-                        1
-                    } else if (-30..=30).any(|k| in_window(&probe, day + Duration::days(k))) {
-                        2
-                    } else {
-                        0
-                    }
+            let carried = previous.and_then(|p| {
+                p.effects.iter().find(|e| {
+                    e.festival == probe.festival
+                        && (e.from_day, e.to_day) == (probe.from_day, probe.to_day)
+                        && e.source != EffectSource::None
+                        && e.multiplier.is_finite()
+                        && e.multiplier > 0.0
+                        && e.log_sd.is_finite()
                 })
-                .collect();
-            let mean_of = |values: &[f64], offset: usize, want: u8| -> Option<f64> {
-                let (mut sum, mut n) = (0.0, 0usize);
-                for (j, v) in values.iter().enumerate() {
-                    if kind.get(offset + j) == Some(&want) {
-                        sum += v;
-                        n += 1;
+            });
+            let carried_prior = carried.map(|e| (e.multiplier.ln(), e.log_sd.powi(2) + FESTIVAL_DRIFT_SD.powi(2)));
+            match window_evidence(&probe, start, &y, &users, floor) {
+                Some((log_estimate, se2)) => {
+                    let (prior_mean, prior_var) = carried_prior.filter(|_| independent).unwrap_or((0.0, tau2));
+                    let (mean, var) = if se2 <= 1e-12 {
+                        (log_estimate, 0.0)
+                    } else {
+                        let precision = 1.0 / prior_var + 1.0 / se2;
+                        ((prior_mean / prior_var + log_estimate / se2) / precision, 1.0 / precision)
+                    };
+                    probe.multiplier = mean.exp();
+                    probe.log_sd = var.sqrt();
+                    probe.source = EffectSource::Data;
+                }
+                None => {
+                    if let Some((mean, var)) = carried_prior {
+                        probe.multiplier = mean.exp();
+                        probe.log_sd = var.sqrt();
+                        probe.source = EffectSource::Previous;
                     }
                 }
-                (n > 0).then(|| sum / n as f64)
-            };
-            let (Some(inside), Some(around)) = (mean_of(&y, 0, 1), mean_of(&y, 0, 2)) else { continue };
-            if around <= 0.0 {
-                continue;
             }
-            let estimate = (inside / around).clamp(0.5, 4.0);
-            let logs: Vec<f64> = users
-                .iter()
-                .filter_map(|(offset, v)| {
-                    let (i, a) = (mean_of(v, *offset, 1)?, mean_of(v, *offset, 2)?);
-                    Some(((i + floor) / (a + floor)).ln())
-                })
-                .collect();
-            let n = logs.len() as f64;
-            let shrink = if logs.len() >= 2 {
-                let mean = logs.iter().sum::<f64>() / n;
-                let se2 = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1.0) / n;
-                let tau2 = FESTIVAL_PRIOR_SD * FESTIVAL_PRIOR_SD;
-                tau2 / (tau2 + se2)
-            } else {
-                0.0
-            };
-            probe.multiplier = (shrink * estimate.ln()).exp();
             effects.push(probe);
         }
-        Ok(SpendingForecaster { params: self.clone(), effects })
+        // festivals nothing knew: the hierarchical prior's mean, from those the data held
+        let learned: Vec<f64> =
+            effects.iter().filter(|e| e.source == EffectSource::Data).map(|e| e.multiplier.ln()).collect();
+        if !learned.is_empty() {
+            let k = learned.len() as f64;
+            let mean = learned.iter().sum::<f64>() / (k + 1.0);
+            for e in effects.iter_mut().filter(|e| e.source == EffectSource::None) {
+                e.multiplier = mean.exp();
+                e.log_sd = (tau2 + tau2 / (k + 1.0)).sqrt();
+                e.source = EffectSource::Pooled;
+            }
+        }
+        let trained_through = Some(start + Duration::days(y.len() as i64 - 1));
+        Ok(SpendingForecaster { params: self.clone(), effects, trained_through })
     }
+}
+
+/// The evidence the data holds of one festival window: the log of all users' mean spend inside
+/// it over the 30 days around it (clamped to ×0.5 – ×4), and that log's variance from the
+/// spread of the users' own log-ratios (`None`: the data holds no window, no spend around it,
+/// or fewer than two users with both).
+fn window_evidence(
+    probe: &FestivalEffect,
+    start: NaiveDate,
+    y: &[f64],
+    users: &[PlacedSpend],
+    floor: f64,
+) -> Option<(f64, f64)> {
+    // 1: inside a window; 2: within 30 days of one (the local baseline); 0: neither
+    let kind: Vec<u8> = (0..y.len())
+        .map(|i| {
+            let day = start + Duration::days(i as i64);
+            if in_window(probe, day) {
+                1
+            } else if (-30..=30).any(|k| in_window(probe, day + Duration::days(k))) {
+                2
+            } else {
+                0
+            }
+        })
+        .collect();
+    let mean_of = |values: &[f64], offset: usize, want: u8| -> Option<f64> {
+        let (mut sum, mut n) = (0.0, 0usize);
+        for (j, v) in values.iter().enumerate() {
+            if kind.get(offset + j) == Some(&want) {
+                sum += v;
+                n += 1;
+            }
+        }
+        (n > 0).then(|| sum / n as f64)
+    };
+    let (inside, around) = (mean_of(y, 0, 1)?, mean_of(y, 0, 2)?);
+    if around <= 0.0 {
+        return None;
+    }
+    let estimate = (inside / around).clamp(0.5, 4.0);
+    let logs: Vec<f64> = users
+        .iter()
+        .filter_map(|(offset, v)| {
+            let (i, a) = (mean_of(v, *offset, 1)?, mean_of(v, *offset, 2)?);
+            Some(((i + floor) / (a + floor)).ln())
+        })
+        .collect();
+    if logs.len() < 2 {
+        return None;
+    }
+    let n = logs.len() as f64;
+    let mean = logs.iter().sum::<f64>() / n;
+    let se2 = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1.0) / n;
+    Some((estimate.ln(), se2))
 }
 
 /// A daily spending history to forecast from.
@@ -816,21 +969,87 @@ mod tests {
     }
 
     #[test]
+    fn festivals_the_data_lacks_take_the_previous_model_or_the_pooled_prior() {
+        use crate::Fit;
+        let diwali = nivesh_core::calendar::festival_date("diwali", 2025).unwrap();
+        let params = ForecastParams {
+            festivals: vec![("diwali".into(), -14, 1), ("holi".into(), -3, 0)],
+            ..ForecastParams::default()
+        };
+        // users whose spend doubles in the Diwali fortnight; Holi (March) is outside the data
+        let history = |user: &str, inside: f64| -> Vec<Transaction> {
+            (-60..=40)
+                .map(|k| {
+                    let day = diwali + Duration::days(k);
+                    spend(user, day, if (-14..=1).contains(&k) { inside } else { 100.0 })
+                })
+                .collect()
+        };
+        let agree: Vec<Transaction> = (0..40).flat_map(|u| history(&format!("U{u}"), 200.0)).collect();
+        let m = params.fit(&agree).unwrap();
+        let (d, h) = (&m.effects[0], &m.effects[1]);
+        assert_eq!((d.source, d.log_sd), (EffectSource::Data, 0.0));
+        assert!((d.multiplier - 2.0).abs() < 1e-9, "{d:?}");
+        // Holi: the mean of one learned log (ln 2) shrunk by 1/(1+1): ×√2, and less sure
+        assert_eq!(h.source, EffectSource::Pooled);
+        assert!((h.multiplier - 2f64.sqrt()).abs() < 1e-9, "{h:?}");
+        assert!((h.log_sd - (0.25f64 + 0.25 / 2.0).sqrt()).abs() < 1e-12, "{h:?}");
+
+        // last year's model knew Holi (×1.5, sd 0.1): carried, its spread widened by a year's drift
+        let mut previous = m.clone();
+        previous.effects[1] = FestivalEffect { multiplier: 1.5, log_sd: 0.1, source: EffectSource::Data, ..h.clone() };
+        let m = params.fit_with_previous(&agree, Some(&previous)).unwrap();
+        let h = &m.effects[1];
+        assert_eq!(h.source, EffectSource::Previous);
+        assert!((h.multiplier - 1.5).abs() < 1e-12 && (h.log_sd - (0.01f64 + 0.0225).sqrt()).abs() < 1e-12, "{h:?}");
+        // a previous window of another length is a different effect: not carried
+        previous.effects[1].to_day = 1;
+        assert_eq!(params.fit_with_previous(&agree, Some(&previous)).unwrap().effects[1].source, EffectSource::Pooled);
+
+        // weak evidence (two users who disagree) is pulled towards the prior: last year's ×3
+        // lifts it above the estimate with the default prior, and it is surer than either
+        let mut disagree = history("A", 350.0);
+        disagree.extend(history("B", 60.0));
+        let plain = params.fit(&disagree).unwrap().effects[0].clone();
+        previous.effects[0] = FestivalEffect { multiplier: 3.0, log_sd: 0.1, ..plain.clone() };
+        // ... but only a model trained on earlier days: one trained on these days is not a prior
+        assert_eq!(params.fit_with_previous(&disagree, Some(&previous)).unwrap().effects[0], plain);
+        previous.trained_through = Some(diwali - Duration::days(61));
+        let informed = params.fit_with_previous(&disagree, Some(&previous)).unwrap().effects[0].clone();
+        assert!(informed.multiplier > plain.multiplier && informed.multiplier < 3.0, "{plain:?} {informed:?}");
+        assert!(informed.log_sd < plain.log_sd && informed.log_sd < (0.01f64 + 0.0225).sqrt(), "{informed:?}");
+        // nothing learned anywhere: ×1
+        let alone = params.fit(&history("A", 300.0)).unwrap();
+        assert!(alone.effects.iter().all(|e| e.multiplier == 1.0 && e.source == EffectSource::None), "{alone:?}");
+    }
+
+    #[test]
     fn format_version_1_models_load_as_mstl_and_ets() {
         use crate::Persist;
         #[derive(Serialize)]
         struct V1 {
             daily_seasons: Vec<usize>,
             festivals: Vec<(String, i64, i64)>,
-            effects: Vec<FestivalEffect>,
+            effects: Vec<FestivalEffectV2>,
         }
-        let diwali = FestivalEffect { festival: "diwali".into(), from_day: -14, to_day: 1, multiplier: 2.0 };
-        let v1 =
-            V1 { daily_seasons: vec![7], festivals: vec![("diwali".into(), -14, 1)], effects: vec![diwali.clone()] };
+        let saved = || FestivalEffectV2 { festival: "diwali".into(), from_day: -14, to_day: 1, multiplier: 2.0 };
+        let diwali = FestivalEffect::from(saved());
+        assert_eq!((diwali.log_sd, diwali.source), (FESTIVAL_PRIOR_SD, EffectSource::Data));
+        let v1 = V1 { daily_seasons: vec![7], festivals: vec![("diwali".into(), -14, 1)], effects: vec![saved()] };
         let bytes = crate::artifact::wrap(SpendingForecaster::KIND, 1, &postcard::to_allocvec(&v1).unwrap());
         let m = SpendingForecaster::from_bytes(&bytes).unwrap();
         assert_eq!(m.params().method, SeriesMethod::Ets);
-        assert_eq!((m.params().daily_seasons.clone(), m.effects.clone()), (vec![7], vec![diwali]));
+        assert_eq!((m.params().daily_seasons.clone(), m.effects.clone()), (vec![7], vec![diwali.clone()]));
+        // format 2: the params, and effects without their spread
+        #[derive(Serialize)]
+        struct V2 {
+            params: ForecastParams,
+            effects: Vec<FestivalEffectV2>,
+        }
+        let v2 = V2 { params: ForecastParams::default(), effects: vec![saved()] };
+        let bytes = crate::artifact::wrap(SpendingForecaster::KIND, 2, &postcard::to_allocvec(&v2).unwrap());
+        let m2 = SpendingForecaster::from_bytes(&bytes).unwrap();
+        assert_eq!((m2.params(), &m2.effects), (&ForecastParams::default(), &vec![diwali]));
         // and the current format round-trips
         let back = SpendingForecaster::from_bytes(&m.to_bytes().unwrap()).unwrap();
         assert_eq!((back.params(), &back.effects), (m.params(), &m.effects));

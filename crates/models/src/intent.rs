@@ -3,11 +3,14 @@
 //! linear SVM → temperature-calibrated probabilities, with an out-of-scope fallback.
 
 use crate::algo::linear::{LinearOvr, SvmParams, fit_temperature, train_ovr};
-use crate::text::{SparseVec, StaticEmbeddings, TfidfParams, TfidfVectorizer, normalize};
+use crate::text::{
+    EncoderFiles, SentenceEncoder, SparseVec, StaticEmbeddings, TfidfParams, TfidfVectorizer, normalize,
+};
 use crate::{Fit, ModelError, Params, Persist, Predict};
 use nivesh_core::Utterance;
 use nivesh_core::rng::Rng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Longest query the classifier reads; longer input is truncated and flagged.
 pub const MAX_QUERY_CHARS: usize = 512;
@@ -119,18 +122,50 @@ struct Embedder {
     weight: f32,
 }
 
-/// Text → one sparse row: the TF-IDF columns, then the embedding's columns.
+/// A sentence encoder run per query (the contextual mode), its files copied into the model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct EncoderBlock {
+    files: EncoderFiles,
+    /// norm of the embedding block
+    weight: f32,
+    /// built from `files` on load
+    #[serde(skip)]
+    loaded: Option<Arc<SentenceEncoder>>,
+}
+
+impl EncoderBlock {
+    fn new(files: &EncoderFiles, weight: f32) -> Result<EncoderBlock, ModelError> {
+        Ok(EncoderBlock { loaded: Some(Arc::new(files.load()?)), files: files.clone(), weight })
+    }
+
+    fn encoder(&self) -> Option<&SentenceEncoder> {
+        self.loaded.as_deref()
+    }
+}
+
+/// Text → one sparse row: the TF-IDF columns, then the static embedding's or the encoder's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Features {
     tfidf: TfidfVectorizer,
     embedder: Option<Embedder>,
+    encoder: Option<EncoderBlock>,
+}
+
+/// Threads that embed the training texts with an encoder.
+fn encoder_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// SIF smoothing constant (Arora et al. use 1e-3 to 1e-4).
 const SIF_A: f32 = 1e-3;
 
 impl Features {
-    fn fit(params: &IntentParams, texts: &[&str], table: Option<&StaticEmbeddings>) -> Result<Features, ModelError> {
+    fn fit(
+        params: &IntentParams,
+        texts: &[&str],
+        table: Option<&StaticEmbeddings>,
+        encoder: Option<&EncoderBlock>,
+    ) -> Result<Features, ModelError> {
         Ok(Features {
             tfidf: TfidfVectorizer::fit(&params.tfidf, texts)?,
             embedder: table.map(|t| Embedder {
@@ -138,22 +173,55 @@ impl Features {
                 table: t.clone(),
                 weight: params.embedding_weight as f32,
             }),
+            encoder: encoder.cloned(),
         })
     }
 
     fn dim(&self) -> usize {
-        self.tfidf.dim() + self.embedder.as_ref().map_or(0, |e| e.table.dim())
+        self.tfidf.dim()
+            + self.embedder.as_ref().map_or(0, |e| e.table.dim())
+            + self.encoder.as_ref().and_then(EncoderBlock::encoder).map_or(0, SentenceEncoder::dim)
+    }
+
+    /// The sentence embedding the row carries: the static table's, or the encoder's.
+    fn sentence(&self, text: &str) -> Option<Vec<f32>> {
+        if let Some(e) = &self.embedder {
+            return e.table.embed(text, &e.sif);
+        }
+        self.encoder.as_ref()?.encoder()?.embed(text).ok()
     }
 
     fn transform(&self, text: &str) -> SparseVec {
+        self.row(text, None)
+    }
+
+    /// The row of `text`; `encoded` is its encoder embedding when computed already (training
+    /// embeds every text once, in batches).
+    fn row(&self, text: &str, encoded: Option<&[f32]>) -> SparseVec {
         let mut row = self.tfidf.transform(text);
-        if let Some(e) = &self.embedder
-            && let Some(v) = e.table.embed(text, &e.sif)
-        {
-            let base = self.tfidf.dim() as u32;
-            for (j, x) in v.into_iter().enumerate() {
+        let mut base = self.tfidf.dim() as u32;
+        let push = |row: &mut SparseVec, v: &[f32], weight: f32, base: u32| {
+            for (j, x) in v.iter().enumerate() {
                 row.idx.push(base + j as u32);
-                row.val.push(e.weight * x);
+                row.val.push(weight * x);
+            }
+        };
+        if let Some(e) = &self.embedder {
+            if let Some(v) = e.table.embed(text, &e.sif) {
+                push(&mut row, &v, e.weight, base);
+            }
+            base += e.table.dim() as u32;
+        }
+        if let Some(block) = &self.encoder
+            && let Some(enc) = block.encoder()
+        {
+            match encoded {
+                Some(v) => push(&mut row, v, block.weight, base),
+                None => {
+                    if let Ok(v) = enc.embed(text) {
+                        push(&mut row, &v, block.weight, base);
+                    }
+                }
             }
         }
         row
@@ -193,9 +261,25 @@ struct EmbedderV2 {
     weight: f32,
 }
 
+/// The layout of format version 3 (before the contextual mode).
+#[derive(Deserialize)]
+struct IntentClassifierV3 {
+    labels: Vec<String>,
+    features: FeaturesV3,
+    svm: LinearOvr,
+    fallback_label: String,
+    confidence_threshold: f64,
+}
+
+#[derive(Deserialize)]
+struct FeaturesV3 {
+    tfidf: TfidfVectorizer,
+    embedder: Option<Embedder>,
+}
+
 impl Persist for IntentClassifier {
     const KIND: &'static str = "intent";
-    const FORMAT_VERSION: u32 = 3;
+    const FORMAT_VERSION: u32 = 4;
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
         match crate::artifact::header(bytes)?.0.format_version {
@@ -203,7 +287,7 @@ impl Persist for IntentClassifier {
                 let v1: IntentClassifierV1 = crate::artifact::decode(bytes, Self::KIND, 1)?;
                 Ok(IntentClassifier {
                     labels: v1.labels,
-                    features: Features { tfidf: v1.vectorizer, embedder: None },
+                    features: Features { tfidf: v1.vectorizer, embedder: None, encoder: None },
                     svm: v1.svm,
                     fallback_label: v1.fallback_label,
                     confidence_threshold: v1.confidence_threshold,
@@ -217,13 +301,29 @@ impl Persist for IntentClassifier {
                 };
                 Ok(IntentClassifier {
                     labels: v2.labels,
-                    features: Features { tfidf: v2.features.tfidf, embedder },
+                    features: Features { tfidf: v2.features.tfidf, embedder, encoder: None },
                     svm: v2.svm,
                     fallback_label: v2.fallback_label,
                     confidence_threshold: v2.confidence_threshold,
                 })
             }
-            _ => crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION),
+            3 => {
+                let v3: IntentClassifierV3 = crate::artifact::decode(bytes, Self::KIND, 3)?;
+                Ok(IntentClassifier {
+                    labels: v3.labels,
+                    features: Features { tfidf: v3.features.tfidf, embedder: v3.features.embedder, encoder: None },
+                    svm: v3.svm,
+                    fallback_label: v3.fallback_label,
+                    confidence_threshold: v3.confidence_threshold,
+                })
+            }
+            _ => {
+                let mut m: IntentClassifier = crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION)?;
+                if let Some(block) = &mut m.features.encoder {
+                    block.loaded = Some(Arc::new(block.files.load()?));
+                }
+                Ok(m)
+            }
         }
     }
 }
@@ -262,6 +362,24 @@ impl IntentParams {
         data: &[Utterance],
         table: Option<&StaticEmbeddings>,
     ) -> Result<IntentClassifier, ModelError> {
+        self.fit_inner(data, table, None)
+    }
+
+    /// Fit in the contextual mode: the sentence encoder's embedding of each query beside its
+    /// TF-IDF features (the encoder's files are copied into the model; every prediction runs
+    /// the encoder, milliseconds on a CPU).
+    pub fn fit_with_encoder(&self, data: &[Utterance], encoder: &EncoderFiles) -> Result<IntentClassifier, ModelError> {
+        self.validate()?;
+        let block = EncoderBlock::new(encoder, self.embedding_weight as f32)?;
+        self.fit_inner(data, None, Some(&block))
+    }
+
+    fn fit_inner(
+        &self,
+        data: &[Utterance],
+        table: Option<&StaticEmbeddings>,
+        encoder: Option<&EncoderBlock>,
+    ) -> Result<IntentClassifier, ModelError> {
         self.validate()?;
         if data.is_empty() {
             return Err(ModelError::Data("no utterances".into()));
@@ -275,6 +393,12 @@ impl IntentParams {
         let y: Vec<usize> = data.iter().map(|u| labels.binary_search(&u.intent).unwrap_or(0)).collect();
         let texts: Vec<&str> = data.iter().map(|u| u.text.as_str()).collect();
         let k = labels.len();
+        // every text through the encoder once, in batches on every core
+        let encoded: Option<Vec<Vec<f32>>> = match encoder.and_then(EncoderBlock::encoder) {
+            Some(enc) => Some(enc.embed_many(&texts, encoder_threads())?),
+            None => None,
+        };
+        let enc_of = |i: usize| encoded.as_ref().map(|e| e[i].as_slice());
 
         let temperature = if self.calibration_fraction > 0.0 {
             let (fit_idx, cal_idx) = split_for_calibration(&y, k, self.calibration_fraction, self.seed);
@@ -282,11 +406,12 @@ impl IntentParams {
                 1.0
             } else {
                 let fit_texts: Vec<&str> = fit_idx.iter().map(|&i| texts[i]).collect();
-                let vec = Features::fit(self, &fit_texts, table)?;
-                let rows: Vec<_> = fit_texts.iter().map(|t| vec.transform(t)).collect();
+                let vec = Features::fit(self, &fit_texts, table, encoder)?;
+                let rows: Vec<_> = fit_idx.iter().map(|&i| vec.row(texts[i], enc_of(i))).collect();
                 let fit_y: Vec<usize> = fit_idx.iter().map(|&i| y[i]).collect();
                 let svm = train_ovr(&rows, &fit_y, k, vec.dim(), &self.svm)?;
-                let scores: Vec<Vec<f32>> = cal_idx.iter().map(|&i| svm.scores(&vec.transform(texts[i]))).collect();
+                let scores: Vec<Vec<f32>> =
+                    cal_idx.iter().map(|&i| svm.scores(&vec.row(texts[i], enc_of(i)))).collect();
                 let cal_y: Vec<usize> = cal_idx.iter().map(|&i| y[i]).collect();
                 fit_temperature(&scores, &cal_y)
             }
@@ -294,8 +419,8 @@ impl IntentParams {
             1.0
         };
 
-        let features = Features::fit(self, &texts, table)?;
-        let rows: Vec<_> = texts.iter().map(|t| features.transform(t)).collect();
+        let features = Features::fit(self, &texts, table, encoder)?;
+        let rows: Vec<_> = texts.iter().enumerate().map(|(i, t)| features.row(t, enc_of(i))).collect();
         let mut svm = train_ovr(&rows, &y, k, features.dim(), &self.svm)?;
         svm.temperature = temperature;
         Ok(IntentClassifier {
@@ -356,10 +481,10 @@ impl IntentClassifier {
         self.svm.scores(&self.features.transform(cleaned))
     }
 
-    /// The query's sentence embedding (unit norm), when the model has static embeddings.
+    /// The query's sentence embedding (unit norm), when the model has static embeddings or an
+    /// encoder.
     pub fn sentence_embedding(&self, cleaned: &str) -> Option<Vec<f32>> {
-        let e = self.features.embedder.as_ref()?;
-        e.table.embed(cleaned, &e.sif)
+        self.features.sentence(cleaned)
     }
 
     /// Share of a query's words never seen in training (as unigrams): high values mean the
@@ -376,6 +501,11 @@ impl IntentClassifier {
     /// Where the model's static embeddings came from, when it has them.
     pub fn embeddings_source(&self) -> Option<&str> {
         self.features.embedder.as_ref().map(|e| e.table.source())
+    }
+
+    /// The sentence encoder the model runs per query (the contextual mode), when it has one.
+    pub fn encoder_source(&self) -> Option<&str> {
+        self.features.encoder.as_ref().map(|e| e.files.source.as_str())
     }
 }
 
@@ -457,6 +587,80 @@ mod tests {
         let back = IntentClassifier::from_bytes(&joined.to_bytes().unwrap()).unwrap();
         for q in ["purchase", "pay rent", "credit card bill", "₹500"] {
             assert_eq!(back.probabilities(q), joined.probabilities(q));
+        }
+    }
+
+    fn tiny_encoder() -> EncoderFiles {
+        let (config_json, weights) = crate::text::testing::tiny_bert();
+        EncoderFiles { source: "tiny".into(), config_json, tokenizer_json: fixture_json(), weights }
+    }
+
+    #[test]
+    fn the_contextual_mode_runs_the_encoder_per_query_and_round_trips() {
+        let params = IntentParams { calibration_fraction: 0.2, ..IntentParams::default() };
+        let files = tiny_encoder();
+        let m = params.fit_with_encoder(&data(), &files).unwrap();
+        assert_eq!(m.encoder_source(), Some("tiny"));
+        assert_eq!(m.embeddings_source(), None);
+        assert_eq!(m.n_features(), m.features.tfidf.dim() + 8);
+        // the row's last 8 columns are the encoder's embedding of the query, scaled by the weight
+        let enc = files.load().unwrap();
+        let q = "buy a credit card";
+        let row = m.features.transform(q);
+        let tail: Vec<f32> = row.val[row.val.len() - 8..].to_vec();
+        let want: Vec<f32> = enc.embed(q).unwrap().iter().map(|x| x * params.embedding_weight as f32).collect();
+        assert_eq!(tail, want);
+        assert_eq!(m.sentence_embedding(q), Some(enc.embed(q).unwrap()));
+        // batched (as in training) and one at a time agree
+        let texts = ["pay rent", "buy shopping now please", "credit"];
+        for (b, t) in enc.embed_many(&texts, 2).unwrap().iter().zip(texts) {
+            let one = enc.embed(t).unwrap();
+            assert!(b.iter().zip(&one).all(|(x, y)| (x - y).abs() < 1e-5), "{t}");
+        }
+        // longer than the tiny encoder's 16 positions: cut, not an error
+        let long = "pay my rent ".repeat(20);
+        assert!(m.predict(&long).is_ok());
+        // the file carries the encoder: the loaded model predicts the same
+        let back = IntentClassifier::from_bytes(&m.to_bytes().unwrap()).unwrap();
+        assert_eq!(back.encoder_source(), Some("tiny"));
+        for q in ["purchase", "pay rent", "credit card bill", long.as_str()] {
+            assert_eq!(back.probabilities(q), m.probabilities(q));
+        }
+        // a broken encoder is refused when fitting, naming the file
+        let bad = EncoderFiles { weights: vec![1, 2, 3], ..files };
+        let err = params.fit_with_encoder(&data(), &bad).unwrap_err().to_string();
+        assert!(err.contains("model.safetensors"), "{err}");
+    }
+
+    #[test]
+    fn format_version_3_models_still_load() {
+        let params = IntentParams { calibration_fraction: 0.0, ..IntentParams::default() };
+        let m = params.fit_with_embeddings(&data(), Some(&table())).unwrap();
+        #[derive(Serialize)]
+        struct FeaturesV3<'a> {
+            tfidf: &'a TfidfVectorizer,
+            embedder: &'a Option<Embedder>,
+        }
+        #[derive(Serialize)]
+        struct V3<'a> {
+            labels: &'a [String],
+            features: FeaturesV3<'a>,
+            svm: &'a LinearOvr,
+            fallback_label: &'a str,
+            confidence_threshold: f64,
+        }
+        let v3 = V3 {
+            labels: &m.labels,
+            features: FeaturesV3 { tfidf: &m.features.tfidf, embedder: &m.features.embedder },
+            svm: &m.svm,
+            fallback_label: &m.fallback_label,
+            confidence_threshold: m.confidence_threshold,
+        };
+        let bytes = crate::artifact::wrap(IntentClassifier::KIND, 3, &postcard::to_allocvec(&v3).unwrap());
+        let back = IntentClassifier::from_bytes(&bytes).unwrap();
+        assert_eq!((back.embeddings_source(), back.encoder_source()), (Some("fixture"), None));
+        for q in ["purchase", "pay rent", "credit card bill"] {
+            assert_eq!(back.probabilities(q), m.probabilities(q));
         }
     }
 

@@ -380,13 +380,19 @@ pub struct TrainArgs {
     /// Intent: static embeddings joined to the TF-IDF features (copied into the model file).
     /// NER: the table its word-cluster and near-gazetteer features are computed from. `shipped`
     /// (the table in the binary, the default), `none` (intent: TF-IDF only; NER: no such
-    /// features) or a file from `embeddings distill`.
+    /// features) or a file from `embeddings distill`. Intent only: `encoder:DIR`, the
+    /// contextual mode (a local sentence encoder, copied into the model and run per query).
     #[arg(long)]
     pub embeddings: Option<nivesh_training::spec::Embeddings>,
     /// Spending: how each series is forecast: combination (default: ETS, Theta and damped
     /// ETS weighted by their backtest), combination:N (N rolling origins), ets or theta.
     #[arg(long)]
     pub method: Option<nivesh_models::forecast::SeriesMethod>,
+    /// Spending: the previous model file (e.g. last month's `spending.model`). A festival
+    /// whose window the data no longer holds keeps its multiplier; for the others it is the
+    /// prior. The pipeline (`train` without a model) reads the registry's champion instead.
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<std::path::PathBuf>,
     /// Intent: the intent answered below the confidence threshold (default general_question).
     /// Training utterances with this label are learned as a class of their own (e.g. CLINC150's
     /// `oos` with `--split train,oos_train --fallback-label oos`).

@@ -509,10 +509,13 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         .opt("INTENT_CONFIDENCE_THRESHOLD", "a number from 0 to 1", |s| unit(s, |x| (0.0..=1.0).contains(&x)))
         .unwrap_or(0.5);
     let intent_embeddings = p
-        .opt("INTENT_EMBEDDINGS", "shipped, none or a file path", |s| s.parse::<Embeddings>().ok())
+        .opt("INTENT_EMBEDDINGS", "shipped, none, encoder:DIR or a file path", |s| s.parse::<Embeddings>().ok())
         .unwrap_or_default();
-    let ner_embeddings =
-        p.opt("NER_EMBEDDINGS", "shipped, none or a file path", |s| s.parse::<Embeddings>().ok()).unwrap_or_default();
+    let ner_embeddings = p
+        .opt("NER_EMBEDDINGS", "shipped, none or a file path (the NER has no encoder mode)", |s| {
+            s.parse::<Embeddings>().ok().filter(|e| !matches!(e, Embeddings::Encoder(_)))
+        })
+        .unwrap_or_default();
     let validation_suites = p.opt("VALIDATION_SUITES", "a file path", |s| Some(PathBuf::from(s)));
     let anomaly_contamination = p
         .opt("ANOMALY_CONTAMINATION", "a number greater than 0 and at most 0.5", |s| unit(s, |x| x > 0.0 && x <= 0.5))

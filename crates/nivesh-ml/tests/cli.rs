@@ -389,6 +389,25 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     assert!(out.status.success(), "{}", stderr(&out));
     let r = json("sp.json");
     assert!(r["mase"].as_f64().unwrap() < r["seasonal_naive"]["mase"].as_f64().unwrap(), "{r}");
+    assert_eq!(r["previous_model"], false, "{r}");
+    // the previous model: read, but not a prior of the backtest (it was trained on its days)
+    std::fs::copy(dir.path().join("m/spending.model"), dir.path().join("previous.model")).unwrap();
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &["train", "spending", "--data", "gen/transactions.csv", "--previous", "previous.model", "--out", "m"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("festival priors from the previous model"), "{}", stdout(&out));
+    for args in [
+        &["train", "credit", "--data", "gen/credit_applications.csv", "--previous", "previous.model"][..],
+        &["train", "--data", "gen", "--previous", "previous.model"][..],
+    ] {
+        let out = nivesh(dir.path(), &[], args);
+        assert!(!out.status.success() && stderr(&out).contains("--previous"), "{args:?}: {}", stderr(&out));
+    }
+    let out = nivesh(dir.path(), &[], &["train", "spending", "--data", "gen/transactions.csv", "--previous", "nope"]);
+    assert!(stderr(&out).contains("reading --previous nope"), "{}", stderr(&out));
     let series: Vec<f64> = (0..60).map(|i| 100.0 + 10.0 * ((i % 7) as f64) + i as f64).collect();
     let line = serde_json::json!({"id": "s1", "train": series[..52], "test": series[52..], "season_length": 7});
     std::fs::write(dir.path().join("bench.jsonl"), format!("{line}\n")).unwrap();
@@ -595,6 +614,34 @@ fn embeddings_distill_and_train_intent_with_them() {
     assert!(from_config.status.success(), "{}", stderr(&from_config));
     assert_eq!(n_features(&from_config), n_features(&plain) + 8);
 
+    // the contextual mode: the encoder's 8 dimensions, run per query, its files in the model
+    let contextual = train(&["--embeddings", "encoder:tiny-encoder"], "contextual");
+    assert!(contextual.status.success(), "{}", stderr(&contextual));
+    assert_eq!(n_features(&contextual), n_features(&plain) + 8);
+    assert!(
+        stdout(&contextual).contains("embeddings: encoder tiny-encoder (run per query)"),
+        "{}",
+        stdout(&contextual)
+    );
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &["evaluate", "intent", "--model", "contextual", "--data", "gen/intents.jsonl", "--report", "ctx.json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("ctx.json")).unwrap()).unwrap();
+    assert!(report["accuracy"].as_f64().unwrap() > 0.5, "{report}");
+    // ... which the NER does not have, and a directory without the files is named
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &["train", "ner", "--data", "gen/ner.jsonl", "--embeddings", "encoder:tiny-encoder", "--out", "n"],
+    );
+    assert!(stderr(&out).contains("the intent classifier's contextual mode"), "{}", stderr(&out));
+    let out = train(&["--embeddings", "encoder:gen"], "bad");
+    assert!(stderr(&out).contains("gen/config.json"), "{}", stderr(&out));
+
     // a file that is not static embeddings is refused, naming it
     let out = train(&["--embeddings", "joined/intent.model"], "bad");
     assert_eq!(out.status.code(), Some(1));
@@ -641,7 +688,7 @@ fn pipeline_outputs_are_pinned_for_a_seed() {
 
 const PINNED_PIPELINE_OUTPUTS: &str = r#"
 intent metrics.json 2f086c332bd5b0512336bd0f921fd459ead69cf907048019d88416bd3cbb4c21
-intent model bdf028d74cc23cc1d105453be563d18343c671cf190a4a0ad7161f9b50ba1ee0
+intent model 2e5772e57729355ecad13ff85d3b8ad1e86d7d278b9d63edad1f148755388055
 intent plots/confusion_matrix.png c378050d3ca9d2755efb49c46cf4199ec682ce953df6e869f4b7c4d758acc054
 intent profile.json 7747b08eb415b3be479091970cbc5ed221c44ba25f405b9493a9280e02411177
 intent validation.json 022bc1c5a28c573d52ace207708e590c077e9e4fe19ac5c9c204bf459cf6c4b2
@@ -651,10 +698,10 @@ ner model e58deb8dacf4a9c1c58cbf743684aeea7d892c07b6779acea8a3308330447615
 ner profile.json 5bab590eb2c8a67872982dfe7c854fa095337a06d76be7cf7fe2bc172fc82dda
 ner validation.json 3d631fa5f5d8c3696ff0d64c0e4f47b48b872f89ade4284a8966649c698a0b93
 ner params {"c1":0.05,"c2":0.01,"max_iterations":100,"merge_rules":true,"clusters":[16,8,8],"near_gazetteer":true,"embeddings":"all-MiniLM-L6-v2, 256 SVD directions, int8 (21719 words, k-means 16×8×8, seed 1)"}
-spending metrics.json 588a14d182f8b285e752d14f5b6ad682f896a1c461839232fe8f97529a268a6a
-spending model 5c474837531610af0b6de7146cd95c1f1e4091a537c45f5265efbf8d390104a4
-spending plots/forecast_vs_actual.png 13f06fa42f1547725b566a89601271e5e64c561e2d475979e13c5cfa42ca67fe
-spending profile.json 92d7c66cf415b6d96a2c92cdbcfdf4a4394805fb66872ed7458cbfcecc36b9e5
+spending metrics.json 3cb7ce40b813ba8673fb09a8f7a9cee547f5c1dade59f05562714036e0080865
+spending model 30e7f2bffb0ce81e2f92a335deddbd9605a34616604dbb78aa91a3d7a17f0deb
+spending plots/forecast_vs_actual.png 23ddfda0c8c5fcab43dcd382e3d96e0d18bcdcc2f3b8cc3c33b17443d476ca60
+spending profile.json 6f7e6ba5b9e978bb5427c60a17dffe1e825d87019814e573a6fcc1b35a88f85b
 spending validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
 spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]],"method":{"combination":{"origins":2}}}
 anomaly metrics.json 0dbf1952c19bb915e6cd7af1668c6d1986f5d832a2e39b868568747bafee993a

@@ -56,7 +56,7 @@ pub async fn answer<M: Served>(state: &AppState, m: &Arc<Loaded<M>>, req: M::Req
     let logging = state.log.is_some();
     let started = Instant::now();
     let compute = async {
-        let (output, observation) = if M::BLOCKING {
+        let (output, observation) = if m.model.blocking() {
             let (model, features) = (m.clone(), state.features.clone());
             tokio::task::spawn_blocking(move || model.model.answer(&input, features.as_deref())).await??
         } else {

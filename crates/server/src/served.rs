@@ -39,6 +39,11 @@ pub trait Served: Persist + Send + Sync + Sized + 'static {
     const ROUTE: &'static str = <Self::Endpoint as nivesh_api::Endpoint>::ROUTE;
     /// Answering reads a store or fits a series: it runs on the blocking pool.
     const BLOCKING: bool;
+    /// Whether this loaded model answers on the blocking pool ([`Self::BLOCKING`] unless the
+    /// model says otherwise: the intent classifier in its contextual mode runs an encoder).
+    fn blocking(&self) -> bool {
+        Self::BLOCKING
+    }
     /// Inputs or answers may hold free text (a user's words): the prediction log redacts them.
     const FREE_TEXT: bool;
     /// One request body as callers send it.
@@ -132,6 +137,10 @@ impl Served for IntentClassifier {
     const MODEL: ModelKind = ModelKind::Intent;
     type Endpoint = nivesh_api::endpoint::Intent;
     const BLOCKING: bool = false;
+    fn blocking(&self) -> bool {
+        // milliseconds of a transformer per query: off the async workers
+        self.encoder_source().is_some()
+    }
     const FREE_TEXT: bool = true;
     type Request = IntentRequest;
     type Input = String;

@@ -142,7 +142,8 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                 let model: SpendingForecaster = load(&path)?;
                 anyhow::ensure!(!spec.input.paths.is_empty(), "give --benchmark FILE or --data transactions");
                 let txns: Vec<Transaction> = nivesh_core::dataset::read_records(&spec.input.paths[0])?;
-                let r = spending_backtest(model.params(), &txns, 90)?;
+                // the saved model is the prior of the refit when it was trained before the cut
+                let r = spending_backtest(model.params(), &txns, 90, Some(&model))?;
                 let d = format!("{shown} — backtest on {}", spec.input.paths[0].display());
                 (Report::Spending(SpendingReport::Backtest(r)), d)
             }
@@ -376,10 +377,13 @@ fn day_split((days, err, naive, actual, forecast): (usize, f64, f64, f64, f64), 
 /// the first origin; origins every 30 days over the last `holdout_days`, each forecasting the
 /// next 30 days of every user's daily spend (the first 200 users) from everything before it;
 /// errors against the actuals next to seasonal naive (season 7), averaged over users and origins.
+/// `previous` (a model trained before) is the prior of the festival multipliers only when its
+/// training data ended before the cut: it must know nothing of the held-out days.
 pub fn spending_backtest(
     params: &ForecastParams,
     txns: &[Transaction],
     holdout_days: usize,
+    previous: Option<&SpendingForecaster>,
 ) -> anyhow::Result<SpendingBacktest> {
     use nivesh_models::forecast::{
         DailyHistory, PlacedSpend, daily_spend, forecast_errors, seasonal_naive, users_daily_spend,
@@ -395,7 +399,8 @@ pub fn spending_backtest(
     );
     let cut = start + chrono::Duration::days((y.len() - holdout_days) as i64);
     let before: Vec<Transaction> = txns.iter().filter(|t| t.timestamp.date_naive() < cut).cloned().collect();
-    let model = params.fit(&before)?;
+    let previous = previous.filter(|p| p.trained_through.is_some_and(|d| d < cut));
+    let model = params.fit_with_previous(&before, previous)?;
     // every user's daily spend, grouped once (user-id order)
     let users = users_daily_spend(txns, start);
     let started = Instant::now();
@@ -503,6 +508,7 @@ pub fn spending_backtest(
         other_days: day_split(split[1], totals[1]),
         seasonal_naive_monthly_total_mae: month_b / nf,
         forecast_vs_actual: ForecastVsActual { start: cut.to_string(), actual: total_actual, forecast: total_forecast },
+        previous_model: previous.is_some(),
         users: users.len().min(USERS),
         seconds: started.elapsed().as_secs_f64(),
         observations,

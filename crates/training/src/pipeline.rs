@@ -267,6 +267,21 @@ impl Pipeline<'_> {
         })
     }
 
+    /// The saved bytes of `kind`'s champion, for training that carries what it learned (`None`:
+    /// no champion, or it could not be read: training goes on without it, with a warning).
+    fn champion_model(&self, kind: ModelKind) -> Option<Vec<u8>> {
+        let read = || -> anyhow::Result<Option<Vec<u8>>> {
+            let Some(v) = self.registry.alias(kind.registry_name(), "champion")? else { return Ok(None) };
+            let run = self.registry.run(&v.run_id)?;
+            let Some((_, digest)) = run.artifacts.iter().find(|(n, _)| n == "model") else { return Ok(None) };
+            Ok(Some(self.artifacts.get(digest)?))
+        };
+        read().unwrap_or_else(|e| {
+            tracing::warn!(model = kind.name(), error = %format!("{e:#}"), "the champion could not be read: training without it");
+            None
+        })
+    }
+
     fn run_one(
         &self,
         spec: &TrainSpec,
@@ -302,7 +317,9 @@ impl Pipeline<'_> {
         let report_html = self.artifacts.put(nivesh_monitor::html::validation(&checked.report).as_bytes())?;
         self.registry.log_artifact(&run, "validation.html", &report_html)?;
         let trained = if checked.report.passed {
-            self.prepare(kind, checked.transactions).and_then(|prepared| train_prepared(&model_spec, prepared))
+            let previous = if params.learns_from_previous() { self.champion_model(kind) } else { None };
+            self.prepare(kind, checked.transactions)
+                .and_then(|prepared| train_prepared(&model_spec, prepared, previous.as_deref()))
         } else {
             Err(anyhow::anyhow!("validating {name}'s data: {}", checked.report.failures()))
         };

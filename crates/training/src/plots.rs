@@ -221,6 +221,7 @@ mod tests {
             model_path: None,
         };
         let spending = SpendingBacktest {
+            previous_model: false,
             festival_days: Default::default(),
             other_days: Default::default(),
             model: ModelKind::Spending,

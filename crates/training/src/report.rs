@@ -205,6 +205,9 @@ pub struct SpendingBacktest {
     pub festival_days: DaySplit,
     pub other_days: DaySplit,
     pub forecast_vs_actual: ForecastVsActual,
+    /// Whether the previous model (trained on data before the cut) was the festival
+    /// multipliers' prior.
+    pub previous_model: bool,
     /// Users backtested.
     #[serde(skip)]
     pub users: usize,

@@ -121,16 +121,22 @@ pub enum Embeddings {
     None,
     /// A file written by `embeddings distill` or `embeddings reduce`.
     File(PathBuf),
+    /// Intent only, the contextual mode: a BERT-style sentence encoder in a local directory
+    /// (`config.json`, `tokenizer.json`, `model.safetensors`), copied into the model and run per
+    /// query.
+    Encoder(PathBuf),
 }
 
 impl std::str::FromStr for Embeddings {
     type Err = String;
-    /// `shipped`, `none`, or a file path.
+    /// `shipped`, `none`, `encoder:DIR`, or a file path.
     fn from_str(s: &str) -> Result<Self, String> {
         match s.trim() {
-            "" => Err("is empty: say shipped, none or a file path".into()),
+            "" => Err("is empty: say shipped, none, encoder:DIR or a file path".into()),
             "shipped" => Ok(Embeddings::Shipped),
             "none" => Ok(Embeddings::None),
+            "encoder:" => Err("encoder: needs a directory (encoder:DIR)".into()),
+            path if path.starts_with("encoder:") => Ok(Embeddings::Encoder(PathBuf::from(&path["encoder:".len()..]))),
             path => Ok(Embeddings::File(PathBuf::from(path))),
         }
     }
@@ -193,6 +199,16 @@ impl ModelParams {
                 threshold: defaults.credit_risk_threshold,
                 ..CreditParams::default()
             }),
+        }
+    }
+
+    /// Whether training reads the previous model of its kind (the champion, or `train
+    /// --previous FILE`): the spending forecaster carries the festival multipliers its
+    /// training window no longer holds.
+    pub fn learns_from_previous(&self) -> bool {
+        match self {
+            ModelParams::Spending(_) => true,
+            ModelParams::Intent(_) | ModelParams::Ner(_) | ModelParams::Anomaly(_) | ModelParams::Credit(_) => false,
         }
     }
 

@@ -10,6 +10,7 @@ use nivesh_core::{CreditApplication, Transaction};
 use nivesh_models::algo::gbdt::BinaryGbdt;
 use nivesh_models::anomaly::AnomalyModel;
 use nivesh_models::credit::GroupFairness;
+use nivesh_models::forecast::EffectSource;
 use nivesh_models::tabular::Tabular;
 use nivesh_models::text::StaticEmbeddings;
 use nivesh_models::{Fit, ModelKind, Persist};
@@ -122,22 +123,54 @@ pub fn shipped_embeddings() -> anyhow::Result<StaticEmbeddings> {
     StaticEmbeddings::from_bytes(SHIPPED_EMBEDDINGS).context("the shipped static embeddings do not decode")
 }
 
-/// The table `choice` names, if any.
+/// The table `choice` names, if any (an encoder is not a table: the NER refuses it).
 pub fn embeddings(choice: &crate::spec::Embeddings) -> anyhow::Result<Option<StaticEmbeddings>> {
     match choice {
         crate::spec::Embeddings::Shipped => shipped_embeddings().map(Some),
         crate::spec::Embeddings::None => Ok(None),
         crate::spec::Embeddings::File(path) => load_embeddings(path).map(Some),
+        crate::spec::Embeddings::Encoder(dir) => anyhow::bail!(
+            "embeddings encoder:{} is the intent classifier's contextual mode; the NER reads a static table \
+             (shipped, none or a file from `embeddings distill`)",
+            dir.display()
+        ),
     }
+}
+
+/// A BERT-style sentence encoder's files from a local directory: `config.json`,
+/// `tokenizer.json` and `model.safetensors` (its source is the directory's name).
+pub fn read_encoder_dir(dir: &Path) -> anyhow::Result<nivesh_models::text::EncoderFiles> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).with_context(|| {
+            format!(
+                "reading {} (the encoder directory needs config.json, model.safetensors and tokenizer.json)",
+                path.display()
+            )
+        })
+    };
+    Ok(nivesh_models::text::EncoderFiles {
+        source: dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        config_json: String::from_utf8(read("config.json")?).context("config.json is not UTF-8")?,
+        tokenizer_json: String::from_utf8(read("tokenizer.json")?).context("tokenizer.json is not UTF-8")?,
+        weights: read("model.safetensors")?,
+    })
 }
 
 /// Train one model as `spec` says, reading its data from `spec.input`.
 pub fn train(spec: &ModelSpec) -> anyhow::Result<Trained> {
-    train_prepared(spec, None)
+    train_prepared(spec, None, None)
 }
 
-/// [`train`], with the training data given (`None`: read from `spec.input`).
-pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::Result<Trained> {
+/// [`train`], with the training data given (`None`: read from `spec.input`) and the previous
+/// model of the kind (its saved bytes; `None`: none), for the models that carry what they
+/// learned across retrains ([`ModelParams::learns_from_previous`]: the spending forecaster
+/// keeps the festival multipliers that its training window no longer holds).
+pub fn train_prepared(
+    spec: &ModelSpec,
+    prepared: Option<Prepared>,
+    previous: Option<&[u8]>,
+) -> anyhow::Result<Trained> {
     spec.split.check()?;
     let started = Instant::now();
     let secs = || started.elapsed().as_secs_f64();
@@ -149,19 +182,32 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
         ModelParams::Intent(intent) => {
             let data = inputs::utterances(input, "train")?;
             let (data, held) = holdout(data, split);
-            let table = embeddings(&intent.embeddings)?;
             tracing::info!(rows = data.len(), "training intent classifier");
-            let model = intent.params.fit_with_embeddings(&data, table.as_ref())?;
+            let model = match &intent.embeddings {
+                crate::spec::Embeddings::Encoder(dir) => {
+                    let files = read_encoder_dir(dir)?;
+                    intent
+                        .params
+                        .fit_with_encoder(&data, &files)
+                        .with_context(|| format!("encoder {}", dir.display()))?
+                }
+                other => intent.params.fit_with_embeddings(&data, embeddings(other)?.as_ref())?,
+            };
+            let source = match (model.embeddings_source(), model.encoder_source()) {
+                (Some(table), _) => Some(table.to_string()),
+                (None, Some(encoder)) => Some(format!("encoder {encoder} (run per query)")),
+                (None, None) => None,
+            };
             let summary = format!(
                 "trained intent classifier on {} utterances, {} intents, {} features in {:.2} s; embeddings: {}",
                 data.len(),
                 model.labels().len(),
                 model.n_features(),
                 secs(),
-                model.embeddings_source().unwrap_or("none (TF-IDF only)")
+                source.as_deref().unwrap_or("none (TF-IDF only)")
             );
             let mut params = serde_json::to_value(&intent.params)?;
-            if let (Some(source), Some(obj)) = (model.embeddings_source(), params.as_object_mut()) {
+            if let (Some(source), Some(obj)) = (source, params.as_object_mut()) {
                 obj.insert("embeddings".into(), serde_json::json!(source));
             }
             let eval = match split {
@@ -306,8 +352,13 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
                 }
             };
             // backtest first: effects learned before the cut, forecasts of the last 90 days
-            let report = evaluate::spending_backtest(p, &txns, 90)?;
-            let model = p.fit(&txns)?;
+            let previous = previous
+                .map(nivesh_models::forecast::SpendingForecaster::from_bytes)
+                .transpose()
+                .context("reading the previous spending forecaster")?;
+            // (with the previous model only when it was trained before the backtest's cut)
+            let report = evaluate::spending_backtest(p, &txns, 90, previous.as_ref())?;
+            let model = p.fit_with_previous(&txns, previous.as_ref())?;
             let summary = format!(
                 "trained spending forecaster on {} transactions in {:.2} s; festival multipliers: {}",
                 txns.len(),
@@ -315,7 +366,12 @@ pub fn train_prepared(spec: &ModelSpec, prepared: Option<Prepared>) -> anyhow::R
                 model
                     .effects
                     .iter()
-                    .map(|e| format!("{} ×{:.2}", e.festival, e.multiplier))
+                    .map(|e| match e.source {
+                        EffectSource::Data => format!("{} ×{:.2}", e.festival, e.multiplier),
+                        EffectSource::Previous => format!("{} ×{:.2} (previous model)", e.festival, e.multiplier),
+                        EffectSource::Pooled => format!("{} ×{:.2} (pooled)", e.festival, e.multiplier),
+                        EffectSource::None => format!("{} ×1 (no data)", e.festival),
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             );

@@ -11,7 +11,7 @@ pub mod tfidf;
 pub mod tokenize;
 pub mod wordpiece;
 
-pub use bert::BertEncoder;
+pub use bert::{BertEncoder, EncoderFiles, SentenceEncoder};
 pub use clusters::WordClusters;
 pub use static_embed::StaticEmbeddings;
 pub use tfidf::{SparseVec, TfidfParams, TfidfVectorizer};

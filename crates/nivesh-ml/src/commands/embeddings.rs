@@ -66,30 +66,18 @@ fn write(table: &StaticEmbeddings, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read(dir: &Path, name: &str) -> anyhow::Result<Vec<u8>> {
-    let path = dir.join(name);
-    std::fs::read(&path).with_context(|| {
-        format!(
-            "reading {} (the encoder directory needs config.json, model.safetensors and tokenizer.json)",
-            path.display()
-        )
-    })
-}
-
 /// Load the encoder in `dir` and distil it.
 pub fn distill(dir: &Path, threads: usize) -> anyhow::Result<StaticEmbeddings> {
-    let config = String::from_utf8(read(dir, "config.json")?).context("config.json is not UTF-8")?;
-    let tokenizer = String::from_utf8(read(dir, "tokenizer.json")?).context("tokenizer.json is not UTF-8")?;
-    let weights = read(dir, "model.safetensors")?;
-    let encoder = BertEncoder::from_bytes(&config, &weights)?;
-    drop(weights);
-    let wordpiece = WordPiece::from_tokenizer_json(&tokenizer)?;
+    let files = nivesh_training::train::read_encoder_dir(dir)?;
+    let encoder = BertEncoder::from_bytes(&files.config_json, &files.weights)?;
+    let wordpiece = WordPiece::from_tokenizer_json(&files.tokenizer_json)?;
+    let source = files.source.clone();
+    drop(files);
     let bar = indicatif::ProgressBar::new(wordpiece.vocab_size() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("distilling {bar:40} {pos}/{len} word pieces, {eta} left")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let source = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
     let table =
         StaticEmbeddings::distill(&encoder, wordpiece, &source, threads, &|done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();

@@ -102,8 +102,13 @@ pub fn report(report: &Report) {
                 ]);
             }
             println!(
-                "rolling-origin backtest: {} users × {} origins of {} days over the last {} days ({:.2} s)\n{t}",
-                r.users, r.origins, r.horizon_days, r.holdout_days, r.seconds
+                "rolling-origin backtest: {} users × {} origins of {} days over the last {} days ({:.2} s){}\n{t}",
+                r.users,
+                r.origins,
+                r.horizon_days,
+                r.holdout_days,
+                r.seconds,
+                if r.previous_model { "; festival priors from the previous model" } else { "" }
             );
             let mut d = table(&[
                 "forecast days",

@@ -12,9 +12,21 @@ use std::process::ExitCode;
 
 pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let Some(kind) = args.model else {
+        anyhow::ensure!(
+            args.previous.is_none(),
+            "--previous is for `train spending`: the pipeline reads the registry's champion"
+        );
         return pipeline(&pipeline_spec(&args, config)?, config);
     };
-    let trained = nivesh_training::train(&model_spec(&args, kind, config))?;
+    let spec = model_spec(&args, kind, config);
+    let previous = match &args.previous {
+        Some(path) => {
+            anyhow::ensure!(spec.params.learns_from_previous(), "--previous applies to `train spending` only");
+            Some(std::fs::read(path).with_context(|| format!("reading --previous {}", path.display()))?)
+        }
+        None => None,
+    };
+    let trained = nivesh_training::train_prepared(&spec, None, previous.as_deref())?;
     output::trained(&trained);
     let out = args.out.clone().unwrap_or_else(|| config.model_storage_path.clone()).join(kind.artifact_file());
     nivesh_core::fsutil::atomic_write(&out, &trained.bytes).with_context(|| format!("writing {}", out.display()))?;
