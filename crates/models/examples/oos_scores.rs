@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let labels = model.labels().to_vec();
     let mut train_emb = Vec::new();
     for u in train.iter().filter(|u| u.intent != "oos") {
-        if let Some(e) = model.sentence_embedding(&clean_query(&u.text)?.0) {
+        if let Some(e) = model.sentence_embedding(&clean_query(&u.text)?.0)? {
             train_emb.push(e);
         }
     }
@@ -37,11 +37,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut rows: Vec<(bool, bool, Vec<f64>)> = Vec::new();
     for (u, is_oos) in in_scope.iter().map(|u| (u, false)).chain(out_of_scope.iter().map(|u| (u, true))) {
         let q = clean_query(&u.text)?.0;
-        let p = model.probabilities(&q);
+        let p = model.probabilities(&q)?;
         let top = (0..p.len()).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(0);
-        let mut raw = model.decision_scores(&q);
+        let mut raw = model.decision_scores(&q)?;
         raw.sort_by(|a, b| b.total_cmp(a));
-        let e = model.sentence_embedding(&q).unwrap_or_default();
+        let e = model.sentence_embedding(&q)?.unwrap_or_default();
         let mut sims: Vec<f32> = train_emb.iter().map(|t| t.iter().zip(&e).map(|(a, b)| a * b).sum()).collect();
         sims.sort_by(|a, b| b.total_cmp(a));
         let knn = |k: usize| f64::from(sims.iter().take(k).sum::<f32>()) / k as f64;

@@ -305,27 +305,22 @@ pub struct FestivalEffect {
     pub festival: String,
     pub from_day: i64,
     pub to_day: i64,
-    /// Spend in the window over the spend of the surrounding 60 days, learned in training.
+    /// Spend in the window over the spend of the days within 30 days either side of it,
+    /// learned in training.
     pub multiplier: f64,
     /// How sure the model is of the multiplier: the standard deviation of its log after
-    /// training (the prior's, [`FESTIVAL_PRIOR_SD`], for models saved before it was kept).
-    #[serde(default = "prior_sd")]
+    /// training (the prior's, [`FESTIVAL_PRIOR_SD`], for models saved before it was kept: the
+    /// format 1 and 2 readers fill it in).
     pub log_sd: f64,
     /// Where the multiplier comes from.
-    #[serde(default)]
     pub source: EffectSource,
 }
 
-fn prior_sd() -> f64 {
-    FESTIVAL_PRIOR_SD
-}
-
 /// Where a festival multiplier comes from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EffectSource {
     /// The training data held the window: its users' spend, with the prior.
-    #[default]
     Data,
     /// The training data did not hold the window; the previous model's multiplier is carried
     /// (its uncertainty widened by a year's drift).
@@ -545,7 +540,9 @@ pub fn in_window(effect: &FestivalEffect, day: NaiveDate) -> bool {
 pub const FESTIVAL_PRIOR_SD: f64 = 0.5;
 
 /// How far a festival's log multiplier may move in a year: a previous model's multiplier,
-/// carried as the prior, has its spread widened by this much (×0.86 – ×1.16 a year, 1 sd).
+/// carried as the prior, has its variance widened by this squared per year (365 days) between
+/// the two models' last days of data (×0.86 – ×1.16 a year, 1 sd; a full year when the
+/// previous model does not say when it was trained).
 pub const FESTIVAL_DRIFT_SD: f64 = 0.15;
 
 impl crate::Fit<[Transaction]> for ForecastParams {
@@ -561,18 +558,20 @@ impl ForecastParams {
     /// Learn festival multipliers from all users' daily spend, each a posterior: the evidence
     /// of the data combined with a prior, so that it is shrunk by how sure the data is of it.
     ///
-    /// The estimate is the ratio of all users' mean spend inside the window to the 30 days
-    /// around it. How sure it is comes from the users: each user's own log-ratio (window
+    /// The estimate is the ratio of all users' mean spend inside the window to the days within
+    /// 30 days either side of it. How sure it is comes from the users: each user's own log-ratio (window
     /// against surroundings), whose spread over `n ≥ 2` users gives the estimate's variance
     /// `se² = var / n`. The prior on the log multiplier is N(0, [`FESTIVAL_PRIOR_SD`]²), or, when
     /// `previous` (last year's model) had the same window and was trained on days before
-    /// these (so that no day counts twice), its posterior widened by [`FESTIVAL_DRIFT_SD`].
+    /// these (so that no day counts twice), its posterior widened by [`FESTIVAL_DRIFT_SD`] for
+    /// the time between the two.
     /// The posterior mean weighs the two by precision: hundreds of users
     /// agreeing keep the estimate (×2.04 stays ×2.04), a handful disagreeing pull it towards
     /// the prior, and a single user's history is no evidence.
     ///
     /// A festival whose window the data does not hold (a training window of nine months has no
-    /// Diwali) keeps the previous model's multiplier ([`EffectSource::Previous`]); without one
+    /// Diwali) keeps the previous model's multiplier if that one was learned from data or carried
+    /// in turn ([`EffectSource::Previous`]; a pooled guess is not carried); without one
     /// it gets the mean log multiplier of the `k` festivals the data did hold, shrunk towards ×1
     /// as `k / (k + 1)` (a hierarchical prior whose spread between festivals equals the prior's;
     /// [`EffectSource::Pooled`]); with none of those, ×1.
@@ -594,19 +593,24 @@ impl ForecastParams {
         // the previous model is the prior of a window the data holds only when it learned from
         // other days (else the same days would count twice); a window the data lacks keeps it
         let independent = previous.is_some_and(|p| p.trained_through.is_some_and(|d| d < start));
+        let end = start + Duration::days(y.len() as i64 - 1);
+        // years of drift between the previous model's data and these
+        let years =
+            previous.and_then(|p| p.trained_through).map_or(1.0, |d| ((end - d).num_days() as f64 / 365.0).max(0.0));
+        let drift = FESTIVAL_DRIFT_SD.powi(2) * years;
         let mut effects = Vec::new();
         for mut probe in self.windows() {
             let carried = previous.and_then(|p| {
                 p.effects.iter().find(|e| {
                     e.festival == probe.festival
                         && (e.from_day, e.to_day) == (probe.from_day, probe.to_day)
-                        && e.source != EffectSource::None
+                        && matches!(e.source, EffectSource::Data | EffectSource::Previous)
                         && e.multiplier.is_finite()
                         && e.multiplier > 0.0
                         && e.log_sd.is_finite()
                 })
             });
-            let carried_prior = carried.map(|e| (e.multiplier.ln(), e.log_sd.powi(2) + FESTIVAL_DRIFT_SD.powi(2)));
+            let carried_prior = carried.map(|e| (e.multiplier.ln(), e.log_sd.powi(2) + drift));
             match window_evidence(&probe, start, &y, &users, floor) {
                 Some((log_estimate, se2)) => {
                     let (prior_mean, prior_var) = carried_prior.filter(|_| independent).unwrap_or((0.0, tau2));
@@ -642,8 +646,7 @@ impl ForecastParams {
                 e.source = EffectSource::Pooled;
             }
         }
-        let trained_through = Some(start + Duration::days(y.len() as i64 - 1));
-        Ok(SpendingForecaster { params: self.clone(), effects, trained_through })
+        Ok(SpendingForecaster { params: self.clone(), effects, trained_through: Some(end) })
     }
 }
 
@@ -997,11 +1000,28 @@ mod tests {
 
         // last year's model knew Holi (×1.5, sd 0.1): carried, its spread widened by a year's drift
         let mut previous = m.clone();
+        let end = diwali + Duration::days(40);
+        assert_eq!(m.trained_through, Some(end));
+        previous.trained_through = Some(end - Duration::days(365));
         previous.effects[1] = FestivalEffect { multiplier: 1.5, log_sd: 0.1, source: EffectSource::Data, ..h.clone() };
-        let m = params.fit_with_previous(&agree, Some(&previous)).unwrap();
-        let h = &m.effects[1];
+        let carried = |previous: &SpendingForecaster| {
+            params.fit_with_previous(&agree, Some(previous)).unwrap().effects[1].clone()
+        };
+        let h = carried(&previous);
         assert_eq!(h.source, EffectSource::Previous);
         assert!((h.multiplier - 1.5).abs() < 1e-12 && (h.log_sd - (0.01f64 + 0.0225).sqrt()).abs() < 1e-12, "{h:?}");
+        // retrained a quarter later: a quarter's drift; not saying when: a year's
+        previous.trained_through = Some(end - Duration::days(73));
+        assert!((carried(&previous).log_sd - (0.01f64 + 0.0225 / 5.0).sqrt()).abs() < 1e-12);
+        previous.trained_through = None;
+        assert!((carried(&previous).log_sd - (0.01f64 + 0.0225).sqrt()).abs() < 1e-12);
+        // a carried multiplier is carried again; a pooled guess is not (it would compound)
+        previous.effects[1].source = EffectSource::Previous;
+        assert_eq!(carried(&previous).source, EffectSource::Previous);
+        previous.effects[1].source = EffectSource::Pooled;
+        assert_eq!(carried(&previous).source, EffectSource::Pooled);
+        assert!((carried(&previous).multiplier - 2f64.sqrt()).abs() < 1e-9);
+        previous.effects[1].source = EffectSource::Data;
         // a previous window of another length is a different effect: not carried
         previous.effects[1].to_day = 1;
         assert_eq!(params.fit_with_previous(&agree, Some(&previous)).unwrap().effects[1].source, EffectSource::Pooled);
@@ -1050,9 +1070,22 @@ mod tests {
         let bytes = crate::artifact::wrap(SpendingForecaster::KIND, 2, &postcard::to_allocvec(&v2).unwrap());
         let m2 = SpendingForecaster::from_bytes(&bytes).unwrap();
         assert_eq!((m2.params(), &m2.effects), (&ForecastParams::default(), &vec![diwali]));
-        // and the current format round-trips
-        let back = SpendingForecaster::from_bytes(&m.to_bytes().unwrap()).unwrap();
-        assert_eq!((back.params(), &back.effects), (m.params(), &m.effects));
+        // and the current format round-trips a fitted model whole, its last day of data included
+        use crate::Fit;
+        let day = NaiveDate::from_ymd_opt(2025, 10, 1).unwrap();
+        let txns: Vec<Transaction> = (0..3)
+            .flat_map(|u| {
+                (0..120).map(move |k| spend(&format!("U{u}"), day + Duration::days(k), 100.0 + (k * u) as f64))
+            })
+            .collect();
+        let fitted = ForecastParams::default().fit(&txns).unwrap();
+        assert_eq!(fitted.trained_through, Some(day + Duration::days(119)));
+        assert!(fitted.effects.iter().any(|e| e.source == EffectSource::Data), "{fitted:?}");
+        let back = SpendingForecaster::from_bytes(&fitted.to_bytes().unwrap()).unwrap();
+        assert_eq!(
+            (back.params(), &back.effects, back.trained_through),
+            (fitted.params(), &fitted.effects, fitted.trained_through)
+        );
     }
 
     #[test]

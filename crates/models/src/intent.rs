@@ -183,21 +183,25 @@ impl Features {
             + self.encoder.as_ref().and_then(EncoderBlock::encoder).map_or(0, SentenceEncoder::dim)
     }
 
-    /// The sentence embedding the row carries: the static table's, or the encoder's.
-    fn sentence(&self, text: &str) -> Option<Vec<f32>> {
+    /// The sentence embedding the row carries: the static table's, or the encoder's (an
+    /// encoder that fails on the text is an error, never a silently shorter row).
+    fn sentence(&self, text: &str) -> Result<Option<Vec<f32>>, ModelError> {
         if let Some(e) = &self.embedder {
-            return e.table.embed(text, &e.sif);
+            return Ok(e.table.embed(text, &e.sif));
         }
-        self.encoder.as_ref()?.encoder()?.embed(text).ok()
+        match self.encoder.as_ref().and_then(EncoderBlock::encoder) {
+            Some(enc) => enc.embed(text).map(Some),
+            None => Ok(None),
+        }
     }
 
-    fn transform(&self, text: &str) -> SparseVec {
+    fn transform(&self, text: &str) -> Result<SparseVec, ModelError> {
         self.row(text, None)
     }
 
     /// The row of `text`; `encoded` is its encoder embedding when computed already (training
     /// embeds every text once, in batches).
-    fn row(&self, text: &str, encoded: Option<&[f32]>) -> SparseVec {
+    fn row(&self, text: &str, encoded: Option<&[f32]>) -> Result<SparseVec, ModelError> {
         let mut row = self.tfidf.transform(text);
         let mut base = self.tfidf.dim() as u32;
         let push = |row: &mut SparseVec, v: &[f32], weight: f32, base: u32| {
@@ -217,14 +221,10 @@ impl Features {
         {
             match encoded {
                 Some(v) => push(&mut row, v, block.weight, base),
-                None => {
-                    if let Ok(v) = enc.embed(text) {
-                        push(&mut row, &v, block.weight, base);
-                    }
-                }
+                None => push(&mut row, &enc.embed(text)?, block.weight, base),
             }
         }
-        row
+        Ok(row)
     }
 }
 
@@ -320,7 +320,10 @@ impl Persist for IntentClassifier {
             _ => {
                 let mut m: IntentClassifier = crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION)?;
                 if let Some(block) = &mut m.features.encoder {
-                    block.loaded = Some(Arc::new(block.files.load()?));
+                    let encoder = block.files.load().map_err(|e| {
+                        ModelError::Artifact(format!("the model's embedded encoder ({}): {e}", block.files.source))
+                    })?;
+                    block.loaded = Some(Arc::new(encoder));
                 }
                 Ok(m)
             }
@@ -407,11 +410,14 @@ impl IntentParams {
             } else {
                 let fit_texts: Vec<&str> = fit_idx.iter().map(|&i| texts[i]).collect();
                 let vec = Features::fit(self, &fit_texts, table, encoder)?;
-                let rows: Vec<_> = fit_idx.iter().map(|&i| vec.row(texts[i], enc_of(i))).collect();
+                let rows = fit_idx.iter().map(|&i| vec.row(texts[i], enc_of(i))).collect::<Result<Vec<_>, _>>()?;
                 let fit_y: Vec<usize> = fit_idx.iter().map(|&i| y[i]).collect();
                 let svm = train_ovr(&rows, &fit_y, k, vec.dim(), &self.svm)?;
-                let scores: Vec<Vec<f32>> =
-                    cal_idx.iter().map(|&i| svm.scores(&vec.row(texts[i], enc_of(i)))).collect();
+                let scores = cal_idx.iter().map(|&i| Ok(svm.scores(&vec.row(texts[i], enc_of(i))?))).collect::<Result<
+                    Vec<Vec<f32>>,
+                    ModelError,
+                >>(
+                )?;
                 let cal_y: Vec<usize> = cal_idx.iter().map(|&i| y[i]).collect();
                 fit_temperature(&scores, &cal_y)
             }
@@ -420,7 +426,7 @@ impl IntentParams {
         };
 
         let features = Features::fit(self, &texts, table, encoder)?;
-        let rows: Vec<_> = texts.iter().enumerate().map(|(i, t)| features.row(t, enc_of(i))).collect();
+        let rows = texts.iter().enumerate().map(|(i, t)| features.row(t, enc_of(i))).collect::<Result<Vec<_>, _>>()?;
         let mut svm = train_ovr(&rows, &y, k, features.dim(), &self.svm)?;
         svm.temperature = temperature;
         Ok(IntentClassifier {
@@ -471,19 +477,20 @@ impl IntentClassifier {
         &self.fallback_label
     }
 
-    /// Probability of every intent for a cleaned query, in label order.
-    pub fn probabilities(&self, cleaned: &str) -> Vec<f32> {
-        self.svm.probabilities(&self.features.transform(cleaned))
+    /// Probability of every intent for a cleaned query, in label order (an error only when
+    /// the contextual mode's encoder fails on the query).
+    pub fn probabilities(&self, cleaned: &str) -> Result<Vec<f32>, ModelError> {
+        Ok(self.svm.probabilities(&self.features.transform(cleaned)?))
     }
 
     /// The SVM's raw score of every intent for a cleaned query, in label order.
-    pub fn decision_scores(&self, cleaned: &str) -> Vec<f32> {
-        self.svm.scores(&self.features.transform(cleaned))
+    pub fn decision_scores(&self, cleaned: &str) -> Result<Vec<f32>, ModelError> {
+        Ok(self.svm.scores(&self.features.transform(cleaned)?))
     }
 
     /// The query's sentence embedding (unit norm), when the model has static embeddings or an
     /// encoder.
-    pub fn sentence_embedding(&self, cleaned: &str) -> Option<Vec<f32>> {
+    pub fn sentence_embedding(&self, cleaned: &str) -> Result<Option<Vec<f32>>, ModelError> {
         self.features.sentence(cleaned)
     }
 
@@ -514,7 +521,7 @@ impl Predict<str> for IntentClassifier {
 
     fn predict(&self, query: &str) -> Result<IntentPrediction, ModelError> {
         let (text, truncated) = clean_query(query)?;
-        let probs = self.probabilities(&text);
+        let probs = self.probabilities(&text)?;
         let mut order: Vec<usize> = (0..probs.len()).collect();
         order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
         let alternatives: Vec<IntentScore> = order
@@ -581,12 +588,12 @@ mod tests {
         let p = joined.predict("purchase").unwrap();
         assert_eq!(p.alternatives[0].intent, "shopping", "{p:?}");
         let sum: f64 = p.alternatives.iter().map(|a| a.confidence).sum::<f64>()
-            + joined.probabilities("purchase").iter().skip(3).map(|&x| x as f64).sum::<f64>();
+            + joined.probabilities("purchase").unwrap().iter().skip(3).map(|&x| x as f64).sum::<f64>();
         assert!((sum - 1.0).abs() < 1e-4);
         // save → load → identical probabilities
         let back = IntentClassifier::from_bytes(&joined.to_bytes().unwrap()).unwrap();
         for q in ["purchase", "pay rent", "credit card bill", "₹500"] {
-            assert_eq!(back.probabilities(q), joined.probabilities(q));
+            assert_eq!(back.probabilities(q).unwrap(), joined.probabilities(q).unwrap());
         }
     }
 
@@ -606,11 +613,11 @@ mod tests {
         // the row's last 8 columns are the encoder's embedding of the query, scaled by the weight
         let enc = files.load().unwrap();
         let q = "buy a credit card";
-        let row = m.features.transform(q);
+        let row = m.features.transform(q).unwrap();
         let tail: Vec<f32> = row.val[row.val.len() - 8..].to_vec();
         let want: Vec<f32> = enc.embed(q).unwrap().iter().map(|x| x * params.embedding_weight as f32).collect();
         assert_eq!(tail, want);
-        assert_eq!(m.sentence_embedding(q), Some(enc.embed(q).unwrap()));
+        assert_eq!(m.sentence_embedding(q).unwrap(), Some(enc.embed(q).unwrap()));
         // batched (as in training) and one at a time agree
         let texts = ["pay rent", "buy shopping now please", "credit"];
         for (b, t) in enc.embed_many(&texts, 2).unwrap().iter().zip(texts) {
@@ -620,11 +627,12 @@ mod tests {
         // longer than the tiny encoder's 16 positions: cut, not an error
         let long = "pay my rent ".repeat(20);
         assert!(m.predict(&long).is_ok());
+        assert_eq!(m.sentence_embedding(&long).unwrap().map(|e| e.len()), Some(8));
         // the file carries the encoder: the loaded model predicts the same
         let back = IntentClassifier::from_bytes(&m.to_bytes().unwrap()).unwrap();
         assert_eq!(back.encoder_source(), Some("tiny"));
         for q in ["purchase", "pay rent", "credit card bill", long.as_str()] {
-            assert_eq!(back.probabilities(q), m.probabilities(q));
+            assert_eq!(back.probabilities(q).unwrap(), m.probabilities(q).unwrap());
         }
         // a broken encoder is refused when fitting, naming the file
         let bad = EncoderFiles { weights: vec![1, 2, 3], ..files };
@@ -660,7 +668,7 @@ mod tests {
         let back = IntentClassifier::from_bytes(&bytes).unwrap();
         assert_eq!((back.embeddings_source(), back.encoder_source()), (Some("fixture"), None));
         for q in ["purchase", "pay rent", "credit card bill"] {
-            assert_eq!(back.probabilities(q), m.probabilities(q));
+            assert_eq!(back.probabilities(q).unwrap(), m.probabilities(q).unwrap());
         }
     }
 
@@ -724,7 +732,7 @@ mod tests {
         assert_eq!(back.embeddings_source(), Some("fixture"));
         // the fixture's vectors (0 and 1) are exact in f16
         for q in ["purchase", "pay rent", "credit card bill"] {
-            assert_eq!(back.probabilities(q), m.probabilities(q));
+            assert_eq!(back.probabilities(q).unwrap(), m.probabilities(q).unwrap());
         }
     }
 
@@ -749,7 +757,7 @@ mod tests {
         };
         let bytes = crate::artifact::wrap("intent", 1, &postcard::to_allocvec(&v1).unwrap());
         let back = IntentClassifier::from_bytes(&bytes).unwrap();
-        assert_eq!(back.probabilities("pay rent"), m.probabilities("pay rent"));
+        assert_eq!(back.probabilities("pay rent").unwrap(), m.probabilities("pay rent").unwrap());
         assert!(back.embeddings_source().is_none());
         let bad = IntentParams { embedding_weight: 0.0, ..IntentParams::default() };
         assert!(bad.fit(&data()).unwrap_err().to_string().contains("embedding_weight"));

@@ -40,7 +40,7 @@ fn intent_probabilities_sum_to_one_and_alternatives_are_ranked() {
     let m = intent_model();
     for q in QUERIES {
         let cleaned = nivesh_models::intent::clean_query(q).unwrap().0;
-        let p = m.probabilities(&cleaned);
+        let p = m.probabilities(&cleaned).unwrap();
         assert_eq!(p.len(), 14);
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{q}");
         let pred = m.predict(*q).unwrap();

@@ -388,7 +388,7 @@ pub struct TrainArgs {
     /// ETS weighted by their backtest), combination:N (N rolling origins), ets or theta.
     #[arg(long)]
     pub method: Option<nivesh_models::forecast::SeriesMethod>,
-    /// Spending: the previous model file (e.g. last month's `spending.model`). A festival
+    /// Spending: the previous model file (the `spending.model` trained before this one). A festival
     /// whose window the data no longer holds keeps its multiplier; for the others it is the
     /// prior. The pipeline (`train` without a model) reads the registry's champion instead.
     #[arg(long, value_name = "FILE")]

@@ -408,6 +408,12 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     }
     let out = nivesh(dir.path(), &[], &["train", "spending", "--data", "gen/transactions.csv", "--previous", "nope"]);
     assert!(stderr(&out).contains("reading --previous nope"), "{}", stderr(&out));
+    // a file that is not a spending model is refused, naming it
+    std::fs::write(dir.path().join("broken.model"), b"not a model").unwrap();
+    let out =
+        nivesh(dir.path(), &[], &["train", "spending", "--data", "gen/transactions.csv", "--previous", "broken.model"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("previous model (--previous broken.model)"), "{}", stderr(&out));
     let series: Vec<f64> = (0..60).map(|i| 100.0 + 10.0 * ((i % 7) as f64) + i as f64).collect();
     let line = serde_json::json!({"id": "s1", "train": series[..52], "test": series[52..], "season_length": 7});
     std::fs::write(dir.path().join("bench.jsonl"), format!("{line}\n")).unwrap();

@@ -26,4 +26,4 @@ pub mod validate;
 pub use pipeline::{Alias, Features, Mirror, Outcome, Pipeline, Progress, Silent, Status};
 pub use report::{Metric, Report};
 pub use spec::{DataSource, Defaults, Input, InputFormat, ModelParams, ModelSpec, Split, TrainSpec};
-pub use train::{Prepared, Trained, train, train_prepared};
+pub use train::{Prepared, Previous, Trained, train, train_prepared};

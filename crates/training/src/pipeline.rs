@@ -8,7 +8,7 @@
 
 use crate::report::Metric;
 use crate::spec::{DataSource, ModelParams, TrainSpec};
-use crate::train::{Prepared, Trained, train_prepared};
+use crate::train::{Prepared, Previous, Trained, train_prepared};
 use crate::validate::validate;
 use anyhow::Context;
 use nivesh_features::FeatureStore;
@@ -267,14 +267,15 @@ impl Pipeline<'_> {
         })
     }
 
-    /// The saved bytes of `kind`'s champion, for training that carries what it learned (`None`:
-    /// no champion, or it could not be read: training goes on without it, with a warning).
-    fn champion_model(&self, kind: ModelKind) -> Option<Vec<u8>> {
-        let read = || -> anyhow::Result<Option<Vec<u8>>> {
+    /// `kind`'s champion, for training that carries what it learned (`None`: no champion, or
+    /// its bytes could not be read; a champion that cannot be decoded is skipped with a warning
+    /// by the training, see [`Previous::required`]).
+    fn champion_model(&self, kind: ModelKind) -> Option<Previous> {
+        let read = || -> anyhow::Result<Option<Previous>> {
             let Some(v) = self.registry.alias(kind.registry_name(), "champion")? else { return Ok(None) };
-            let run = self.registry.run(&v.run_id)?;
-            let Some((_, digest)) = run.artifacts.iter().find(|(n, _)| n == "model") else { return Ok(None) };
-            Ok(Some(self.artifacts.get(digest)?))
+            let bytes = self.artifacts.get(&v.digest)?;
+            let digest = v.digest.0.get(..12).unwrap_or(&v.digest.0);
+            Ok(Some(Previous { bytes, source: format!("champion v{} ({digest})", v.version), required: false }))
         };
         read().unwrap_or_else(|e| {
             tracing::warn!(model = kind.name(), error = %format!("{e:#}"), "the champion could not be read: training without it");
@@ -319,7 +320,7 @@ impl Pipeline<'_> {
         let trained = if checked.report.passed {
             let previous = if params.learns_from_previous() { self.champion_model(kind) } else { None };
             self.prepare(kind, checked.transactions)
-                .and_then(|prepared| train_prepared(&model_spec, prepared, previous.as_deref()))
+                .and_then(|prepared| train_prepared(&model_spec, prepared, previous.as_ref()))
         } else {
             Err(anyhow::anyhow!("validating {name}'s data: {}", checked.report.failures()))
         };

@@ -162,14 +162,44 @@ pub fn train(spec: &ModelSpec) -> anyhow::Result<Trained> {
     train_prepared(spec, None, None)
 }
 
+/// A previous model of the kind being trained, for the models that carry what they learned
+/// across retrains ([`ModelParams::learns_from_previous`]).
+#[derive(Debug, Clone)]
+pub struct Previous {
+    /// Its saved bytes.
+    pub bytes: Vec<u8>,
+    /// Where it came from, for errors and the run's params ("--previous FILE", "champion v3").
+    pub source: String,
+    /// `true`: a model that cannot be read fails the training (the user named it); `false`: the
+    /// training goes on without it, with a warning (the pipeline's champion, which an older
+    /// release may have written).
+    pub required: bool,
+}
+
+impl Previous {
+    /// Decode the bytes with `decode`; `None` when they cannot be read and the model is not
+    /// required.
+    fn decode<T>(&self, decode: impl FnOnce(&[u8]) -> anyhow::Result<T>) -> anyhow::Result<Option<T>> {
+        match decode(&self.bytes) {
+            Ok(model) => Ok(Some(model)),
+            Err(e) if self.required => Err(e.context(format!("reading the previous model ({})", self.source))),
+            Err(e) => {
+                tracing::warn!(source = %self.source, error = %format!("{e:#}"), "the previous model could not be read: training without it");
+                Ok(None)
+            }
+        }
+    }
+}
+
 /// [`train`], with the training data given (`None`: read from `spec.input`) and the previous
-/// model of the kind (its saved bytes; `None`: none), for the models that carry what they
-/// learned across retrains ([`ModelParams::learns_from_previous`]: the spending forecaster
-/// keeps the festival multipliers that its training window no longer holds).
+/// model of the kind (`None`: none), for the models that carry what they learned across
+/// retrains ([`ModelParams::learns_from_previous`]: the spending forecaster keeps the festival
+/// multipliers that its training window no longer holds). The run's params name the previous
+/// model used (`previous_model`).
 pub fn train_prepared(
     spec: &ModelSpec,
     prepared: Option<Prepared>,
-    previous: Option<&[u8]>,
+    previous: Option<&Previous>,
 ) -> anyhow::Result<Trained> {
     spec.split.check()?;
     let started = Instant::now();
@@ -352,10 +382,13 @@ pub fn train_prepared(
                 }
             };
             // backtest first: effects learned before the cut, forecasts of the last 90 days
-            let previous = previous
-                .map(nivesh_models::forecast::SpendingForecaster::from_bytes)
-                .transpose()
-                .context("reading the previous spending forecaster")?;
+            let used = previous
+                .map(|p| p.decode(|b| Ok(nivesh_models::forecast::SpendingForecaster::from_bytes(b)?)).map(|m| (p, m)))
+                .transpose()?;
+            let (previous, previous_source) = match used {
+                Some((p, Some(model))) => (Some(model), Some(p.source.clone())),
+                _ => (None, None),
+            };
             // (with the previous model only when it was trained before the backtest's cut)
             let report = evaluate::spending_backtest(p, &txns, 90, previous.as_ref())?;
             let model = p.fit_with_previous(&txns, previous.as_ref())?;
@@ -377,7 +410,11 @@ pub fn train_prepared(
             );
             profile = Some(nivesh_monitor::profile::Profile::build(ModelKind::Spending, &report.observations));
             let report = Some(Report::Spending(SpendingReport::Backtest(report)));
-            (model.to_bytes()?, report, serde_json::to_value(p)?, summary)
+            let mut params = serde_json::to_value(p)?;
+            if let (Some(source), Some(obj)) = (previous_source, params.as_object_mut()) {
+                obj.insert("previous_model".into(), serde_json::json!(source));
+            }
+            (model.to_bytes()?, report, params, summary)
         }
     };
     Ok(Trained { kind: spec.params.kind(), bytes, report, params, summary, training_fairness, profile })
@@ -394,4 +431,43 @@ fn achievable_credit_auc(input: &Input, held: &[usize]) -> anyhow::Result<Option
     let labels: Vec<bool> = held.iter().map(|&i| apps[i].default == Some(true)).collect();
     let auc = nivesh_core::stats::auc(&scores, &labels);
     Ok(auc.is_finite().then_some(auc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nivesh_models::forecast::{ForecastParams, SpendingForecaster};
+
+    fn spending_run(previous: Option<&Previous>) -> anyhow::Result<Trained> {
+        let g = nivesh_core::gazetteer::Gazetteer::builtin();
+        let start = chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap_or_default();
+        let txns = nivesh_datagen::transactions::generate(&mut Rng::new(5), 6, start, 150, &g);
+        let spec = ModelSpec {
+            params: ModelParams::Spending(ForecastParams::default()),
+            input: Input::default(),
+            split: Split::None,
+            time_column: None,
+        };
+        train_prepared(&spec, Some(Prepared::Transactions(txns)), previous)
+    }
+
+    #[test]
+    fn a_previous_model_is_named_in_the_params_and_a_broken_one_fails_only_when_required() {
+        let first = spending_run(None).unwrap();
+        assert!(first.params.get("previous_model").is_none(), "{}", first.params);
+        let previous = Previous { bytes: first.bytes.clone(), source: "champion v1 (abc)".into(), required: false };
+        let second = spending_run(Some(&previous)).unwrap();
+        assert_eq!(second.params["previous_model"], "champion v1 (abc)");
+        assert!(SpendingForecaster::from_bytes(&second.bytes).is_ok());
+        // undecodable: the pipeline's champion is skipped (same model as without one) ...
+        let broken = Previous { bytes: b"not a model".to_vec(), source: "champion v2 (def)".into(), required: false };
+        let skipped = spending_run(Some(&broken)).unwrap();
+        assert!(skipped.params.get("previous_model").is_none(), "{}", skipped.params);
+        assert_eq!(skipped.bytes, first.bytes);
+        // ... a file the user named fails the training, naming it
+        let named = Previous { source: "--previous old.model".into(), required: true, ..broken };
+        let Err(err) = spending_run(Some(&named)) else { panic!("a broken --previous trained") };
+        let err = format!("{err:#}");
+        assert!(err.contains("reading the previous model (--previous old.model)"), "{err}");
+    }
 }

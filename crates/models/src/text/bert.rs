@@ -230,8 +230,10 @@ impl BertEncoder {
         })
     }
 
-    /// Run the matrix products on `matrixmultiply`'s SIMD kernels: ~3× faster in batches, with
-    /// rounding that depends on the CPU (the contextual mode's per-query encoder); off by
+    /// Run the matrix products on `matrixmultiply`'s SIMD kernels (through nalgebra's gemm):
+    /// ~3× faster in batches, with rounding that depends on the CPU and on the batch's shape, so
+    /// a text embedded alone and in a batch may differ in the last bits (the contextual mode's
+    /// per-query encoder, where that does not matter); off by
     /// default, so that a distilled table is the same bytes wherever it is rebuilt.
     pub fn with_fast_matmul(mut self) -> Self {
         self.fast_matmul = true;

@@ -22,11 +22,12 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let previous = match &args.previous {
         Some(path) => {
             anyhow::ensure!(spec.params.learns_from_previous(), "--previous applies to `train spending` only");
-            Some(std::fs::read(path).with_context(|| format!("reading --previous {}", path.display()))?)
+            let bytes = std::fs::read(path).with_context(|| format!("reading --previous {}", path.display()))?;
+            Some(nivesh_training::Previous { bytes, source: format!("--previous {}", path.display()), required: true })
         }
         None => None,
     };
-    let trained = nivesh_training::train_prepared(&spec, None, previous.as_deref())?;
+    let trained = nivesh_training::train_prepared(&spec, None, previous.as_ref())?;
     output::trained(&trained);
     let out = args.out.clone().unwrap_or_else(|| config.model_storage_path.clone()).join(kind.artifact_file());
     nivesh_core::fsutil::atomic_write(&out, &trained.bytes).with_context(|| format!("writing {}", out.display()))?;
