@@ -3,6 +3,7 @@
 //! probabilities, exact TreeSHAP reason codes, and a fairness report.
 
 use crate::algo::gbdt::{BinaryGbdt, GbdtParams};
+use crate::bureau::BureauFeatures;
 use crate::metrics::BinaryReport;
 use crate::tabular::{ColumnKind, Schema, Tabular};
 use crate::{Fit, ModelError, Params, Persist, Predict};
@@ -15,6 +16,11 @@ pub struct CreditParams {
     pub gbdt: GbdtParams,
     /// Probability at or above which `will_default` is true (`CREDIT_RISK_THRESHOLD`).
     pub threshold: f64,
+    /// Derive credit-bureau features (utilisation, payment-to-bill ratios, delinquency counts,
+    /// [`crate::bureau`]) from the table's columns before training; the model keeps the recipe
+    /// and applies it to every row it scores.
+    #[serde(default)]
+    pub bureau_features: bool,
 }
 
 impl Default for CreditParams {
@@ -27,6 +33,7 @@ impl Default for CreditParams {
                 ..GbdtParams::default()
             },
             threshold: 0.5,
+            bureau_features: false,
         }
     }
 }
@@ -164,6 +171,16 @@ pub struct CreditScore {
 pub struct CreditModel {
     gbdt: BinaryGbdt,
     threshold: f64,
+    /// The credit-bureau features derived from the input columns, when trained with them (the
+    /// booster's schema is then the input's plus these).
+    bureau: Option<BureauFeatures>,
+}
+
+/// [`CreditModel`] as format version 3 stored it (before the credit-bureau features).
+#[derive(Deserialize)]
+struct CreditModelV3 {
+    gbdt: BinaryGbdt,
+    threshold: f64,
 }
 
 /// [`CreditModel`] as format version 2 stored it (before class weighting and tuning).
@@ -175,14 +192,31 @@ struct CreditModelV2 {
 
 impl Persist for CreditModel {
     const KIND: &'static str = "credit";
-    const FORMAT_VERSION: u32 = 3;
+    const FORMAT_VERSION: u32 = 4;
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
-        if crate::artifact::header(bytes)?.0.format_version == 2 {
-            let v2: CreditModelV2 = crate::artifact::decode(bytes, Self::KIND, 2)?;
-            return Ok(CreditModel { gbdt: v2.gbdt.0, threshold: v2.threshold });
+        match crate::artifact::header(bytes)?.0.format_version {
+            2 => {
+                let v2: CreditModelV2 = crate::artifact::decode(bytes, Self::KIND, 2)?;
+                Ok(CreditModel { gbdt: v2.gbdt.0, threshold: v2.threshold, bureau: None })
+            }
+            3 => {
+                let v3: CreditModelV3 = crate::artifact::decode(bytes, Self::KIND, 3)?;
+                Ok(CreditModel { gbdt: v3.gbdt, threshold: v3.threshold, bureau: None })
+            }
+            _ => {
+                let m: CreditModel = crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION)?;
+                if let Some(b) = &m.bureau {
+                    b.check()?;
+                    if b.output_schema() != m.gbdt.schema {
+                        return Err(ModelError::Artifact(
+                            "the credit-bureau features do not match the booster's columns".into(),
+                        ));
+                    }
+                }
+                Ok(m)
+            }
         }
-        crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION)
     }
 }
 
@@ -191,7 +225,12 @@ impl Fit<Tabular> for CreditParams {
 
     fn fit(&self, data: &Tabular) -> Result<CreditModel, ModelError> {
         self.validate()?;
-        Ok(CreditModel { gbdt: BinaryGbdt::fit(data, &self.gbdt)?, threshold: self.threshold })
+        let bureau = self.bureau_features.then(|| BureauFeatures::detect(data));
+        let gbdt = match &bureau {
+            Some(b) => BinaryGbdt::fit(&b.apply(data), &self.gbdt)?,
+            None => BinaryGbdt::fit(data, &self.gbdt)?,
+        };
+        Ok(CreditModel { gbdt, threshold: self.threshold, bureau })
     }
 }
 
@@ -214,15 +253,38 @@ pub struct GroupFairness {
 }
 
 impl CreditModel {
+    /// The columns a row to score has (the booster's, less any derived bureau features).
     pub fn schema(&self) -> &Schema {
-        &self.gbdt.schema
+        self.bureau.as_ref().map_or(&self.gbdt.schema, |b| &b.input)
+    }
+    /// The credit-bureau features the model derives, when trained with them.
+    pub fn bureau_features(&self) -> Option<&BureauFeatures> {
+        self.bureau.as_ref()
+    }
+    /// A row of [`CreditModel::schema`] as the booster's input row (the derived columns added).
+    fn extended<'a>(&self, row: &'a [f64]) -> std::borrow::Cow<'a, [f64]> {
+        match &self.bureau {
+            Some(b) => std::borrow::Cow::Owned(b.extend_row(row)),
+            None => std::borrow::Cow::Borrowed(row),
+        }
+    }
+    /// A table of [`CreditModel::schema`] with the derived columns added.
+    fn extended_table<'a>(&self, data: &'a Tabular) -> std::borrow::Cow<'a, Tabular> {
+        match &self.bureau {
+            Some(b) => std::borrow::Cow::Owned(b.apply(data)),
+            None => std::borrow::Cow::Borrowed(data),
+        }
     }
     /// The underlying booster.
     pub fn gbdt(&self) -> &BinaryGbdt {
         &self.gbdt
     }
     pub fn params(&self) -> CreditParams {
-        CreditParams { gbdt: self.gbdt.params.clone(), threshold: self.threshold }
+        CreditParams {
+            gbdt: self.gbdt.params.clone(),
+            threshold: self.threshold,
+            bureau_features: self.bureau.is_some(),
+        }
     }
     pub fn n_trees(&self) -> usize {
         self.gbdt.n_trees()
@@ -238,24 +300,25 @@ impl CreditModel {
         Ok(())
     }
 
-    /// Names of the booster's columns (categoricals as `name=level` when one-hot encoded).
+    /// Names of the booster's columns (categoricals as `name=level` when one-hot encoded, then
+    /// any derived bureau features).
     pub fn feature_names(&self) -> &[String] {
         &self.gbdt.features
     }
 
     /// Raw log-odds of the booster for each row.
     pub fn log_odds(&self, data: &Tabular) -> Vec<f64> {
-        self.gbdt.log_odds(data)
+        self.gbdt.log_odds(&self.extended_table(data))
     }
 
     /// Calibrated probabilities of default.
     pub fn probabilities(&self, data: &Tabular) -> Vec<f64> {
-        self.gbdt.probabilities(data)
+        self.gbdt.probabilities(&self.extended_table(data))
     }
 
     /// SHAP contributions of one row, one per booster column, then the bias.
     pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
-        self.gbdt.contributions(row)
+        self.gbdt.contributions(&self.extended(row))
     }
 
     /// Score one encoded feature row.
@@ -266,8 +329,9 @@ impl CreditModel {
                 format!("expected {} values, got {}", self.schema().len(), row.len()),
             ));
         }
-        let contrib = self.contributions(row);
-        let x = self.gbdt.encode_row(row);
+        let row = self.extended(row);
+        let contrib = self.gbdt.contributions(&row);
+        let x = self.gbdt.encode_row(&row);
         // the probability from the trees themselves (the SHAP sum equals it up to rounding)
         let p = self.gbdt.calibrate(self.gbdt.log_odds_encoded(&x));
         let names = self.feature_names();
@@ -395,7 +459,7 @@ impl Predict<CreditApplication> for CreditModel {
         let mut p = score.default_probability;
         for missed in (0..a.payments_missed).rev().take(64) {
             let fewer = CreditApplication { payments_missed: missed, ..a.clone() };
-            let x = self.gbdt.encode_row(&application_features(&fewer));
+            let x = self.gbdt.encode_row(&self.extended(&application_features(&fewer)));
             p = p.max(self.gbdt.calibrate(self.gbdt.log_odds_encoded(&x)));
         }
         if p > score.default_probability {
@@ -433,7 +497,11 @@ mod tests {
     #[test]
     fn version_2_credit_models_still_load() {
         let apps = nivesh_datagen_free_table();
-        let p = CreditParams { gbdt: GbdtParams { iterations: 20, ..CreditParams::default().gbdt }, threshold: 0.4 };
+        let p = CreditParams {
+            gbdt: GbdtParams { iterations: 20, ..CreditParams::default().gbdt },
+            threshold: 0.4,
+            bureau_features: false,
+        };
         let m = p.fit(&apps).unwrap();
         #[derive(Serialize)]
         struct V2 {
@@ -445,9 +513,72 @@ mod tests {
         assert_eq!(back.probabilities(&apps), m.probabilities(&apps));
         assert_eq!(back.threshold(), 0.4);
         assert_eq!(back.params(), m.params());
+        // version 3: the same booster, no bureau features
+        #[derive(Serialize)]
+        struct V3<'a> {
+            gbdt: &'a BinaryGbdt,
+            threshold: f64,
+        }
+        let payload = postcard::to_allocvec(&V3 { gbdt: &m.gbdt, threshold: 0.4 }).unwrap();
+        let back = CreditModel::from_bytes(&crate::artifact::wrap("credit", 3, &payload)).unwrap();
+        assert_eq!((back.probabilities(&apps), back.params()), (m.probabilities(&apps), m.params()));
         // and the current version round-trips
         let again = CreditModel::from_bytes(&m.to_bytes().unwrap()).unwrap();
         assert_eq!(again.probabilities(&apps), m.probabilities(&apps));
+    }
+
+    /// A bureau table whose default follows utilisation (bill over limit) and months late.
+    fn bureau_table(rows: usize, seed: u64) -> Tabular {
+        let names = ["LIMIT_BAL", "PAY_0", "PAY_2", "PAY_3", "BILL_AMT1", "BILL_AMT2", "BILL_AMT3", "PAY_AMT1"];
+        let mut rng = nivesh_core::rng::Rng::new(seed);
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..rows {
+            let limit = (rng.uniform(1.0, 50.0).floor()) * 10_000.0;
+            let util = rng.uniform(0.0, 1.0);
+            let late: Vec<f64> = (0..3).map(|_| if rng.uniform(0.0, 1.0) < 0.2 { 2.0 } else { -1.0 }).collect();
+            let bills: Vec<f64> = (0..3).map(|_| (limit * util * rng.uniform(0.8, 1.2)).round()).collect();
+            let risk = 4.0 * util + late.iter().filter(|&&l| l > 0.0).count() as f64 - 2.5 + 0.5 * rng.normal();
+            x.extend([limit, late[0], late[1], late[2], bills[0], bills[1], bills[2], (0.1 * bills[1]).round()]);
+            y.push(if risk > 0.0 { 1.0 } else { 0.0 });
+        }
+        Tabular {
+            schema: Schema { names: names.map(String::from).to_vec(), kinds: vec![ColumnKind::Numeric; names.len()] },
+            x,
+            rows,
+            y: Some(y),
+            weight: None,
+            group: None,
+        }
+    }
+
+    #[test]
+    fn bureau_features_are_derived_for_every_row_scored_and_help_on_ratios() {
+        let (train, test) = (bureau_table(1500, 1), bureau_table(1000, 2));
+        let plain = CreditParams { gbdt: GbdtParams { iterations: 60, ..GbdtParams::default() }, ..Default::default() };
+        let with = CreditParams { bureau_features: true, ..plain.clone() };
+        let (p, b) = (plain.fit(&train).unwrap(), with.fit(&train).unwrap());
+        assert!(p.bureau_features().is_none() && p.feature_names().len() == 8);
+        // the caller's columns are the table's; the booster's add the derived ones
+        assert_eq!(b.schema(), &train.schema);
+        assert!(b.feature_names().iter().any(|n| n == "util_BILL_AMT1"), "{:?}", b.feature_names());
+        assert!(b.feature_names().iter().any(|n| n == "PAY_months_late"));
+        assert!(b.params().bureau_features && !p.params().bureau_features);
+        // a raw row scores; its contributions cover the derived columns and sum to the log-odds
+        let row = test.row(0);
+        let score = b.score_row(row).unwrap();
+        let c = b.contributions(row);
+        assert_eq!(c.len(), b.feature_names().len() + 1);
+        let f: f64 = c.iter().sum();
+        assert!((b.gbdt.calibrate(f) - score.default_probability).abs() < 1e-9);
+        assert!(b.score_row(&row[..7]).is_err());
+        // the ratio the trees could only approximate is given: better on unseen rows
+        let y = test.y.clone().unwrap();
+        let auc = |m: &CreditModel| credit_report(&m.probabilities(&test), &y, None).binary.auc_roc;
+        assert!(auc(&b) > auc(&p), "with {} without {}", auc(&b), auc(&p));
+        // the recipe travels with the model
+        let back = CreditModel::from_bytes(&b.to_bytes().unwrap()).unwrap();
+        assert_eq!(back.probabilities(&test), b.probabilities(&test));
+        assert_eq!(back.bureau_features(), b.bureau_features());
     }
 
     /// A small application table whose default follows missed payments and utilisation.

@@ -17,6 +17,7 @@
 pub mod algo;
 pub mod anomaly;
 pub mod artifact;
+pub mod bureau;
 pub mod credit;
 pub mod error;
 pub mod forecast;

@@ -429,6 +429,12 @@ pub struct TrainArgs {
     /// Credit: one-hot encode categorical columns (default: ordinal codes).
     #[arg(long)]
     pub one_hot: bool,
+    /// Credit: derive credit-bureau features from the table's columns (utilisation = balance
+    /// over limit, payment-to-bill ratios, months late and the level and trend of monthly
+    /// series such as BILL_AMT1..6, PAY_0..6); the model derives them again for every row it
+    /// scores. Columns are recognised by name (README, "Credit-bureau tables").
+    #[arg(long)]
+    pub bureau_features: bool,
     /// Credit: share of the data held out to fit the Platt calibration (0: none).
     #[arg(long)]
     pub calibration_fraction: Option<f64>,

@@ -357,6 +357,35 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     assert_eq!(r["folds"], 4);
     assert!(r["auc_roc"].as_f64().unwrap() > 0.6, "{r}");
 
+    // a credit-bureau table: the derived features are named, and derived again when evaluated
+    let mut csv = String::from("id,limit_bal,bill1,bill2,pay1,pay2,fold,bad\n");
+    for i in 0..400 {
+        let limit = rng.range(1, 20) * 10_000;
+        let bill = limit * rng.range(0, 100) / 100;
+        let bad = rng.bernoulli(if bill * 10 > limit * 7 { 0.6 } else { 0.1 });
+        csv.push_str(&format!(
+            "{i},{limit},{bill},{},{},{},{},{}\n",
+            bill + 500,
+            bill / 10,
+            bill / 20,
+            i % 4,
+            bad as u8
+        ));
+    }
+    std::fs::write(dir.path().join("bureau.csv"), csv).unwrap();
+    let args = ["--data", "bureau.csv", "--label", "bad", "--ignore", "id,fold"];
+    let out = nivesh(dir.path(), &[], &[&["train", "credit", "--bureau-features", "--out", "b"][..], &args].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("5 features (+13 credit-bureau features)"), "{}", stdout(&out));
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &[&["evaluate", "credit", "--model", "b", "--cv-column", "fold", "--report", "b.json"][..], &args[..4]]
+            .concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(json("b.json")["auc_roc"].as_f64().unwrap() > 0.7, "{}", json("b.json"));
+
     // anomaly on generated transactions, split by time
     let out = nivesh(
         dir.path(),
@@ -718,11 +747,11 @@ anomaly profile.json 165076b27665396da7ca1417decd1cc692957068cc4e1271eb62d82f0cd
 anomaly validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
 anomaly params {"mode":"Unsupervised","forest":{"n_trees":300,"sample_size":512,"seed":42},"gbdt":{"iterations":300,"learning_rate":0.05000000074505806,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.0,"one_hot":false,"increasing":[],"decreasing":[],"seed":42,"class_balance":0.0,"tune":null},"contamination":0.01}
 credit metrics.json fdd362abfeb7837f7c40b84887820af7fd738e7d68846cb114d6927e5875c101
-credit model 554428c95fc5f93d554000ef2ce61d281b177683b6f2b30b67140cf7304ba0d0
+credit model aa131a3cd1a39c357e1eb6a20c290b2726fa8a38af641a371f0bdac2d1ab4992
 credit plots/roc_curve.png 99d52a74acc2a885cde2675e6fc1e96112aa8f8c0c05add7d9cda4b19b2f0029
 credit profile.json 92bc1bd36743b36063462d05a36babc9c61842eb6137091c340a3b8ce493092b
 credit validation.json 9d194e168b0e28191e42c48eff4d3210a7fe9331bc863483929d2df7dccd3765
-credit params {"gbdt":{"iterations":200,"learning_rate":0.07500000298023224,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.2,"one_hot":false,"increasing":["payments_missed","payment_miss_rate","debt_to_income","utilization"],"decreasing":[],"seed":42,"class_balance":0.0,"tune":null},"threshold":0.5}
+credit params {"gbdt":{"iterations":200,"learning_rate":0.07500000298023224,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.2,"one_hot":false,"increasing":["payments_missed","payment_miss_rate","debt_to_income","utilization"],"decreasing":[],"seed":42,"class_balance":0.0,"tune":null},"threshold":0.5,"bureau_features":false}
 "#;
 
 /// The pipeline checks each model's data with its validation suite and stops that model on

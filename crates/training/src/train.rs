@@ -293,10 +293,12 @@ pub fn train_prepared(
             };
             tracing::info!(rows = train.rows, "training credit model");
             let model = p.fit(&train)?;
+            let derived = model.bureau_features().map(|b| b.columns.iter().map(|d| d.name.clone()).collect::<Vec<_>>());
             let summary = format!(
-                "trained credit model on {} rows, {} features, {} trees in {:.2} s{}",
+                "trained credit model on {} rows, {} features{}, {} trees in {:.2} s{}",
                 train.rows,
                 train.n_cols(),
+                derived.as_ref().map_or_else(String::new, |d| format!(" (+{} credit-bureau features)", d.len())),
                 model.n_trees(),
                 secs(),
                 tuned(model.gbdt())
@@ -320,7 +322,11 @@ pub fn train_prepared(
                     None
                 }
             };
-            (model.to_bytes()?, report, chosen_params(model.params(), Some(model.gbdt()))?, summary)
+            let mut params = chosen_params(model.params(), Some(model.gbdt()))?;
+            if let (Some(d), Some(obj)) = (derived, params.as_object_mut()) {
+                obj.insert("bureau_columns".into(), serde_json::json!(d));
+            }
+            (model.to_bytes()?, report, params, summary)
         }
         ModelParams::Anomaly(p) => {
             let (data, times) = match prepared {

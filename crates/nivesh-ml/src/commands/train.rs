@@ -68,6 +68,7 @@ fn params(args: &TrainArgs, kind: ModelKind, config: &Config) -> ModelParams {
             let g = &mut p.gbdt;
             g.calibration_fraction = args.calibration_fraction.unwrap_or(g.calibration_fraction);
             g.one_hot = args.one_hot;
+            p.bureau_features = args.bureau_features;
         }
         ModelParams::Anomaly(p) => {
             p.mode = if args.supervised { AnomalyMode::Supervised } else { AnomalyMode::Unsupervised };
