@@ -36,11 +36,14 @@ RUN (command -v curl >/dev/null && [ -e /etc/ssl/certs/ca-certificates.crt ] \
     && mkdir -p /data && chown nivesh:nivesh /data
 WORKDIR /app
 COPY data/ /app/data/
+# glibc's malloc: large blocks mapped and unmapped on their own, freed memory trimmed sooner,
+# two arenas (the server's resident memory after a load run: docs/BENCHMARKS.md, "Where the memory went")
 ENV NIVESH_DATA_DIR=/data \
     HOST=0.0.0.0 \
     PORT=8000 \
     GRPC_PORT=8001 \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072:glibc.malloc.arena_max=2
 VOLUME ["/data"]
 EXPOSE 8000 8001
 STOPSIGNAL SIGTERM

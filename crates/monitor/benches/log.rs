@@ -83,7 +83,8 @@ fn write_through(dir: &std::path::Path, n: u64, writer_share: f64) -> Arc<LogSto
     let store = Arc::new(LogStore::open(Db::sqlite(&dir.join("monitoring.db")).unwrap()).unwrap());
     let mut rng = Rng::new(11);
     let rows: Vec<Entry> = (0..n).map(|i| entry(i, &mut rng)).collect();
-    let config = LogConfig { capacity: n as usize, writer_share, ..LogConfig::default() };
+    // room for every row (in rows and in bytes): the bench measures the writer, not the drops
+    let config = LogConfig { capacity: n as usize, capacity_bytes: usize::MAX, writer_share, ..LogConfig::default() };
     let log = PredictionLog::start(store.clone(), config);
     let started = Instant::now();
     for r in rows {

@@ -208,7 +208,7 @@ pub struct LimitArgs {
     #[arg(long, default_value_t = 10.0)]
     pub reload_interval: f64,
     /// Memory budget of the prediction cache, MiB (0 disables it).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 16)]
     pub cache_mb: u64,
     /// Open connections at most (past it, new ones wait in the listen backlog).
     #[arg(long, default_value_t = 10_000)]

@@ -31,6 +31,12 @@ struct RedisLevel {
 
 const REDIS_BUDGET: Duration = Duration::from_millis(50);
 
+/// What an entry costs beyond its key and bytes: moka's bookkeeping (the entry's `Arc`, its
+/// access-order and time-to-live nodes, the hash table's slot), the four separate allocations
+/// and the allocator's rounding. Measured: with 64 here, a full 32 MiB budget held ~55 MB of
+/// resident memory (`docs/BENCHMARKS.md`, "Where the memory went").
+const ENTRY_OVERHEAD: usize = 384;
+
 /// A cached answer: the model's serialised output, the number statistics summarise, and (when
 /// the prediction log is on) what monitoring observes of it, as JSON.
 #[derive(Debug, Clone)]
@@ -73,7 +79,7 @@ impl PredictionCache {
                         .max_capacity(per_model)
                         .weigher(|k: &String, v: &Cached| {
                             let obs = v.observation.as_ref().map_or(0, Bytes::len);
-                            (k.len() + v.body.len() + obs + 64).try_into().unwrap_or(u32::MAX)
+                            (k.len() + v.body.len() + obs + ENTRY_OVERHEAD).try_into().unwrap_or(u32::MAX)
                         })
                         .time_to_live(kind.cache_ttl())
                         .build()

@@ -100,7 +100,7 @@ impl Default for ServerConfig {
             rate_limit_per_second: 1000.0,
             rate_limit_burst: 2000.0,
             reload_interval: Duration::from_secs(10),
-            cache_bytes: 32 * 1024 * 1024,
+            cache_bytes: 16 * 1024 * 1024,
             mlflow_uri: None,
             redis_cache_url: None,
             training: None,
