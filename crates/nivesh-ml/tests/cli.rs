@@ -385,6 +385,14 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(json("b.json")["auc_roc"].as_f64().unwrap() > 0.7, "{}", json("b.json"));
+    // the saved recipe applied to a plain evaluation; application records are refused, not a panic
+    let out =
+        nivesh(dir.path(), &[], &[&["evaluate", "credit", "--model", "b", "--report", "b2.json"][..], &args].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(json("b2.json")["auc_roc"].as_f64().unwrap() > 0.7, "{}", json("b2.json"));
+    let out = nivesh(dir.path(), &[], &["evaluate", "credit", "--model", "b", "--data", "gen/credit_applications.csv"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("trained on a tabular CSV"), "{}", stderr(&out));
 
     // anomaly on generated transactions, split by time
     let out = nivesh(

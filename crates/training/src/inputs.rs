@@ -77,7 +77,15 @@ pub fn credit_table(
         let apps: Vec<nivesh_core::CreditApplication> = load_many(&args.paths, InputFormat::Records, |p, _| {
             read_records(p).with_context(|| format!("reading {}", p.display()))
         })?;
-        return Ok(nivesh_models::credit::applications_table(&apps));
+        let table = nivesh_models::credit::applications_table(&apps);
+        if let Some(schema) = schema {
+            anyhow::ensure!(
+                schema.names == table.schema.names,
+                "the model was trained on a tabular CSV ({} columns): evaluate it on one, with --label",
+                schema.len()
+            );
+        }
+        return Ok(table);
     }
     Ok(tabular_csv(args, schema, group)?.0)
 }
