@@ -55,27 +55,41 @@ pub enum Op {
     Over { inner: Box<Op>, den: usize },
 }
 
+/// The present (non-missing) values of some columns of a row, summarised in one pass.
+struct Present {
+    n: usize,
+    sum: f64,
+    max: f64,
+    positive: usize,
+}
+
+impl Present {
+    /// `None` when every value is missing.
+    fn of(row: &[f64], cols: &[usize]) -> Option<Present> {
+        let mut p = Present { n: 0, sum: 0.0, max: f64::NEG_INFINITY, positive: 0 };
+        for v in cols.iter().map(|&c| row[c]).filter(|v| !v.is_nan()) {
+            p.n += 1;
+            p.sum += v;
+            p.max = p.max.max(v);
+            p.positive += usize::from(v > 0.0);
+        }
+        (p.n > 0).then_some(p)
+    }
+}
+
 impl Op {
     fn eval(&self, row: &[f64]) -> f64 {
-        let present = |cols: &[usize]| cols.iter().map(|&c| row[c]).filter(|v| !v.is_nan()).collect::<Vec<f64>>();
         let divide = |n: f64, d: f64| if d > 0.0 && n.is_finite() && d.is_finite() { n / d } else { f64::NAN };
+        let over = |cols: &[usize], f: fn(&Present) -> f64| Present::of(row, cols).map_or(f64::NAN, |p| f(&p));
+        let sum = |cols: &[usize]| Present::of(row, cols).map_or(0.0, |p| p.sum);
         match self {
             Op::Ratio { num, den } => divide(row[*num], row[*den]),
-            Op::SumRatio { num, den } => divide(present(num).iter().sum(), present(den).iter().sum()),
-            Op::Mean(cols) => {
-                let v = present(cols);
-                if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
-            }
-            Op::Max(cols) => present(cols).into_iter().reduce(f64::max).unwrap_or(f64::NAN),
+            Op::SumRatio { num, den } => divide(sum(num), sum(den)),
+            Op::Mean(cols) => over(cols, |p| p.sum / p.n as f64),
+            Op::Max(cols) => over(cols, |p| p.max),
             Op::Diff { a, b } => row[*a] - row[*b],
-            Op::CountPositive(cols) => {
-                let v = present(cols);
-                if v.is_empty() { f64::NAN } else { v.iter().filter(|&&x| x > 0.0).count() as f64 }
-            }
-            Op::Sum(cols) => {
-                let v = present(cols);
-                if v.is_empty() { f64::NAN } else { v.iter().sum() }
-            }
+            Op::CountPositive(cols) => over(cols, |p| p.positive as f64),
+            Op::Sum(cols) => over(cols, |p| p.sum),
             Op::Over { inner, den } => divide(inner.eval(row), row[*den]),
         }
     }

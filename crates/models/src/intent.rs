@@ -413,11 +413,10 @@ impl IntentParams {
                 let rows = fit_idx.iter().map(|&i| vec.row(texts[i], enc_of(i))).collect::<Result<Vec<_>, _>>()?;
                 let fit_y: Vec<usize> = fit_idx.iter().map(|&i| y[i]).collect();
                 let svm = train_ovr(&rows, &fit_y, k, vec.dim(), &self.svm)?;
-                let scores = cal_idx.iter().map(|&i| Ok(svm.scores(&vec.row(texts[i], enc_of(i))?))).collect::<Result<
-                    Vec<Vec<f32>>,
-                    ModelError,
-                >>(
-                )?;
+                let scores: Vec<Vec<f32>> = cal_idx
+                    .iter()
+                    .map(|&i| vec.row(texts[i], enc_of(i)).map(|row| svm.scores(&row)))
+                    .collect::<Result<_, _>>()?;
                 let cal_y: Vec<usize> = cal_idx.iter().map(|&i| y[i]).collect();
                 fit_temperature(&scores, &cal_y)
             }

@@ -78,10 +78,17 @@ fn tuned(g: &BinaryGbdt) -> String {
 /// the tuning's table when tuned.
 fn chosen_params(params: impl serde::Serialize, g: Option<&BinaryGbdt>) -> anyhow::Result<serde_json::Value> {
     let mut v = serde_json::to_value(params)?;
-    if let (Some(t), Some(obj)) = (g.and_then(|g| g.tuning.as_ref()), v.as_object_mut()) {
-        obj.insert("tuning".into(), serde_json::to_value(t)?);
-    }
+    add_param(&mut v, "tuning", g.and_then(|g| g.tuning.as_ref()))?;
     Ok(v)
+}
+
+/// Record `value` (when there is one) under `key` in a run's params object, beside the
+/// model's own parameters: what training chose or used that the parameters do not say.
+fn add_param(params: &mut serde_json::Value, key: &str, value: Option<impl serde::Serialize>) -> anyhow::Result<()> {
+    if let (Some(value), Some(obj)) = (value, params.as_object_mut()) {
+        obj.insert(key.into(), serde_json::to_value(value)?);
+    }
+    Ok(())
 }
 
 fn anomaly_params(model: &AnomalyModel) -> anyhow::Result<serde_json::Value> {
@@ -237,9 +244,7 @@ pub fn train_prepared(
                 source.as_deref().unwrap_or("none (TF-IDF only)")
             );
             let mut params = serde_json::to_value(&intent.params)?;
-            if let (Some(source), Some(obj)) = (source, params.as_object_mut()) {
-                obj.insert("embeddings".into(), serde_json::json!(source));
-            }
+            add_param(&mut params, "embeddings", source)?;
             let eval = match split {
                 Split::Files { paths, split } => {
                     inputs::utterances_from(paths, input.format, split.as_deref().unwrap_or("test"))?
@@ -268,10 +273,8 @@ pub fn train_prepared(
                 model.clusters_source().unwrap_or("none")
             );
             let mut params = serde_json::to_value(&ner.params)?;
-            if let Some(obj) = params.as_object_mut() {
-                let used = table.as_ref().map_or("none", |t| t.source());
-                obj.insert("embeddings".into(), serde_json::json!(model.clusters_source().unwrap_or(used)));
-            }
+            let used = table.as_ref().map_or("none", |t| t.source());
+            add_param(&mut params, "embeddings", Some(model.clusters_source().unwrap_or(used)))?;
             let eval = match split {
                 Split::Files { paths, .. } => inputs::ner_examples(paths, input.format)?,
                 _ => held,
@@ -323,9 +326,7 @@ pub fn train_prepared(
                 }
             };
             let mut params = chosen_params(model.params(), Some(model.gbdt()))?;
-            if let (Some(d), Some(obj)) = (derived, params.as_object_mut()) {
-                obj.insert("bureau_columns".into(), serde_json::json!(d));
-            }
+            add_param(&mut params, "bureau_columns", derived)?;
             (model.to_bytes()?, report, params, summary)
         }
         ModelParams::Anomaly(p) => {
@@ -388,12 +389,13 @@ pub fn train_prepared(
                 }
             };
             // backtest first: effects learned before the cut, forecasts of the last 90 days
-            let used = previous
-                .map(|p| p.decode(|b| Ok(nivesh_models::forecast::SpendingForecaster::from_bytes(b)?)).map(|m| (p, m)))
-                .transpose()?;
-            let (previous, previous_source) = match used {
-                Some((p, Some(model))) => (Some(model), Some(p.source.clone())),
-                _ => (None, None),
+            // the previous model that could be read, and where it came from
+            let (previous, previous_source) = match previous {
+                Some(p) => match p.decode(|b| Ok(nivesh_models::forecast::SpendingForecaster::from_bytes(b)?))? {
+                    Some(model) => (Some(model), Some(p.source.as_str())),
+                    None => (None, None),
+                },
+                None => (None, None),
             };
             // (with the previous model only when it was trained before the backtest's cut)
             let report = evaluate::spending_backtest(p, &txns, 90, previous.as_ref())?;
@@ -417,9 +419,7 @@ pub fn train_prepared(
             profile = Some(nivesh_monitor::profile::Profile::build(ModelKind::Spending, &report.observations));
             let report = Some(Report::Spending(SpendingReport::Backtest(report)));
             let mut params = serde_json::to_value(p)?;
-            if let (Some(source), Some(obj)) = (previous_source, params.as_object_mut()) {
-                obj.insert("previous_model".into(), serde_json::json!(source));
-            }
+            add_param(&mut params, "previous_model", previous_source)?;
             (model.to_bytes()?, report, params, summary)
         }
     };
