@@ -8,27 +8,35 @@
 //! and the same recipe is applied to every row scored later, so that a caller sends only the
 //! raw columns.
 //!
-//! What is recognised (names compared case-insensitively):
+//! What is recognised (names are compared word by word, case-insensitively: a name's words are
+//! split at punctuation, at a lower-case letter followed by an upper-case one and where letters
+//! meet digits, so `NumberOfTimes90DaysLate` holds `late` and `unlimited` does not hold `limit`):
 //! - **monthly series**: numeric columns named `STEM` + a number (`BILL_AMT1` … `BILL_AMT6`,
 //!   `PAY_0`, `PAY_2` … `PAY_6`), two or more with the same stem. A series whose values in the
 //!   training data are all whole numbers in −3 … 12 is a **repayment status** (months late;
 //!   ≤ 0 is paid): `STEM_months_late` (how many months > 0), `STEM_max_late`. Any other series
 //!   is an **amount**: `STEM_mean`, `STEM_max` and `STEM_trend` (the lowest-numbered month
 //!   minus the highest-numbered).
-//! - **a limit**: one numeric column, not part of a series, whose name holds `limit`
-//!   (`LIMIT_BAL`, `credit_limit`). Each **balance** column (a name holding `bill`, `balance`,
-//!   `bal_`, `owed`, `outstanding` or `used`, not the limit) is divided by it:
+//! - **a limit**: one numeric column, not part of a series, whose name holds the word `limit`
+//!   (`LIMIT_BAL`, `credit_limit`, `creditLimit`). Each **balance** column (a name holding
+//!   `bill`, `balance`, `bal`, `owed`, `outstanding` or `used`, not `limit`) is divided by it:
 //!   `util_COLUMN`, and for a balance series also `util_STEM_mean` and `util_STEM_max`.
-//! - **payments against bills**: an amount series whose stem holds `pay` and a balance series
-//!   with the same month numbers: `COLUMN_to_BILL` for every month and
-//!   `STEM_to_BILLSTEM_total` (all payments over all bills).
-//! - **past-due counters** (names holding `pastdue`, `past_due`, `dayslate`, `dpd` or `late`
+//! - **payments against bills**: an amount series whose stem holds `pay`, `payment`, `paid` or
+//!   `repayment` and a balance series with the same month numbers: `COLUMN_to_BILL` for every
+//!   month and `STEM_to_BILLSTEM_total` (the payments over the bills of the months where both
+//!   are present). Months are paired by their numbers as the table names them. In UCI Taiwan,
+//!   `PAY_AMTk` and `BILL_AMTk` are the same calendar month, and a payment there mostly settles
+//!   the previous statement (`BILL_AMT(k+1)`); the per-month ratios keep the table's own pairing,
+//!   which a tree can still use, and the total over six months is nearly the same under either.
+//! - **past-due counters** (names holding `past due`, `pastdue`, `days late`, `dpd` or `late`
 //!   with whole values ≥ 0, e.g. Give Me Some Credit's `NumberOfTime30-59DaysPastDueNotWorse`):
 //!   their sum, `past_due_total`, when there are two or more.
 //!
 //! A ratio whose divisor is ≤ 0 or missing is missing (the trees send it the learned way).
-//! A table with none of these (German Credit, the project's own applications, which carry
-//! their ratios already) gets no columns, and the model is the one it would be without.
+//! A derived column that repeats, on every training row, a column the table has (or an earlier
+//! derived one) is dropped: the project's own applications carry `utilization` already, which
+//! is `credit_used` over `credit_limit`. A table with none of these (German Credit, the
+//! project's applications) gets no columns, and the model is the one it would be without.
 
 use crate::ModelError;
 use crate::tabular::{ColumnKind, Schema, Tabular};
@@ -39,7 +47,8 @@ use serde::{Deserialize, Serialize};
 pub enum Op {
     /// `num / den`; missing when `den` ≤ 0 or either is missing.
     Ratio { num: usize, den: usize },
-    /// Sum of `num` over sum of `den` (missing values skipped; missing when the sum of `den` ≤ 0).
+    /// Sum of `num` over sum of `den`, pairwise (`num[i]` goes with `den[i]`): only pairs with
+    /// both values present count; missing when the sum of `den` ≤ 0.
     SumRatio { num: Vec<usize>, den: Vec<usize> },
     /// Mean of the present values.
     Mean(Vec<usize>),
@@ -81,10 +90,15 @@ impl Op {
     fn eval(&self, row: &[f64]) -> f64 {
         let divide = |n: f64, d: f64| if d > 0.0 && n.is_finite() && d.is_finite() { n / d } else { f64::NAN };
         let over = |cols: &[usize], f: fn(&Present) -> f64| Present::of(row, cols).map_or(f64::NAN, |p| f(&p));
-        let sum = |cols: &[usize]| Present::of(row, cols).map_or(0.0, |p| p.sum);
         match self {
             Op::Ratio { num, den } => divide(row[*num], row[*den]),
-            Op::SumRatio { num, den } => divide(sum(num), sum(den)),
+            Op::SumRatio { num, den } => {
+                let pairs = num.iter().zip(den).map(|(&n, &d)| (row[n], row[d]));
+                let (n, d) = pairs
+                    .filter(|(n, d)| !n.is_nan() && !d.is_nan())
+                    .fold((0.0, 0.0), |(sn, sd), (n, d)| (sn + n, sd + d));
+                divide(n, d)
+            }
             Op::Mean(cols) => over(cols, |p| p.sum / p.n as f64),
             Op::Max(cols) => over(cols, |p| p.max),
             Op::Diff { a, b } => row[*a] - row[*b],
@@ -149,13 +163,54 @@ fn split_number(name: &str) -> Option<(String, u32)> {
         .flatten()
 }
 
-fn holds(name: &str, words: &[&str]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    words.iter().any(|w| lower.contains(w))
+/// A column name's words, lower-cased: split at anything not a letter or digit, where a
+/// lower-case letter meets an upper-case one (`NumberOfTimes` → number, of, times) and where
+/// letters meet digits (`Time30` → time, 30).
+fn tokens(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut prev: Option<char> = None;
+    for c in name.chars() {
+        let boundary = match prev {
+            _ if !c.is_ascii_alphanumeric() => true,
+            Some(p) => (p.is_ascii_lowercase() && c.is_ascii_uppercase()) || (p.is_ascii_digit() != c.is_ascii_digit()),
+            None => false,
+        };
+        if boundary && !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+        if c.is_ascii_alphanumeric() {
+            word.push(c.to_ascii_lowercase());
+        }
+        prev = c.is_ascii_alphanumeric().then_some(c);
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
 }
 
-const BALANCE_WORDS: [&str; 6] = ["bill", "balance", "bal_", "owed", "outstanding", "used"];
-const PAST_DUE_WORDS: [&str; 5] = ["pastdue", "past_due", "dayslate", "dpd", "late"];
+/// Whether a name holds one of `phrases` as whole words: a phrase is one or more words
+/// separated by spaces, matched as consecutive words (`past due` in `NumberOfTime30-59DaysPastDue`;
+/// `late` in `DaysLate`, not in `related` or `latest`).
+fn holds(name: &str, phrases: &[&str]) -> bool {
+    let words = tokens(name);
+    phrases.iter().any(|phrase| {
+        let want: Vec<&str> = phrase.split(' ').collect();
+        words.windows(want.len()).any(|w| w.iter().zip(&want).all(|(a, b)| a == b))
+    })
+}
+
+const LIMIT_WORDS: [&str; 1] = ["limit"];
+const BALANCE_WORDS: [&str; 6] = ["bill", "balance", "bal", "owed", "outstanding", "used"];
+const PAYMENT_WORDS: [&str; 4] = ["pay", "payment", "paid", "repayment"];
+const PAST_DUE_WORDS: [&str; 5] = ["past due", "pastdue", "days late", "dpd", "late"];
+
+/// Whether two columns hold the same values on every row (missing matching missing), up to
+/// rounding: a derived column that repeats one the table has already is dropped.
+fn same_values(a: &[f64], b: &[f64]) -> bool {
+    a.iter().zip(b).all(|(x, y)| (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0))
+}
 
 impl BureauFeatures {
     /// Read the recipe off a training table's column names and values (see the module's
@@ -201,8 +256,8 @@ impl BureauFeatures {
 
         // utilisation against a single limit column
         let limits: Vec<usize> =
-            numeric.iter().copied().filter(|&c| !in_series(c) && holds(&schema.names[c], &["limit"])).collect();
-        let is_balance = |name: &str| holds(name, &BALANCE_WORDS) && !holds(name, &["limit"]);
+            numeric.iter().copied().filter(|&c| !in_series(c) && holds(&schema.names[c], &LIMIT_WORDS)).collect();
+        let is_balance = |name: &str| holds(name, &BALANCE_WORDS) && !holds(name, &LIMIT_WORDS);
         if let [limit] = limits[..] {
             for s in amounts.iter().filter(|s| is_balance(&s.stem)) {
                 for &(_, c) in &s.members {
@@ -220,7 +275,7 @@ impl BureauFeatures {
         }
 
         // payments against the bills of the same months
-        for pay in amounts.iter().filter(|s| holds(&s.stem, &["pay"]) && !is_balance(&s.stem)) {
+        for pay in amounts.iter().filter(|s| holds(&s.stem, &PAYMENT_WORDS) && !is_balance(&s.stem)) {
             for bill in amounts.iter().filter(|s| is_balance(&s.stem)) {
                 let pairs: Vec<(usize, usize)> = pay
                     .members
@@ -250,6 +305,20 @@ impl BureauFeatures {
             push("past_due_total".into(), Op::Sum(counters));
         }
 
+        // a derived column that repeats an input column or an earlier derived one on every
+        // training row (the project's applications: `credit_used` over `credit_limit` is the
+        // `utilization` they carry) is dropped
+        let mut kept: Vec<Vec<f64>> =
+            numeric.iter().map(|&c| (0..data.rows).map(|i| data.row(i)[c]).collect()).collect();
+        columns.retain(|d| {
+            let v: Vec<f64> = (0..data.rows).map(|i| d.op.eval(data.row(i))).collect();
+            let repeat = kept.iter().any(|k| same_values(k, &v));
+            if !repeat {
+                kept.push(v);
+            }
+            !repeat
+        });
+
         // a derived name that collides with an input column or an earlier derived one is
         // renamed, never shadowing it
         let mut taken: std::collections::HashSet<String> = schema.names.iter().cloned().collect();
@@ -265,6 +334,16 @@ impl BureauFeatures {
     /// Check a recipe read from a file against its own input schema.
     pub fn check(&self) -> Result<(), ModelError> {
         for d in &self.columns {
+            if let Op::SumRatio { num, den } = &d.op
+                && num.len() != den.len()
+            {
+                return Err(ModelError::Artifact(format!(
+                    "derived column {} pairs {} payments with {} bills",
+                    d.name,
+                    num.len(),
+                    den.len()
+                )));
+            }
             if let Some(&c) = d.op.columns().iter().find(|&&c| c >= self.input.len()) {
                 return Err(ModelError::Artifact(format!(
                     "derived column {} reads column {c} of {}",
@@ -317,6 +396,28 @@ impl BureauFeatures {
 mod tests {
     use super::*;
 
+    /// `rows`, then `more` rows of the same columns with Taiwan-like values (limits, statuses
+    /// −2 … 3 for names starting `PAY_` + a digit, amounts otherwise), so that no two derived
+    /// columns agree by chance on a table of two rows.
+    fn taiwan_like(names: &[&str], rows: &[&[f64]], more: usize) -> Tabular {
+        let mut t = table(names, rows);
+        let mut rng = nivesh_core::rng::Rng::new(7);
+        for _ in 0..more {
+            for name in names {
+                let status = name.starts_with("PAY_") && name[4..].starts_with(|c: char| c.is_ascii_digit());
+                t.x.push(if status {
+                    rng.range(0, 6) as f64 - 2.0
+                } else if *name == "LIMIT_BAL" {
+                    10_000.0 * rng.range(1, 50) as f64
+                } else {
+                    rng.uniform(0.0, 50_000.0).round()
+                });
+            }
+            t.rows += 1;
+        }
+        t
+    }
+
     fn table(names: &[&str], rows: &[&[f64]]) -> Tabular {
         Tabular {
             schema: Schema {
@@ -348,9 +449,9 @@ mod tests {
         ];
         let rows: [&[f64]; 2] = [
             &[50_000.0, 30.0, 2.0, 1.0, -1.0, 40_000.0, 30_000.0, 0.0, 2_000.0, 3_000.0, 500.0],
-            &[200_000.0, 45.0, -1.0, 0.0, 0.0, 10_000.0, f64::NAN, 5_000.0, 10_000.0, 0.0, 5_000.0],
+            &[200_000.0, 45.0, -1.0, 0.0, 0.0, 10_000.0, f64::NAN, 5_000.0, 10_000.0, 4_000.0, 5_000.0],
         ];
-        let t = table(&names, &rows);
+        let t = taiwan_like(&names, &rows, 20);
         let f = BureauFeatures::detect(&t);
         let got: Vec<&str> = f.columns.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(
@@ -391,9 +492,12 @@ mod tests {
         // a missing month is skipped in the means and totals, missing in its own ratio
         assert_eq!(at(1, "BILL_AMT_mean"), 7_500.0);
         assert!(at(1, "util_BILL_AMT2").is_nan() && at(1, "BILL_AMT_trend") == 5_000.0);
+        // the total pairs months: the ₹4,000 paid in a month without a bill is left out
         assert_eq!(at(1, "PAY_AMT_to_BILL_AMT_total"), 15_000.0 / 15_000.0);
         // the input columns are untouched, and the recipe round-trips and checks
         assert_eq!(&out.row(0)[..names.len()], rows[0]);
+        // on the two rows alone, columns that agree by chance (months late = worst month) go
+        assert!(BureauFeatures::detect(&table(&names, &rows)).columns.len() < got.len());
         let back: BureauFeatures = serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
         assert_eq!(back, f);
         assert!(f.check().is_ok());
@@ -423,7 +527,7 @@ mod tests {
         );
         assert!(BureauFeatures::detect(&german).columns.is_empty());
         // a derived name never shadows an input column
-        let clash = table(&["limit", "bill1", "bill2", "bill_mean"], &[&[1000.0, 100.0, 250.0, 175.0]]);
+        let clash = table(&["limit", "bill1", "bill2", "bill_mean"], &[&[1000.0, 100.0, 250.0, 999.0]]);
         let f = BureauFeatures::detect(&clash);
         assert!(f.columns.iter().any(|d| d.name == "bill_mean_derived"), "{f:?}");
     }
@@ -443,8 +547,35 @@ mod tests {
             .chain([3913.0, 3102.0, 689.0, 0.0, 0.0, 0.0])
             .chain([0.0, 689.0, 0.0, 0.0, 0.0, 0.0])
             .collect();
-        let f = BureauFeatures::detect(&table(&names, &[&row]));
+        let f = BureauFeatures::detect(&taiwan_like(&names, &[&row], 30));
         assert_eq!(f.columns.len(), 23, "{:?}", f.columns.iter().map(|d| &d.name).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn names_match_whole_words_and_repeated_columns_are_dropped() {
+        assert_eq!(
+            tokens("NumberOfTime30-59DaysPastDueNotWorse"),
+            ["number", "of", "time", "30", "59", "days", "past", "due", "not", "worse"]
+        );
+        assert_eq!(tokens("LIMIT_BAL"), ["limit", "bal"]);
+        assert!(holds("NumberOfTimes90DaysLate", &PAST_DUE_WORDS) && holds("dpd_30", &PAST_DUE_WORDS));
+        assert!(!holds("related_accounts", &PAST_DUE_WORDS) && !holds("latest_bill", &PAST_DUE_WORDS));
+        assert!(!holds("unlimited_plan", &LIMIT_WORDS) && holds("creditLimit", &LIMIT_WORDS));
+        // the project's applications: `credit_used / credit_limit` is their `utilization`
+        let apps = table(
+            &["credit_limit", "credit_used", "utilization", "related_count", "latest_count"],
+            &[
+                &[100_000.0, 25_000.0, 0.25, 1.0, 2.0],
+                &[50_000.0, 45_000.0, 0.9, 0.0, 3.0],
+                &[0.0, 1_000.0, f64::NAN, 2.0, 0.0],
+            ],
+        );
+        let f = BureauFeatures::detect(&apps);
+        assert!(f.columns.is_empty(), "{f:?}");
+        // the same without the ratio column: utilisation is derived
+        let raw = table(&["credit_limit", "credit_used"], &[&[100_000.0, 25_000.0], &[50_000.0, 45_000.0]]);
+        let f = BureauFeatures::detect(&raw);
+        assert_eq!(f.columns, [DerivedColumn { name: "util_credit_used".into(), op: Op::Ratio { num: 1, den: 0 } }]);
     }
 
     #[test]

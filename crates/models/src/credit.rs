@@ -306,29 +306,33 @@ impl CreditModel {
         &self.gbdt.features
     }
 
+    /// A table or row to score must have [`CreditModel::schema`]'s width.
+    fn check_width(&self, n: usize) -> Result<(), ModelError> {
+        let want = self.schema().len();
+        if n == want { Ok(()) } else { Err(ModelError::input("features", format!("expected {want} values, got {n}"))) }
+    }
+
     /// Raw log-odds of the booster for each row.
-    pub fn log_odds(&self, data: &Tabular) -> Vec<f64> {
-        self.gbdt.log_odds(&self.extended_table(data))
+    pub fn log_odds(&self, data: &Tabular) -> Result<Vec<f64>, ModelError> {
+        self.check_width(data.n_cols())?;
+        Ok(self.gbdt.log_odds(&self.extended_table(data)))
     }
 
     /// Calibrated probabilities of default.
-    pub fn probabilities(&self, data: &Tabular) -> Vec<f64> {
-        self.gbdt.probabilities(&self.extended_table(data))
+    pub fn probabilities(&self, data: &Tabular) -> Result<Vec<f64>, ModelError> {
+        self.check_width(data.n_cols())?;
+        Ok(self.gbdt.probabilities(&self.extended_table(data)))
     }
 
     /// SHAP contributions of one row, one per booster column, then the bias.
-    pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
-        self.gbdt.contributions(&self.extended(row))
+    pub fn contributions(&self, row: &[f64]) -> Result<Vec<f64>, ModelError> {
+        self.check_width(row.len())?;
+        Ok(self.gbdt.contributions(&self.extended(row)))
     }
 
     /// Score one encoded feature row.
     pub fn score_row(&self, row: &[f64]) -> Result<CreditScore, ModelError> {
-        if row.len() != self.schema().len() {
-            return Err(ModelError::input(
-                "features",
-                format!("expected {} values, got {}", self.schema().len(), row.len()),
-            ));
-        }
+        self.check_width(row.len())?;
         let row = self.extended(row);
         let contrib = self.gbdt.contributions(&row);
         let x = self.gbdt.encode_row(&row);
@@ -370,9 +374,9 @@ impl CreditModel {
     }
 
     /// Fairness by group for each attribute present: `age` (bucketed) and `employment_type`.
-    pub fn fairness(&self, data: &Tabular) -> Vec<GroupFairness> {
-        let Some(y) = &data.y else { return Vec::new() };
-        let probs = self.probabilities(data);
+    pub fn fairness(&self, data: &Tabular) -> Result<Vec<GroupFairness>, ModelError> {
+        let Some(y) = &data.y else { return Ok(Vec::new()) };
+        let probs = self.probabilities(data)?;
         let mut out = Vec::new();
         let attrs: Vec<(String, GroupFn)> = [
             self.schema().index_of("age").or_else(|| self.schema().index_of("age_years")).map(|i| {
@@ -437,7 +441,7 @@ impl CreditModel {
             }
             out.extend(rows);
         }
-        out
+        Ok(out)
     }
 }
 
@@ -493,6 +497,7 @@ pub fn credit_report(probs: &[f64], y: &[f64], w: Option<&[f64]>) -> CreditRepor
 mod tests {
     use super::*;
     use crate::algo::gbdt::legacy_layout;
+    use crate::bureau::Op;
 
     #[test]
     fn version_2_credit_models_still_load() {
@@ -510,7 +515,7 @@ mod tests {
         }
         let payload = postcard::to_allocvec(&V2 { gbdt: legacy_layout::repr(&m.gbdt), threshold: 0.4 }).unwrap();
         let back = CreditModel::from_bytes(&crate::artifact::wrap("credit", 2, &payload)).unwrap();
-        assert_eq!(back.probabilities(&apps), m.probabilities(&apps));
+        assert_eq!(back.probabilities(&apps).unwrap(), m.probabilities(&apps).unwrap());
         assert_eq!(back.threshold(), 0.4);
         assert_eq!(back.params(), m.params());
         // version 3: the same booster, no bureau features
@@ -521,10 +526,10 @@ mod tests {
         }
         let payload = postcard::to_allocvec(&V3 { gbdt: &m.gbdt, threshold: 0.4 }).unwrap();
         let back = CreditModel::from_bytes(&crate::artifact::wrap("credit", 3, &payload)).unwrap();
-        assert_eq!((back.probabilities(&apps), back.params()), (m.probabilities(&apps), m.params()));
+        assert_eq!((back.probabilities(&apps).unwrap(), back.params()), (m.probabilities(&apps).unwrap(), m.params()));
         // and the current version round-trips
         let again = CreditModel::from_bytes(&m.to_bytes().unwrap()).unwrap();
-        assert_eq!(again.probabilities(&apps), m.probabilities(&apps));
+        assert_eq!(again.probabilities(&apps).unwrap(), m.probabilities(&apps).unwrap());
     }
 
     /// A bureau table whose default follows utilisation (bill over limit) and months late.
@@ -566,19 +571,42 @@ mod tests {
         // a raw row scores; its contributions cover the derived columns and sum to the log-odds
         let row = test.row(0);
         let score = b.score_row(row).unwrap();
-        let c = b.contributions(row);
+        let c = b.contributions(row).unwrap();
         assert_eq!(c.len(), b.feature_names().len() + 1);
         let f: f64 = c.iter().sum();
         assert!((b.gbdt.calibrate(f) - score.default_probability).abs() < 1e-9);
         assert!(b.score_row(&row[..7]).is_err());
+        // a row or a table of the wrong width is refused, naming what was expected
+        assert!(b.contributions(&row[..7]).unwrap_err().to_string().contains("expected 8 values, got 7"));
+        let narrow = Tabular { schema: Schema::default(), x: Vec::new(), rows: 0, y: None, weight: None, group: None };
+        assert!(b.probabilities(&narrow).is_err() && b.log_odds(&narrow).is_err());
         // the ratio the trees could only approximate is given: better on unseen rows
         let y = test.y.clone().unwrap();
-        let auc = |m: &CreditModel| credit_report(&m.probabilities(&test), &y, None).binary.auc_roc;
+        let auc = |m: &CreditModel| credit_report(&m.probabilities(&test).unwrap(), &y, None).binary.auc_roc;
         assert!(auc(&b) > auc(&p), "with {} without {}", auc(&b), auc(&p));
         // the recipe travels with the model
         let back = CreditModel::from_bytes(&b.to_bytes().unwrap()).unwrap();
-        assert_eq!(back.probabilities(&test), b.probabilities(&test));
+        assert_eq!(back.probabilities(&test).unwrap(), b.probabilities(&test).unwrap());
         assert_eq!(back.bureau_features(), b.bureau_features());
+        // an artifact whose recipe does not fit (well-formed, checksummed, inconsistent) is refused
+        let tampered = |edit: fn(&mut BureauFeatures)| {
+            let mut m = b.clone();
+            if let Some(f) = m.bureau.as_mut() {
+                edit(f);
+            }
+            CreditModel::from_bytes(&m.to_bytes().unwrap()).unwrap_err().to_string()
+        };
+        assert!(tampered(|f| f.columns[0].op = Op::Ratio { num: 99, den: 0 }).contains("reads column 99"));
+        assert!(tampered(|f| f.columns[0].name = "renamed".into()).contains("do not match"));
+        assert!(tampered(|f| f.columns.truncate(1)).contains("do not match"));
+        assert!(
+            tampered(|f| f.columns[0].op = Op::SumRatio { num: vec![0, 1], den: vec![2] }).contains("pairs 2 payments")
+        );
+        // and a flipped byte fails its checksum
+        let mut bytes = b.to_bytes().unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert!(CreditModel::from_bytes(&bytes).is_err());
     }
 
     /// A small application table whose default follows missed payments and utilisation.

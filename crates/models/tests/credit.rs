@@ -28,9 +28,9 @@ fn model() -> &'static CreditModel {
 fn shap_contributions_plus_bias_equal_the_log_odds() {
     let m = model();
     let table = applications_table(&apps()[..50]);
-    let log_odds = m.log_odds(&table);
+    let log_odds = m.log_odds(&table).unwrap();
     for (i, f) in log_odds.iter().enumerate() {
-        let c = m.contributions(table.row(i));
+        let c = m.contributions(table.row(i)).unwrap();
         assert_eq!(c.len(), m.feature_names().len() + 1);
         let sum: f64 = c.iter().sum();
         assert!((sum - f).abs() < 1e-6, "row {i}: {sum} vs {f}");
@@ -42,7 +42,7 @@ fn our_treeshap_matches_forusts() {
     let m = model();
     let table = applications_table(&apps()[..30]);
     for i in 0..30 {
-        let ours = m.contributions(table.row(i));
+        let ours = m.contributions(table.row(i)).unwrap();
         let reference = m.gbdt().contributions_reference(table.row(i));
         assert_eq!(ours.len(), reference.len());
         for (j, (a, b)) in ours.iter().zip(&reference).enumerate() {

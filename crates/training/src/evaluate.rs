@@ -95,7 +95,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                 ),
                 Some(cv) => {
                     let fit = |train: &Tabular, test: &Tabular| {
-                        let probs = model.params().fit(train)?.probabilities(test);
+                        let probs = model.params().fit(train)?.probabilities(test)?;
                         Ok(credit_report(&probs, test.y.as_deref().unwrap_or_default(), test.weight.as_deref()))
                     };
                     let (d, r) = cross_validate(ModelKind::Credit, &data, cv, &shown, fit, CreditMeans::mean)?;
@@ -275,13 +275,13 @@ type BTreeMapCounts = std::collections::BTreeMap<String, (usize, usize)>;
 pub fn credit(model: &CreditModel, data: &Tabular) -> anyhow::Result<CreditHoldout> {
     let y = data.y.as_deref().ok_or_else(|| anyhow::anyhow!("the evaluation data has no label"))?;
     let started = Instant::now();
-    let probs = model.probabilities(data);
+    let probs = model.probabilities(data)?;
     let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / data.rows.max(1) as f64;
     let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
     Ok(CreditHoldout {
         metrics: credit_report(&probs, y, data.weight.as_deref()),
         model: ModelKind::Credit,
-        fairness: model.fairness(data),
+        fairness: model.fairness(data)?,
         mean_predict_us,
         roc_curve: nivesh_models::metrics::roc_curve(&probs, &labels, data.weight.as_deref(), 200),
         achievable_auc: None,

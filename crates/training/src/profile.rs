@@ -3,13 +3,13 @@
 //! held-out rows, so drift checks compare like with like.
 
 use nivesh_core::{NerExample, Utterance};
-use nivesh_models::ModelKind;
 use nivesh_models::Predict;
 use nivesh_models::anomaly::AnomalyModel;
 use nivesh_models::credit::CreditModel;
 use nivesh_models::intent::IntentClassifier;
 use nivesh_models::ner::{FinancialNer, NerInput};
 use nivesh_models::tabular::Tabular;
+use nivesh_models::{ModelError, ModelKind};
 use nivesh_monitor::observe;
 use nivesh_monitor::profile::Profile;
 use nivesh_monitor::sample::Observation;
@@ -36,12 +36,12 @@ pub fn ner(model: &FinancialNer, data: &[NerExample]) -> anyhow::Result<Profile>
 }
 
 /// The credit model on an evaluation table (columns named by the model's schema).
-pub fn credit(model: &CreditModel, data: &Tabular) -> Profile {
-    let probs = model.probabilities(data);
+pub fn credit(model: &CreditModel, data: &Tabular) -> Result<Profile, ModelError> {
+    let probs = model.probabilities(data)?;
     let obs: Vec<Observation> = (0..data.rows)
         .map(|i| observe::table(model.schema(), data.row(i), ("default_probability", probs[i])))
         .collect();
-    Profile::build(ModelKind::Credit, &obs)
+    Ok(Profile::build(ModelKind::Credit, &obs))
 }
 
 /// The detector on an evaluation table (columns named by the model's schema).

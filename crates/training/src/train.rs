@@ -316,12 +316,12 @@ pub fn train_prepared(
                 Some(t) => {
                     let mut r = evaluate::credit(&model, &t)?;
                     r.achievable_auc = achievable_credit_auc(input, &held_idx)?;
-                    profile = Some(crate::profile::credit(&model, &t));
+                    profile = Some(crate::profile::credit(&model, &t)?);
                     Some(Report::Credit(CreditReport::Holdout(r)))
                 }
                 None => {
                     training_fairness =
-                        Some(TrainingFairness { threshold: model.threshold(), groups: model.fairness(&train) });
+                        Some(TrainingFairness { threshold: model.threshold(), groups: model.fairness(&train)? });
                     None
                 }
             };
