@@ -24,7 +24,7 @@ PID=""
 if [ -z "$URL" ]; then
   cargo build --release -q
   PORT=$((20000 + RANDOM % 20000))
-  ./target/release/nivesh-ml --data-dir "${DATA_DIR:-./nivesh-data}" serve --port "$PORT" --rate-limit 0 >/tmp/nivesh-load-server.log 2>&1 &
+  GRPC_PORT="${GRPC_PORT:-0}" ./target/release/nivesh-ml --data-dir "${DATA_DIR:-./nivesh-data}" serve --port "$PORT" --rate-limit 0 >/tmp/nivesh-load-server.log 2>&1 &
   PID=$!
   trap 'kill $PID 2>/dev/null || true' EXIT
   URL="http://127.0.0.1:$PORT"

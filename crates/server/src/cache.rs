@@ -1,9 +1,19 @@
 //! The prediction cache: keyed by model, version and the canonical JSON of the input, with the
 //! original service's time-to-live per model ([`ModelKind::cache_ttl`]: intent, NER and credit
-//! 1 h, spending 30 min, anomaly 5 min). Identical concurrent requests are computed once (moka's `try_get_with`).
+//! 1 h, spending 30 min, anomaly 5 min). Identical concurrent requests are computed once (the
+//! first holds a placeholder, the others wait for its value; if it fails, the next computes).
 //! A new model version never sees the old version's entries: the version is in the key.
 //! Entries are the serialised responses, weighed by their size: the cache holds at most its
 //! byte budget (split evenly between the models), however many requests differ.
+//!
+//! Locally an entry is found by a 128-bit hash of its key (two SipHash-1-3 digests under keys
+//! drawn at random when the process starts): the key's text is not stored, and the chance that
+//! two different requests share a hash is about n² / 2¹²⁹ for n entries — nil in practice, and
+//! a caller who does not know the process's keys cannot aim for a collision. The store is
+//! `quick_cache` (S3-FIFO eviction, sharded locks, weighed entries); an entry past its time to
+//! live is dropped when next asked for, and counts as a miss. moka did the same job at ~12 % of
+//! the CPU of an uncached credit-risk request (its write log, timer wheel and housekeeping per
+//! insert; `docs/BENCHMARKS.md`).
 //!
 //! With Redis configured, it is a second level shared by replicas (`nivesh:cache:v2:<model>:<sha256
 //! of the key>`, same TTLs): a local miss asks Redis before computing, and a computed response
@@ -12,15 +22,38 @@
 
 use crate::error::ApiError;
 use axum::body::Bytes;
-use moka::future::Cache;
 use nivesh_models::ModelKind;
-use std::sync::Arc;
-use std::time::Duration;
+use std::hash::BuildHasher;
+use std::time::{Duration, Instant};
+
+type Store = quick_cache::sync::Cache<u128, Entry, Weigh>;
 
 pub struct PredictionCache {
     /// One per model, indexed by [`ModelKind::index`]; empty when caching is off.
-    caches: Vec<Cache<String, Cached>>,
+    caches: Vec<Store>,
+    /// The two keyed hashers that make an entry's 128-bit key.
+    hashers: (std::hash::RandomState, std::hash::RandomState),
+    /// Each model's time to live, by [`ModelKind::index`].
+    ttl: Vec<Duration>,
     redis: Option<RedisLevel>,
+}
+
+/// An entry: the answer, and when it stops being served.
+#[derive(Clone)]
+struct Entry {
+    value: Cached,
+    expires: Instant,
+}
+
+/// An entry's weight: its bytes and [`ENTRY_OVERHEAD`].
+#[derive(Clone)]
+struct Weigh;
+
+impl quick_cache::Weighter<u128, Entry> for Weigh {
+    fn weight(&self, _key: &u128, e: &Entry) -> u64 {
+        let obs = e.value.observation.as_ref().map_or(0, Bytes::len);
+        (e.value.body.len() + obs + ENTRY_OVERHEAD) as u64
+    }
 }
 
 struct RedisLevel {
@@ -31,11 +64,10 @@ struct RedisLevel {
 
 const REDIS_BUDGET: Duration = Duration::from_millis(50);
 
-/// What an entry costs beyond its key and bytes: moka's bookkeeping (the entry's `Arc`, its
-/// access-order and time-to-live nodes, the hash table's slot), the four separate allocations
-/// and the allocator's rounding. Measured: with 64 here, a full 32 MiB budget held ~55 MB of
-/// resident memory (`docs/BENCHMARKS.md`, "Where the memory went").
-const ENTRY_OVERHEAD: usize = 384;
+/// What an entry costs beyond its bytes: its slot in the store (the 16-byte key, the entry, the
+/// hash table's and the eviction queues' share), the shared headers of its two `Bytes` and the
+/// allocator's rounding of their buffers (`docs/BENCHMARKS.md`, "Where the memory went").
+const ENTRY_OVERHEAD: usize = 256;
 
 /// A cached answer: the model's serialised output, the number statistics summarise, and (when
 /// the prediction log is on) what monitoring observes of it, as JSON.
@@ -72,21 +104,13 @@ impl PredictionCache {
         let caches = if per_model == 0 {
             Vec::new()
         } else {
-            ModelKind::ALL
-                .iter()
-                .map(|kind| {
-                    Cache::builder()
-                        .max_capacity(per_model)
-                        .weigher(|k: &String, v: &Cached| {
-                            let obs = v.observation.as_ref().map_or(0, Bytes::len);
-                            (k.len() + v.body.len() + obs + ENTRY_OVERHEAD).try_into().unwrap_or(u32::MAX)
-                        })
-                        .time_to_live(kind.cache_ttl())
-                        .build()
-                })
-                .collect()
+            // sized for entries of about a kilobyte; the weight bound is what holds
+            let items = (per_model / 1024).clamp(16, 1 << 20) as usize;
+            ModelKind::ALL.iter().map(|_| Store::with_weighter(items, per_model, Weigh)).collect()
         };
-        PredictionCache { caches, redis: None }
+        let hashers = (std::hash::RandomState::new(), std::hash::RandomState::new());
+        let ttl = ModelKind::ALL.iter().map(|k| k.cache_ttl()).collect();
+        PredictionCache { caches, hashers, ttl, redis: None }
     }
 
     /// Add Redis at `url` as the shared second level. Fails only if the URL is malformed; an
@@ -169,8 +193,13 @@ impl PredictionCache {
         });
     }
 
-    fn cache(&self, model: ModelKind) -> Option<&Cache<String, Cached>> {
+    fn cache(&self, model: ModelKind) -> Option<&Store> {
         self.caches.get(model.index())
+    }
+
+    /// The local key of a request's key text.
+    fn local_key(&self, key: &str) -> u128 {
+        (u128::from(self.hashers.0.hash_one(key)) << 64) | u128::from(self.hashers.1.hash_one(key))
     }
 
     /// The cached response for `key`, or `compute`'s (stored when it succeeds). Returns whether
@@ -182,27 +211,37 @@ impl PredictionCache {
         let Some(cache) = self.cache(model) else {
             return compute.await.map(|v| (v, false));
         };
-        if let Some(v) = cache.get(&key).await {
-            return Ok((v, true));
-        }
-        let shared_hit = std::sync::atomic::AtomicBool::new(false);
-        let fill = async {
-            if let Some(shared) = self.redis_get(model, &key).await.and_then(Cached::decode) {
-                shared_hit.store(true, std::sync::atomic::Ordering::Relaxed);
-                return Ok(shared);
+        let local = self.local_key(&key);
+        let guard = loop {
+            match cache.get_value_or_guard_async(&local).await {
+                Ok(e) if e.expires > Instant::now() => return Ok((e.value, true)),
+                // past its time to live: dropped, and asked for again (another request may be
+                // computing it already)
+                Ok(_) => {
+                    cache.remove(&local);
+                }
+                Err(guard) => break guard,
             }
-            let fresh = compute.await?;
-            self.redis_put(model, &key, &fresh.encode());
-            Ok(fresh)
         };
-        let v = cache.try_get_with(key.clone(), fill).await.map_err(|e: Arc<ApiError>| (*e).clone())?;
-        Ok((v, shared_hit.load(std::sync::atomic::Ordering::Relaxed)))
+        // this request computes; identical ones wait on the guard until it inserts (or, if this
+        // fails or is cancelled, one of them computes)
+        let (value, hit) = match self.redis_get(model, &key).await.and_then(Cached::decode) {
+            Some(shared) => (shared, true),
+            None => {
+                let fresh = compute.await?;
+                self.redis_put(model, &key, &fresh.encode());
+                (fresh, false)
+            }
+        };
+        let ttl = self.ttl.get(model.index()).copied().unwrap_or_else(|| model.cache_ttl());
+        let _ = guard.insert(Entry { value: value.clone(), expires: Instant::now() + ttl });
+        Ok((value, hit))
     }
 
     /// Empty the local caches and, with Redis, the shared entries.
     pub async fn clear(&self) {
         for c in &self.caches {
-            c.invalidate_all();
+            c.clear();
         }
         if let Some(r) = &self.redis {
             let mut c = r.conn.clone();
@@ -229,5 +268,96 @@ impl PredictionCache {
             };
             let _ = tokio::time::timeout(REDIS_BUDGET * 20, sweep).await;
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn answer(body: &'static str) -> Cached {
+        Cached { body: Bytes::from_static(body.as_bytes()), confidence: Some(0.5), observation: None }
+    }
+
+    /// `get_or_compute` with a computation that counts its runs.
+    async fn ask(c: &PredictionCache, key: &str, runs: &AtomicUsize) -> Result<(Cached, bool), ApiError> {
+        c.get_or_compute(ModelKind::Credit, key.into(), async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(answer("computed"))
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn answers_are_computed_once_per_key_and_then_served() {
+        let c = PredictionCache::new(1 << 20);
+        let runs = AtomicUsize::new(0);
+        let (v, hit) = ask(&c, "1:{\"a\":1}", &runs).await.unwrap();
+        assert_eq!((v.body.as_ref(), hit, v.confidence), (&b"computed"[..], false, Some(0.5)));
+        let (v, hit) = ask(&c, "1:{\"a\":1}", &runs).await.unwrap();
+        assert_eq!((v.body.as_ref(), hit, runs.load(Ordering::SeqCst)), (&b"computed"[..], true, 1));
+        // another input, or another version of the model, is another key
+        assert!(!ask(&c, "1:{\"a\":2}", &runs).await.unwrap().1);
+        assert!(!ask(&c, "2:{\"a\":1}", &runs).await.unwrap().1);
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        // cleared: computed again
+        c.clear().await;
+        assert!(!ask(&c, "1:{\"a\":1}", &runs).await.unwrap().1);
+        // caching off: every request computes
+        let off = PredictionCache::new(0);
+        let before = runs.load(Ordering::SeqCst);
+        for _ in 0..3 {
+            assert!(!ask(&off, "1:{\"a\":1}", &runs).await.unwrap().1);
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), before + 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn identical_concurrent_requests_compute_once() {
+        let c = Arc::new(PredictionCache::new(1 << 20));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (c, runs) = (c.clone(), runs.clone());
+                tokio::spawn(async move { ask(&c, "same", &runs).await.unwrap().0.body })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().as_ref(), b"computed");
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn failures_are_not_cached_and_expired_entries_are_computed_again() {
+        let mut c = PredictionCache::new(1 << 20);
+        let failed =
+            c.get_or_compute(ModelKind::Credit, "k".into(), async { Err(ApiError::Internal("boom".into())) }).await;
+        assert!(failed.is_err());
+        let runs = AtomicUsize::new(0);
+        assert!(!ask(&c, "k", &runs).await.unwrap().1, "a failure must not be served from the cache");
+        // a time to live of zero: every entry has expired when next asked for
+        c.ttl = vec![Duration::ZERO; ModelKind::ALL.len()];
+        assert!(!ask(&c, "fresh", &runs).await.unwrap().1);
+        assert!(!ask(&c, "fresh", &runs).await.unwrap().1);
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn the_byte_budget_bounds_what_is_kept() {
+        // 5 models × 64 KiB; 1 KiB answers: at most ~50 of them per model, whatever is asked
+        let c = PredictionCache::new(5 * 64 * 1024);
+        let big: &'static str = Box::leak("x".repeat(1024).into_boxed_str());
+        for i in 0..2_000 {
+            c.get_or_compute(ModelKind::Credit, format!("{i}"), async { Ok(answer(big)) }).await.unwrap();
+        }
+        let store = c.cache(ModelKind::Credit).unwrap();
+        assert!(store.weight() <= 64 * 1024, "{}", store.weight());
+        assert!(store.len() <= 64 * 1024 / (1024 + ENTRY_OVERHEAD), "{}", store.len());
+        assert!(store.len() >= 10, "{}", store.len());
     }
 }
