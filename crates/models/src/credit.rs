@@ -174,6 +174,22 @@ pub struct CreditModel {
     /// The credit-bureau features derived from the input columns, when trained with them (the
     /// booster's schema is then the input's plus these).
     bureau: Option<BureauFeatures>,
+    /// How tuning chose between the table's columns alone and with the credit-bureau features
+    /// (kept for the training run's summary; not stored in the artifact).
+    #[serde(skip)]
+    bureau_cv: Option<BureauCv>,
+}
+
+/// Tuning's comparison of the two column sets on the same folds: each one's best
+/// cross-validated score over the grid, and whether the derived columns were kept.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BureauCv {
+    pub metric: crate::algo::gbdt::TuneMetric,
+    /// How many columns were derived.
+    pub derived: usize,
+    pub without: f64,
+    pub with: f64,
+    pub kept: bool,
 }
 
 /// [`CreditModel`] as format version 3 stored it (before the credit-bureau features).
@@ -198,11 +214,11 @@ impl Persist for CreditModel {
         match crate::artifact::header(bytes)?.0.format_version {
             2 => {
                 let v2: CreditModelV2 = crate::artifact::decode(bytes, Self::KIND, 2)?;
-                Ok(CreditModel { gbdt: v2.gbdt.0, threshold: v2.threshold, bureau: None })
+                Ok(CreditModel { gbdt: v2.gbdt.0, threshold: v2.threshold, bureau: None, bureau_cv: None })
             }
             3 => {
                 let v3: CreditModelV3 = crate::artifact::decode(bytes, Self::KIND, 3)?;
-                Ok(CreditModel { gbdt: v3.gbdt, threshold: v3.threshold, bureau: None })
+                Ok(CreditModel { gbdt: v3.gbdt, threshold: v3.threshold, bureau: None, bureau_cv: None })
             }
             _ => {
                 let m: CreditModel = crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION)?;
@@ -223,14 +239,33 @@ impl Persist for CreditModel {
 impl Fit<Tabular> for CreditParams {
     type Model = CreditModel;
 
+    /// With `bureau_features`, the derived columns are used. Without it but with tuning, a table
+    /// from which columns can be derived is tuned twice — on its own columns and with the derived
+    /// ones, on the same seeded folds — and the derived columns are kept only when their best
+    /// cross-validated score beats the other's ([`CreditModel::bureau_cv`] says which won).
     fn fit(&self, data: &Tabular) -> Result<CreditModel, ModelError> {
         self.validate()?;
-        let bureau = self.bureau_features.then(|| BureauFeatures::detect(data));
-        let gbdt = match &bureau {
-            Some(b) => BinaryGbdt::fit(&b.apply(data), &self.gbdt)?,
-            None => BinaryGbdt::fit(data, &self.gbdt)?,
+        let model = |gbdt, bureau, bureau_cv| CreditModel { gbdt, threshold: self.threshold, bureau, bureau_cv };
+        if self.bureau_features {
+            let b = BureauFeatures::detect(data);
+            return Ok(model(BinaryGbdt::fit(&b.apply(data), &self.gbdt)?, Some(b), None));
+        }
+        let plain = BinaryGbdt::fit(data, &self.gbdt)?;
+        let Some(spec) = &self.gbdt.tune else { return Ok(model(plain, None, None)) };
+        let b = BureauFeatures::detect(data);
+        if b.columns.is_empty() {
+            return Ok(model(plain, None, None));
+        }
+        let with = BinaryGbdt::fit(&b.apply(data), &self.gbdt)?;
+        let best = |g: &BinaryGbdt| {
+            let scores = g.tuning.iter().flat_map(|t| &t.rows).map(|r| r.score).filter(|s| s.is_finite());
+            scores.reduce(|a, b| if spec.metric.better(b, a) { b } else { a }).unwrap_or(f64::NAN)
         };
-        Ok(CreditModel { gbdt, threshold: self.threshold, bureau })
+        let (without_score, with_score) = (best(&plain), best(&with));
+        let kept = spec.metric.better(with_score, without_score);
+        let cv =
+            BureauCv { metric: spec.metric, derived: b.columns.len(), without: without_score, with: with_score, kept };
+        Ok(if kept { model(with, Some(b), Some(cv)) } else { model(plain, None, Some(cv)) })
     }
 }
 
@@ -260,6 +295,10 @@ impl CreditModel {
     /// The credit-bureau features the model derives, when trained with them.
     pub fn bureau_features(&self) -> Option<&BureauFeatures> {
         self.bureau.as_ref()
+    }
+    /// When tuning chose whether to derive credit-bureau features: how each column set scored.
+    pub fn bureau_cv(&self) -> Option<&BureauCv> {
+        self.bureau_cv.as_ref()
     }
     /// A row of [`CreditModel::schema`] as the booster's input row (the derived columns added).
     fn extended<'a>(&self, row: &'a [f64]) -> std::borrow::Cow<'a, [f64]> {
@@ -607,6 +646,40 @@ mod tests {
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
         assert!(CreditModel::from_bytes(&bytes).is_err());
+    }
+
+    #[test]
+    fn tuning_chooses_the_bureau_features_by_cross_validation() {
+        use crate::algo::gbdt::{TuneMetric, TuneSpec};
+        let spec = TuneSpec {
+            folds: 3,
+            max_depth: vec![2],
+            learning_rate: vec![0.1],
+            min_leaf_weight: vec![1.0],
+            class_balance: vec![0.0],
+            max_rounds: 40,
+            metric: TuneMetric::Auc,
+        };
+        let p = CreditParams { gbdt: GbdtParams { tune: Some(spec), ..GbdtParams::default() }, ..Default::default() };
+        // default follows utilisation and months late: the derived columns win on the folds
+        let m = p.fit(&bureau_table(1200, 3)).unwrap();
+        let cv = m.bureau_cv().unwrap().clone();
+        assert!(cv.kept && cv.with > cv.without && cv.derived > 0, "{cv:?}");
+        assert!(m.bureau_features().is_some() && m.params().bureau_features);
+        // the same seed and data choose the same way
+        assert_eq!(p.fit(&bureau_table(1200, 3)).unwrap().bureau_cv(), Some(&cv));
+        // a table with nothing to derive is tuned once, and says nothing of it
+        let mut anonymous = nivesh_datagen_free_table();
+        anonymous.schema.names =
+            (0..anonymous.schema.len()).map(|i| format!("x{}", char::from(b'a' + i as u8))).collect();
+        let plain = p.fit(&anonymous).unwrap();
+        assert!(plain.bureau_cv().is_none() && plain.bureau_features().is_none());
+        // asked for explicitly, the features are used without the comparison
+        let asked = CreditParams { bureau_features: true, ..p.clone() }.fit(&bureau_table(600, 4)).unwrap();
+        assert!(asked.bureau_cv().is_none() && asked.bureau_features().is_some());
+        // the choice is not stored in the artifact; the features are
+        let back = CreditModel::from_bytes(&m.to_bytes().unwrap()).unwrap();
+        assert!(back.bureau_cv().is_none() && back.bureau_features() == m.bureau_features());
     }
 
     /// A small application table whose default follows missed payments and utilisation.

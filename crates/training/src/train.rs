@@ -297,8 +297,15 @@ pub fn train_prepared(
             tracing::info!(rows = train.rows, "training credit model");
             let model = p.fit(&train)?;
             let derived = model.bureau_features().map(|b| b.columns.iter().map(|d| d.name.clone()).collect::<Vec<_>>());
+            let chosen = model.bureau_cv().map_or_else(String::new, |c| {
+                let (verb, m) = (if c.kept { "kept" } else { "not kept" }, c.metric);
+                format!(
+                    "; {} credit-bureau features {verb} by CV ({m} {:.4} with, {:.4} without)",
+                    c.derived, c.with, c.without
+                )
+            });
             let summary = format!(
-                "trained credit model on {} rows, {} features{}, {} trees in {:.2} s{}",
+                "trained credit model on {} rows, {} features{}, {} trees in {:.2} s{}{chosen}",
                 train.rows,
                 train.n_cols(),
                 derived.as_ref().map_or_else(String::new, |d| format!(" (+{} credit-bureau features)", d.len())),
@@ -327,6 +334,7 @@ pub fn train_prepared(
             };
             let mut params = chosen_params(model.params(), Some(model.gbdt()))?;
             add_param(&mut params, "bureau_columns", derived)?;
+            add_param(&mut params, "bureau_cv", model.bureau_cv())?;
             (model.to_bytes()?, report, params, summary)
         }
         ModelParams::Anomaly(p) => {
