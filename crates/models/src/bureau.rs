@@ -19,18 +19,22 @@
 //!   minus the highest-numbered).
 //! - **a limit**: one numeric column, not part of a series, whose name holds the word `limit`
 //!   (`LIMIT_BAL`, `credit_limit`, `creditLimit`). Each **balance** column (a name holding
-//!   `bill`, `balance`, `bal`, `owed`, `outstanding` or `used`, not `limit`) is divided by it:
+//!   `bill`, `balance`, `bal`, `owed`, `outstanding` or `used`, or a plural of them, not
+//!   `limit`) is divided by it:
 //!   `util_COLUMN`, and for a balance series also `util_STEM_mean` and `util_STEM_max`.
-//! - **payments against bills**: an amount series whose stem holds `pay`, `payment`, `paid` or
-//!   `repayment` and a balance series with the same month numbers: `COLUMN_to_BILL` for every
+//! - **payments against bills**: an amount series whose stem holds `pay`, `payment(s)`, `paid` or
+//!   `repayment(s)` and a balance series with the same month numbers: `COLUMN_to_BILL` for every
 //!   month and `STEM_to_BILLSTEM_total` (the payments over the bills of the months where both
 //!   are present). Months are paired by their numbers as the table names them. In UCI Taiwan,
 //!   `PAY_AMTk` and `BILL_AMTk` are the same calendar month, and a payment there mostly settles
 //!   the previous statement (`BILL_AMT(k+1)`); the per-month ratios keep the table's own pairing,
 //!   which a tree can still use, and the total over six months is nearly the same under either.
-//! - **past-due counters** (names holding `past due`, `pastdue`, `days late`, `dpd` or `late`
+//! - **past-due counters** (names holding `past due`, `pastdue`, `days late`, `dayslate`, `dpd` or `late`
 //!   with whole values ≥ 0, e.g. Give Me Some Credit's `NumberOfTime30-59DaysPastDueNotWorse`):
 //!   their sum, `past_due_total`, when there are two or more.
+//!
+//! Names run together without a separator (`CREDITLIMIT`, `BILLAMT1`) are not split, and not
+//! recognised.
 //!
 //! A ratio whose divisor is ≤ 0 or missing is missing (the trees send it the learned way).
 //! A derived column that repeats, on every training row, a column the table has (or an earlier
@@ -201,10 +205,10 @@ fn holds(name: &str, phrases: &[&str]) -> bool {
     })
 }
 
-const LIMIT_WORDS: [&str; 1] = ["limit"];
-const BALANCE_WORDS: [&str; 6] = ["bill", "balance", "bal", "owed", "outstanding", "used"];
-const PAYMENT_WORDS: [&str; 4] = ["pay", "payment", "paid", "repayment"];
-const PAST_DUE_WORDS: [&str; 5] = ["past due", "pastdue", "days late", "dpd", "late"];
+const LIMIT_WORDS: [&str; 2] = ["limit", "limits"];
+const BALANCE_WORDS: [&str; 8] = ["bill", "bills", "balance", "balances", "bal", "owed", "outstanding", "used"];
+const PAYMENT_WORDS: [&str; 6] = ["pay", "payment", "payments", "paid", "repayment", "repayments"];
+const PAST_DUE_WORDS: [&str; 6] = ["past due", "pastdue", "days late", "dayslate", "dpd", "late"];
 
 /// Whether two columns hold the same values on every row (missing matching missing), up to
 /// rounding: a derived column that repeats one the table has already is dropped.
@@ -308,16 +312,19 @@ impl BureauFeatures {
         // a derived column that repeats an input column or an earlier derived one on every
         // training row (the project's applications: `credit_used` over `credit_limit` is the
         // `utilization` they carry) is dropped
-        let mut kept: Vec<Vec<f64>> =
-            numeric.iter().map(|&c| (0..data.rows).map(|i| data.row(i)[c]).collect()).collect();
-        columns.retain(|d| {
-            let v: Vec<f64> = (0..data.rows).map(|i| d.op.eval(data.row(i))).collect();
-            let repeat = kept.iter().any(|k| same_values(k, &v));
-            if !repeat {
-                kept.push(v);
-            }
-            !repeat
-        });
+        // (a table without rows has nothing to compare: nothing is dropped)
+        if data.rows > 0 {
+            let mut kept: Vec<Vec<f64>> =
+                numeric.iter().map(|&c| (0..data.rows).map(|i| data.row(i)[c]).collect()).collect();
+            columns.retain(|d| {
+                let v: Vec<f64> = (0..data.rows).map(|i| d.op.eval(data.row(i))).collect();
+                let repeat = kept.iter().any(|k| same_values(k, &v));
+                if !repeat {
+                    kept.push(v);
+                }
+                !repeat
+            });
+        }
 
         // a derived name that collides with an input column or an earlier derived one is
         // renamed, never shadowing it
@@ -559,6 +566,7 @@ mod tests {
         );
         assert_eq!(tokens("LIMIT_BAL"), ["limit", "bal"]);
         assert!(holds("NumberOfTimes90DaysLate", &PAST_DUE_WORDS) && holds("dpd_30", &PAST_DUE_WORDS));
+        assert!(holds("DAYSLATE", &PAST_DUE_WORDS) && holds("total_payments", &PAYMENT_WORDS));
         assert!(!holds("related_accounts", &PAST_DUE_WORDS) && !holds("latest_bill", &PAST_DUE_WORDS));
         assert!(!holds("unlimited_plan", &LIMIT_WORDS) && holds("creditLimit", &LIMIT_WORDS));
         // the project's applications: `credit_used / credit_limit` is their `utilization`

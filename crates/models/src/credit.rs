@@ -242,7 +242,9 @@ impl Fit<Tabular> for CreditParams {
     /// With `bureau_features`, the derived columns are used. Without it but with tuning, a table
     /// from which columns can be derived is tuned twice — on its own columns and with the derived
     /// ones, on the same seeded folds — and the derived columns are kept only when their best
-    /// cross-validated score beats the other's ([`CreditModel::bureau_cv`] says which won).
+    /// cross-validated score beats the other's by more than one standard error of its folds
+    /// ([`CreditModel::bureau_cv`] says which won). A model's [`CreditModel::params`] then say
+    /// whether it uses them, so a refit from them keeps the choice rather than making it again.
     fn fit(&self, data: &Tabular) -> Result<CreditModel, ModelError> {
         self.validate()?;
         let model = |gbdt, bureau, bureau_cv| CreditModel { gbdt, threshold: self.threshold, bureau, bureau_cv };
@@ -257,12 +259,22 @@ impl Fit<Tabular> for CreditParams {
             return Ok(model(plain, None, None));
         }
         let with = BinaryGbdt::fit(&b.apply(data), &self.gbdt)?;
+        // each column set's best grid point: (score, the folds' spread there)
         let best = |g: &BinaryGbdt| {
-            let scores = g.tuning.iter().flat_map(|t| &t.rows).map(|r| r.score).filter(|s| s.is_finite());
-            scores.reduce(|a, b| if spec.metric.better(b, a) { b } else { a }).unwrap_or(f64::NAN)
+            let rows = g.tuning.iter().flat_map(|t| &t.rows).filter(|r| r.score.is_finite());
+            rows.map(|r| (r.score, r.fold_sd))
+                .reduce(|a, b| if spec.metric.better(b.0, a.0) { b } else { a })
+                .unwrap_or((f64::NAN, f64::NAN))
         };
-        let (without_score, with_score) = (best(&plain), best(&with));
-        let kept = spec.metric.better(with_score, without_score);
+        let ((without_score, without_sd), (with_score, _)) = (best(&plain), best(&with));
+        // the one-standard-error rule, as for the grid: the derived columns must beat the
+        // table's own by more than the noise of the folds
+        let se = if without_sd.is_finite() { without_sd / (spec.folds as f64).sqrt() } else { 0.0 };
+        let bar = match spec.metric {
+            crate::algo::gbdt::TuneMetric::Auc => without_score + se,
+            crate::algo::gbdt::TuneMetric::LogLoss => without_score - se,
+        };
+        let kept = spec.metric.better(with_score, bar);
         let cv =
             BureauCv { metric: spec.metric, derived: b.columns.len(), without: without_score, with: with_score, kept };
         Ok(if kept { model(with, Some(b), Some(cv)) } else { model(plain, None, Some(cv)) })

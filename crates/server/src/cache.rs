@@ -6,14 +6,22 @@
 //! Entries are the serialised responses, weighed by their size: the cache holds at most its
 //! byte budget (split evenly between the models), however many requests differ.
 //!
-//! Locally an entry is found by a 128-bit hash of its key (two SipHash-1-3 digests under keys
-//! drawn at random when the process starts): the key's text is not stored, and the chance that
-//! two different requests share a hash is about n² / 2¹²⁹ for n entries — nil in practice, and
-//! a caller who does not know the process's keys cannot aim for a collision. The store is
-//! `quick_cache` (S3-FIFO eviction, sharded locks, weighed entries); an entry past its time to
-//! live is dropped when next asked for, and counts as a miss. moka did the same job at ~12 % of
-//! the CPU of an uncached credit-risk request (its write log, timer wheel and housekeeping per
-//! insert; `docs/BENCHMARKS.md`).
+//! Locally an entry is found by a 128-bit hash of its key: two 64-bit digests of std's keyed
+//! hasher (SipHash-1-3 in today's std; a pseudo-random function of its input under a key drawn
+//! at random when the process starts), one of the key's text prefixed with a zero byte, one
+//! prefixed with a one. The text is not stored; the chance that two different requests share a
+//! hash is about n² / 2¹²⁹ for n entries, and a caller who does not know the process's key cannot
+//! aim for a collision. The store is `quick_cache` (S3-FIFO eviction, sharded locks, weighed entries); an
+//! entry past its time to live is dropped when next asked for (only that entry: a computation
+//! under way for the same key is left alone), and counts as a miss.
+//!
+//! Limits: the budget is split between the models and then between quick_cache's shards (four
+//! per core, rounded up to a power of two), and an answer heavier than about one shard's share
+//! is not kept (16 MiB on 2 cores: ~400 KB; on 16 cores ~50 KB — far above any answer here but
+//! a batch's). When the request computing an answer fails or is cancelled, the next identical
+//! request waiting for it computes in its turn (moka gave every waiter the first error), so
+//! identical failing requests run one after another, each within the request timeout.
+//! Requests that waited for another's computation count as hits.
 //!
 //! With Redis configured, it is a second level shared by replicas (`nivesh:cache:v2:<model>:<sha256
 //! of the key>`, same TTLs): a local miss asks Redis before computing, and a computed response
@@ -31,8 +39,8 @@ type Store = quick_cache::sync::Cache<u128, Entry, Weigh>;
 pub struct PredictionCache {
     /// One per model, indexed by [`ModelKind::index`]; empty when caching is off.
     caches: Vec<Store>,
-    /// The two keyed hashers that make an entry's 128-bit key.
-    hashers: (std::hash::RandomState, std::hash::RandomState),
+    /// The keyed hasher that makes an entry's 128-bit key.
+    hasher: std::hash::RandomState,
     /// Each model's time to live, by [`ModelKind::index`].
     ttl: Vec<Duration>,
     redis: Option<RedisLevel>,
@@ -98,7 +106,8 @@ impl Cached {
 }
 
 impl PredictionCache {
-    /// A cache of at most `budget_bytes` (keys and responses); 0 disables caching.
+    /// A cache of at most `budget_bytes` (responses, each with [`ENTRY_OVERHEAD`]); 0 disables
+    /// caching.
     pub fn new(budget_bytes: u64) -> Self {
         let per_model = budget_bytes / ModelKind::ALL.len() as u64;
         let caches = if per_model == 0 {
@@ -108,9 +117,8 @@ impl PredictionCache {
             let items = (per_model / 1024).clamp(16, 1 << 20) as usize;
             ModelKind::ALL.iter().map(|_| Store::with_weighter(items, per_model, Weigh)).collect()
         };
-        let hashers = (std::hash::RandomState::new(), std::hash::RandomState::new());
         let ttl = ModelKind::ALL.iter().map(|k| k.cache_ttl()).collect();
-        PredictionCache { caches, hashers, ttl, redis: None }
+        PredictionCache { caches, hasher: std::hash::RandomState::new(), ttl, redis: None }
     }
 
     /// Add Redis at `url` as the shared second level. Fails only if the URL is malformed; an
@@ -199,7 +207,7 @@ impl PredictionCache {
 
     /// The local key of a request's key text.
     fn local_key(&self, key: &str) -> u128 {
-        (u128::from(self.hashers.0.hash_one(key)) << 64) | u128::from(self.hashers.1.hash_one(key))
+        (u128::from(self.hasher.hash_one((0u8, key))) << 64) | u128::from(self.hasher.hash_one((1u8, key)))
     }
 
     /// The cached response for `key`, or `compute`'s (stored when it succeeds). Returns whether
@@ -218,7 +226,8 @@ impl PredictionCache {
                 // past its time to live: dropped, and asked for again (another request may be
                 // computing it already)
                 Ok(_) => {
-                    cache.remove(&local);
+                    let now = Instant::now();
+                    cache.remove_if(&local, |e| e.expires <= now);
                 }
                 Err(guard) => break guard,
             }
@@ -330,6 +339,29 @@ mod tests {
             assert_eq!(t.await.unwrap().as_ref(), b"computed");
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_expired_busy_key_is_computed_once_again() {
+        let mut c = PredictionCache::new(1 << 20);
+        let runs = Arc::new(AtomicUsize::new(0));
+        c.ttl = vec![Duration::ZERO; ModelKind::ALL.len()];
+        ask(&c, "busy", &runs).await.unwrap(); // stored already expired
+        c.ttl = vec![Duration::from_secs(60); ModelKind::ALL.len()];
+        let c = Arc::new(c);
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (c, runs) = (c.clone(), runs.clone());
+                tokio::spawn(async move { ask(&c, "busy", &runs).await.unwrap() })
+            })
+            .collect();
+        let mut hits = 0;
+        for t in tasks {
+            hits += usize::from(t.await.unwrap().1);
+        }
+        // one of the eight recomputed; the others waited for it (and count as hits)
+        assert_eq!((runs.load(Ordering::SeqCst), hits), (2, 7));
+        assert!(ask(&c, "busy", &runs).await.unwrap().1);
     }
 
     #[tokio::test]
