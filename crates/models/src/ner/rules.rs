@@ -45,7 +45,9 @@ fn is_number(t: &Token) -> bool {
 /// Parse "1,50,000", "2,500.50", "1.5" (commas are grouping, one dot the decimal point).
 pub fn parse_number(s: &str) -> Option<f64> {
     let cleaned: String = s.chars().filter(|&c| c != ',').collect();
-    if cleaned.matches('.').count() > 1 {
+    // digits with at most one decimal point: no sign, exponent, `inf` or `NaN` (f64's parser
+    // takes "-1" and "1e5", which are not amounts as written)
+    if cleaned.matches('.').count() > 1 || !cleaned.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return None;
     }
     cleaned.parse::<f64>().ok().filter(|x| x.is_finite())
