@@ -259,22 +259,14 @@ impl Fit<Tabular> for CreditParams {
             return Ok(model(plain, None, None));
         }
         let with = BinaryGbdt::fit(&b.apply(data), &self.gbdt)?;
-        // each column set's best grid point: (score, the folds' spread there)
-        let best = |g: &BinaryGbdt| {
-            let rows = g.tuning.iter().flat_map(|t| &t.rows).filter(|r| r.score.is_finite());
-            rows.map(|r| (r.score, r.fold_sd))
-                .reduce(|a, b| if spec.metric.better(b.0, a.0) { b } else { a })
-                .unwrap_or((f64::NAN, f64::NAN))
-        };
-        let ((without_score, without_sd), (with_score, _)) = (best(&plain), best(&with));
+        // each column set's best grid point: its score and standard error
+        let top =
+            |g: &BinaryGbdt| g.tuning.as_ref().and_then(|t| t.top().map(|r| (r.score, r.standard_error(t.folds))));
+        let (without_score, se) = top(&plain).unwrap_or((f64::NAN, 0.0));
+        let with_score = top(&with).map_or(f64::NAN, |(s, _)| s);
         // the one-standard-error rule, as for the grid: the derived columns must beat the
         // table's own by more than the noise of the folds
-        let se = if without_sd.is_finite() { without_sd / (spec.folds as f64).sqrt() } else { 0.0 };
-        let bar = match spec.metric {
-            crate::algo::gbdt::TuneMetric::Auc => without_score + se,
-            crate::algo::gbdt::TuneMetric::LogLoss => without_score - se,
-        };
-        let kept = spec.metric.better(with_score, bar);
+        let kept = spec.metric.better_by(with_score, without_score, se);
         let cv =
             BureauCv { metric: spec.metric, derived: b.columns.len(), without: without_score, with: with_score, kept };
         Ok(if kept { model(with, Some(b), Some(cv)) } else { model(plain, None, Some(cv)) })

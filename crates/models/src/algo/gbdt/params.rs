@@ -127,6 +127,15 @@ impl TuneMetric {
             TuneMetric::LogLoss => a < b,
         }
     }
+
+    /// Whether `a` is better than `b` by more than `margin` (a standard error, for the
+    /// one-standard-error rule).
+    pub fn better_by(self, a: f64, b: f64, margin: f64) -> bool {
+        match self {
+            TuneMetric::Auc => a - margin > b,
+            TuneMetric::LogLoss => a + margin < b,
+        }
+    }
 }
 
 impl std::fmt::Display for TuneMetric {
@@ -268,6 +277,24 @@ pub struct TuneRow {
     pub fold_sd: f64,
 }
 
+impl TuneRow {
+    /// The standard error of its score over `folds` folds (0 when the spread is unknown).
+    pub fn standard_error(&self, folds: usize) -> f64 {
+        if self.fold_sd.is_finite() { self.fold_sd / (folds as f64).sqrt() } else { 0.0 }
+    }
+}
+
+/// The row with the best finite score (the first on ties), whatever the rule then chose.
+pub(crate) fn top_row(rows: &[TuneRow], metric: TuneMetric) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (i, r) in rows.iter().enumerate() {
+        if r.score.is_finite() && best.is_none_or(|b| metric.better(r.score, rows[b].score)) {
+            best = Some(i);
+        }
+    }
+    best
+}
+
 /// The outcome of a tuning: every grid point's score and the one chosen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tuning {
@@ -281,6 +308,10 @@ pub struct Tuning {
 impl Tuning {
     pub fn best(&self) -> Option<&TuneRow> {
         self.rows.get(self.chosen)
+    }
+    /// The grid point with the best score (the chosen one may be simpler, within noise of it).
+    pub fn top(&self) -> Option<&TuneRow> {
+        top_row(&self.rows, self.metric).map(|i| &self.rows[i])
     }
 }
 

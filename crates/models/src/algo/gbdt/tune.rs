@@ -6,6 +6,7 @@
 //! folds) without a refit per round count. The folds are seeded; the same data, spec and seed
 //! choose the same parameters.
 
+use super::params::top_row;
 use super::{GbdtParams, GridPoint, TuneMetric, TuneRow, TuneSpec, Tuning, sigmoid, train_booster};
 use crate::ModelError;
 use crate::algo::treeshap::ShapForest;
@@ -106,19 +107,9 @@ pub(super) fn tune(data: &Tabular, base: &GbdtParams, spec: &TuneSpec) -> Result
 /// point is scored on the same folds, so on small data many are within noise of the best; the
 /// rule then keeps the simpler model rather than the luckiest.
 pub(super) fn choose(rows: &[TuneRow], metric: TuneMetric, folds: usize) -> usize {
-    let mut best: Option<usize> = None;
-    for (i, r) in rows.iter().enumerate() {
-        if r.score.is_finite() && best.is_none_or(|b| metric.better(r.score, rows[b].score)) {
-            best = Some(i);
-        }
-    }
-    let Some(best) = best else { return 0 };
-    let se = if rows[best].fold_sd.is_finite() { rows[best].fold_sd / (folds as f64).sqrt() } else { 0.0 };
-    let bound = match metric {
-        TuneMetric::Auc => rows[best].score - se,
-        TuneMetric::LogLoss => rows[best].score + se,
-    };
-    let within = |r: &TuneRow| r.score.is_finite() && !metric.better(bound, r.score);
+    let Some(best) = top_row(rows, metric) else { return 0 };
+    let se = rows[best].standard_error(folds);
+    let within = |r: &TuneRow| r.score.is_finite() && !metric.better_by(rows[best].score, r.score, se);
     let depth =
         rows.iter().filter(|r| within(r)).map(|r| r.point.max_depth).min().unwrap_or(rows[best].point.max_depth);
     let mut chosen = best;
