@@ -18,14 +18,41 @@ type AttrMap = HashMap<u64, Vec<(u16, f32)>, BuildHasherDefault<IdentityHasher>>
 
 /// Hash of an attribute name (FNV-1a 64, then mixed).
 pub fn attr_hash(name: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    let mut h = AttrHasher::default();
+    h.bytes(name.as_bytes());
+    h.finish()
+}
+
+/// [`attr_hash`] of a name written in pieces (`write!(h, "w={word}")`), without building it.
+pub struct AttrHasher(u64);
+
+impl Default for AttrHasher {
+    fn default() -> Self {
+        AttrHasher(0xcbf2_9ce4_8422_2325)
     }
-    h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    h ^ (h >> 31)
+}
+
+impl AttrHasher {
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    pub fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        h ^ (h >> 31)
+    }
+}
+
+impl std::fmt::Write for AttrHasher {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.bytes(s.as_bytes());
+        Ok(())
+    }
 }
 
 /// Training settings passed to CRFsuite's L-BFGS.
@@ -213,35 +240,62 @@ impl LinearChainCrf {
         path
     }
 
-    /// Marginal probability of every label at every position (forward-backward in log space).
+    /// Marginal probability of every label at every position: forward-backward with every
+    /// step normalised (Rabiner's scaling), in f64, so that only `l² + t·l` exponentials are
+    /// taken rather than two per label pair and position in log space. Each position's scores
+    /// and the transitions are shifted by their maximum first; a constant factor cancels in the
+    /// normalisation, and f64's range leaves every product far from underflow for any weights
+    /// CRFsuite learns (a spread of ~700 in log space would be needed).
     pub fn marginals(&self, s: &[Vec<f32>]) -> Vec<Vec<f32>> {
         let l = self.labels.len();
         let t = s.len();
-        if t == 0 {
+        if t == 0 || l == 0 {
             return Vec::new();
         }
-        let lse = |xs: &mut dyn Iterator<Item = f32>| -> f32 {
-            let v: Vec<f32> = xs.collect();
-            let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            if m == f32::NEG_INFINITY { m } else { m + v.iter().map(|x| (x - m).exp()).sum::<f32>().ln() }
+        let t_max = self.transitions.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let trans: Vec<f64> = self.transitions.iter().map(|&x| f64::from(x - t_max).exp()).collect();
+        let emit: Vec<f64> = s
+            .iter()
+            .flat_map(|row| {
+                let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                row.iter().map(move |&x| f64::from(x - m).exp())
+            })
+            .collect();
+        let normalise = |v: &mut [f64]| {
+            let z: f64 = v.iter().sum();
+            if z > 0.0 {
+                v.iter_mut().for_each(|x| *x /= z);
+            }
         };
-        let mut alpha = vec![vec![0.0f32; l]; t];
-        alpha[0] = s[0].clone();
+        let mut alpha = vec![0.0f64; t * l];
+        alpha[..l].copy_from_slice(&emit[..l]);
+        normalise(&mut alpha[..l]);
         for i in 1..t {
-            for to in 0..l {
-                alpha[i][to] =
-                    s[i][to] + lse(&mut (0..l).map(|from| alpha[i - 1][from] + self.transitions[from * l + to]));
+            let (done, rest) = alpha.split_at_mut(i * l);
+            let prev = &done[(i - 1) * l..];
+            for (to, a) in rest[..l].iter_mut().enumerate() {
+                let into: f64 = (0..l).map(|from| prev[from] * trans[from * l + to]).sum();
+                *a = emit[i * l + to] * into;
             }
+            normalise(&mut rest[..l]);
         }
-        let mut beta = vec![vec![0.0f32; l]; t];
+        let mut beta = vec![1.0f64; t * l];
         for i in (0..t - 1).rev() {
-            for from in 0..l {
-                beta[i][from] =
-                    lse(&mut (0..l).map(|to| self.transitions[from * l + to] + s[i + 1][to] + beta[i + 1][to]));
+            let (head, tail) = beta.split_at_mut((i + 1) * l);
+            let next = &tail[..l];
+            let e = &emit[(i + 1) * l..(i + 2) * l];
+            for (from, b) in head[i * l..].iter_mut().enumerate() {
+                *b = (0..l).map(|to| trans[from * l + to] * e[to] * next[to]).sum();
             }
+            normalise(&mut head[i * l..]);
         }
-        let log_z = lse(&mut alpha[t - 1].iter().copied());
-        (0..t).map(|i| (0..l).map(|y| (alpha[i][y] + beta[i][y] - log_z).exp()).collect()).collect()
+        (0..t)
+            .map(|i| {
+                let mut m: Vec<f64> = (0..l).map(|y| alpha[i * l + y] * beta[i * l + y]).collect();
+                normalise(&mut m);
+                m.into_iter().map(|p| p as f32).collect()
+            })
+            .collect()
     }
 }
 
@@ -276,6 +330,29 @@ mod tests {
             let p1: f32 = all.iter().filter(|y| y[i] == 1).map(|y| score(y).exp()).sum::<f32>() / z;
             assert!((m[i][1] - p1).abs() < 1e-5, "{i}: {} vs {p1}", m[i][1]);
             assert!((m[i][0] + m[i][1] - 1.0).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn marginals_stay_finite_and_exact_under_extreme_weights() {
+        let mut crf = toy();
+        crf.transitions = vec![40.0, -60.0, -60.0, 40.0];
+        // scores 200 apart: the log-space answer is a hard 0/1 at every position
+        let s = vec![vec![100.0, -100.0], vec![-100.0, 100.0], vec![0.0, 0.0]];
+        let m = crf.marginals(&s);
+        let brute = |i: usize| -> f64 {
+            let score = |y: &[usize]| -> f64 {
+                (0..3).map(|k| f64::from(s[k][y[k]])).sum::<f64>()
+                    + (1..3).map(|k| f64::from(crf.transitions[y[k - 1] * 2 + y[k]])).sum::<f64>()
+            };
+            let all: Vec<Vec<usize>> = (0..8).map(|b| (0..3).map(|k| (b >> k) & 1).collect()).collect();
+            let top = all.iter().map(|y| score(y)).fold(f64::NEG_INFINITY, f64::max);
+            let z: f64 = all.iter().map(|y| (score(y) - top).exp()).sum();
+            all.iter().filter(|y| y[i] == 1).map(|y| (score(y) - top).exp()).sum::<f64>() / z
+        };
+        for (i, row) in m.iter().enumerate() {
+            assert!(row.iter().all(|p| p.is_finite()), "{row:?}");
+            assert!((f64::from(row[1]) - brute(i)).abs() < 1e-5, "{i}: {row:?} vs {}", brute(i));
         }
     }
 

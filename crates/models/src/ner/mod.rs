@@ -18,7 +18,9 @@ use crate::text::clusters::{NEAR_MIN_TENTHS, NearWords};
 use crate::text::{StaticEmbeddings, Token, WordClusters, tokenize};
 use crate::{Fit, ModelError, Params, Persist, Predict};
 use chrono::NaiveDate;
-use crf::{CrfTraining, LinearChainCrf, attr_hash};
+#[cfg(test)]
+use crf::attr_hash;
+use crf::{AttrHasher, CrfTraining, LinearChainCrf};
 use gazetteer::{GazIndex, GazKind, key};
 use nivesh_core::NerExample;
 use nivesh_core::gazetteer::Gazetteer;
@@ -190,41 +192,69 @@ impl Persist for FinancialNer {
     }
 }
 
-fn shape(s: &str) -> String {
-    let mut out = String::new();
-    let mut last = '\0';
-    for c in s.chars() {
-        let k = if c.is_uppercase() {
-            'X'
-        } else if c.is_alphabetic() {
-            'x'
-        } else if c.is_ascii_digit() {
-            'd'
-        } else {
-            c
-        };
-        if k != last {
-            out.push(k);
-            last = k;
+/// A token's shape: upper case `X`, other letters `x`, ASCII digits `d`, anything else itself,
+/// runs of one kind written once ("Rs500" → "Xxd").
+struct Shape<'a>(&'a str);
+
+impl std::fmt::Display for Shape<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        let mut last = '\0';
+        for c in self.0.chars() {
+            let k = if c.is_uppercase() {
+                'X'
+            } else if c.is_alphabetic() {
+                'x'
+            } else if c.is_ascii_digit() {
+                'd'
+            } else {
+                c
+            };
+            if k != last {
+                f.write_char(k)?;
+                last = k;
+            }
         }
+        Ok(())
     }
-    out
 }
 
-fn affix(s: &str, n: usize, prefix: bool) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() < n {
-        return String::new();
+/// The first (`prefix`) or last `n` characters of `s`; empty when it is shorter.
+fn affix(s: &str, n: usize, prefix: bool) -> &str {
+    let len = s.chars().count();
+    if len < n {
+        return "";
     }
-    if prefix { chars[..n].iter().collect() } else { chars[chars.len() - n..].iter().collect() }
+    let cut = |k: usize| s.char_indices().nth(k).map_or(s.len(), |(b, _)| b);
+    if prefix { &s[..cut(n)] } else { &s[cut(len - n)..] }
+}
+
+/// A token's BIO tag from the gazetteer or the rules: `O`, or `B-`/`I-` and a label.
+#[derive(Clone, Copy)]
+struct Tag {
+    label: Option<&'static str>,
+    begin: bool,
+}
+
+impl Tag {
+    const O: Tag = Tag { label: None, begin: false };
+}
+
+impl std::fmt::Display for Tag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.label {
+            None => f.write_str("O"),
+            Some(l) => write!(f, "{}-{l}", if self.begin { "B" } else { "I" }),
+        }
+    }
 }
 
 /// Per-token context the features are built from.
 struct Analysed {
     tokens: Vec<Token>,
     lower: Vec<String>,
-    gaz: Vec<String>,
-    rule: Vec<String>,
+    gaz: Vec<Tag>,
+    rule: Vec<Tag>,
     rule_matches: Vec<rules::RuleMatch>,
     gaz_matches: Vec<gazetteer::GazMatch>,
 }
@@ -233,19 +263,19 @@ fn analyse(text: &str, gaz: &GazIndex, reference: NaiveDate) -> Analysed {
     let tokens = tokenize(text);
     let lower: Vec<String> = tokens.iter().map(|t| key(&t.text)).collect();
     let gaz_matches = gaz.find(&lower);
-    let mut gaz_tags = vec!["O".to_string(); tokens.len()];
+    let mut gaz_tags = vec![Tag::O; tokens.len()];
     for m in &gaz_matches {
         for (k, tag) in gaz_tags.iter_mut().enumerate().take(m.end).skip(m.start) {
-            *tag = format!("{}-{}", if k == m.start { "B" } else { "I" }, m.kind.tag());
+            *tag = Tag { label: Some(m.kind.tag()), begin: k == m.start };
         }
     }
     let rule_matches = rules::recognise_tokens(&tokens, reference);
-    let mut rule_tags = vec!["O".to_string(); tokens.len()];
+    let mut rule_tags = vec![Tag::O; tokens.len()];
     for m in &rule_matches {
         let mut first = true;
         for (k, t) in tokens.iter().enumerate() {
             if t.start >= m.start && t.end <= m.end {
-                rule_tags[k] = format!("{}-{}", if first { "B" } else { "I" }, m.label);
+                rule_tags[k] = Tag { label: Some(m.label), begin: first };
                 first = false;
             }
         }
@@ -265,7 +295,70 @@ struct Lexicon<'a> {
     near: &'a [(String, NearWords)],
 }
 
-fn features(a: &Analysed, lex: Lexicon<'_>) -> Vec<Vec<String>> {
+/// Where [`features`] puts each token's attributes: their names (training, which hands them to
+/// CRFsuite) or their hashes (prediction, which looks them up without allocating a string each).
+trait FeatureSink {
+    fn push(&mut self, name: std::fmt::Arguments<'_>);
+    /// The attributes pushed since the last call belong to the next token.
+    fn end_token(&mut self);
+}
+
+/// Attribute names, one list per token.
+#[derive(Default)]
+struct Named {
+    tokens: Vec<Vec<String>>,
+    current: Vec<String>,
+}
+
+impl FeatureSink for Named {
+    fn push(&mut self, name: std::fmt::Arguments<'_>) {
+        self.current.push(name.to_string());
+    }
+
+    fn end_token(&mut self) {
+        self.tokens.push(std::mem::take(&mut self.current));
+    }
+}
+
+/// Attribute hashes ([`attr_hash`] of the same names), one list per token; the names are
+/// hashed as they are written, never built.
+#[derive(Default)]
+struct Hashed {
+    tokens: Vec<Vec<u64>>,
+    current: Vec<u64>,
+}
+
+impl FeatureSink for Hashed {
+    fn push(&mut self, name: std::fmt::Arguments<'_>) {
+        use std::fmt::Write;
+        let mut h = AttrHasher::default();
+        // the hasher's writes cannot fail
+        let _ = h.write_fmt(name);
+        self.current.push(h.finish());
+    }
+
+    fn end_token(&mut self) {
+        let next = Vec::with_capacity(self.current.len());
+        self.tokens.push(std::mem::replace(&mut self.current, next));
+    }
+}
+
+/// A neighbour's cluster at one level: its number, or `oov` for a word the table lacks.
+enum Cluster {
+    Id(u16),
+    Oov,
+}
+
+impl std::fmt::Display for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cluster::Id(c) => write!(f, "{c}"),
+            Cluster::Oov => f.write_str("oov"),
+        }
+    }
+}
+
+fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
     let clusters = lex.clusters;
     let n = a.tokens.len();
     // each token's cluster path; `Some(&[])` for a word the table lacks
@@ -278,9 +371,9 @@ fn features(a: &Analysed, lex: Lexicon<'_>) -> Vec<Vec<String>> {
         })
         .collect();
     let mid = clusters.map_or(0, |c| c.levels().min(2) - 1);
-    let cluster_at = |i: isize, level: usize| -> Option<String> {
+    let cluster_at = |i: isize, level: usize| -> Option<Cluster> {
         let p = paths.get(usize::try_from(i).ok()?).copied().flatten()?;
-        Some(p.get(level).map_or_else(|| "oov".to_string(), u16::to_string))
+        Some(p.get(level).map_or(Cluster::Oov, |&c| Cluster::Id(c)))
     };
     let word = |i: isize| -> &str {
         if i < 0 {
@@ -291,72 +384,73 @@ fn features(a: &Analysed, lex: Lexicon<'_>) -> Vec<Vec<String>> {
             &a.lower[i as usize]
         }
     };
-    (0..n)
-        .map(|i| {
-            let t = &a.tokens[i].text;
-            let w = &a.lower[i];
-            let sh = shape(t);
-            let ii = i as isize;
-            let mut f = vec![
-                "b".to_string(),
-                format!("w={w}"),
-                format!("s={sh}"),
-                format!("p2={}", affix(w, 2, true)),
-                format!("p3={}", affix(w, 3, true)),
-                format!("x2={}", affix(w, 2, false)),
-                format!("x3={}", affix(w, 3, false)),
-                format!("g={}", a.gaz[i]),
-                format!("r={}", a.rule[i]),
-                format!("-1:w={}", word(ii - 1)),
-                format!("+1:w={}", word(ii + 1)),
-                format!("-2:w={}", word(ii - 2)),
-                format!("+2:w={}", word(ii + 2)),
-                format!("-1|0={}|{w}", word(ii - 1)),
-                format!("0|+1={w}|{}", word(ii + 1)),
-            ];
-            if t.chars().next().is_some_and(char::is_uppercase) {
-                f.push("title".into());
-            }
-            if clusterable(w) {
-                for (label, near) in lex.near {
-                    // cumulative ("at least 0.6" fires for 0.9 too), so that what is learnt
-                    // on the gazetteer's own words carries to words merely near them
-                    if let Some(t) = near.tenths(w) {
-                        f.extend((NEAR_MIN_TENTHS..=t).map(|k| format!("near:{label}>={k}")));
+    for i in 0..n {
+        let t = &a.tokens[i].text;
+        let w = &a.lower[i];
+        let ii = i as isize;
+        out.push(format_args!("b"));
+        out.push(format_args!("w={w}"));
+        out.push(format_args!("s={}", Shape(t)));
+        out.push(format_args!("p2={}", affix(w, 2, true)));
+        out.push(format_args!("p3={}", affix(w, 3, true)));
+        out.push(format_args!("x2={}", affix(w, 2, false)));
+        out.push(format_args!("x3={}", affix(w, 3, false)));
+        out.push(format_args!("g={}", a.gaz[i]));
+        out.push(format_args!("r={}", a.rule[i]));
+        out.push(format_args!("-1:w={}", word(ii - 1)));
+        out.push(format_args!("+1:w={}", word(ii + 1)));
+        out.push(format_args!("-2:w={}", word(ii - 2)));
+        out.push(format_args!("+2:w={}", word(ii + 2)));
+        out.push(format_args!("-1|0={}|{w}", word(ii - 1)));
+        out.push(format_args!("0|+1={w}|{}", word(ii + 1)));
+        if t.chars().next().is_some_and(char::is_uppercase) {
+            out.push(format_args!("title"));
+        }
+        if clusterable(w) {
+            for (label, near) in lex.near {
+                // cumulative ("at least 0.6" fires for 0.9 too), so that what is learnt
+                // on the gazetteer's own words carries to words merely near them
+                if let Some(t) = near.tenths(w) {
+                    for k in NEAR_MIN_TENTHS..=t {
+                        out.push(format_args!("near:{label}>={k}"));
                     }
                 }
             }
-            match paths[i] {
-                Some([]) => f.push("c=oov".into()),
-                Some(p) => f.extend(p.iter().enumerate().map(|(l, c)| format!("c{l}={c}"))),
-                None => {}
-            }
-            if let Some(c) = cluster_at(ii - 1, mid) {
-                f.push(format!("-1:c={c}"));
-            }
-            if let Some(c) = cluster_at(ii + 1, mid) {
-                f.push(format!("+1:c={c}"));
-            }
-            if i > 0 {
-                f.push(format!("-1:s={}", shape(&a.tokens[i - 1].text)));
-                f.push(format!("-1:g={}", a.gaz[i - 1]));
-                f.push(format!("-1:r={}", a.rule[i - 1]));
-                if a.tokens[i - 1].end == a.tokens[i].start {
-                    f.push("glued".into());
+        }
+        match paths[i] {
+            Some([]) => out.push(format_args!("c=oov")),
+            Some(p) => {
+                for (l, c) in p.iter().enumerate() {
+                    out.push(format_args!("c{l}={c}"));
                 }
-            } else {
-                f.push("BOS".into());
             }
-            if i + 1 < n {
-                f.push(format!("+1:s={}", shape(&a.tokens[i + 1].text)));
-                f.push(format!("+1:g={}", a.gaz[i + 1]));
-                f.push(format!("+1:r={}", a.rule[i + 1]));
-            } else {
-                f.push("EOS".into());
+            None => {}
+        }
+        if let Some(c) = cluster_at(ii - 1, mid) {
+            out.push(format_args!("-1:c={c}"));
+        }
+        if let Some(c) = cluster_at(ii + 1, mid) {
+            out.push(format_args!("+1:c={c}"));
+        }
+        if i > 0 {
+            out.push(format_args!("-1:s={}", Shape(&a.tokens[i - 1].text)));
+            out.push(format_args!("-1:g={}", a.gaz[i - 1]));
+            out.push(format_args!("-1:r={}", a.rule[i - 1]));
+            if a.tokens[i - 1].end == a.tokens[i].start {
+                out.push(format_args!("glued"));
             }
-            f
-        })
-        .collect()
+        } else {
+            out.push(format_args!("BOS"));
+        }
+        if i + 1 < n {
+            out.push(format_args!("+1:s={}", Shape(&a.tokens[i + 1].text)));
+            out.push(format_args!("+1:g={}", a.gaz[i + 1]));
+            out.push(format_args!("+1:r={}", a.rule[i + 1]));
+        } else {
+            out.push(format_args!("EOS"));
+        }
+        out.end_token();
+    }
 }
 
 /// BIO tags of `ex`'s tokens: a token inside (or overlapping) a span takes its label.
@@ -426,7 +520,9 @@ impl NerParams {
         for ex in data {
             let a = analyse(&ex.text, &gaz, ex.reference_date.unwrap_or(reference));
             ys.push(bio(&a.tokens, ex));
-            xs.push(features(&a, lex));
+            let mut named = Named::default();
+            features(&a, lex, &mut named);
+            xs.push(named.tokens);
         }
         let crf = LinearChainCrf::train(
             &xs,
@@ -505,9 +601,9 @@ impl Predict<NerInput<'_>> for FinancialNer {
         check_text(text)?;
         check_reference_date(input.reference_date)?;
         let a = analyse(text, &self.gazetteer, input.reference_date);
-        let feats = features(&a, Lexicon { clusters: self.clusters.as_ref(), near: &self.near });
-        let hashed: Vec<Vec<u64>> = feats.iter().map(|f| f.iter().map(|s| attr_hash(s)).collect()).collect();
-        let scores = self.crf.state_scores(&hashed);
+        let mut hashed = Hashed::default();
+        features(&a, Lexicon { clusters: self.clusters.as_ref(), near: &self.near }, &mut hashed);
+        let scores = self.crf.state_scores(&hashed.tokens);
         let path = self.crf.viterbi(&scores);
         let marg = self.crf.marginals(&scores);
         let labels = self.crf.labels();
@@ -627,6 +723,53 @@ mod tests {
         let plain = p.fit(&data()).unwrap();
         assert_eq!(plain.clusters_source(), None);
         assert_eq!(labels(&plain, "pay my cafe"), labels(&plain, "pay my money"));
+    }
+
+    #[test]
+    fn attribute_names_are_exact_and_hashed_as_named() {
+        let gaz = GazIndex::new(&Gazetteer::default());
+        let reference = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
+        let a = analyse("Paid Rs500 to Swiggy", &gaz, reference);
+        let mut named = Named::default();
+        features(&a, Lexicon { clusters: None, near: &[] }, &mut named);
+        assert_eq!(named.tokens.len(), 5);
+        let third: Vec<&str> = named.tokens[2].iter().map(String::as_str).collect();
+        assert_eq!(
+            third,
+            [
+                "b",
+                "w=500",
+                "s=d",
+                "p2=50",
+                "p3=500",
+                "x2=00",
+                "x3=500",
+                "g=O",
+                "r=I-MONEY",
+                "-1:w=rs",
+                "+1:w=to",
+                "-2:w=paid",
+                "+2:w=swiggy",
+                "-1|0=rs|500",
+                "0|+1=500|to",
+                "-1:s=Xx",
+                "-1:g=O",
+                "-1:r=B-MONEY",
+                "glued",
+                "+1:s=x",
+                "+1:g=O",
+                "+1:r=O",
+            ]
+        );
+        assert_eq!(&named.tokens[1][2..7], ["s=Xx", "p2=rs", "p3=", "x2=rs", "x3="]);
+        assert_eq!(named.tokens[0].get(16).map(String::as_str), Some("BOS"));
+        assert_eq!(named.tokens[4].last().map(String::as_str), Some("EOS"));
+        let mut hashed = Hashed::default();
+        features(&a, Lexicon { clusters: None, near: &[] }, &mut hashed);
+        let expected: Vec<Vec<u64>> = named.tokens.iter().map(|t| t.iter().map(|n| attr_hash(n)).collect()).collect();
+        assert_eq!(hashed.tokens, expected);
+        // affixes count characters, not bytes
+        assert_eq!((affix("₹500", 2, true), affix("₹500", 3, false), affix("₹", 2, true)), ("₹5", "500", ""));
     }
 
     #[test]
