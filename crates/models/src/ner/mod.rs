@@ -384,7 +384,7 @@ fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
             &a.lower[i as usize]
         }
     };
-    for i in 0..n {
+    for (i, path) in paths.iter().enumerate() {
         let t = &a.tokens[i].text;
         let w = &a.lower[i];
         let ii = i as isize;
@@ -417,7 +417,7 @@ fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
                 }
             }
         }
-        match paths[i] {
+        match path {
             Some([]) => out.push(format_args!("c=oov")),
             Some(p) => {
                 for (l, c) in p.iter().enumerate() {
