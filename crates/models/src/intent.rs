@@ -203,6 +203,9 @@ impl Features {
     /// embeds every text once, in batches).
     fn row(&self, text: &str, encoded: Option<&[f32]>) -> Result<SparseVec, ModelError> {
         let mut row = self.tfidf.transform(text);
+        let dense = self.dim() - self.tfidf.dim();
+        row.idx.reserve(dense);
+        row.val.reserve(dense);
         let mut base = self.tfidf.dim() as u32;
         let push = |row: &mut SparseVec, v: &[f32], weight: f32, base: u32| {
             for (j, x) in v.iter().enumerate() {

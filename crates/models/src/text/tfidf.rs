@@ -312,16 +312,23 @@ impl TfidfVectorizer {
     /// The TF-IDF row of one document.
     pub fn transform(&self, doc: &str) -> SparseVec {
         let words = analyzer_words(doc);
-        let mut hits: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+        // room for every n-gram, so that the lists never grow while they fill
+        let chars: usize = words.iter().map(|w| w.len() + 2).sum();
+        let (_, whi) = self.params.word_ngrams;
+        let (clo, chi) = self.params.char_ngrams;
+        let word_grams = (words.len() + 2) * (whi + self.params.skip_window);
+        let char_grams = chars * (chi + 1).saturating_sub(clo);
+        let mut hits: [Vec<u32>; 2] = [Vec::with_capacity(word_grams), Vec::with_capacity(char_grams)];
         for_each_ngram(&self.params, &words, |block, k| {
             if let Some(&i) = self.index.get(&k) {
                 hits[block].push(i);
             }
         });
-        let mut idx = Vec::new();
-        let mut val = Vec::new();
+        let mut idx = Vec::with_capacity(hits[0].len() + hits[1].len());
+        let mut val = Vec::with_capacity(idx.capacity());
+        let mut runs = [0usize; 2];
         let active = hits.iter().filter(|h| !h.is_empty()).count().max(1) as f32;
-        for h in &mut hits {
+        for (block, h) in hits.iter_mut().enumerate() {
             if h.is_empty() {
                 continue;
             }
@@ -346,11 +353,23 @@ impl TfidfVectorizer {
                     *v /= norm;
                 }
             }
+            runs[block] = idx.len() - from;
         }
-        // blocks use disjoint hash keys but share one column space: merge into sorted order
-        let mut order: Vec<usize> = (0..idx.len()).collect();
-        order.sort_unstable_by_key(|&i| idx[i]);
-        SparseVec { idx: order.iter().map(|&i| idx[i]).collect(), val: order.iter().map(|&i| val[i]).collect() }
+        // blocks use disjoint hash keys but share one column space: merge the two sorted runs
+        let mut row = SparseVec { idx: Vec::with_capacity(idx.len()), val: Vec::with_capacity(idx.len()) };
+        let (mut a, mut b) = (0, runs[0]);
+        while a < runs[0] || b < idx.len() {
+            let take_a = b >= idx.len() || (a < runs[0] && idx[a] < idx[b]);
+            let k = if take_a { a } else { b };
+            row.idx.push(idx[k]);
+            row.val.push(val[k]);
+            if take_a {
+                a += 1;
+            } else {
+                b += 1;
+            }
+        }
+        row
     }
 }
 

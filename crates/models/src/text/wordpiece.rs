@@ -158,7 +158,12 @@ impl WordPiece {
         };
         let normalized: String = if self.lowercase { text.to_lowercase() } else { text.to_string() };
         let normalized: String =
-            if self.strip_accents { normalized.nfd().filter(|c| !is_combining_mark(*c)).collect() } else { normalized };
+            // ASCII is its own NFD form and has no combining marks
+            if self.strip_accents && !normalized.is_ascii() {
+                normalized.nfd().filter(|c| !is_combining_mark(*c)).collect()
+            } else {
+                normalized
+            };
         for c in normalized.chars() {
             if c == '\0' || c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()) {
                 continue;
@@ -177,6 +182,14 @@ impl WordPiece {
     }
 
     fn word_pieces(&self, word: &str, out: &mut Vec<u32>) {
+        // the greedy match tries the whole word first: most words are one piece, found here
+        // without copying (a byte length within the limit bounds the character count too)
+        if word.len() <= self.max_chars_per_word
+            && let Some(&id) = self.vocab.get(word)
+        {
+            out.push(id);
+            return;
+        }
         let chars: Vec<char> = word.chars().collect();
         if chars.len() > self.max_chars_per_word {
             out.push(self.unk_id);
