@@ -12,12 +12,15 @@
 # "uncached" ones make every body different, so every request runs the model. The "oip" rows
 # are the Open Inference Protocol (JSON tensors, every row different); a batch of 64 is one
 # request, so its rows/s is 64 × req/s. The "mcp" rows are agent tool calls (JSON-RPC
-# tools/call over MCP's streamable HTTP at /mcp), every call different.
+# tools/call over MCP's streamable HTTP at /mcp), every call different. "anomaly (N users)"
+# scores each request for another of the bootstrap's users (USERS, 400 by default: U0001…),
+# each read from the online store, as real traffic would.
 # The server is started with --rate-limit 0: the per-client limit would otherwise cap one
 # load generator at 1,000 req/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DUR="${DURATION:-10s}"; CONN="${CONNECTIONS:-64}"; THREADS="${THREADS:-2}"
+DUR="${DURATION:-10s}"; CONN="${CONNECTIONS:-64}"; THREADS="${THREADS:-2}"; USERS="${USERS:-400}"
+[[ "$USERS" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "USERS must be 1-9999 (the bootstrap has 400)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 URL="${1:-}"
 PID=""
@@ -47,7 +50,11 @@ local template = "$body"
 request = function()
   n = n + 1
   local body = template
-  if "$vary" == "vary" then body = string.gsub(template, "NUM", tostring(n * 64 + id)) end
+  if "$vary" == "vary" then
+    body = string.gsub(template, "NUM", tostring(n * 64 + id))
+    -- USER: one of the bootstrap's users U0001..U$USERS, a different one each request
+    body = string.gsub(body, "USER", string.format("U%04d", (n * 64 + id) % $USERS + 1))
+  end
   return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["Accept"] = "$accept"}, body)
 end
 LUA
@@ -61,6 +68,7 @@ lua ner_uncached '{"text": "Paid Rs NUM to Swiggy yesterday from my HDFC card", 
 # now: after the user's last event, so the online state answers (an older timestamp replays history)
 NOW="$(TZ=Asia/Kolkata date +%Y-%m-%dT%H:%M:%S+05:30)"
 lua anomaly_uncached "{\"user_id\": \"U0001\", \"transaction\": {\"timestamp\": \"$NOW\", \"amount\": NUM, \"merchant\": \"Amazon\", \"category\": \"shopping\", \"channel\": \"card\"}}" vary
+lua anomaly_users "{\"user_id\": \"USER\", \"transaction\": {\"timestamp\": \"$NOW\", \"amount\": NUM, \"merchant\": \"Amazon\", \"category\": \"shopping\", \"channel\": \"card\"}}" vary
 lua spending_cached '{"user_id": "U0001", "months": 3}'
 lua features_online '{"entity_ids": ["U0001"]}'
 # Open Inference Protocol bodies (JSON tensors): credit as one tensor per field, intent as texts;
@@ -123,6 +131,7 @@ run "credit-risk (cached)" /predict/credit-risk credit_cached
 run "credit-risk (uncached)" /predict/credit-risk credit_uncached
 run "ner (uncached)" /predict/ner ner_uncached
 run "anomaly (uncached)" /predict/anomaly anomaly_uncached
+run "anomaly (${USERS} users)" /predict/anomaly anomaly_users
 run "spending (cached)" /predict/spending spending_cached
 run "features/online" /features/online features_online
 run "oip intent, batch 1" /v2/models/intent/infer oip_intent_1
