@@ -9,14 +9,14 @@
 //! a string per feature lookup.
 
 use crate::ModelError;
-use crate::text::tfidf::IdentityHasher;
+use crate::text::tfidf::{FNV_OFFSET, FNV_PRIME, IdentityHasher, mix};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 type AttrMap = HashMap<u64, Vec<(u16, f32)>, BuildHasherDefault<IdentityHasher>>;
 
-/// Hash of an attribute name (FNV-1a 64, then mixed).
+/// Hash of an attribute name (FNV-1a 64, then mixed as TF-IDF keys are).
 pub fn attr_hash(name: &str) -> u64 {
     let mut h = AttrHasher::default();
     h.bytes(name.as_bytes());
@@ -28,7 +28,7 @@ pub struct AttrHasher(u64);
 
 impl Default for AttrHasher {
     fn default() -> Self {
-        AttrHasher(0xcbf2_9ce4_8422_2325)
+        AttrHasher(FNV_OFFSET)
     }
 }
 
@@ -36,15 +36,12 @@ impl AttrHasher {
     fn bytes(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 ^= b as u64;
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+            self.0 = self.0.wrapping_mul(FNV_PRIME);
         }
     }
 
     pub fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        h ^ (h >> 31)
+        mix(self.0)
     }
 }
 

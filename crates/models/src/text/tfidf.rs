@@ -110,8 +110,8 @@ impl Hasher for IdentityHasher {
 
 type HashIndex = HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+pub(crate) const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 #[inline]
 fn fnv_char(mut h: u64, c: char) -> u64 {
@@ -125,7 +125,7 @@ fn fnv_char(mut h: u64, c: char) -> u64 {
 
 /// Final mixing so that keys spread over the hash map's buckets (FNV's low bits are weak).
 #[inline]
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -326,7 +326,8 @@ impl TfidfVectorizer {
         });
         let mut idx = Vec::with_capacity(hits[0].len() + hits[1].len());
         let mut val = Vec::with_capacity(idx.capacity());
-        let mut runs = [0usize; 2];
+        // where the word block's run ends and the character block's begins
+        let mut split = 0;
         let active = hits.iter().filter(|h| !h.is_empty()).count().max(1) as f32;
         for (block, h) in hits.iter_mut().enumerate() {
             if h.is_empty() {
@@ -353,13 +354,15 @@ impl TfidfVectorizer {
                     *v /= norm;
                 }
             }
-            runs[block] = idx.len() - from;
+            if block == 0 {
+                split = idx.len();
+            }
         }
         // blocks use disjoint hash keys but share one column space: merge the two sorted runs
         let mut row = SparseVec { idx: Vec::with_capacity(idx.len()), val: Vec::with_capacity(idx.len()) };
-        let (mut a, mut b) = (0, runs[0]);
-        while a < runs[0] || b < idx.len() {
-            let take_a = b >= idx.len() || (a < runs[0] && idx[a] < idx[b]);
+        let (mut a, mut b) = (0, split);
+        while a < split || b < idx.len() {
+            let take_a = b >= idx.len() || (a < split && idx[a] < idx[b]);
             let k = if take_a { a } else { b };
             row.idx.push(idx[k]);
             row.val.push(val[k]);
