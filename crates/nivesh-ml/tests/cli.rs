@@ -753,7 +753,7 @@ anomaly metrics.json 0dbf1952c19bb915e6cd7af1668c6d1986f5d832a2e39b868568747bafe
 anomaly model 06c48862924fa82601f719f333fbba66c08b926bfb361ef3ecd410d928085689
 anomaly plots/roc_curve.png 5a3384e67eb79abe59b39793b0f38960ba308332f0a81c1f30054d6429e4d7b3
 anomaly plots/score_histogram.png 078fa20914509a41b3d049ad42c204eab6409c55e634f5c2f310019fba7d312a
-anomaly profile.json 165076b27665396da7ca1417decd1cc692957068cc4e1271eb62d82f0cd1955b
+anomaly profile.json 55757c0b782bdaee7aa510c0e054ae83e72469c3021ea2d46a90d3279599148c
 anomaly validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
 anomaly params {"mode":"Unsupervised","forest":{"n_trees":300,"sample_size":512,"seed":42},"gbdt":{"iterations":300,"learning_rate":0.05000000074505806,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.0,"one_hot":false,"increasing":[],"decreasing":[],"seed":42,"class_balance":0.0,"tune":null},"contamination":0.01}
 credit metrics.json fdd362abfeb7837f7c40b84887820af7fd738e7d68846cb114d6927e5875c101
