@@ -25,10 +25,7 @@ const T0: i64 = 1_800_000_000_000;
 
 fn observation(rng: &mut Rng) -> Observation {
     Observation {
-        features: TRANSACTION_FEATURES
-            .iter()
-            .map(|f| (f.to_string(), Value::Number(rng.normal() * 3.0 + 5.0)))
-            .collect(),
+        features: TRANSACTION_FEATURES.iter().map(|&f| (f.into(), Value::Number(rng.normal() * 3.0 + 5.0))).collect(),
         prediction: Some(("anomaly_score".into(), Value::Number(rng.uniform(0.0, 1.0)))),
     }
 }

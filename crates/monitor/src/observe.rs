@@ -11,7 +11,7 @@
 //! | anomaly | the detector's 15 transaction features | `anomaly_score` |
 //! | credit | the 20 application features (employment type and education as categories) | `default_probability` |
 
-use crate::sample::{Observation, Value};
+use crate::sample::{Name, Observation, Value};
 use nivesh_core::CreditApplication;
 use nivesh_models::anomaly::TRANSACTION_FEATURES;
 use nivesh_models::credit::{application_features, application_schema};
@@ -30,8 +30,8 @@ pub fn prediction_name(model: nivesh_models::ModelKind) -> &'static str {
     }
 }
 
-fn num(name: &str, v: f64) -> (String, Value) {
-    (name.to_string(), if v.is_finite() { Value::Number(v) } else { Value::Missing })
+fn num(name: impl Into<Name>, v: f64) -> (Name, Value) {
+    (name.into(), if v.is_finite() { Value::Number(v) } else { Value::Missing })
 }
 
 fn words(text: &str) -> f64 {
@@ -79,23 +79,37 @@ pub fn anomaly(features: &[f64], score: f64) -> Observation {
 /// education as categories) and the default probability.
 pub fn credit(application: &CreditApplication, default_probability: f64) -> Observation {
     static SCHEMA: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(application_schema);
-    table(&SCHEMA, &application_features(application), ("default_probability", default_probability))
+    let schema: &'static Schema = &SCHEMA;
+    named_table(schema, &application_features(application), ("default_probability", default_probability), |n| {
+        Name::Borrowed(n)
+    })
 }
 
 /// A row of a model's table (the model's own encoding) and the prediction made for it:
 /// numeric columns as numbers, categorical ones as their level's name (the model encodes them
 /// as codes; tested as numbers they would drift on any change of level order).
-pub fn table(schema: &Schema, values: &[f64], prediction: (&str, f64)) -> Observation {
+pub fn table(schema: &Schema, values: &[f64], prediction: (&'static str, f64)) -> Observation {
+    named_table(schema, values, prediction, |n| Name::Owned(n.to_string()))
+}
+
+/// [`table`], with the column names made by `name`: borrowed from a `'static` schema (a request's
+/// observation then builds no name), else copied.
+fn named_table<'s>(
+    schema: &'s Schema,
+    values: &[f64],
+    prediction: (&'static str, f64),
+    name: impl Fn(&'s str) -> Name,
+) -> Observation {
     let features = schema
         .names
         .iter()
         .zip(&schema.kinds)
         .zip(values)
-        .map(|((name, kind), &v)| match kind {
-            ColumnKind::Numeric => num(name, v),
+        .map(|((n, kind), &v)| match kind {
+            ColumnKind::Numeric => num(name(n), v),
             ColumnKind::Categorical(levels) => {
                 let level = (v.is_finite() && v >= 0.0).then(|| levels.get(v as usize)).flatten();
-                (name.clone(), level.map_or(Value::Missing, |l| Value::Category(l.clone())))
+                (name(n), level.map_or(Value::Missing, |l| Value::Category(l.clone())))
             }
         })
         .collect();
@@ -103,9 +117,9 @@ pub fn table(schema: &Schema, values: &[f64], prediction: (&str, f64)) -> Observ
 }
 
 /// A table row with its column names (a model's schema) and the prediction made for it.
-pub fn row<S: AsRef<str>>(names: &[S], values: &[f64], prediction: (&str, f64)) -> Observation {
+pub fn row(names: &[&'static str], values: &[f64], prediction: (&'static str, f64)) -> Observation {
     Observation {
-        features: names.iter().zip(values).map(|(n, &v)| num(n.as_ref(), v)).collect(),
+        features: names.iter().zip(values).map(|(&n, &v)| num(n, v)).collect(),
         prediction: Some(num(prediction.0, prediction.1)),
     }
 }
@@ -121,8 +135,8 @@ mod tests {
             kinds: vec![ColumnKind::Numeric, ColumnKind::Categorical(vec!["salaried".into(), "student".into()])],
         };
         let o = table(&schema, &[5.0, 1.0], ("p", 0.25));
-        assert_eq!(o.features[0], ("income".to_string(), Value::Number(5.0)));
-        assert_eq!(o.features[1], ("job".to_string(), Value::Category("student".into())));
+        assert_eq!(o.features[0], ("income".into(), Value::Number(5.0)));
+        assert_eq!(o.features[1], ("job".into(), Value::Category("student".into())));
         // an unknown or missing code is missing, not a made-up level
         assert_eq!(table(&schema, &[5.0, 7.0], ("p", 0.0)).features[1].1, Value::Missing);
         assert_eq!(table(&schema, &[5.0, f64::NAN], ("p", 0.0)).features[1].1, Value::Missing);
@@ -131,8 +145,8 @@ mod tests {
     #[test]
     fn observations_name_their_columns() {
         let o = ner("Paid ₹500 to Swiggy", 2);
-        assert_eq!(o.features[0], ("text_chars".to_string(), Value::Number(19.0)));
-        assert_eq!(o.prediction, Some(("entities".to_string(), Value::Number(2.0))));
+        assert_eq!(o.features[0], ("text_chars".into(), Value::Number(19.0)));
+        assert_eq!(o.prediction, Some(("entities".into(), Value::Number(2.0))));
         let o = spending(&[10.0; 40], 900.0);
         assert_eq!(o.features[1].1, Value::Number(10.0));
         let o = anomaly(&[f64::NAN; 15], 0.4);

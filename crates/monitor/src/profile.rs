@@ -121,7 +121,7 @@ impl Profile {
     /// The profile of `observations` (of `model`'s evaluation data).
     pub fn build(model: ModelKind, observations: &[Observation]) -> Profile {
         let sample = Sample::from_observations(observations);
-        let prediction_name = observations.iter().find_map(|o| o.prediction.as_ref().map(|(n, _)| n.clone()));
+        let prediction_name = observations.iter().find_map(|o| o.prediction.as_ref().map(|(n, _)| n.to_string()));
         let (mut features, mut prediction) = (Vec::new(), None);
         for c in &sample.columns {
             let s = Summary::of(c);

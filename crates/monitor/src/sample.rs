@@ -91,9 +91,13 @@ pub enum Value {
 /// prediction, each a named value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Observation {
-    pub features: Vec<(String, Value)>,
-    pub prediction: Option<(String, Value)>,
+    pub features: Vec<(Name, Value)>,
+    pub prediction: Option<(Name, Value)>,
 }
+
+/// The name of an observed value: borrowed when it is a `'static` name (every served model's:
+/// a request then builds no name), owned when read back or taken from a runtime schema.
+pub type Name = std::borrow::Cow<'static, str>;
 
 /// Columns of equal length.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -121,7 +125,7 @@ impl Sample {
                 let i = match names.iter().position(|x| x == name) {
                     Some(i) => i,
                     None => {
-                        names.push(name.clone());
+                        names.push(name.to_string());
                         cols.push((None, vec![Value::Missing; n]));
                         names.len() - 1
                     }

@@ -1,6 +1,7 @@
 //! The middleware of the routes, in the order the router applies it: metrics on every request
 //! ([`track`]); then, on protected and admin routes, the rate and in-flight limits with the
-//! timeout ([`limit`]) and the API key ([`require_key`], [`require_admin`]).
+//! timeout ([`limit`]) and the API key ([`require_key`], [`require_admin`]), applied as one
+//! layer ([`protect`], [`protect_admin`]).
 
 use crate::auth::{accepted, presented_key};
 use crate::error::ApiError;
@@ -82,16 +83,34 @@ fn client_of(state: &AppState, req: &Request) -> String {
 /// 429 over the client's rate, 429 "overloaded" (at once, no queue) without room in flight,
 /// 503 past the request timeout.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let _permit = match state.admit(&client_of(&state, &req)) {
+    within_limits(&state, req, |req| next.run(req)).await
+}
+
+/// The protected routes' one layer: [`limit`], then [`require_key`] inside it — one
+/// middleware rather than two, since each layer costs every request its boxed futures.
+pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    within_limits(&state, req, |req| require_key(&state, req, next)).await
+}
+
+/// The admin routes' one layer: [`limit`], then [`require_admin`] inside it.
+pub async fn protect_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    within_limits(&state, req, |req| require_admin(&state, req, next)).await
+}
+
+async fn within_limits<F>(state: &AppState, req: Request, run: impl FnOnce(Request) -> F) -> Response
+where
+    F: std::future::Future<Output = Response>,
+{
+    let _permit = match state.admit(&client_of(state, &req)) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    state.within_timeout(next.run(req)).await.unwrap_or_else(IntoResponse::into_response)
+    state.within_timeout(run(req)).await.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Any of `ML_API_KEYS` (no keys and no user tokens configured: open), or a valid user token
 /// (JWT) on a route user tokens may call, which then carries its [`UserScope`] to the handler.
-pub async fn require_key(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+async fn require_key(state: &AppState, mut req: Request, next: Next) -> Response {
     if let Some(tokens) = &state.config.user_tokens {
         // a JWT-shaped string that is one of the API keys is still a key
         let token = presented_key(req.headers())
@@ -120,7 +139,7 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
 }
 
 /// The admin routes: one of `ML_ADMIN_KEYS` when set, else any API key.
-pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn require_admin(state: &AppState, req: Request, next: Next) -> Response {
     let keys = if state.config.admin_keys.is_empty() { &state.config.api_keys } else { &state.config.admin_keys };
     if keys.is_empty() && state.config.user_tokens.is_some() {
         // user tokens never reach the admin routes; without keys nothing does

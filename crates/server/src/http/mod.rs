@@ -193,15 +193,13 @@ pub fn router(state: AppState) -> Router {
         .route("/tools", get(h::tools))
         .nest_service("/mcp", crate::mcp::http_service(state.clone(), state.config.mcp_allowed_hosts.clone()))
         .merge(crate::oip::rest::routes())
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::require_key))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::limit));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::protect));
     let admin = Router::new()
         .route("/models/{name}/reload", post(h::reload_model))
         .route("/cache/clear", post(h::clear_cache))
         .route("/admin/train", post(h::start_training).get(h::training_jobs))
         .route("/admin/train/{id}", get(h::training_job))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::require_admin))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::limit));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), mw::protect_admin));
     let open = Router::new()
         .route("/health", get(hl::health))
         .route("/health/live", get(hl::live))
