@@ -1,7 +1,7 @@
 //! The middleware of the routes, in the order the router applies it: metrics on every request
-//! ([`track`]); then, on protected and admin routes, the rate and in-flight limits with the
-//! timeout ([`limit`]) and the API key ([`require_key`], [`require_admin`]), applied as one
-//! layer ([`protect`], [`protect_admin`]).
+//! ([`track`]); then, on protected and admin routes, one layer ([`protect`], [`protect_admin`]):
+//! the rate and in-flight limits with the timeout, then the API key or user token
+//! (`require_key`, `require_admin`). The dashboard's routes take [`limit`] with their own gate.
 
 use crate::auth::{accepted, presented_key};
 use crate::error::ApiError;
@@ -86,13 +86,13 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     within_limits(&state, req, |req| next.run(req)).await
 }
 
-/// The protected routes' one layer: [`limit`], then [`require_key`] inside it — one
+/// The protected routes' one layer: [`limit`], then `require_key` inside it — one
 /// middleware rather than two, since each layer costs every request its boxed futures.
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     within_limits(&state, req, |req| require_key(&state, req, next)).await
 }
 
-/// The admin routes' one layer: [`limit`], then [`require_admin`] inside it.
+/// The admin routes' one layer: [`limit`], then `require_admin` inside it.
 pub async fn protect_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     within_limits(&state, req, |req| require_admin(&state, req, next)).await
 }
