@@ -134,9 +134,9 @@ function done(summary, latency, requests)
     a = a + t:get("c429"); b = b + t:get("c4xx"); c = c + t:get("c5xx")
   end
   local e = summary.errors
-  io.write(string.format("RESULT requests=%d seconds=%.2f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f socket_errors=%d timeouts=%d c429=%d c4xx=%d c5xx=%d\n",
+  io.write(string.format("RESULT requests=%d seconds=%.2f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f socket_errors=%d timeouts=%d c429=%d c4xx=%d c5xx=%d connect_errors=%d read_errors=%d write_errors=%d\n",
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, e.connect + e.read + e.write, e.timeout, a, b, c))
+    latency.max / 1000, e.connect + e.read + e.write, e.timeout, a, b, c, e.connect, e.read, e.write))
 end
 LUA
 }
@@ -187,7 +187,7 @@ field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
   r=$(load "$OVER_FOR" "$OVER_CONN" "$over" heavy)
   n=$(field "$r" requests)
   echo
-  echo "**Overload**: uncached spending forecasts, maximum $heavy_max req/s; $OVER × that = $over req/s offered over $OVER_CONN connections for ${OVER_FOR} s: $n answered, $(field "$r" c429) × 429, $(field "$r" c5xx) × 5xx, $(field "$r" c4xx) other 4xx, $(field "$r" socket_errors) socket errors, $(field "$r" timeouts) timeouts, p99 $(field "$r" p99_ms) ms; RSS $(rss_mb) MB"
+  echo "**Overload**: uncached spending forecasts, maximum $heavy_max req/s; $OVER × that = $over req/s offered over $OVER_CONN connections for ${OVER_FOR} s: $n answered, $(field "$r" c429) × 429, $(field "$r" c5xx) × 5xx, $(field "$r" c4xx) other 4xx, $(field "$r" socket_errors) socket errors, $(field "$r" timeouts) timeouts, p99 $(field "$r" p99_ms) ms; RSS $(rss_mb) MB (socket errors by kind: connect $(field "$r" connect_errors), read $(field "$r" read_errors), write $(field "$r" write_errors))"
   sleep 1
   if curl -sf "$URL/health/live" >/dev/null && curl -sf "$URL/health/ready" >/dev/null; then
     echo "After: alive and ready; RSS $(rss_mb) MB."
