@@ -125,22 +125,37 @@ pub fn windows(model: ModelKind, outcomes: &[Outcome], to_ms: i64, width_ms: i64
         .collect()
 }
 
-/// A window length: `7d`, `24h`, `90m`, `3600s` (a bare number is seconds).
+/// The most units a window may have: `999999d` (2,700 years) fits any log and any `Duration`.
+pub const MAX_WINDOW_DIGITS: usize = 6;
+
+/// The query-string pattern of exactly what [`parse_window`] accepts (the OpenAPI document says
+/// it, so a generated client or a fuzzer knows the grammar).
+pub const WINDOW_PATTERN: &str = "^0*[1-9][0-9]{0,5}[smhd]?$";
+
+/// A window length: a whole number and a unit, `7d`, `24h`, `90m`, `3600s` (a bare number is
+/// seconds), longer than zero and at most [`MAX_WINDOW_DIGITS`] digits; nothing around it.
 pub fn parse_window(s: &str) -> Result<std::time::Duration, String> {
-    let t = s.trim();
-    let (num, unit) = t.find(|c: char| !c.is_ascii_digit() && c != '.').map_or((t, ""), |i| t.split_at(i));
-    let n: f64 = num.parse().map_err(|_| format!("{s:?}: expected a length such as 7d, 24h or 30m"))?;
-    let secs = match unit {
-        "d" => n * 86_400.0,
-        "h" => n * 3_600.0,
-        "m" => n * 60.0,
-        "s" | "" => n,
-        _ => return Err(format!("{s:?}: expected a length such as 7d, 24h or 30m")),
+    let bad = || format!("{s:?}: expected a whole number and a unit, such as 7d, 24h, 30m or 3600s");
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let per: u64 = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" | "" => 1,
+        _ => return Err(bad()),
     };
-    if !(secs.is_finite() && secs > 0.0) {
+    if num.is_empty() {
+        return Err(bad());
+    }
+    let digits = num.trim_start_matches('0');
+    if digits.is_empty() {
         return Err(format!("{s:?}: must be longer than zero"));
     }
-    Ok(std::time::Duration::from_secs_f64(secs))
+    if digits.len() > MAX_WINDOW_DIGITS {
+        return Err(format!("{s:?}: at most {MAX_WINDOW_DIGITS} digits"));
+    }
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    Ok(std::time::Duration::from_secs(n * per))
 }
 
 #[cfg(test)]
@@ -184,5 +199,17 @@ mod tests {
         assert!(check_outcome(ModelKind::Ner, &json!([{"start": 1, "end": 2, "label": "X"}])).is_ok());
         assert_eq!(parse_window("7d").unwrap().as_secs(), 604_800);
         assert!(parse_window("7w").is_err() && parse_window("0h").is_err());
+        // too long for a Duration: an error, not a panic
+        assert!(parse_window("99999999999999999999999999d").unwrap_err().contains("at most 6 digits"));
+        assert_eq!(parse_window("999999d").unwrap().as_secs(), 999_999 * 86_400);
+        assert_eq!(parse_window("0042").unwrap().as_secs(), 42);
+        for bad in ["", "d", "1.5h", " 7d", "7d ", "-1d", "7dd", "000", "1e3s"] {
+            assert!(parse_window(bad).is_err(), "{bad:?}");
+        }
+        // the OpenAPI pattern says the same grammar
+        let re = regex::Regex::new(WINDOW_PATTERN).unwrap();
+        for s in ["7d", "24h", "90m", "3600", "0042", "999999d", "1000000d", "0", "1.5h", " 7d", "7w", "", "00"] {
+            assert_eq!(re.is_match(s), parse_window(s).is_ok(), "{s:?}");
+        }
     }
 }

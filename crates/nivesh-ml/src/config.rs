@@ -539,7 +539,7 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
     let drift_share = p
         .opt("DRIFT_SHARE", "a number greater than 0 and at most 1", |s| unit(s, |x| x > 0.0 && x <= 1.0))
         .unwrap_or(0.5);
-    let window = |s: &str| nivesh_monitor::performance::parse_window(s).ok();
+    let window = |s: &str| nivesh_monitor::performance::parse_window(s.trim()).ok();
     let drift_window = p
         .opt("DRIFT_WINDOW", "a length such as 7d, 24h or 30m", window)
         .unwrap_or(std::time::Duration::from_secs(7 * 86_400));

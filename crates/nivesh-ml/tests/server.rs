@@ -286,6 +286,24 @@ fn every_route_answers_with_its_contract() {
         }
     }
     assert!(doc["paths"]["/health/live"]["get"]["responses"]["401"].is_null(), "health is open");
+    // a path parameter is in its path's template and every other parameter is an optional query
+    // one (a query struct declared `in: path` once made `?windows=` required in the path)
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let templated = path.contains(&format!("{{{name}}}"));
+                let want = if templated { "path" } else { "query" };
+                assert_eq!(p["in"], want, "{method} {path}: parameter {name}");
+                assert_eq!(p["required"].as_bool().unwrap_or(false), templated, "{method} {path}: {name}");
+            }
+        }
+    }
+    let perf = &doc["paths"]["/monitoring/performance/{model}"]["get"]["parameters"];
+    let windows = perf.as_array().unwrap().iter().find(|p| p["name"] == "windows").unwrap();
+    assert_eq!((&windows["schema"]["minimum"], &windows["schema"]["maximum"]), (&json!(1), &json!(52)));
+    let window = perf.as_array().unwrap().iter().find(|p| p["name"] == "window").unwrap();
+    assert_eq!(window["schema"]["pattern"], nivesh_monitor::performance::WINDOW_PATTERN);
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["IntentRequest"]["properties"]["query"]["minLength"], 1);
     assert_eq!(schemas["NerRequest"]["properties"]["text"]["maxLength"], 2000);
@@ -392,6 +410,21 @@ fn client_errors_get_the_right_status_and_a_json_body_naming_the_field() {
     let cross_json = [("content-type", "application/json"), ("origin", "https://app.example")];
     let (st, v, _) = call("POST", &format!("{u}/predict/intent"), Some(&body), &cross_json);
     assert_eq!(st, 200, "{v}");
+    // query parameters out of range are named (a window too long for a Duration once panicked)
+    for (query, field) in [
+        ("window=99999999999999999999999d", "window"),
+        ("window=1.5h", "window"),
+        ("window=0h", "window"),
+        ("windows=0", "windows"),
+        ("windows=53", "windows"),
+    ] {
+        let (st, v, _) = call("GET", &format!("{u}/monitoring/performance/credit?{query}"), None, &[]);
+        assert_eq!((st, v["field"].as_str()), (422, Some(field)), "{query}: {v}");
+    }
+    // an unknown query parameter is refused, in words (`?windows=` belongs to performance)
+    let (st, v) = post(&format!("{u}/monitoring/drift/credit/check?windows=3"), &json!({}));
+    assert_eq!(st, 422, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("unknown field `windows`"), "{v}");
     // 405 is never a 500 either
     let (st, _, _) = call("GET", &format!("{u}/predict/intent"), None, &[]);
     assert!((400..500).contains(&st), "{st}");

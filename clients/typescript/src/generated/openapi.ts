@@ -1900,15 +1900,14 @@ export interface operations {
     };
     check_drift: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The current window, the last `7d`, `24h`, `30m`… (default: the server's drift window). */
+                window?: string;
+            };
             header?: never;
             path: {
                 /** @description intent, ner, spending, anomaly or credit */
                 model: string;
-                /** @description The current window, the last `7d`, `24h`, `30m`… (default: the server's drift window). */
-                window: string | null;
-                /** @description Performance: how many consecutive windows (default 4, at most 52). */
-                windows: number | null;
             };
             cookie?: never;
         };
@@ -2005,11 +2004,12 @@ export interface operations {
     };
     drift_history: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description How many checks, newest first (default 20, at most 500). */
+                limit?: number;
+            };
             header?: never;
             path: {
-                /** @description How many checks, newest first (default 20, at most 500). */
-                limit: number | null;
                 /** @description intent, ner, spending, anomaly or credit */
                 model: string;
             };
@@ -2051,6 +2051,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description a query parameter refused (out of range, of the wrong type, repeated or unknown) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description over the client's rate limit, or too many requests in flight (Retry-After) */
             429: {
                 headers: {
@@ -2073,15 +2082,16 @@ export interface operations {
     };
     performance: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Each window's length, `7d`, `24h`, `30m`… (default: the server's drift window). */
+                window?: string;
+                /** @description How many consecutive windows, newest last (default 4, at most 52). */
+                windows?: number;
+            };
             header?: never;
             path: {
                 /** @description intent, ner, spending, anomaly or credit */
                 model: string;
-                /** @description The current window, the last `7d`, `24h`, `30m`… (default: the server's drift window). */
-                window: string | null;
-                /** @description Performance: how many consecutive windows (default 4, at most 52). */
-                windows: number | null;
             };
             cookie?: never;
         };
@@ -2114,6 +2124,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a query parameter refused (out of range, of the wrong type, repeated or unknown) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3363,25 +3382,26 @@ export interface operations {
     };
     tools: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /**
                  * @description `openai` (a `tools` array), `gemini` (`[{functionDeclarations}]`), `mcp` (as `tools/list`
                  *     lists them); omitted: all three, by name.
                  */
-                format: string | null;
+                format?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description with `format`: that shape (an array for openai and gemini, `{tools}` for mcp); without: an object of all three by name */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": unknown;
                 };
             };
             /** @description no API key or user token, or a token that does not verify */
@@ -3402,6 +3422,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description a query parameter refused (out of range, of the wrong type, repeated or unknown) */
             422: {
                 headers: {
                     [name: string]: unknown;

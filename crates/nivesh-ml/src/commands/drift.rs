@@ -58,7 +58,7 @@ fn check(args: DriftCheckArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let store = super::stores::monitor(config)?;
     let (registry, artifacts) = super::stores::registry(config)?;
     let window = match &args.window {
-        Some(w) => nivesh_monitor::performance::parse_window(w).map_err(|e| anyhow::anyhow!("--window {e}"))?,
+        Some(w) => nivesh_monitor::performance::parse_window(w.trim()).map_err(|e| anyhow::anyhow!("--window {e}"))?,
         None => config.drift_window,
     };
     let now = chrono::Utc::now().timestamp_millis();

@@ -1,12 +1,14 @@
 //! `Json<T>` that accepts a body without `Content-Type` (some clients omit it) or a JSON body
 //! sent as form data (curl's `-d` default), refuses any other media type with 415, a body over the limit with 413, bad JSON with 400, and a body of
-//! the wrong shape with 422 naming the field (`inputs[3].query`).
+//! the wrong shape with 422 naming the field (`inputs[3].query`). [`Query`] does the same for
+//! the query string (`?windows=x`: 422 naming `windows`).
 
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldPath};
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 pub struct Json<T>(pub T);
@@ -105,6 +107,27 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJson<T> {
     }
 }
 
+/// The query string as `T`: a value of the wrong type, a repeated or unknown-shaped parameter
+/// is a 422 naming the parameter in the JSON error body (axum's own `Query` answers a plain-text
+/// 400 that no route documents).
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        query(parts.uri.query().unwrap_or("")).map(Query)
+    }
+}
+
+fn query<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = FieldPath::from_serde(e.path());
+        ApiError::Invalid { field: (!field.is_empty()).then_some(field), reason: e.into_inner().to_string() }
+    })
+}
+
 pub use crate::parse::parse;
 
 #[cfg(test)]
@@ -120,6 +143,27 @@ mod tests {
     #[allow(dead_code)]
     struct Item {
         query: String,
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Q {
+        windows: Option<usize>,
+        format: Option<String>,
+    }
+
+    #[test]
+    fn query_errors_are_422_naming_the_parameter() {
+        assert_eq!(query::<Q>("").unwrap(), Q { windows: None, format: None });
+        assert_eq!(query::<Q>("windows=3&format=mcp").unwrap(), Q { windows: Some(3), format: Some("mcp".into()) });
+        let e = query::<Q>("windows=null").unwrap_err();
+        assert_eq!(e.status(), 422);
+        assert!(matches!(&e, ApiError::Invalid { field: Some(f), .. } if f.to_string() == "windows"), "{e:?}");
+        let e = query::<Q>("windows=-1").unwrap_err();
+        assert!(matches!(&e, ApiError::Invalid { field: Some(f), .. } if f.to_string() == "windows"), "{e:?}");
+        // a repeated parameter: refused, in words
+        let e = query::<Q>("format=mcp&format=mcp").unwrap_err();
+        assert_eq!(e.status(), 422);
+        assert!(e.to_string().contains("duplicate field `format`"), "{e}");
     }
 
     #[test]

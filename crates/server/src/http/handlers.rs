@@ -82,17 +82,22 @@ pub async fn online_features(
 
 /// Which shape `GET /tools` answers in.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ToolsQuery {
     /// `openai` (a `tools` array), `gemini` (`[{functionDeclarations}]`), `mcp` (as `tools/list`
     /// lists them); omitted: all three, by name.
+    #[param(value_type = String, required = false, pattern = "^(openai|gemini|mcp)$")]
     pub format: Option<String>,
 }
 
 /// The models as tools for AI agents, in the shapes function-calling APIs take: the same
 /// definitions the MCP server (`/mcp`, `nivesh-ml mcp`) lists.
 #[utoipa::path(get, path = "/tools", tag = "agents", params(ToolsQuery),
-    responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn tools(axum::extract::Query(q): axum::extract::Query<ToolsQuery>) -> ApiResult<axum::Json<Value>> {
+    responses((status = 200, body = Value, description = "with `format`: that shape (an array for openai and gemini, `{tools}` for mcp); without: an object of all three by name")))]
+pub async fn tools(
+    crate::http::extract::Query(q): crate::http::extract::Query<ToolsQuery>,
+) -> ApiResult<axum::Json<Value>> {
     use crate::tools;
     Ok(axum::Json(match q.format.as_deref() {
         None => json!({"openai": tools::openai(), "gemini": tools::gemini(), "mcp": tools::mcp()}),

@@ -128,8 +128,10 @@ fn document_alternatives(doc: &mut utoipa::openapi::OpenApi) {
 
 /// Every error answer an operation can give, documented on it with the one error body: the
 /// middleware's (401/403 keys and tokens, 429 rate and in-flight limits, 503 timeout) on the
-/// protected routes, and the body's (400, 413, 415, 422) on those that take one.
+/// protected routes, the body's (400, 413, 415, 422) on those that take one, and 422 on those
+/// with query parameters.
 fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let error = |what: &str| {
         RefOr::T(
@@ -156,11 +158,18 @@ fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
                 add("429", "over the client's rate limit, or too many requests in flight (Retry-After)");
                 add("503", "not ready, or past the request timeout (Retry-After)");
             }
+            let has_query = op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
             if has_body {
                 add("400", "malformed JSON, or an empty body");
                 add("413", "the body is over the size limit");
                 add("415", "a media type other than JSON, a compressed body, or a form from another site");
                 add("422", "a value refused; `field` names it");
+            } else if has_query {
+                add("422", "a query parameter refused (out of range, of the wrong type, repeated or unknown)");
             }
         }
     }

@@ -1,10 +1,10 @@
 //! Monitoring routes: drift checks (the last, or one now), outcomes fed back for logged
 //! predictions, and the live performance they give.
 
-use super::extract::Json;
+use super::extract::{Json, Query};
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use nivesh_models::ModelKind;
 use nivesh_monitor::drift::DriftReport;
 use nivesh_monitor::performance::Performance;
@@ -31,17 +31,32 @@ fn monitor_error(e: nivesh_monitor::MonitorError) -> ApiError {
     }
 }
 
-/// `?window=7d`.
+/// `?window=7d`: a drift check's traffic.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct WindowQuery {
     /// The current window, the last `7d`, `24h`, `30m`… (default: the server's drift window).
+    // the pattern is `nivesh_monitor::performance::WINDOW_PATTERN` (tests/server.rs checks it)
+    #[param(value_type = String, required = false, pattern = "^0*[1-9][0-9]{0,5}[smhd]?$")]
     pub window: Option<String>,
-    /// Performance: how many consecutive windows (default 4, at most 52).
+}
+
+/// `?window=7d&windows=4`: consecutive windows of outcomes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceQuery {
+    /// Each window's length, `7d`, `24h`, `30m`… (default: the server's drift window).
+    #[param(value_type = String, required = false, pattern = "^0*[1-9][0-9]{0,5}[smhd]?$")]
+    pub window: Option<String>,
+    /// How many consecutive windows, newest last (default 4, at most 52).
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 52)]
     pub windows: Option<usize>,
 }
 
-fn window(state: &AppState, q: &WindowQuery) -> ApiResult<std::time::Duration> {
-    match &q.window {
+fn window(state: &AppState, w: Option<&str>) -> ApiResult<std::time::Duration> {
+    match w {
         Some(w) => nivesh_monitor::performance::parse_window(w).map_err(|e| ApiError::invalid("window", e)),
         None => Ok(state.config.drift.window),
     }
@@ -71,7 +86,7 @@ pub async fn check_drift(
     Query(q): Query<WindowQuery>,
 ) -> ApiResult<axum::Json<DriftReport>> {
     let kind = kind(&model)?;
-    let window = window(&state, &q)?;
+    let window = window(&state, q.window.as_deref())?;
     state.check_drift(kind, window).await.map(axum::Json)
 }
 
@@ -124,15 +139,15 @@ pub async fn feedback(
 /// The model's primary metric on the outcomes fed back, per window (newest last), next to its
 /// value on the champion's evaluation data.
 #[utoipa::path(get, path = "/monitoring/performance/{model}", tag = "monitoring",
-    params(("model" = String, Path, description = "intent, ner, spending, anomaly or credit"), WindowQuery),
+    params(("model" = String, Path, description = "intent, ner, spending, anomaly or credit"), PerformanceQuery),
     responses((status = 200, body = Performance), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn performance(
     State(state): State<AppState>,
     Path(model): Path<String>,
-    Query(q): Query<WindowQuery>,
+    Query(q): Query<PerformanceQuery>,
 ) -> ApiResult<axum::Json<Performance>> {
     let kind = kind(&model)?;
-    let width = window(&state, &q)?;
+    let width = window(&state, q.window.as_deref())?;
     let count = q.windows.unwrap_or(4);
     if !(1..=52).contains(&count) {
         return Err(ApiError::invalid("windows", format!("{count}: expected 1 to 52")));
@@ -166,8 +181,11 @@ pub(crate) async fn performance_of(
 
 /// `?limit=20`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct LimitQuery {
     /// How many checks, newest first (default 20, at most 500).
+    #[param(value_type = u32, required = false, minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 
