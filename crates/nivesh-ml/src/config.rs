@@ -541,9 +541,9 @@ pub fn resolve(layers: &Layers) -> Result<Config, ConfigError> {
         .unwrap_or(0.5);
     let window = |s: &str| nivesh_monitor::performance::parse_window(s.trim()).ok();
     let drift_window = p
-        .opt("DRIFT_WINDOW", "a length such as 7d, 24h or 30m", window)
+        .opt("DRIFT_WINDOW", "a whole number and a unit such as 7d, 24h or 30m", window)
         .unwrap_or(std::time::Duration::from_secs(7 * 86_400));
-    let drift_check_interval = p.opt("DRIFT_CHECK_INTERVAL", "a length such as 1h or 30m", window);
+    let drift_check_interval = p.opt("DRIFT_CHECK_INTERVAL", "a whole number and a unit such as 1h or 30m", window);
     let retrain_on_drift = p.opt("RETRAIN_ON_DRIFT", "true or false", |s| s.parse::<bool>().ok()).unwrap_or(false);
 
     if !problems.is_empty() {

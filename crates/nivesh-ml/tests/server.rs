@@ -302,8 +302,15 @@ fn every_route_answers_with_its_contract() {
     let perf = &doc["paths"]["/monitoring/performance/{model}"]["get"]["parameters"];
     let windows = perf.as_array().unwrap().iter().find(|p| p["name"] == "windows").unwrap();
     assert_eq!((&windows["schema"]["minimum"], &windows["schema"]["maximum"]), (&json!(1), &json!(52)));
-    let window = perf.as_array().unwrap().iter().find(|p| p["name"] == "window").unwrap();
-    assert_eq!(window["schema"]["pattern"], nivesh_monitor::performance::WINDOW_PATTERN);
+    for (path, method) in [("/monitoring/performance/{model}", "get"), ("/monitoring/drift/{model}/check", "post")] {
+        let params = doc["paths"][path][method]["parameters"].as_array().unwrap();
+        let window = params.iter().find(|p| p["name"] == "window").unwrap();
+        assert_eq!(window["schema"]["pattern"], nivesh_monitor::performance::WINDOW_PATTERN, "{path}");
+        assert_eq!(
+            doc["paths"][path][method]["responses"]["422"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ErrorBody"
+        );
+    }
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["IntentRequest"]["properties"]["query"]["minLength"], 1);
     assert_eq!(schemas["NerRequest"]["properties"]["text"]["maxLength"], 2000);
@@ -425,6 +432,7 @@ fn client_errors_get_the_right_status_and_a_json_body_naming_the_field() {
     let (st, v) = post(&format!("{u}/monitoring/drift/credit/check?windows=3"), &json!({}));
     assert_eq!(st, 422, "{v}");
     assert!(v["error"].as_str().unwrap().contains("unknown field `windows`"), "{v}");
+    assert_eq!(v["field"], "windows", "{v}");
     // 405 is never a 500 either
     let (st, _, _) = call("GET", &format!("{u}/predict/intent"), None, &[]);
     assert!((400..500).contains(&st), "{st}");

@@ -107,9 +107,9 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJson<T> {
     }
 }
 
-/// The query string as `T`: a value of the wrong type, a repeated or unknown-shaped parameter
-/// is a 422 naming the parameter in the JSON error body (axum's own `Query` answers a plain-text
-/// 400 that no route documents).
+/// The query string as `T`: a value of the wrong type, a repeated or an unknown parameter is a
+/// 422 naming the parameter in `field` (axum's own `Query` answers a plain-text 400 that no route
+/// documents).
 pub struct Query<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
@@ -123,9 +123,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 fn query<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = FieldPath::from_serde(e.path());
-        ApiError::Invalid { field: (!field.is_empty()).then_some(field), reason: e.into_inner().to_string() }
+        let path = FieldPath::from_serde(e.path());
+        let reason = e.into_inner().to_string();
+        // a repeated or unknown parameter fails at the top, with no path: serde's message
+        // (`unknown field `x`, expected …`, `duplicate field `x``) names it
+        let field = if path.is_empty() { named_in(&reason).map(FieldPath::parse) } else { Some(path) };
+        ApiError::Invalid { field, reason }
     })
+}
+
+/// The parameter serde's top-level message names: `unknown field `x`…` or `duplicate field `x``.
+fn named_in(reason: &str) -> Option<&str> {
+    let rest = reason.strip_prefix("unknown field `").or_else(|| reason.strip_prefix("duplicate field `"))?;
+    rest.split_once('`').map(|(name, _)| name).filter(|name| !name.is_empty())
 }
 
 pub use crate::parse::parse;
@@ -151,6 +161,13 @@ mod tests {
         format: Option<String>,
     }
 
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        window: Option<String>,
+    }
+
     #[test]
     fn query_errors_are_422_naming_the_parameter() {
         assert_eq!(query::<Q>("").unwrap(), Q { windows: None, format: None });
@@ -164,6 +181,11 @@ mod tests {
         let e = query::<Q>("format=mcp&format=mcp").unwrap_err();
         assert_eq!(e.status(), 422);
         assert!(e.to_string().contains("duplicate field `format`"), "{e}");
+        assert!(matches!(&e, ApiError::Invalid { field: Some(f), .. } if f.to_string() == "format"), "{e:?}");
+        // an unknown parameter: named too (the struct denies unknown fields)
+        let e = query::<Strict>("window=7d&widnow=1h").unwrap_err();
+        assert!(matches!(&e, ApiError::Invalid { field: Some(f), .. } if f.to_string() == "widnow"), "{e:?}");
+        assert_eq!(named_in("invalid digit found in string"), None);
     }
 
     #[test]
