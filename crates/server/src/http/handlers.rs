@@ -1,7 +1,7 @@
 //! Route handlers other than predictions (`predict.rs`) and health (`health.rs`): the served
 //! models and their reload, statistics, the cache, online features, training runs.
 
-use super::extract::Json;
+use super::extract::{Json, Query};
 use crate::error::ApiError;
 use crate::state::{AppState, ReloadOutcome};
 use crate::types::*;
@@ -95,9 +95,7 @@ pub struct ToolsQuery {
 /// definitions the MCP server (`/mcp`, `nivesh-ml mcp`) lists.
 #[utoipa::path(get, path = "/tools", tag = "agents", params(ToolsQuery),
     responses((status = 200, body = Value, description = "with `format`: that shape (an array for openai and gemini, `{tools}` for mcp); without: an object of all three by name")))]
-pub async fn tools(
-    crate::http::extract::Query(q): crate::http::extract::Query<ToolsQuery>,
-) -> ApiResult<axum::Json<Value>> {
+pub async fn tools(Query(q): Query<ToolsQuery>) -> ApiResult<axum::Json<Value>> {
     use crate::tools;
     Ok(axum::Json(match q.format.as_deref() {
         None => json!({"openai": tools::openai(), "gemini": tools::gemini(), "mcp": tools::mcp()}),

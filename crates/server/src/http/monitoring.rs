@@ -48,6 +48,7 @@ pub struct WindowQuery {
 #[serde(deny_unknown_fields)]
 pub struct PerformanceQuery {
     /// Each window's length, `7d`, `24h`, `30m`… (default: the server's drift window).
+    // the same pattern as `WindowQuery`'s (utoipa takes only a literal; tests/server.rs checks both)
     #[param(value_type = String, required = false, pattern = "^0*[1-9][0-9]{0,5}[smhd]?$")]
     pub window: Option<String>,
     /// How many consecutive windows, newest last (default 4, at most 52).
