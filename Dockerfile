@@ -12,7 +12,10 @@ ARG RUST_IMAGE=rust:1.95-slim-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${RUST_IMAGE} AS chef
-RUN cargo install cargo-chef --locked --version 0.1.73
+# make: the allocator crate (tikv-jemalloc-sys) builds jemalloc's C sources with it
+RUN (command -v make >/dev/null \
+        || (apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*)) \
+    && cargo install cargo-chef --locked --version 0.1.73
 WORKDIR /src
 
 FROM chef AS planner
@@ -21,6 +24,8 @@ RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
+# the build's settings (the allocator's configuration) before the dependencies are built
+COPY .cargo/ .cargo/
 RUN cargo chef cook --release --locked --recipe-path recipe.json
 COPY . .
 RUN cargo build --release --locked --bin nivesh-ml && cp target/release/nivesh-ml /nivesh-ml
@@ -36,14 +41,11 @@ RUN (command -v curl >/dev/null && [ -e /etc/ssl/certs/ca-certificates.crt ] \
     && mkdir -p /data && chown nivesh:nivesh /data
 WORKDIR /app
 COPY data/ /app/data/
-# glibc's malloc: large blocks mapped and unmapped on their own, freed memory trimmed sooner,
-# two arenas (the server's resident memory after a load run: docs/BENCHMARKS.md, "Where the memory went")
 ENV NIVESH_DATA_DIR=/data \
     HOST=0.0.0.0 \
     PORT=8000 \
     GRPC_PORT=8001 \
-    LOG_FORMAT=json \
-    GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072:glibc.malloc.arena_max=2
+    LOG_FORMAT=json
 VOLUME ["/data"]
 EXPOSE 8000 8001
 STOPSIGNAL SIGTERM

@@ -9,6 +9,17 @@ mod logging;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// jemalloc rather than glibc's malloc: glibc keeps what the server frees after a burst (the
+/// cache's evicted answers, the prediction log's written rows) in its arenas until asked to
+/// trim, and trimming freed only ~8 MB of it; jemalloc returns a page to the system as soon as it
+/// is unused (`.cargo/config.toml`). Measured (docs/BENCHMARKS.md,
+/// "The allocator"): ~12 MB less resident after a load run and faster uncached routes (NER and
+/// the batch routes most). Linux with glibc only, where it was measured; elsewhere the system
+/// allocator stays.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let opts = crate::config::LoadOptions {
