@@ -24,8 +24,6 @@ RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
-# the build's settings (the allocator's configuration) before the dependencies are built
-COPY .cargo/ .cargo/
 RUN cargo chef cook --release --locked --recipe-path recipe.json
 COPY . .
 RUN cargo build --release --locked --bin nivesh-ml && cp target/release/nivesh-ml /nivesh-ml
