@@ -12,12 +12,12 @@ use std::process::ExitCode;
 /// jemalloc rather than glibc's malloc: glibc keeps what the server frees after a burst (the
 /// cache's evicted answers, the prediction log's written rows) in its arenas until asked to
 /// trim, and trimming freed only ~8 MB of it; jemalloc returns a page to the system as soon as it
-/// is unused (`.cargo/config.toml`). Measured (docs/BENCHMARKS.md,
-/// "The allocator"): 16-21 MB less resident after a load run and faster uncached predict routes
-/// (NER and the 64-row OIP intent batch most). Linux with glibc only, where it was measured;
-/// elsewhere the system allocator stays. The settings are the build's (`.cargo/config.toml`,
-/// read when cargo runs inside this repository): an `export_name` static would carry them
-/// anywhere, but the workspace forbids `unsafe_code`, which that attribute counts as.
+/// is unused. Measured (docs/BENCHMARKS.md, "The allocator"): 16-21 MB less resident after a load
+/// run and faster uncached predict routes (NER and the 64-row OIP intent batch most). Linux with
+/// glibc only, where it was measured; elsewhere the system allocator stays. The settings are the
+/// build's (`.cargo/config.toml`, read when cargo runs inside this repository): an `export_name`
+/// static would carry them anywhere, but the workspace forbids `unsafe_code`, which that
+/// attribute counts as.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
