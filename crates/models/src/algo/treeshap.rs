@@ -15,6 +15,14 @@
 //! the model loads; a row then costs one comparison per path node and one addition per feature
 //! per leaf, instead of the recursion's extend/unwind arithmetic. Deeper trees keep the
 //! recursion. Both give the same values (a test compares them).
+//!
+//! Smaller trees go one step further: with `I` internal nodes whose missing branch is the left
+//! or the right child, a row's contributions depend only on which way it goes at each of them,
+//! `2^I` route patterns. For trees of up to [`MAX_PATTERN_NODES`] internal nodes (every tree of
+//! depth ≤ 3), the leaves' tables are summed per pattern when the model loads, into one flat
+//! array for the whole forest: a row then costs one comparison per internal node and one addition
+//! per distinct feature of the tree (depth 2: three and at most three), read from contiguous
+//! memory.
 
 use forust_ml::GradientBooster;
 
@@ -37,8 +45,18 @@ struct Node {
 #[derive(Debug, Clone)]
 struct Tree {
     nodes: Vec<Node>,
-    /// Precomputed contributions per leaf, when the tree is shallow enough.
+    /// Precomputed contributions per leaf, when the tree is shallow enough (and has no
+    /// pattern table).
     leaves: Option<Vec<LeafTable>>,
+    /// The tree's contributions are in [`ShapForest::patterns`].
+    patterned: bool,
+    /// Bit `j` (63 for every column from 63 on): the tree splits on column `j`.
+    columns: u64,
+}
+
+/// The bit of [`Tree::columns`] that stands for column `j`.
+fn column_bit(j: usize) -> u64 {
+    1u64 << j.min(63)
 }
 
 /// One leaf's SHAP contributions for every pattern of met conditions on its path.
@@ -60,6 +78,133 @@ pub const TABLE_BUDGET: usize = 4_096;
 
 /// Most distinct features on one path for a table.
 const MAX_TABLE_FEATURES: usize = 10;
+
+/// Most internal nodes of a tree with a pattern table (2^7 = 128 patterns: a full tree of
+/// depth 3).
+pub const MAX_PATTERN_NODES: usize = 7;
+
+/// Most entries (patterns × the tree's distinct features) of one tree's pattern table: a full
+/// depth-3 tree on seven features has 128 × 7 = 896.
+const PATTERN_BUDGET: usize = 1_024;
+
+/// One internal node of a patterned tree: the bit of the pattern it sets when a row goes right.
+#[derive(Debug, Clone, Copy)]
+struct Cond {
+    feature: usize,
+    split: f64,
+    /// Where a missing value goes (the node's missing branch is its right child).
+    missing_right: bool,
+}
+
+/// Where one patterned tree's parts start in [`Patterns`]' arrays.
+#[derive(Debug, Clone, Copy)]
+struct PatternSpan {
+    conds: u32,
+    n_conds: u32,
+    features: u32,
+    n_features: u32,
+    table: u32,
+}
+
+/// The pattern tables of a forest's small trees, each part in one array for all of them.
+#[derive(Debug, Clone, Default)]
+struct Patterns {
+    spans: Vec<PatternSpan>,
+    conds: Vec<Cond>,
+    features: Vec<usize>,
+    /// `table[span.table + pattern * n_features + k]`: feature `features[span.features + k]`'s
+    /// contribution from the whole tree for a row whose routes make `pattern`.
+    table: Vec<f64>,
+}
+
+impl Patterns {
+    /// Add `nodes`' pattern table, summed from its leaves' tables; `false` (nothing added) when
+    /// the tree has too many internal nodes, a separate missing branch, or too many entries.
+    fn push(&mut self, nodes: &[Node], leaves: &[LeafTable]) -> bool {
+        let internal: Vec<usize> = (0..nodes.len()).filter(|&i| !nodes[i].leaf).collect();
+        if internal.len() > MAX_PATTERN_NODES
+            || internal.iter().any(|&i| nodes[i].missing != nodes[i].left && nodes[i].missing != nodes[i].right)
+        {
+            return false;
+        }
+        let mut features: Vec<usize> = Vec::new();
+        for f in leaves.iter().flat_map(|l| &l.features) {
+            if !features.contains(f) {
+                features.push(*f);
+            }
+        }
+        let (patterns, m) = (1usize << internal.len(), features.len());
+        if patterns * m > PATTERN_BUDGET || u32::try_from(self.table.len() + patterns * m).is_err() {
+            return false;
+        }
+        let mut bit = vec![usize::MAX; nodes.len()];
+        for (b, &i) in internal.iter().enumerate() {
+            bit[i] = b;
+        }
+        let start = self.table.len();
+        self.table.resize(start + patterns * m, 0.0);
+        for p in 0..patterns {
+            let row = &mut self.table[start + p * m..start + (p + 1) * m];
+            for leaf in leaves {
+                let lm = leaf.features.len();
+                let mut mask = (1usize << lm) - 1;
+                for &(node, child, k) in &leaf.conditions {
+                    let n = &nodes[node as usize];
+                    let to = if (p >> bit[node as usize]) & 1 == 1 { n.right } else { n.left };
+                    if to != child {
+                        mask &= !(1usize << k);
+                    }
+                }
+                for (f, c) in leaf.features.iter().zip(&leaf.table[mask * lm..(mask + 1) * lm]) {
+                    if let Some(k) = features.iter().position(|g| g == f) {
+                        row[k] += c;
+                    }
+                }
+            }
+        }
+        self.spans.push(PatternSpan {
+            conds: self.conds.len() as u32,
+            n_conds: internal.len() as u32,
+            features: self.features.len() as u32,
+            n_features: m as u32,
+            table: start as u32,
+        });
+        self.conds.extend(internal.iter().map(|&i| {
+            let n = &nodes[i];
+            Cond { feature: n.feature, split: n.split, missing_right: n.missing == n.right && n.missing != n.left }
+        }));
+        self.features.extend(features);
+        true
+    }
+
+    /// The route pattern of `row` in the tree of span `s`: bit b set when it goes right at the
+    /// tree's b-th internal node.
+    fn pattern(&self, s: &PatternSpan, row: &[f64]) -> usize {
+        let c0 = s.conds as usize;
+        let mut pattern = 0usize;
+        for (b, c) in self.conds[c0..c0 + s.n_conds as usize].iter().enumerate() {
+            let v = row.get(c.feature).copied().unwrap_or(f64::NAN);
+            // as `Node::route`: below the split left, else right; missing to its branch
+            let right = if v.is_nan() { c.missing_right } else { v >= c.split };
+            pattern |= usize::from(right) << b;
+        }
+        pattern
+    }
+
+    /// Add every patterned tree's contributions for `row` to `out`.
+    fn add(&self, row: &[f64], out: &mut [f64]) {
+        for s in &self.spans {
+            let (f0, pattern) = (s.features as usize, self.pattern(s, row));
+            let m = s.n_features as usize;
+            let t0 = s.table as usize + pattern * m;
+            for (f, c) in self.features[f0..f0 + m].iter().zip(&self.table[t0..t0 + m]) {
+                if let Some(slot) = out.get_mut(*f) {
+                    *slot += c;
+                }
+            }
+        }
+    }
+}
 
 impl Node {
     /// The child a row goes to from this (internal) node.
@@ -180,6 +325,8 @@ impl Tree {
 #[derive(Debug, Clone)]
 pub struct ShapForest {
     trees: Vec<Tree>,
+    /// The small trees' contributions by route pattern.
+    patterns: Patterns,
     /// Base score plus every tree's expected value: the SHAP bias.
     pub bias: f64,
 }
@@ -355,6 +502,7 @@ impl ShapForest {
 
     fn build(b: &GradientBooster, tables: bool) -> Self {
         let mut bias = b.base_score;
+        let mut patterns = Patterns::default();
         let trees: Vec<Tree> = b
             .trees
             .iter()
@@ -374,8 +522,14 @@ impl ShapForest {
                         cover: n.hessian_sum as f64,
                     })
                     .collect();
-                let leaves = if tables { leaf_tables(&nodes) } else { None };
-                Tree { nodes, leaves }
+                let mut leaves = if tables { leaf_tables(&nodes) } else { None };
+                // a pattern table replaces the leaves' tables it was summed from
+                let patterned = leaves.as_ref().is_some_and(|l| patterns.push(&nodes, l));
+                if patterned {
+                    leaves = None;
+                }
+                let columns = nodes.iter().filter(|n| !n.leaf).fold(0, |m, n| m | column_bit(n.feature));
+                Tree { nodes, leaves, patterned, columns }
             })
             .collect();
         for t in &trees {
@@ -383,12 +537,34 @@ impl ShapForest {
                 bias += expected(&t.nodes, 0);
             }
         }
-        ShapForest { trees, bias }
+        ShapForest { trees, patterns, bias }
     }
 
     /// Raw log-odds of one row.
     pub fn predict(&self, row: &[f64], base_score: f64) -> f64 {
         self.trees.iter().fold(base_score, |total, t| total + t.leaf_value(row))
+    }
+
+    /// Raw log-odds of `row`, given those of `base` (`base_log_odds`, from [`Self::predict`]):
+    /// only the trees that split on a column where the two rows differ are walked again. Where
+    /// no such tree moves `row` to another leaf, the answer is `base_log_odds` exactly.
+    pub fn predict_from(&self, base: &[f64], base_log_odds: f64, row: &[f64]) -> f64 {
+        if base.len() != row.len() {
+            return self.predict(row, base_log_odds - self.predict(base, 0.0));
+        }
+        let changed = base
+            .iter()
+            .zip(row)
+            .enumerate()
+            .filter(|(_, (a, b))| a.to_bits() != b.to_bits())
+            .fold(0, |m, (j, _)| m | column_bit(j));
+        let delta: f64 = self
+            .trees
+            .iter()
+            .filter(|t| t.columns & changed != 0)
+            .map(|t| t.leaf_value(row) - t.leaf_value(base))
+            .sum();
+        base_log_odds + delta
     }
 
     /// Number of trees.
@@ -418,7 +594,10 @@ impl ShapForest {
     fn contributions_by(&self, row: &[f64], tables: bool) -> Vec<f64> {
         let mut out = vec![0.0; row.len() + 1];
         let mut buffer: Vec<PathElem> = Vec::new();
-        for t in self.trees.iter().filter(|t| !t.nodes.is_empty()) {
+        if tables {
+            self.patterns.add(row, &mut out);
+        }
+        for t in self.trees.iter().filter(|t| !(t.nodes.is_empty() || tables && t.patterned)) {
             match t.leaves.as_ref().filter(|_| tables) {
                 Some(leaves) => add_from_tables(&t.nodes, leaves, row, &mut out),
                 None => {
@@ -433,8 +612,13 @@ impl ShapForest {
         out
     }
 
-    /// How many trees use precomputed tables (the rest recurse).
+    /// How many trees use precomputed tables, per leaf or per route pattern (the rest recurse).
     pub fn tabled_trees(&self) -> usize {
-        self.trees.iter().filter(|t| t.leaves.is_some()).count()
+        self.trees.iter().filter(|t| t.leaves.is_some() || t.patterned).count()
+    }
+
+    /// How many trees use route-pattern tables.
+    pub fn patterned_trees(&self) -> usize {
+        self.patterns.spans.len()
     }
 }

@@ -387,6 +387,12 @@ impl BinaryGbdt {
         self.shap.predict(x, self.booster.base_score)
     }
 
+    /// [`Self::log_odds_encoded`] of `x`, given that of `base` (`base_log_odds`): only the trees
+    /// that split on a column where `x` differs from `base` are walked.
+    pub fn log_odds_encoded_from(&self, base: &[f64], base_log_odds: f64, x: &[f64]) -> f64 {
+        self.shap.predict_from(base, base_log_odds, x)
+    }
+
     /// SHAP contributions of one input row, one per booster column and then the bias; they
     /// sum to the booster's log-odds (exact TreeSHAP, [`crate::algo::treeshap`]).
     pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
@@ -493,6 +499,25 @@ mod tests {
     }
 
     #[test]
+    fn log_odds_from_a_base_row_equals_the_full_walk() {
+        let data = toy(500, 0.3, 5);
+        let m = BinaryGbdt::fit(&data, &GbdtParams { iterations: 40, max_depth: 3, ..GbdtParams::default() }).unwrap();
+        for i in 0..30 {
+            let base = data.row(i).to_vec();
+            let lo = m.log_odds_encoded(&base);
+            for (j, v) in [(0, 3.0), (1, -2.0), (2, f64::NAN), (0, 0.25)] {
+                let mut x = base.clone();
+                x[j] = v;
+                let (full, from) = (m.log_odds_encoded(&x), m.log_odds_encoded_from(&base, lo, &x));
+                assert!((full - from).abs() < 1e-9, "row {i} column {j}: {full} vs {from}");
+            }
+            // nothing changed: exactly the base
+            assert_eq!(m.log_odds_encoded_from(&base, lo, &base).to_bits(), lo.to_bits());
+            assert!((m.log_odds_encoded_from(&base, lo, &base[..2]) - m.log_odds_encoded(&base[..2])).abs() < 1e-9);
+        }
+    }
+
+    #[test]
     fn tabled_treeshap_equals_the_recursion() {
         let mut data = toy(800, 0.3, 8);
         // missing values, so that the missing branches are exercised
@@ -503,6 +528,13 @@ mod tests {
             let p = GbdtParams { iterations: 40, max_depth: depth, min_leaf_weight: 1.0, ..GbdtParams::default() };
             let m = BinaryGbdt::fit(&data, &p).unwrap();
             assert!(m.shap.tabled_trees() > 0, "depth {depth}: no tree has tables");
+            if depth <= 2 {
+                // at most three internal nodes: every tree sums its leaves per route pattern
+                assert_eq!(m.shap.patterned_trees(), m.shap.len(), "depth {depth}");
+            }
+            if depth == 6 {
+                assert!(m.shap.patterned_trees() < m.shap.len(), "depth 6: some trees keep leaf tables or recurse");
+            }
             for i in 0..60 {
                 let (fast, slow) = (m.shap.contributions(data.row(i)), m.shap.contributions_recursive(data.row(i)));
                 for (a, b) in fast.iter().zip(&slow) {
