@@ -14,7 +14,7 @@ use nivesh_models::ModelKind;
 use nivesh_models::anomaly::TRANSACTION_FEATURES;
 use nivesh_monitor::check::{self, Check, Reference};
 use nivesh_monitor::drift::Options;
-use nivesh_monitor::log::{Entry, LogConfig, LogStore, PredictionLog};
+use nivesh_monitor::log::{Entry, LogConfig, LogStore, Observed, PredictionLog};
 use nivesh_monitor::profile::Profile;
 use nivesh_monitor::sample::{Observation, Value};
 use nivesh_store::db::Db;
@@ -48,7 +48,7 @@ fn entry(i: u64, rng: &mut Rng) -> Entry {
         ts: T0 + i as i64,
         latency_us: 50.0,
         input,
-        observation: serde_json::to_vec(&o).unwrap().into(),
+        observation: Observed::Values(Arc::new(o)),
         output: output.into(),
         free_text: false,
     }
@@ -65,7 +65,7 @@ fn bench(c: &mut Criterion) {
                 (0..512)
                     .map(|_| {
                         i += 1;
-                        entry(i, &mut rng).into_record()
+                        entry(i, &mut rng).into_record().unwrap()
                     })
                     .collect::<Vec<_>>()
             },

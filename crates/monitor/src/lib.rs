@@ -37,6 +37,12 @@ pub enum MonitorError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("encoding {what}")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]

@@ -58,8 +58,8 @@ pub struct Entry {
     pub latency_us: f64,
     /// The checked input's JSON.
     pub input: String,
-    /// The [`Observation`]'s JSON.
-    pub observation: bytes::Bytes,
+    /// What monitoring observes of the prediction.
+    pub observation: Observed,
     /// The answer's JSON.
     pub output: bytes::Bytes,
     /// `input` and `output` may hold free text (queries, messages). Both are redacted before
@@ -68,20 +68,57 @@ pub struct Entry {
     pub free_text: bool,
 }
 
-impl Entry {
-    /// The bytes the row holds (its strings; the fixed fields are counted as 64).
+/// A prediction's [`Observation`] as the request path holds it: the values as the model gave
+/// them, serialised only where JSON is needed (by the log's writer thread, off the request path
+/// and never for a row the full channel drops; by the shared cache level), or JSON already (as
+/// the shared level keeps it).
+#[derive(Debug, Clone)]
+pub enum Observed {
+    Values(Arc<Observation>),
+    Json(bytes::Bytes),
+}
+
+impl Default for Observed {
+    fn default() -> Self {
+        Observed::Json(bytes::Bytes::new())
+    }
+}
+
+impl Observed {
+    /// The observation's JSON.
+    pub fn json(&self) -> Result<bytes::Bytes, serde_json::Error> {
+        match self {
+            Observed::Json(b) => Ok(b.clone()),
+            Observed::Values(o) => serde_json::to_vec(&**o).map(bytes::Bytes::from),
+        }
+    }
+
+    /// About the bytes it holds.
     pub fn size(&self) -> usize {
-        64 + self.id.len() + self.input.len() + self.observation.len() + self.output.len()
+        match self {
+            Observed::Json(b) => b.len(),
+            Observed::Values(o) => o.size(),
+        }
+    }
+}
+
+impl Entry {
+    /// The bytes the row holds (its strings and observation; the fixed fields are counted as
+    /// 64).
+    pub fn size(&self) -> usize {
+        64 + self.id.len() + self.input.len() + self.observation.size() + self.output.len()
     }
 
     /// The row to store: the input hashed as checked (what a caller of `POST /feedback`
-    /// hashes), then identifiers and secrets redacted.
-    pub fn into_record(self) -> LogRecord {
+    /// hashes), then identifiers and secrets redacted, the observation serialised.
+    pub fn into_record(self) -> Result<LogRecord, MonitorError> {
         let text = |b: &bytes::Bytes| String::from_utf8_lossy(b).into_owned();
         let input_hash = hash(&self.input);
         let (input, output) =
             (nivesh_core::redact::redact(&self.input), nivesh_core::redact::redact(&text(&self.output)));
-        LogRecord {
+        let observation =
+            self.observation.json().map_err(|source| MonitorError::Encode { what: "an observation", source })?;
+        Ok(LogRecord {
             id: self.id,
             model: self.model.to_string(),
             version: self.version,
@@ -89,9 +126,9 @@ impl Entry {
             latency_us: self.latency_us,
             input_hash,
             input,
-            observation: text(&self.observation),
+            observation: text(&observation),
             output,
-        }
+        })
     }
 }
 
@@ -514,7 +551,17 @@ fn flush(store: &LogStore, batch: &mut Vec<Entry>, counters: &LogCounters) {
     if batch.is_empty() {
         return;
     }
-    let rows: Vec<LogRecord> = batch.drain(..).map(Entry::into_record).collect();
+    let rows: Vec<LogRecord> = batch
+        .drain(..)
+        .filter_map(|e| {
+            e.into_record()
+                .inspect_err(|e| {
+                    counters.dropped.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %nivesh_core::error_chain(e), "prediction log: a row was not serialised");
+                })
+                .ok()
+        })
+        .collect();
     match store.insert(&rows) {
         Ok(()) => {
             counters.written.fetch_add(rows.len() as u64, Ordering::Relaxed);
@@ -605,7 +652,7 @@ mod tests {
             ts,
             latency_us: 10.0,
             input: format!("{{\"query\":\"q{i} PAN ABCDE1234F\"}}"),
-            observation: serde_json::to_vec(&Observation::default()).unwrap().into(),
+            observation: Observed::Values(Arc::new(Observation::default())),
             output: "{\"echo\":\"ABCDE1234F\"}".into(),
             free_text: true,
         }
@@ -633,7 +680,7 @@ mod tests {
         // retention: at most 50 rows per model, and nothing older than the days kept
         assert_eq!(store.purge(now, &config).unwrap(), 50);
         assert_eq!(store.count("intent", 0, i64::MAX).unwrap(), 50);
-        store.insert(&[row(500, "credit", now - 40 * 86_400_000).into_record()]).unwrap();
+        store.insert(&[row(500, "credit", now - 40 * 86_400_000).into_record().unwrap()]).unwrap();
         assert_eq!(store.purge(now, &config).unwrap(), 1);
         // a full channel drops and counts, never blocks
         let tiny = PredictionLog::start(

@@ -95,6 +95,22 @@ pub struct Observation {
     pub prediction: Option<(Name, Value)>,
 }
 
+impl Observation {
+    /// About the bytes it holds: its vector's slots and the text its names and values own.
+    pub fn size(&self) -> usize {
+        let owned = |(n, v): &(Name, Value)| {
+            let name = match n {
+                Name::Borrowed(_) => 0,
+                Name::Owned(s) => s.len(),
+            };
+            name + if let Value::Category(s) = v { s.len() } else { 0 }
+        };
+        std::mem::size_of::<Observation>()
+            + self.features.capacity() * std::mem::size_of::<(Name, Value)>()
+            + self.features.iter().chain(&self.prediction).map(owned).sum::<usize>()
+    }
+}
+
 /// The name of an observed value: borrowed when it is a `'static` name (every served model's:
 /// a request then builds no name), owned when read back or taken from a runtime schema.
 pub type Name = std::borrow::Cow<'static, str>;

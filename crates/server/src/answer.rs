@@ -63,8 +63,8 @@ pub async fn answer<M: Served>(state: &AppState, m: &Arc<Loaded<M>>, req: M::Req
             m.model.answer(&input, state.features.as_deref())?
         };
         let confidence = M::confidence(&output);
-        let observation =
-            if logging { Some(Bytes::from(serde_json::to_vec(&observation).map_err(internal)?)) } else { None };
+        // serialised by the log's writer (or the shared cache level), never here
+        let observation = logging.then(|| nivesh_monitor::log::Observed::Values(Arc::new(observation)));
         Ok(Cached { body: Bytes::from(serde_json::to_vec(&output).map_err(internal)?), confidence, observation })
     };
     let result = state.cache.get_or_compute(M::MODEL, key, compute).await;

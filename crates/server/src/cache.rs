@@ -31,6 +31,7 @@
 use crate::error::ApiError;
 use axum::body::Bytes;
 use nivesh_models::ModelKind;
+use nivesh_monitor::log::Observed;
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
@@ -59,7 +60,7 @@ struct Weigh;
 
 impl quick_cache::Weighter<u128, Entry> for Weigh {
     fn weight(&self, _key: &u128, e: &Entry) -> u64 {
-        let obs = e.value.observation.as_ref().map_or(0, Bytes::len);
+        let obs = e.value.observation.as_ref().map_or(0, Observed::size);
         (e.value.body.len() + obs + ENTRY_OVERHEAD) as u64
     }
 }
@@ -78,29 +79,31 @@ const REDIS_BUDGET: Duration = Duration::from_millis(50);
 const ENTRY_OVERHEAD: usize = 256;
 
 /// A cached answer: the model's serialised output, the number statistics summarise, and (when
-/// the prediction log is on) what monitoring observes of it, as JSON.
+/// the prediction log is on) what monitoring observes of it (serialised by the log's writer,
+/// not here: [`Observed`]).
 #[derive(Debug, Clone)]
 pub struct Cached {
     pub body: Bytes,
     pub confidence: Option<f64>,
-    pub observation: Option<Bytes>,
+    pub observation: Option<Observed>,
 }
 
 impl Cached {
     /// The shared level's value: the observation's JSON (or nothing), a newline, the body.
-    /// Serialised JSON holds no raw newline, so the first one separates them.
-    fn encode(&self) -> Bytes {
-        let obs = self.observation.as_deref().unwrap_or_default();
+    /// Serialised JSON holds no raw newline, so the first one separates them. `None` when the
+    /// observation does not serialise (the answer is then not shared).
+    fn encode(&self) -> Option<Bytes> {
+        let obs = self.observation.as_ref().map(Observed::json).transpose().ok()?.unwrap_or_default();
         let mut v = Vec::with_capacity(obs.len() + 1 + self.body.len());
-        v.extend_from_slice(obs);
+        v.extend_from_slice(&obs);
         v.push(b'\n');
         v.extend_from_slice(&self.body);
-        Bytes::from(v)
+        Some(Bytes::from(v))
     }
 
     fn decode(value: Bytes) -> Option<Cached> {
         let at = value.iter().position(|&b| b == b'\n')?;
-        let observation = (at > 0).then(|| value.slice(..at));
+        let observation = (at > 0).then(|| Observed::Json(value.slice(..at)));
         Some(Cached { body: value.slice(at + 1..), confidence: None, observation })
     }
 }
@@ -182,16 +185,16 @@ impl PredictionCache {
         }
     }
 
-    fn redis_put(&self, model: ModelKind, key: &str, body: &Bytes) {
+    fn redis_put(&self, model: ModelKind, key: &str, value: &Cached) {
         let Some(r) = self.redis.as_ref() else { return };
         if !r.healthy.load(std::sync::atomic::Ordering::Relaxed) {
             // the next successful GET or PING turns it back on
             return;
         }
+        let Some(body) = value.encode() else { return };
         let mut c = r.conn.clone();
         let k = Self::redis_key(model, key);
         let ttl = model.cache_ttl().as_secs();
-        let body = body.clone();
         tokio::spawn(async move {
             let _ = tokio::time::timeout(
                 REDIS_BUDGET,
@@ -238,7 +241,7 @@ impl PredictionCache {
             Some(shared) => (shared, true),
             None => {
                 let fresh = compute.await?;
-                self.redis_put(model, &key, &fresh.encode());
+                self.redis_put(model, &key, &fresh);
                 (fresh, false)
             }
         };
@@ -391,5 +394,27 @@ mod tests {
         assert!(store.weight() <= 64 * 1024, "{}", store.weight());
         assert!(store.len() <= 64 * 1024 / (1024 + ENTRY_OVERHEAD), "{}", store.len());
         assert!(store.len() >= 10, "{}", store.len());
+    }
+
+    #[test]
+    fn the_shared_level_keeps_the_observation_as_json() {
+        use nivesh_monitor::sample::{Observation, Value};
+        let o = Observation {
+            features: vec![("age".into(), Value::Number(41.0)), ("city".into(), Value::Category("Pune".into()))],
+            prediction: Some(("p".into(), Value::Number(0.25))),
+        };
+        let v = Cached { observation: Some(Observed::Values(Arc::new(o.clone()))), ..answer(r#"{"p":0.25}"#) };
+        let encoded = v.encode().unwrap();
+        assert_eq!(
+            encoded.as_ref(),
+            &b"{\"features\":[[\"age\",41.0],[\"city\",\"Pune\"]],\"prediction\":[\"p\",0.25]}\n{\"p\":0.25}"[..]
+        );
+        let back = Cached::decode(encoded).unwrap();
+        assert_eq!(back.body.as_ref(), &b"{\"p\":0.25}"[..]);
+        let Some(Observed::Json(json)) = &back.observation else { panic!("{:?}", back.observation) };
+        assert_eq!(serde_json::from_slice::<Observation>(json).unwrap(), o);
+        // an answer without an observation: nothing before the newline, and none back
+        let bare = Cached::decode(answer("{}").encode().unwrap()).unwrap();
+        assert!(bare.observation.is_none() && bare.body.as_ref() == b"{}");
     }
 }
