@@ -375,17 +375,24 @@ impl CreditModel {
 
     /// Score one encoded feature row.
     pub fn score_row(&self, row: &[f64]) -> Result<CreditScore, ModelError> {
-        self.score_encoded(row).map(|(score, _, _)| score)
+        self.score_encoded(row, false).map(|(score, _, _)| score)
     }
 
-    /// [`Self::score_row`], with the booster's input row and its log-odds.
-    fn score_encoded(&self, row: &[f64]) -> Result<(CreditScore, Vec<f64>, f64), ModelError> {
+    /// [`Self::score_row`], with the booster's input row and, when `tree_values`, each tree's
+    /// value for it (empty otherwise).
+    fn score_encoded(&self, row: &[f64], tree_values: bool) -> Result<(CreditScore, Vec<f64>, Vec<f64>), ModelError> {
         self.check_width(row.len())?;
         let row = self.extended(row);
         let contrib = self.gbdt.contributions(&row);
         let x = self.gbdt.encode_row(&row);
         // the probability from the trees themselves (the SHAP sum equals it up to rounding)
-        let log_odds = self.gbdt.log_odds_encoded(&x);
+        let (values, log_odds) = if tree_values {
+            let values = self.gbdt.tree_values_encoded(&x);
+            let log_odds = self.gbdt.log_odds_of_tree_values(&values);
+            (values, log_odds)
+        } else {
+            (Vec::new(), self.gbdt.log_odds_encoded(&x))
+        };
         let p = self.gbdt.calibrate(log_odds);
         let names = self.feature_names();
         let mut order: Vec<usize> = (0..names.len()).collect();
@@ -401,7 +408,7 @@ impl CreditModel {
                 direction: if contrib[i] > 0.0 { "increases_risk" } else { "decreases_risk" }.into(),
             })
             .collect();
-        Ok((self.summarise(p, reason_codes), x, log_odds))
+        Ok((self.summarise(p, reason_codes), x, values))
     }
 
     fn summarise(&self, p: f64, reason_codes: Vec<ReasonCode>) -> CreditScore {
@@ -504,17 +511,18 @@ impl Predict<CreditApplication> for CreditModel {
             ));
         }
         ModelError::check_record(a, "applicant_data")?;
-        let (mut score, x0, log_odds) = self.score_encoded(&application_features(a))?;
+        let (mut score, x0, values) = self.score_encoded(&application_features(a), a.payments_missed > 0)?;
         // forust bounds leaf weights only under splits on the constrained feature itself, so a
         // later split on another feature can still bend the curve. "More missed payments never
         // lowers risk" is therefore enforced here: the probability is the running maximum over
         // the same application with fewer missed payments (at most 64 evaluations, each walking
-        // only the trees that split on a column the change of count moves).
+        // only the trees that split on a column the change of count moves; the same bits as a
+        // full walk).
         let mut p = score.default_probability;
         for missed in (0..a.payments_missed).rev().take(64) {
             let fewer = CreditApplication { payments_missed: missed, ..a.clone() };
             let x = self.gbdt.encode_row(&self.extended(&application_features(&fewer)));
-            p = p.max(self.gbdt.calibrate(self.gbdt.log_odds_encoded_from(&x0, log_odds, &x)));
+            p = p.max(self.gbdt.calibrate(self.gbdt.log_odds_encoded_from(&x0, &values, &x)));
         }
         if p > score.default_probability {
             score = self.summarise(p, score.reason_codes);

@@ -60,7 +60,8 @@ fn more_missed_payments_never_lower_the_risk() {
         for missed in 0..=a.total_payments.min(24) {
             let x = CreditApplication { payments_missed: missed, ..a.clone() };
             let p = m.predict(&x).unwrap().default_probability;
-            assert!(p >= prev - 1e-12, "missed {missed}: {p} < {prev}");
+            // exactly: every candidate is the same bits however it is reached
+            assert!(p >= prev, "missed {missed}: {p} < {prev}");
             prev = p;
         }
     }

@@ -443,7 +443,8 @@ impl LogStore {
 pub struct LogCounters {
     /// Rows committed.
     pub written: AtomicU64,
-    /// Rows dropped because the channel was full (in rows or bytes).
+    /// Rows dropped because the channel was full (in rows or bytes), or (never seen) because
+    /// their observation did not serialise.
     pub dropped: AtomicU64,
     /// Bytes of the rows in the channel now.
     pub queued_bytes: AtomicU64,

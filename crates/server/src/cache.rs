@@ -191,7 +191,13 @@ impl PredictionCache {
             // the next successful GET or PING turns it back on
             return;
         }
-        let Some(body) = value.encode() else { return };
+        let Some(body) = value.encode() else {
+            tracing::warn!(
+                model = model.name(),
+                "prediction cache: an observation did not serialise; the answer is not shared"
+            );
+            return;
+        };
         let mut c = r.conn.clone();
         let k = Self::redis_key(model, key);
         let ttl = model.cache_ttl().as_secs();

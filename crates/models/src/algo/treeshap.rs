@@ -134,7 +134,12 @@ impl Patterns {
             }
         }
         let (patterns, m) = (1usize << internal.len(), features.len());
-        if patterns * m > PATTERN_BUDGET || u32::try_from(self.table.len() + patterns * m).is_err() {
+        let fits = |n: usize| u32::try_from(n).is_ok();
+        if patterns * m > PATTERN_BUDGET
+            || !fits(self.table.len() + patterns * m)
+            || !fits(self.conds.len() + internal.len())
+            || !fits(self.features.len() + m)
+        {
             return false;
         }
         let mut bit = vec![usize::MAX; nodes.len()];
@@ -545,12 +550,17 @@ impl ShapForest {
         self.trees.iter().fold(base_score, |total, t| total + t.leaf_value(row))
     }
 
-    /// Raw log-odds of `row`, given those of `base` (`base_log_odds`, from [`Self::predict`]):
-    /// only the trees that split on a column where the two rows differ are walked again. Where
-    /// no such tree moves `row` to another leaf, the answer is `base_log_odds` exactly.
-    pub fn predict_from(&self, base: &[f64], base_log_odds: f64, row: &[f64]) -> f64 {
-        if base.len() != row.len() {
-            return self.predict(row, base_log_odds - self.predict(base, 0.0));
+    /// Each tree's value for `row`, in order ([`Self::predict`] is their sum after the base
+    /// score).
+    pub fn tree_values(&self, row: &[f64]) -> Vec<f64> {
+        self.trees.iter().map(|t| t.leaf_value(row)).collect()
+    }
+
+    /// [`Self::predict`] of `row`, bit for bit, given `base`'s [`Self::tree_values`]: only the
+    /// trees that split on a column where the two rows differ are walked again.
+    pub fn predict_from(&self, base: &[f64], base_values: &[f64], row: &[f64], base_score: f64) -> f64 {
+        if base.len() != row.len() || base_values.len() != self.trees.len() {
+            return self.predict(row, base_score);
         }
         let changed = base
             .iter()
@@ -558,13 +568,10 @@ impl ShapForest {
             .enumerate()
             .filter(|(_, (a, b))| a.to_bits() != b.to_bits())
             .fold(0, |m, (j, _)| m | column_bit(j));
-        let delta: f64 = self
-            .trees
+        self.trees
             .iter()
-            .filter(|t| t.columns & changed != 0)
-            .map(|t| t.leaf_value(row) - t.leaf_value(base))
-            .sum();
-        base_log_odds + delta
+            .zip(base_values)
+            .fold(base_score, |total, (t, &v)| total + if t.columns & changed != 0 { t.leaf_value(row) } else { v })
     }
 
     /// Number of trees.

@@ -387,10 +387,21 @@ impl BinaryGbdt {
         self.shap.predict(x, self.booster.base_score)
     }
 
-    /// [`Self::log_odds_encoded`] of `x`, given that of `base` (`base_log_odds`): only the trees
-    /// that split on a column where `x` differs from `base` are walked.
-    pub fn log_odds_encoded_from(&self, base: &[f64], base_log_odds: f64, x: &[f64]) -> f64 {
-        self.shap.predict_from(base, base_log_odds, x)
+    /// Each tree's value for one encoded row.
+    pub fn tree_values_encoded(&self, x: &[f64]) -> Vec<f64> {
+        self.shap.tree_values(x)
+    }
+
+    /// [`Self::log_odds_encoded`] of the row whose [`Self::tree_values_encoded`] these are, bit
+    /// for bit.
+    pub fn log_odds_of_tree_values(&self, values: &[f64]) -> f64 {
+        values.iter().fold(self.booster.base_score, |total, v| total + v)
+    }
+
+    /// [`Self::log_odds_encoded`] of `x`, bit for bit, given `base`'s tree values: only the
+    /// trees that split on a column where `x` differs from `base` are walked.
+    pub fn log_odds_encoded_from(&self, base: &[f64], base_values: &[f64], x: &[f64]) -> f64 {
+        self.shap.predict_from(base, base_values, x, self.booster.base_score)
     }
 
     /// SHAP contributions of one input row, one per booster column and then the bias; they
@@ -502,18 +513,24 @@ mod tests {
     fn log_odds_from_a_base_row_equals_the_full_walk() {
         let data = toy(500, 0.3, 5);
         let m = BinaryGbdt::fit(&data, &GbdtParams { iterations: 40, max_depth: 3, ..GbdtParams::default() }).unwrap();
+        let bits = |v: f64| v.to_bits();
         for i in 0..30 {
             let base = data.row(i).to_vec();
-            let lo = m.log_odds_encoded(&base);
-            for (j, v) in [(0, 3.0), (1, -2.0), (2, f64::NAN), (0, 0.25)] {
+            let values = m.tree_values_encoded(&base);
+            assert_eq!(bits(m.log_odds_of_tree_values(&values)), bits(m.log_odds_encoded(&base)));
+            for (j, v) in [(0, 3.0), (1, -2.0), (2, f64::NAN), (0, 0.25), (1, base[1])] {
                 let mut x = base.clone();
                 x[j] = v;
-                let (full, from) = (m.log_odds_encoded(&x), m.log_odds_encoded_from(&base, lo, &x));
-                assert!((full - from).abs() < 1e-9, "row {i} column {j}: {full} vs {from}");
+                // the same additions in the same order: the same bits
+                assert_eq!(
+                    bits(m.log_odds_encoded_from(&base, &values, &x)),
+                    bits(m.log_odds_encoded(&x)),
+                    "row {i} column {j}"
+                );
             }
-            // nothing changed: exactly the base
-            assert_eq!(m.log_odds_encoded_from(&base, lo, &base).to_bits(), lo.to_bits());
-            assert!((m.log_odds_encoded_from(&base, lo, &base[..2]) - m.log_odds_encoded(&base[..2])).abs() < 1e-9);
+            // a row of another width, or values of another forest: the full walk
+            assert_eq!(bits(m.log_odds_encoded_from(&base, &values, &base[..2])), bits(m.log_odds_encoded(&base[..2])));
+            assert_eq!(bits(m.log_odds_encoded_from(&base, &values[1..], &base)), bits(m.log_odds_encoded(&base)));
         }
     }
 
@@ -524,12 +541,12 @@ mod tests {
         for i in (0..data.rows).step_by(7) {
             data.x[i * 3 + (i % 3)] = f64::NAN;
         }
-        for depth in [1, 2, 4, 6] {
+        for depth in [1, 2, 3, 4, 6] {
             let p = GbdtParams { iterations: 40, max_depth: depth, min_leaf_weight: 1.0, ..GbdtParams::default() };
             let m = BinaryGbdt::fit(&data, &p).unwrap();
             assert!(m.shap.tabled_trees() > 0, "depth {depth}: no tree has tables");
-            if depth <= 2 {
-                // at most three internal nodes: every tree sums its leaves per route pattern
+            if depth <= 3 {
+                // at most seven internal nodes: every tree sums its leaves per route pattern
                 assert_eq!(m.shap.patterned_trees(), m.shap.len(), "depth {depth}");
             }
             if depth == 6 {
