@@ -189,8 +189,10 @@ impl Patterns {
         let mut pattern = 0usize;
         for (b, c) in self.conds[c0..c0 + s.n_conds as usize].iter().enumerate() {
             let v = row.get(c.feature).copied().unwrap_or(f64::NAN);
-            // as `Node::route`: below the split left, else right; missing to its branch
-            let right = if v.is_nan() { c.missing_right } else { v >= c.split };
+            // as `Node::route`: below the split left, otherwise (a NaN split too) right; missing
+            // values to their branch
+            let right =
+                if v.is_nan() { c.missing_right } else { v.partial_cmp(&c.split) != Some(std::cmp::Ordering::Less) };
             pattern |= usize::from(right) << b;
         }
         pattern
@@ -627,5 +629,59 @@ impl ShapForest {
     /// How many trees use route-pattern tables.
     pub fn patterned_trees(&self) -> usize {
         self.patterns.spans.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pattern_routes_a_row_as_the_tree_does() {
+        // one split on column 0 (NaN as a split, as a damaged artifact could hold, and a number),
+        // missing values to the left or to the right
+        for split in [f64::NAN, 0.5] {
+            for missing in [1u32, 2] {
+                let leaf = |value| Node {
+                    feature: 0,
+                    split: 0.0,
+                    left: 0,
+                    right: 0,
+                    missing: 0,
+                    has_missing: false,
+                    leaf: true,
+                    value,
+                    cover: 1.0,
+                };
+                let root = Node {
+                    feature: 0,
+                    split,
+                    left: 1,
+                    right: 2,
+                    missing,
+                    leaf: false,
+                    value: 0.0,
+                    cover: 2.0,
+                    ..leaf(0.0)
+                };
+                let nodes = [root, leaf(-1.0), leaf(1.0)];
+                let leaves = leaf_tables(&nodes).unwrap();
+                let mut p = Patterns::default();
+                assert!(p.push(&nodes, &leaves));
+                for v in [f64::NAN, -1.0, 0.5, 2.0] {
+                    let right = nodes[0].route(&[v]) == 2;
+                    assert_eq!(
+                        p.pattern(&p.spans[0], &[v]),
+                        usize::from(right),
+                        "split {split}, missing to {missing}, value {v}"
+                    );
+                    // and the contributions of the pattern are those of the leaves' tables
+                    let (mut a, mut b) = ([0.0], [0.0]);
+                    p.add(&[v], &mut a);
+                    add_from_tables(&nodes, &leaves, &[v], &mut b);
+                    assert_eq!(a, b);
+                }
+            }
+        }
     }
 }
