@@ -27,9 +27,36 @@ impl<W: Write> Write for RedactingWriter<W> {
     }
 }
 
+/// Libraries whose `info` lines are per request, not per event: the MCP transport (`rmcp`) logs
+/// three lines for every tool call ("Service initialized", "input stream terminated", "serve
+/// finished"), ~100 MB of log in one `bench/load.sh` run. They log at `warn` unless the filter
+/// names them (`RUST_LOG=rmcp=info`).
+const QUIET_TARGETS: &[&str] = &["rmcp"];
+
+/// The filter directives: `RUST_LOG` when set, else `LOG_LEVEL`, with [`QUIET_TARGETS`] at `warn`
+/// unless the spec names them.
+fn filter_spec(rust_log: Option<&str>, log_level: &str) -> String {
+    let mut spec = rust_log.filter(|s| !s.trim().is_empty()).unwrap_or(log_level).trim().to_string();
+    for target in QUIET_TARGETS {
+        if !spec.split(',').any(|d| d.trim().starts_with(target)) {
+            if !spec.is_empty() {
+                spec.push(',');
+            }
+            spec.push_str(target);
+            spec.push_str("=warn");
+        }
+    }
+    spec
+}
+
 /// Install the global subscriber. `RUST_LOG`, when set, refines `LOG_LEVEL`.
 pub fn init(config: &Config) {
-    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let spec = filter_spec(rust_log.as_deref(), &config.log_level);
+    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+        eprintln!("nivesh-ml: log filter {spec:?} is not valid ({e}); logging at info");
+        EnvFilter::new(filter_spec(None, "info"))
+    });
     let make_writer = || RedactingWriter::new(std::io::stderr());
     let result = match config.log_format {
         LogFormat::Json => tracing_subscriber::fmt()
@@ -47,4 +74,18 @@ pub fn init(config: &Config) {
     };
     // Already initialised (only possible in tests): keep the first subscriber.
     let _ = result;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::filter_spec;
+
+    #[test]
+    fn the_mcp_transport_is_quiet_unless_named() {
+        assert_eq!(filter_spec(None, "info"), "info,rmcp=warn");
+        assert_eq!(filter_spec(Some(""), "debug"), "debug,rmcp=warn");
+        assert_eq!(filter_spec(Some("nivesh_server=debug"), "info"), "nivesh_server=debug,rmcp=warn");
+        assert_eq!(filter_spec(Some("info,rmcp=debug"), "warn"), "info,rmcp=debug");
+        assert_eq!(filter_spec(None, "rmcp=trace"), "rmcp=trace");
+    }
 }

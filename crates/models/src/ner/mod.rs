@@ -15,7 +15,7 @@ pub mod gazetteer;
 pub mod rules;
 
 use crate::text::clusters::{NEAR_MIN_TENTHS, NearWords};
-use crate::text::{StaticEmbeddings, Token, WordClusters, tokenize};
+use crate::text::{StaticEmbeddings, Token, WordClusters, WordHash, tokenize};
 use crate::{Fit, ModelError, Params, Persist, Predict};
 use chrono::NaiveDate;
 #[cfg(test)]
@@ -361,13 +361,16 @@ impl std::fmt::Display for Cluster {
 fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
     let clusters = lex.clusters;
     let n = a.tokens.len();
+    // each clusterable token's hash, computed once for every word list it is looked up in
+    let hashes: Vec<Option<WordHash>> = a.lower.iter().map(|w| clusterable(w).then(|| WordHash::of(w))).collect();
     // each token's cluster path; `Some(&[])` for a word the table lacks
     let paths: Vec<Option<&[u16]>> = a
         .lower
         .iter()
-        .map(|w| {
+        .zip(&hashes)
+        .map(|(w, h)| {
             let c = clusters?;
-            clusterable(w).then(|| c.path(w).unwrap_or(&[]))
+            h.map(|h| c.path_hashed(w, h).unwrap_or(&[]))
         })
         .collect();
     let mid = clusters.map_or(0, |c| c.levels().min(2) - 1);
@@ -406,11 +409,11 @@ fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
         if t.chars().next().is_some_and(char::is_uppercase) {
             out.push(format_args!("title"));
         }
-        if clusterable(w) {
+        if let Some(h) = hashes[i] {
             for (label, near) in lex.near {
                 // cumulative ("at least 0.6" fires for 0.9 too), so that what is learnt
                 // on the gazetteer's own words carries to words merely near them
-                if let Some(t) = near.tenths(w) {
+                if let Some(t) = near.tenths_hashed(w, h) {
                     for k in NEAR_MIN_TENTHS..=t {
                         out.push(format_args!("near:{label}>={k}"));
                     }

@@ -11,7 +11,7 @@
 //! Written here (about 150 lines) rather than taken from `linfa-clustering`, which brings
 //! `ndarray` and its BLAS features for one k-means over 20,000 points.
 
-use super::StaticEmbeddings;
+use super::{StaticEmbeddings, WordHash, WordList};
 use crate::ModelError;
 use nivesh_core::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -26,8 +26,8 @@ const ITERATIONS: usize = 25;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WordClusters {
     branching: Vec<usize>,
-    /// Sorted, for binary search.
-    words: Vec<String>,
+    /// Sorted.
+    words: WordList,
     /// `words.len() × levels`: the cluster of word `i` at level `l` is `paths[i * levels + l]`,
     /// numbered within the level (children of cluster `p` are `p × branching[l] + j`).
     paths: Vec<u16>,
@@ -92,14 +92,20 @@ impl WordClusters {
         }
         let label = branching.iter().map(usize::to_string).collect::<Vec<_>>().join("×");
         let source = format!("{} ({n} words, k-means {label}, seed {seed})", table.source());
+        let words = WordList::new(words).ok_or_else(|| ModelError::Data("the table's words pass 4 GiB".into()))?;
         Ok(WordClusters { branching: branching.to_vec(), words, paths, source })
     }
 
     /// The clusters of `word` (lower case) from the coarsest level down, or `None` if the
     /// table has no such whole word.
     pub fn path(&self, word: &str) -> Option<&[u16]> {
+        self.path_hashed(word, WordHash::of(word))
+    }
+
+    /// [`Self::path`] of a word already hashed.
+    pub fn path_hashed(&self, word: &str, hash: WordHash) -> Option<&[u16]> {
         let levels = self.branching.len();
-        let i = self.words.binary_search_by(|w| w.as_str().cmp(word)).ok()?;
+        let i = self.words.find(word, hash)?;
         self.paths.get(i * levels..(i + 1) * levels)
     }
 
@@ -125,7 +131,7 @@ impl WordClusters {
             .iter()
             .enumerate()
             .filter(|(i, _)| self.paths[i * levels + last] == path[last])
-            .map(|(_, w)| w.as_str())
+            .map(|(_, w)| w)
             .collect()
     }
 
@@ -143,7 +149,7 @@ impl WordClusters {
         if self.paths.len() != self.words.len() * self.branching.len() {
             return Err(format!("{} cluster ids for {} words", self.paths.len(), self.words.len()));
         }
-        if self.words.windows(2).any(|w| w[0] >= w[1]) {
+        if !self.words.is_sorted() {
             return Err("the clustered words are not sorted".into());
         }
         let mut size = 1usize;
@@ -194,8 +200,8 @@ pub const NEAR_MIN_TENTHS: u8 = 3;
 /// that learnt "pharmacy" is a CATEGORY gets a feature for "dentist" too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NearWords {
-    /// Sorted, for binary search.
-    words: Vec<String>,
+    /// Sorted.
+    words: WordList,
     tenths: Vec<u8>,
 }
 
@@ -209,7 +215,8 @@ impl NearWords {
             .filter_map(|s| words.binary_search_by(|w| w.as_str().cmp(s.as_ref())).ok())
             .map(|i| &points[i * d..(i + 1) * d])
             .collect();
-        let mut near = NearWords { words: Vec::new(), tenths: Vec::new() };
+        let mut kept = Vec::new();
+        let mut tenths_of_kept = Vec::new();
         for (w, p) in words.into_iter().zip(points.chunks_exact(d)) {
             let best = seed_rows.iter().map(|s| dot(p, s)).fold(f32::NEG_INFINITY, f32::max);
             // floored as computed: a seed's cosine with itself may come out 0.99999994 (tenths
@@ -217,16 +224,22 @@ impl NearWords {
             // lower in the NER's cross-validation on NLU++ (docs/BENCHMARKS.md)
             let tenths = (best.clamp(0.0, 1.0) * 10.0).floor() as u8;
             if tenths >= NEAR_MIN_TENTHS {
-                near.words.push(w);
-                near.tenths.push(tenths);
+                kept.push(w);
+                tenths_of_kept.push(tenths);
             }
         }
-        near
+        // the kept words are a subset of the table's, whose total length is far below 4 GiB
+        NearWords { words: WordList::new(kept).unwrap_or_default(), tenths: tenths_of_kept }
     }
 
     /// `word`'s cosine to the nearest seed, in tenths, if it is at least [`NEAR_MIN_TENTHS`].
     pub fn tenths(&self, word: &str) -> Option<u8> {
-        let i = self.words.binary_search_by(|w| w.as_str().cmp(word)).ok()?;
+        self.tenths_hashed(word, WordHash::of(word))
+    }
+
+    /// [`Self::tenths`] of a word already hashed.
+    pub fn tenths_hashed(&self, word: &str, hash: WordHash) -> Option<u8> {
+        let i = self.words.find(word, hash)?;
         self.tenths.get(i).copied()
     }
 
@@ -243,7 +256,7 @@ impl NearWords {
         if self.words.len() != self.tenths.len() {
             return Err(format!("{} similarities for {} words", self.tenths.len(), self.words.len()));
         }
-        if self.words.windows(2).any(|w| w[0] >= w[1]) {
+        if !self.words.is_sorted() {
             return Err("the near words are not sorted".into());
         }
         if self.tenths.iter().any(|t| !(NEAR_MIN_TENTHS..=10).contains(t)) {

@@ -9,6 +9,7 @@ pub mod static_embed;
 pub mod testing;
 pub mod tfidf;
 pub mod tokenize;
+pub mod word_list;
 pub mod wordpiece;
 
 pub use bert::{BertEncoder, EncoderFiles, SentenceEncoder};
@@ -16,4 +17,5 @@ pub use clusters::WordClusters;
 pub use static_embed::StaticEmbeddings;
 pub use tfidf::{SparseVec, TfidfParams, TfidfVectorizer};
 pub use tokenize::{Token, normalize, tokenize};
+pub use word_list::{WordHash, WordList};
 pub use wordpiece::WordPiece;

@@ -1,0 +1,216 @@
+//! A sorted list of words held in one string, found by a hash of the word.
+//!
+//! The NER model's word clusters and near-word lists hold ~20,000 words each. As `Vec<String>`
+//! searched by `binary_search` they cost a heap allocation and a 24-byte header per word and,
+//! per token served, ~15 string comparisons each behind a pointer (13 % of the NER route's
+//! server CPU in a profile; docs/BENCHMARKS.md). Here the words sit end to end in one `String`
+//! with a `u32` end offset each, and a map from a 64-bit hash of a word to its position finds
+//! it with one probe and one comparison; the caller hashes a token once ([`WordHash::of`]) for
+//! every list it looks it up in.
+//!
+//! It (de)serialises as the sequence of its words, the bytes a `Vec<String>` gives, so that
+//! models written before it load unchanged.
+
+use super::tfidf::IdentityHasher;
+use serde::de::{SeqAccess, Visitor};
+use serde::ser::SerializeSeq;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+/// A word's hash for [`WordList::find`]: FNV-1a over its bytes, then MurmurHash3's 64-bit
+/// finaliser, so that the low bits the map's buckets use depend on every byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WordHash(u64);
+
+impl WordHash {
+    pub fn of(word: &str) -> WordHash {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in word.as_bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^= h >> 33;
+        WordHash(h)
+    }
+}
+
+/// Words end to end, in the order given (sorted, where the owner requires it: see
+/// [`WordList::is_sorted`]).
+#[derive(Debug, Clone, Default)]
+pub struct WordList {
+    text: String,
+    /// `ends[i]`: the byte offset in `text` where word `i` ends (word `i` starts where `i - 1`
+    /// ends).
+    ends: Vec<u32>,
+    /// A word's hash to its position; the first word of any hash that two words share.
+    index: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>,
+    /// Two words share a hash: a word whose probe finds the other is then looked for by binary
+    /// search (correct in every case, sorted lists only; not seen among real words).
+    collided: bool,
+}
+
+impl PartialEq for WordList {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text && self.ends == other.ends
+    }
+}
+
+impl WordList {
+    /// The list of `words`, in their order. `None` if the words together pass 4 GiB.
+    pub fn new<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> Option<WordList> {
+        let mut list = WordList::default();
+        for w in words {
+            list.text.push_str(w.as_ref());
+            list.ends.push(u32::try_from(list.text.len()).ok()?);
+        }
+        list.index.reserve(list.ends.len());
+        for i in 0..list.ends.len() {
+            let h = WordHash::of(list.get(i)).0;
+            match list.index.entry(h) {
+                std::collections::hash_map::Entry::Occupied(_) => list.collided = true,
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(i as u32);
+                }
+            }
+        }
+        Some(list)
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Word `i` (empty past the end).
+    pub fn get(&self, i: usize) -> &str {
+        let Some(&end) = self.ends.get(i) else { return "" };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..end as usize).unwrap_or("")
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Strictly increasing: what binary search and the owners' checks need.
+    pub fn is_sorted(&self) -> bool {
+        (1..self.len()).all(|i| self.get(i - 1) < self.get(i))
+    }
+
+    /// The position of `word`, whose hash is `hash`.
+    pub fn find(&self, word: &str, hash: WordHash) -> Option<usize> {
+        match self.index.get(&hash.0) {
+            Some(&i) if self.get(i as usize) == word => Some(i as usize),
+            Some(_) if self.collided => self.search(word),
+            _ => None,
+        }
+    }
+
+    /// The position of `word` by binary search (sorted lists).
+    pub fn search(&self, word: &str) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.get(mid).cmp(word) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// Heap bytes held (text, offsets, index), for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * 4 + self.index.capacity() * 13
+    }
+}
+
+impl Serialize for WordList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for w in self.iter() {
+            seq.serialize_element(w)?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for WordList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<WordList, D::Error> {
+        struct Words;
+        impl<'de> Visitor<'de> for Words {
+            type Value = WordList;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence of words")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WordList, A::Error> {
+                let mut words: Vec<String> = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+                while let Some(w) = seq.next_element::<String>()? {
+                    words.push(w);
+                }
+                WordList::new(words).ok_or_else(|| serde::de::Error::custom("the words pass 4 GiB"))
+            }
+        }
+        d.deserialize_seq(Words)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(words: &[&str]) -> WordList {
+        WordList::new(words).unwrap()
+    }
+
+    #[test]
+    fn every_word_is_found_where_it_is_and_others_are_not() {
+        let l = list(&["", "a", "bank", "banker", "dentist", "pharmacy"]);
+        for (i, w) in l.iter().enumerate() {
+            assert_eq!(l.find(w, WordHash::of(w)), Some(i), "{w}");
+            assert_eq!(l.search(w), Some(i), "{w}");
+        }
+        for w in ["ban", "bankers", "z", "Bank"] {
+            assert_eq!(l.find(w, WordHash::of(w)), None, "{w}");
+            assert_eq!(l.search(w), None, "{w}");
+        }
+        assert_eq!((l.len(), l.get(3), l.get(99)), (6, "banker", ""));
+        assert!(l.is_sorted());
+        assert!(!list(&["b", "a"]).is_sorted());
+        assert!(!list(&["a", "a"]).is_sorted());
+    }
+
+    #[test]
+    fn a_shared_hash_falls_back_to_binary_search() {
+        let mut l = list(&["alpha", "beta", "gamma"]);
+        // force "gamma" to look as if it shared "alpha"'s hash
+        let g = WordHash::of("gamma").0;
+        l.index.insert(g, 0);
+        l.collided = true;
+        assert_eq!(l.find("gamma", WordHash::of("gamma")), Some(2));
+        assert_eq!(l.find("alpha", WordHash::of("alpha")), Some(0));
+    }
+
+    #[test]
+    fn it_serialises_as_a_vec_of_strings_does() {
+        let words = vec!["food".to_string(), "fuel".to_string(), "₹".to_string()];
+        let l = WordList::new(&words).unwrap();
+        assert_eq!(serde_json::to_string(&l).unwrap(), serde_json::to_string(&words).unwrap());
+        // the model artifacts' own encoding
+        assert_eq!(postcard::to_allocvec(&l).unwrap(), postcard::to_allocvec(&words).unwrap());
+        let back: WordList = postcard::from_bytes(&postcard::to_allocvec(&words).unwrap()).unwrap();
+        assert_eq!(back, l);
+        let back: WordList = serde_json::from_str(&serde_json::to_string(&words).unwrap()).unwrap();
+        assert_eq!(back, l);
+        assert_eq!(back.find("₹", WordHash::of("₹")), Some(2));
+    }
+}
