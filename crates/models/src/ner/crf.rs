@@ -40,6 +40,11 @@ impl AttrHasher {
         }
     }
 
+    /// Hash `s`'s bytes next, as if appended to what was written before.
+    pub fn write(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+
     pub fn finish(&self) -> u64 {
         mix(self.0)
     }

@@ -194,29 +194,25 @@ impl Persist for FinancialNer {
 
 /// A token's shape: upper case `X`, other letters `x`, ASCII digits `d`, anything else itself,
 /// runs of one kind written once ("Rs500" → "Xxd").
-struct Shape<'a>(&'a str);
-
-impl std::fmt::Display for Shape<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use std::fmt::Write;
-        let mut last = '\0';
-        for c in self.0.chars() {
-            let k = if c.is_uppercase() {
-                'X'
-            } else if c.is_alphabetic() {
-                'x'
-            } else if c.is_ascii_digit() {
-                'd'
-            } else {
-                c
-            };
-            if k != last {
-                f.write_char(k)?;
-                last = k;
-            }
+fn shape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(16));
+    let mut last = '\0';
+    for c in s.chars() {
+        let k = if c.is_uppercase() {
+            'X'
+        } else if c.is_alphabetic() {
+            'x'
+        } else if c.is_ascii_digit() {
+            'd'
+        } else {
+            c
+        };
+        if k != last {
+            out.push(k);
+            last = k;
         }
-        Ok(())
     }
+    out
 }
 
 /// The first (`prefix`) or last `n` characters of `s`; empty when it is shorter.
@@ -240,11 +236,12 @@ impl Tag {
     const O: Tag = Tag { label: None, begin: false };
 }
 
-impl std::fmt::Display for Tag {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Tag {
+    /// The tag's name in two pieces: `O` and nothing, or `B-`/`I-` and the label.
+    fn pieces(self) -> [&'static str; 2] {
         match self.label {
-            None => f.write_str("O"),
-            Some(l) => write!(f, "{}-{l}", if self.begin { "B" } else { "I" }),
+            None => ["O", ""],
+            Some(l) => [if self.begin { "B-" } else { "I-" }, l],
         }
     }
 }
@@ -297,8 +294,10 @@ struct Lexicon<'a> {
 
 /// Where [`features`] puts each token's attributes: their names (training, which hands them to
 /// CRFsuite) or their hashes (prediction, which looks them up without allocating a string each).
+/// A name comes in pieces, written end to end: the hasher reads them in turn, so neither a
+/// string nor the formatting machinery is built per attribute on the request path.
 trait FeatureSink {
-    fn push(&mut self, name: std::fmt::Arguments<'_>);
+    fn push(&mut self, pieces: &[&str]);
     /// The attributes pushed since the last call belong to the next token.
     fn end_token(&mut self);
 }
@@ -311,8 +310,8 @@ struct Named {
 }
 
 impl FeatureSink for Named {
-    fn push(&mut self, name: std::fmt::Arguments<'_>) {
-        self.current.push(name.to_string());
+    fn push(&mut self, pieces: &[&str]) {
+        self.current.push(pieces.concat());
     }
 
     fn end_token(&mut self) {
@@ -321,7 +320,7 @@ impl FeatureSink for Named {
 }
 
 /// Attribute hashes ([`attr_hash`] of the same names), one list per token; the names are
-/// hashed as they are written, never built.
+/// hashed piece by piece, never built.
 #[derive(Default)]
 struct Hashed {
     tokens: Vec<Vec<u64>>,
@@ -329,11 +328,11 @@ struct Hashed {
 }
 
 impl FeatureSink for Hashed {
-    fn push(&mut self, name: std::fmt::Arguments<'_>) {
-        use std::fmt::Write;
+    fn push(&mut self, pieces: &[&str]) {
         let mut h = AttrHasher::default();
-        // the hasher's writes cannot fail
-        let _ = h.write_fmt(name);
+        for p in pieces {
+            h.write(p);
+        }
         self.current.push(h.finish());
     }
 
@@ -343,17 +342,38 @@ impl FeatureSink for Hashed {
     }
 }
 
+/// `n` in decimal, written into `buf`.
+fn decimal(n: u16, buf: &mut [u8; 5]) -> &str {
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits only
+    std::str::from_utf8(&buf[i..]).unwrap_or("")
+}
+
+/// The names of cluster levels and of similarity tenths, for attribute names.
+const LEVEL_NAMES: [&str; crate::text::clusters::MAX_LEVELS] = ["c0=", "c1=", "c2=", "c3="];
+const TENTHS: [&str; 11] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
+
 /// A neighbour's cluster at one level: its number, or `oov` for a word the table lacks.
+#[derive(Clone, Copy)]
 enum Cluster {
     Id(u16),
     Oov,
 }
 
-impl std::fmt::Display for Cluster {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Cluster {
+    fn name(self, buf: &mut [u8; 5]) -> &str {
         match self {
-            Cluster::Id(c) => write!(f, "{c}"),
-            Cluster::Oov => f.write_str("oov"),
+            Cluster::Id(c) => decimal(c, buf),
+            Cluster::Oov => "oov",
         }
     }
 }
@@ -373,6 +393,8 @@ fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
             h.map(|h| c.path_hashed(w, h).unwrap_or(&[]))
         })
         .collect();
+    // each token's shape, used for it and both neighbours
+    let shapes: Vec<String> = a.tokens.iter().map(|t| shape(&t.text)).collect();
     let mid = clusters.map_or(0, |c| c.levels().min(2) - 1);
     let cluster_at = |i: isize, level: usize| -> Option<Cluster> {
         let p = paths.get(usize::try_from(i).ok()?).copied().flatten()?;
@@ -387,27 +409,30 @@ fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
             &a.lower[i as usize]
         }
     };
+    let mut buf = [0u8; 5];
     for (i, path) in paths.iter().enumerate() {
         let t = &a.tokens[i].text;
-        let w = &a.lower[i];
+        let w = a.lower[i].as_str();
         let ii = i as isize;
-        out.push(format_args!("b"));
-        out.push(format_args!("w={w}"));
-        out.push(format_args!("s={}", Shape(t)));
-        out.push(format_args!("p2={}", affix(w, 2, true)));
-        out.push(format_args!("p3={}", affix(w, 3, true)));
-        out.push(format_args!("x2={}", affix(w, 2, false)));
-        out.push(format_args!("x3={}", affix(w, 3, false)));
-        out.push(format_args!("g={}", a.gaz[i]));
-        out.push(format_args!("r={}", a.rule[i]));
-        out.push(format_args!("-1:w={}", word(ii - 1)));
-        out.push(format_args!("+1:w={}", word(ii + 1)));
-        out.push(format_args!("-2:w={}", word(ii - 2)));
-        out.push(format_args!("+2:w={}", word(ii + 2)));
-        out.push(format_args!("-1|0={}|{w}", word(ii - 1)));
-        out.push(format_args!("0|+1={w}|{}", word(ii + 1)));
+        let [g0, g1] = a.gaz[i].pieces();
+        let [r0, r1] = a.rule[i].pieces();
+        out.push(&["b"]);
+        out.push(&["w=", w]);
+        out.push(&["s=", &shapes[i]]);
+        out.push(&["p2=", affix(w, 2, true)]);
+        out.push(&["p3=", affix(w, 3, true)]);
+        out.push(&["x2=", affix(w, 2, false)]);
+        out.push(&["x3=", affix(w, 3, false)]);
+        out.push(&["g=", g0, g1]);
+        out.push(&["r=", r0, r1]);
+        out.push(&["-1:w=", word(ii - 1)]);
+        out.push(&["+1:w=", word(ii + 1)]);
+        out.push(&["-2:w=", word(ii - 2)]);
+        out.push(&["+2:w=", word(ii + 2)]);
+        out.push(&["-1|0=", word(ii - 1), "|", w]);
+        out.push(&["0|+1=", w, "|", word(ii + 1)]);
         if t.chars().next().is_some_and(char::is_uppercase) {
-            out.push(format_args!("title"));
+            out.push(&["title"]);
         }
         if let Some(h) = hashes[i] {
             for (label, near) in lex.near {
@@ -415,42 +440,46 @@ fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
                 // on the gazetteer's own words carries to words merely near them
                 if let Some(t) = near.tenths_hashed(w, h) {
                     for k in NEAR_MIN_TENTHS..=t {
-                        out.push(format_args!("near:{label}>={k}"));
+                        out.push(&["near:", label, ">=", TENTHS.get(k as usize).copied().unwrap_or("10")]);
                     }
                 }
             }
         }
         match path {
-            Some([]) => out.push(format_args!("c=oov")),
+            Some([]) => out.push(&["c=oov"]),
             Some(p) => {
-                for (l, c) in p.iter().enumerate() {
-                    out.push(format_args!("c{l}={c}"));
+                for (l, &c) in p.iter().enumerate() {
+                    out.push(&[LEVEL_NAMES.get(l).copied().unwrap_or("c?="), decimal(c, &mut buf)]);
                 }
             }
             None => {}
         }
         if let Some(c) = cluster_at(ii - 1, mid) {
-            out.push(format_args!("-1:c={c}"));
+            out.push(&["-1:c=", c.name(&mut buf)]);
         }
         if let Some(c) = cluster_at(ii + 1, mid) {
-            out.push(format_args!("+1:c={c}"));
+            out.push(&["+1:c=", c.name(&mut buf)]);
         }
         if i > 0 {
-            out.push(format_args!("-1:s={}", Shape(&a.tokens[i - 1].text)));
-            out.push(format_args!("-1:g={}", a.gaz[i - 1]));
-            out.push(format_args!("-1:r={}", a.rule[i - 1]));
+            let [g0, g1] = a.gaz[i - 1].pieces();
+            let [r0, r1] = a.rule[i - 1].pieces();
+            out.push(&["-1:s=", &shapes[i - 1]]);
+            out.push(&["-1:g=", g0, g1]);
+            out.push(&["-1:r=", r0, r1]);
             if a.tokens[i - 1].end == a.tokens[i].start {
-                out.push(format_args!("glued"));
+                out.push(&["glued"]);
             }
         } else {
-            out.push(format_args!("BOS"));
+            out.push(&["BOS"]);
         }
         if i + 1 < n {
-            out.push(format_args!("+1:s={}", Shape(&a.tokens[i + 1].text)));
-            out.push(format_args!("+1:g={}", a.gaz[i + 1]));
-            out.push(format_args!("+1:r={}", a.rule[i + 1]));
+            let [g0, g1] = a.gaz[i + 1].pieces();
+            let [r0, r1] = a.rule[i + 1].pieces();
+            out.push(&["+1:s=", &shapes[i + 1]]);
+            out.push(&["+1:g=", g0, g1]);
+            out.push(&["+1:r=", r0, r1]);
         } else {
-            out.push(format_args!("EOS"));
+            out.push(&["EOS"]);
         }
         out.end_token();
     }
