@@ -56,6 +56,15 @@ fn c(n: f64) -> f64 {
     }
 }
 
+/// [`c`] of 0 to 256 items (the default sample size, and the most items a leaf holds under
+/// it), computed once: a leaf's size is a whole number, and scoring took a logarithm per tree.
+static C_OF_SIZE: std::sync::LazyLock<[f64; 257]> = std::sync::LazyLock::new(|| std::array::from_fn(|n| c(n as f64)));
+
+/// [`c`] of a leaf's size, the same bits.
+fn c_of_size(size: u32) -> f64 {
+    C_OF_SIZE.get(size as usize).copied().unwrap_or_else(|| c(size as f64))
+}
+
 /// A trained forest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IsolationForest {
@@ -164,6 +173,23 @@ impl IsolationForest {
 
     /// Anomaly score in (0, 1]: 2^(-E[h(x)] / c(ψ)); about 0.5 is normal, near 1 anomalous.
     pub fn score(&self, row: &[f64]) -> f64 {
+        // missing values replaced by the training medians once, not at every split
+        let mut filled = [0.0f64; 32];
+        let mut spilled = Vec::new();
+        let row: &[f64] = if row.iter().all(|v| !v.is_nan()) {
+            row
+        } else {
+            let out: &mut [f64] = if row.len() <= filled.len() {
+                &mut filled[..row.len()]
+            } else {
+                spilled.resize(row.len(), 0.0);
+                &mut spilled
+            };
+            for (f, (o, &v)) in out.iter_mut().zip(row).enumerate() {
+                *o = if v.is_nan() { self.medians.get(f).copied().unwrap_or(0.0) } else { v };
+            }
+            out
+        };
         let mut total = 0.0;
         for t in &self.trees {
             let mut node = 0usize;
@@ -171,13 +197,13 @@ impl IsolationForest {
             loop {
                 match &t.nodes[node] {
                     Node::Leaf { size } => {
-                        total += depth + c(*size as f64);
+                        total += depth + c_of_size(*size);
                         break;
                     }
                     Node::Split { feature, value, left, right } => {
                         let f = *feature as usize;
-                        let v = row.get(f).copied().unwrap_or(f64::NAN);
-                        let v = if v.is_nan() { self.medians.get(f).copied().unwrap_or(0.0) } else { v };
+                        // a column the row lacks reads as missing: its median
+                        let v = row.get(f).copied().unwrap_or_else(|| self.medians.get(f).copied().unwrap_or(0.0));
                         node = if v < *value { *left as usize } else { *right as usize };
                         depth += 1.0;
                     }
@@ -209,6 +235,14 @@ mod tests {
         let outlier = f.score(&[6.0, 6.0]);
         assert!(outlier > 0.65 && inlier < 0.5, "in {inlier} out {outlier}");
         assert!(outlier <= 1.0);
+        // missing values score as the medians they stand for, however many columns there are
+        let m = f.medians.clone();
+        assert_eq!(f.score(&[f64::NAN, -0.2]).to_bits(), f.score(&[m[0], -0.2]).to_bits());
+        assert_eq!(f.score(&[0.1]).to_bits(), f.score(&[0.1, m[1]]).to_bits());
+        // the table of c is c
+        for n in [0u32, 1, 2, 3, 17, 256, 257, 4000] {
+            assert_eq!(c_of_size(n).to_bits(), c(n as f64).to_bits(), "{n}");
+        }
         // missing values are read as the median
         assert_eq!(f.score(&[f64::NAN, f64::NAN]), f.score(&[f.medians[0], f.medians[1]]));
         // same seed, same forest
