@@ -52,6 +52,8 @@ pub struct PredictionCache {
 struct Entry {
     value: Cached,
     expires: Instant,
+    /// [`Weigh`]'s answer, computed once: the cache asks for it each time it moves the entry.
+    weight: u64,
 }
 
 /// An entry's weight: its bytes and [`ENTRY_OVERHEAD`].
@@ -60,8 +62,15 @@ struct Weigh;
 
 impl quick_cache::Weighter<u128, Entry> for Weigh {
     fn weight(&self, _key: &u128, e: &Entry) -> u64 {
-        let obs = e.value.observation.as_ref().map_or(0, Observed::size);
-        (e.value.body.len() + obs + ENTRY_OVERHEAD) as u64
+        e.weight
+    }
+}
+
+impl Entry {
+    fn new(value: Cached, expires: Instant) -> Entry {
+        let obs = value.observation.as_ref().map_or(0, Observed::size);
+        let weight = (value.body.len() + obs + ENTRY_OVERHEAD) as u64;
+        Entry { value, expires, weight }
     }
 }
 
@@ -252,7 +261,7 @@ impl PredictionCache {
             }
         };
         let ttl = self.ttl.get(model.index()).copied().unwrap_or_else(|| model.cache_ttl());
-        let _ = guard.insert(Entry { value: value.clone(), expires: Instant::now() + ttl });
+        let _ = guard.insert(Entry::new(value.clone(), Instant::now() + ttl));
         Ok((value, hit))
     }
 
