@@ -131,6 +131,34 @@ pub struct FeatureStore {
     defs: Definitions,
     offline: OfflineStore,
     online: Box<dyn OnlineStore>,
+    /// Anomaly states already parsed, by user, each with the stored JSON it came from.
+    parsed_states: std::sync::Mutex<ParsedStates>,
+}
+
+/// Most users whose parsed anomaly state is kept (past it the map starts again empty): ~4 KB a
+/// user, so at most ~16 MB, and a few MB for the thousand-odd users a server sees in a minute.
+const MAX_PARSED_STATES: usize = 4096;
+
+/// The anomaly route read each user's state from the online store and parsed its JSON (~1.8 KB,
+/// ~60 numbers) per request: ~9 % of the route's CPU. The row is still read every time (the
+/// online store stays the one truth, whatever process writes it); its JSON is parsed again only
+/// when it differs from the one parsed last for that user.
+#[derive(Default)]
+struct ParsedStates {
+    by_user: HashMap<String, (String, std::sync::Arc<nivesh_models::anomaly::UserState>)>,
+}
+
+impl ParsedStates {
+    fn get(&self, user: &str, raw: &str) -> Option<std::sync::Arc<nivesh_models::anomaly::UserState>> {
+        self.by_user.get(user).filter(|(r, _)| r == raw).map(|(_, s)| s.clone())
+    }
+
+    fn put(&mut self, user: &str, raw: String, state: std::sync::Arc<nivesh_models::anomaly::UserState>) {
+        if self.by_user.len() >= MAX_PARSED_STATES && !self.by_user.contains_key(user) {
+            self.by_user = HashMap::new();
+        }
+        self.by_user.insert(user.to_string(), (raw, state));
+    }
 }
 
 fn rfc3339(ts: i64) -> String {
@@ -142,7 +170,7 @@ impl FeatureStore {
     /// without a version bump is an error here).
     pub fn new(defs: Definitions, offline: OfflineStore, online: Box<dyn OnlineStore>) -> Result<Self, FeatureError> {
         offline.register_views(&defs.views)?;
-        Ok(FeatureStore { defs, offline, online })
+        Ok(FeatureStore { defs, offline, online, parsed_states: Default::default() })
     }
 
     pub fn definitions(&self) -> &Definitions {
@@ -312,16 +340,24 @@ impl FeatureStore {
         &self,
         user: &str,
         now: i64,
-    ) -> Result<Option<nivesh_models::anomaly::UserState>, FeatureError> {
+    ) -> Result<Option<std::sync::Arc<nivesh_models::anomaly::UserState>>, FeatureError> {
         let Some(view) = self.defs.views.iter().find(|v| v.kind == ViewKind::State) else { return Ok(None) };
         let rows = self.online.read(&[user], &[view])?;
         let Some(Some(r)) = rows.into_iter().next().and_then(|r| r.into_iter().next()) else { return Ok(None) };
         if !view.fresh(r.as_of, now) {
             return Ok(None);
         }
-        r.state
-            .map(|s| serde_json::from_str(&s).map_err(|source| FeatureError::Corrupt { what: "stored state", source }))
-            .transpose()
+        let Some(raw) = r.state else { return Ok(None) };
+        // a poisoned lock only means another request panicked mid-update: the map is still whole
+        let lock = || self.parsed_states.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(state) = lock().get(user, &raw) {
+            return Ok(Some(state));
+        }
+        let state: std::sync::Arc<nivesh_models::anomaly::UserState> = std::sync::Arc::new(
+            serde_json::from_str(&raw).map_err(|source| FeatureError::Corrupt { what: "stored state", source })?,
+        );
+        lock().put(user, raw, state.clone());
+        Ok(Some(state))
     }
 
     /// Score `txn` with `model` against its user's history as of just before it: the online
@@ -458,5 +494,30 @@ impl FeatureStore {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_PARSED_STATES, ParsedStates};
+    use std::sync::Arc;
+
+    #[test]
+    fn parsed_states_are_kept_per_raw_json_and_bounded() {
+        let mut c = ParsedStates::default();
+        let state = Arc::new(nivesh_models::anomaly::UserState::default());
+        c.put("U1", "{}".into(), state.clone());
+        assert!(c.get("U1", "{}").is_some_and(|s| Arc::ptr_eq(&s, &state)));
+        // another JSON for the same user, or another user: not this state
+        assert!(c.get("U1", "{ }").is_none());
+        assert!(c.get("U2", "{}").is_none());
+        for i in 0..MAX_PARSED_STATES + 10 {
+            c.put(&format!("U{i}"), "{}".into(), state.clone());
+            assert!(c.by_user.len() <= MAX_PARSED_STATES);
+        }
+        // a user already kept is replaced in place, not a reason to start again
+        let n = c.by_user.len();
+        c.put("U4100", "[]".into(), state.clone());
+        assert_eq!(c.by_user.len(), n);
     }
 }

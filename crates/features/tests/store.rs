@@ -102,6 +102,14 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
     let after = fs.get_online_features(&[user], &["user_spending_profile"], now, false).unwrap();
     let before = online[0].views["user_spending_profile"].values["spend_7d"].unwrap();
     assert_eq!(after[0].views["user_spending_profile"].values["spend_7d"], Some(before + 12345.0));
+    // the anomaly state read before (and parsed, and kept parsed) gives way to the new one
+    let reports = fs.materialize(&["transaction_behaviour"], as_of, as_of, false, &mut |_, _| {}).unwrap();
+    assert_eq!((reports[0].entities, reports[0].written), (1, 1));
+    let newer = fs.online_user_state(user, now).unwrap().unwrap();
+    assert_eq!(newer.last_seen(), Some(last + 3600));
+    assert!(state.last_seen() < newer.last_seen());
+    // read again unchanged: the same parsed state
+    assert!(std::sync::Arc::ptr_eq(&newer, &fs.online_user_state(user, now).unwrap().unwrap()));
     // nothing new: nothing to do
     let reports = fs.materialize(&["user_spending_profile"], as_of, as_of, false, &mut |_, _| {}).unwrap();
     assert_eq!(reports[0].entities, 0);
