@@ -202,7 +202,19 @@ impl Features {
     /// The row of `text`; `encoded` is its encoder embedding when computed already (training
     /// embeds every text once, in batches).
     fn row(&self, text: &str, encoded: Option<&[f32]>) -> Result<SparseVec, ModelError> {
-        let mut row = self.tfidf.transform(text);
+        let tfidf = self.tfidf.transform(text);
+        self.dense_after(tfidf, text, encoded)
+    }
+
+    /// [`Self::transform`], and the share of `text`'s words the TF-IDF vocabulary lacks, from
+    /// one analysis of the text.
+    fn transform_with_oov(&self, text: &str) -> Result<(SparseVec, f64), ModelError> {
+        let (tfidf, oov) = self.tfidf.transform_with_oov(text);
+        Ok((self.dense_after(tfidf, text, None)?, oov))
+    }
+
+    /// `row` (the TF-IDF columns of `text`) with the embedding columns after them.
+    fn dense_after(&self, mut row: SparseVec, text: &str, encoded: Option<&[f32]>) -> Result<SparseVec, ModelError> {
         let dense = self.dim() - self.tfidf.dim();
         row.idx.reserve(dense);
         row.val.reserve(dense);
@@ -524,6 +536,23 @@ impl Predict<str> for IntentClassifier {
     fn predict(&self, query: &str) -> Result<IntentPrediction, ModelError> {
         let (text, truncated) = clean_query(query)?;
         let probs = self.probabilities(&text)?;
+        Ok(self.prediction(&text, truncated, &probs))
+    }
+}
+
+impl IntentClassifier {
+    /// [`Predict::predict`], and the share of the cleaned query's words never seen in training
+    /// ([`Self::oov_share`] of what the model read), from one analysis of the query: what the
+    /// server answers and the prediction log keeps.
+    pub fn predict_with_oov(&self, query: &str) -> Result<(IntentPrediction, f64), ModelError> {
+        let (text, truncated) = clean_query(query)?;
+        let (row, oov) = self.features.transform_with_oov(&text)?;
+        let probs = self.svm.probabilities(&row);
+        Ok((self.prediction(&text, truncated, &probs), oov))
+    }
+
+    /// The answer from the cleaned query and its intents' probabilities.
+    fn prediction(&self, text: &str, truncated: bool, probs: &[f32]) -> IntentPrediction {
         let mut order: Vec<usize> = (0..probs.len()).collect();
         order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then(a.cmp(&b)));
         let alternatives: Vec<IntentScore> = order
@@ -534,14 +563,14 @@ impl Predict<str> for IntentClassifier {
         let top = order.first().copied().unwrap_or(0);
         let confidence = probs.get(top).copied().unwrap_or(0.0) as f64;
         let low_confidence = confidence < self.confidence_threshold;
-        Ok(IntentPrediction {
+        IntentPrediction {
             intent: if low_confidence { self.fallback_label.clone() } else { self.labels[top].clone() },
             confidence,
             alternatives,
             query_length: text.chars().count(),
             low_confidence,
             truncated,
-        })
+        }
     }
 }
 
@@ -596,7 +625,13 @@ mod tests {
         let back = IntentClassifier::from_bytes(&joined.to_bytes().unwrap()).unwrap();
         for q in ["purchase", "pay rent", "credit card bill", "₹500"] {
             assert_eq!(back.probabilities(q).unwrap(), joined.probabilities(q).unwrap());
+            // one analysis for the answer and the share of unseen words: the same as apart
+            let (p, oov) = joined.predict_with_oov(q).unwrap();
+            assert_eq!(p, joined.predict(q).unwrap(), "{q}");
+            assert_eq!(oov.to_bits(), joined.oov_share(q).to_bits(), "{q}");
         }
+        assert_eq!(joined.predict_with_oov("pay my taxes").unwrap().1, 1.0 / 3.0);
+        assert!(joined.predict_with_oov("  ").is_err());
     }
 
     fn tiny_encoder() -> EncoderFiles {

@@ -15,7 +15,6 @@ use crate::sample::{Name, Observation, Value};
 use nivesh_core::CreditApplication;
 use nivesh_models::anomaly::TRANSACTION_FEATURES;
 use nivesh_models::credit::{application_features, application_schema};
-use nivesh_models::intent::IntentClassifier;
 use nivesh_models::tabular::{ColumnKind, Schema};
 
 /// The name of `model`'s prediction column.
@@ -38,13 +37,15 @@ fn words(text: &str) -> f64 {
     text.split_whitespace().count() as f64
 }
 
-/// An intent query and the intent predicted for it.
-pub fn intent(model: &IntentClassifier, query: &str, predicted: &str) -> Observation {
+/// An intent query, the intent predicted for it and the share of its words never seen in
+/// training (from [`nivesh_models::intent::IntentClassifier::predict_with_oov`], which analyses
+/// the query once for both).
+pub fn intent(query: &str, predicted: &str, oov_share: f64) -> Observation {
     Observation {
         features: vec![
             num("query_chars", query.chars().count() as f64),
             num("query_words", words(query)),
-            num("oov_share", model.oov_share(query)),
+            num("oov_share", oov_share),
         ],
         prediction: Some(("intent".into(), Value::Category(predicted.to_string()))),
     }

@@ -166,8 +166,8 @@ impl Served for IntentClassifier {
         req.user_id.as_deref().into_iter().collect()
     }
     fn answer(&self, query: &String, _: Option<&FeatureStore>) -> ApiResult<(IntentPrediction, Observation)> {
-        let p = self.predict(query.as_str())?;
-        let o = observe::intent(self, query, &p.intent);
+        let (p, oov) = self.predict_with_oov(query.as_str())?;
+        let o = observe::intent(query, &p.intent, oov);
         Ok((p, o))
     }
     fn confidence(output: &IntentPrediction) -> Option<f64> {

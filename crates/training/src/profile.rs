@@ -18,8 +18,8 @@ use nivesh_monitor::sample::Observation;
 pub fn intent(model: &IntentClassifier, data: &[Utterance]) -> anyhow::Result<Profile> {
     let mut obs = Vec::with_capacity(data.len());
     for u in data {
-        let p = model.predict(u.text.as_str())?;
-        obs.push(observe::intent(model, &u.text, &p.intent));
+        let (p, oov) = model.predict_with_oov(u.text.as_str())?;
+        obs.push(observe::intent(&u.text, &p.intent, oov));
     }
     Ok(Profile::build(ModelKind::Intent, &obs))
 }

@@ -259,7 +259,16 @@ impl From<TfidfRepr> for TfidfVectorizer {
 impl TfidfVectorizer {
     /// Share of `doc`'s words that are not in the vocabulary as unigrams (0 for no words).
     pub fn oov_share(&self, doc: &str) -> f64 {
+        self.oov_share_of(&analyzer_words(doc))
+    }
+
+    /// [`Self::transform`] and [`Self::oov_share`] of `doc`, which is analysed once for both.
+    pub fn transform_with_oov(&self, doc: &str) -> (SparseVec, f64) {
         let words = analyzer_words(doc);
+        (self.transform_words(&words), self.oov_share_of(&words))
+    }
+
+    fn oov_share_of(&self, words: &[Vec<char>]) -> f64 {
         if words.is_empty() {
             return 0.0;
         }
@@ -311,7 +320,10 @@ impl TfidfVectorizer {
 
     /// The TF-IDF row of one document.
     pub fn transform(&self, doc: &str) -> SparseVec {
-        let words = analyzer_words(doc);
+        self.transform_words(&analyzer_words(doc))
+    }
+
+    fn transform_words(&self, words: &[Vec<char>]) -> SparseVec {
         // room for every n-gram, so that the lists never grow while they fill
         let chars: usize = words.iter().map(|w| w.len() + 2).sum();
         let (_, whi) = self.params.word_ngrams;
@@ -319,7 +331,7 @@ impl TfidfVectorizer {
         let word_grams = (words.len() + 2) * (whi + self.params.skip_window);
         let char_grams = chars * (chi + 1).saturating_sub(clo);
         let mut hits: [Vec<u32>; 2] = [Vec::with_capacity(word_grams), Vec::with_capacity(char_grams)];
-        for_each_ngram(&self.params, &words, |block, k| {
+        for_each_ngram(&self.params, words, |block, k| {
             if let Some(&i) = self.index.get(&k) {
                 hits[block].push(i);
             }
@@ -386,6 +398,11 @@ mod tests {
         assert_eq!(v.oov_share("Pay my BILL"), 0.0);
         assert!((v.oov_share("pay your bill") - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(v.oov_share("!!"), 0.0);
+        // one analysis for both: the same row and share as apart
+        for doc in ["pay your bill", "Show my BALANCE now", "!!", ""] {
+            let (row, oov) = v.transform_with_oov(doc);
+            assert_eq!((row, oov.to_bits()), (v.transform(doc), v.oov_share(doc).to_bits()), "{doc}");
+        }
     }
 
     #[test]
