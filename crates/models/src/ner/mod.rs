@@ -819,6 +819,39 @@ mod tests {
     }
 
     #[test]
+    fn cluster_and_near_word_attributes_are_named_exactly() {
+        let t = table();
+        let clusters = WordClusters::build(&t, &[2, 3], 7).unwrap();
+        let near = vec![("CATEGORY".to_string(), NearWords::build(&t, &["rent"]))];
+        let lex = Lexicon { clusters: Some(&clusters), near: &near };
+        let gaz = GazIndex::new(&Gazetteer::default());
+        let a = analyse("pay cafe qqzzx bill", &gaz, NaiveDate::from_ymd_opt(2026, 3, 20).unwrap());
+        let mut named = Named::default();
+        features(&a, lex, &mut named);
+        let cafe = clusters.path("cafe").unwrap();
+        let pay = clusters.path("pay").map(|p| p[1].to_string()).unwrap_or_else(|| "oov".into());
+        let with = |prefix: &str, t: &[String]| -> Vec<String> {
+            t.iter().filter(|n| n.starts_with(prefix)).cloned().collect()
+        };
+        let second = &named.tokens[1];
+        assert_eq!(with("c", second), [format!("c0={}", cafe[0]), format!("c1={}", cafe[1])]);
+        // cumulative tenths from 3 up to "cafe"'s cosine with "rent", 1.0
+        let tenths: Vec<String> = (3..=10).map(|k| format!("near:CATEGORY>={k}")).collect();
+        assert_eq!(with("near:", second), tenths);
+        assert_eq!(with("-1:c=", second), [format!("-1:c={pay}")]);
+        // a word the table lacks: `c=oov` on it, `oov` as its neighbours' cluster
+        assert_eq!(with("c", &named.tokens[2]), ["c=oov"]);
+        assert_eq!(with("+1:c=", second), ["+1:c=oov"]);
+        let mut hashed = Hashed::default();
+        features(&a, lex, &mut hashed);
+        let expected: Vec<Vec<u64>> = named.tokens.iter().map(|t| t.iter().map(|n| attr_hash(n)).collect()).collect();
+        assert_eq!(hashed.tokens, expected);
+        assert_eq!(decimal(0, &mut [0; 5]), "0");
+        assert_eq!(decimal(65535, &mut [0; 5]), "65535");
+        assert_eq!(decimal(407, &mut [0; 5]), "407");
+    }
+
+    #[test]
     fn recurring_dates_are_left_to_the_crf() {
         // the training data never labels "every month": the rule's span is not merged in
         let m = NerParams { max_iterations: 30, ..NerParams::default() }.fit(&data()).unwrap();

@@ -127,11 +127,6 @@ impl WordList {
         }
         None
     }
-
-    /// Heap bytes held (text, offsets, index), for memory accounting.
-    pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.ends.capacity() * 4 + self.index.capacity() * 13
-    }
 }
 
 impl Serialize for WordList {
