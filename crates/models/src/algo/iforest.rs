@@ -173,23 +173,6 @@ impl IsolationForest {
 
     /// Anomaly score in (0, 1]: 2^(-E[h(x)] / c(ψ)); about 0.5 is normal, near 1 anomalous.
     pub fn score(&self, row: &[f64]) -> f64 {
-        // missing values replaced by the training medians once, not at every split
-        let mut filled = [0.0f64; 32];
-        let mut spilled = Vec::new();
-        let row: &[f64] = if row.iter().all(|v| !v.is_nan()) {
-            row
-        } else {
-            let out: &mut [f64] = if row.len() <= filled.len() {
-                &mut filled[..row.len()]
-            } else {
-                spilled.resize(row.len(), 0.0);
-                &mut spilled
-            };
-            for (f, (o, &v)) in out.iter_mut().zip(row).enumerate() {
-                *o = if v.is_nan() { self.medians.get(f).copied().unwrap_or(0.0) } else { v };
-            }
-            out
-        };
         let mut total = 0.0;
         for t in &self.trees {
             let mut node = 0usize;
@@ -202,8 +185,8 @@ impl IsolationForest {
                     }
                     Node::Split { feature, value, left, right } => {
                         let f = *feature as usize;
-                        // a column the row lacks reads as missing: its median
-                        let v = row.get(f).copied().unwrap_or_else(|| self.medians.get(f).copied().unwrap_or(0.0));
+                        let v = row.get(f).copied().unwrap_or(f64::NAN);
+                        let v = if v.is_nan() { self.medians.get(f).copied().unwrap_or(0.0) } else { v };
                         node = if v < *value { *left as usize } else { *right as usize };
                         depth += 1.0;
                     }

@@ -11,31 +11,23 @@
 //! It (de)serialises as the sequence of its words, the bytes a `Vec<String>` gives, so that
 //! models written before it load unchanged.
 
-use super::tfidf::IdentityHasher;
+use super::tfidf::{FNV_OFFSET, FNV_PRIME, IdentityHasher, mix};
 use serde::de::{SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
-/// A word's hash for [`WordList::find`]: FNV-1a over its bytes, then MurmurHash3's 64-bit
-/// finaliser, so that the low bits the map's buckets use depend on every byte.
+/// A word's hash for [`WordList::find`]: FNV-1a over its bytes, then the finaliser the TF-IDF
+/// and CRF keys use ([`super::tfidf::mix`]), so that the low bits the map's buckets use depend
+/// on every byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WordHash(u64);
 
 impl WordHash {
     pub fn of(word: &str) -> WordHash {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in word.as_bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^= h >> 33;
-        WordHash(h)
+        let h = word.bytes().fold(FNV_OFFSET, |h, b| (h ^ b as u64).wrapping_mul(FNV_PRIME));
+        WordHash(mix(h))
     }
 }
 
