@@ -174,8 +174,8 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             sample_rate: 1.0,
-            capacity: 10_000,
-            capacity_bytes: 8 << 20,
+            capacity: 4_096,
+            capacity_bytes: 2 << 20,
             batch: 512,
             flush_every: Duration::from_millis(200),
             retention_days: 30,

@@ -265,6 +265,11 @@ pub struct ServeArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Threads for blocking work at most: feature-store reads, models marked blocking, reloads,
+    /// drift checks, training runs (default: 8 per core, at least 16). Past it, blocking work
+    /// waits in line; each thread costs memory (its stack and its allocator cache).
+    #[arg(long)]
+    pub blocking_threads: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -121,13 +121,11 @@ pub fn load_embeddings(path: &Path) -> anyhow::Result<StaticEmbeddings> {
     StaticEmbeddings::from_bytes(&bytes).with_context(|| format!("{} is not a static embeddings file", path.display()))
 }
 
-/// The static embeddings shipped in `data/embeddings/` (see its README for their provenance).
-static SHIPPED_EMBEDDINGS: &[u8] = include_bytes!("../../../data/embeddings/all-minilm-l6-v2.256.int8.emb");
-
 /// The table the intent classifier is trained with by default, compiled into the binary
 /// (checksum verified like any file).
 pub fn shipped_embeddings() -> anyhow::Result<StaticEmbeddings> {
-    StaticEmbeddings::from_bytes(SHIPPED_EMBEDDINGS).context("the shipped static embeddings do not decode")
+    StaticEmbeddings::from_bytes(nivesh_models::text::SHIPPED_EMBEDDINGS)
+        .context("the shipped static embeddings do not decode")
 }
 
 /// The table `choice` names, if any (an encoder is not a table: the NER refuses it).

@@ -14,7 +14,7 @@ pub mod wordpiece;
 
 pub use bert::{BertEncoder, EncoderFiles, SentenceEncoder};
 pub use clusters::WordClusters;
-pub use static_embed::StaticEmbeddings;
+pub use static_embed::{SHIPPED as SHIPPED_EMBEDDINGS, StaticEmbeddings};
 pub use tfidf::{SparseVec, TfidfParams, TfidfVectorizer};
 pub use tokenize::{Token, normalize, tokenize};
 pub use word_list::{WordHash, WordList};

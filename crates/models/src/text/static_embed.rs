@@ -29,7 +29,129 @@ pub struct StaticEmbeddings {
 #[derive(Debug, Clone, PartialEq)]
 enum Vectors {
     F32(Vec<f32>),
-    I8 { values: Vec<i8>, scales: Vec<f32> },
+    I8 { values: Int8, scales: Vec<f32> },
+}
+
+/// The table shipped in `data/embeddings/` (its README gives the licence, the provenance and
+/// the command that rebuilt it), compiled into the binary: an artifact like any table file.
+pub static SHIPPED: &[u8] = include_bytes!("../../../../data/embeddings/all-minilm-l6-v2.256.int8.emb");
+
+/// Int8 values: owned, or the compiled-in table's own bytes. Every intent model trained with
+/// the shipped table carries a copy of it; loading one finds the copy equal to [`SHIPPED`]'s
+/// values and reads those instead, so a server holds no heap copy of the 7.8 MB (the pages
+/// are the binary's: shared between processes, read from disk only where touched, and
+/// dropped by the kernel under pressure like any file's).
+#[derive(Clone)]
+enum Int8 {
+    Owned(Vec<i8>),
+    Shipped(&'static [u8]),
+}
+
+impl Int8 {
+    /// The compiled-in table's values when `values` equals them, else `values` as they are.
+    /// Equality is read from a SHA-256 of `values` (~20 ms for the 7.8 MB), so that the
+    /// compiled-in bytes are not read and stay out of memory until a query needs a row.
+    fn shared(values: Vec<i8>) -> Int8 {
+        match shipped_values() {
+            Some(s) if s.len() == values.len() && values_sha256(&values) == SHIPPED_VALUES_SHA256 => Int8::Shipped(s),
+            _ => Int8::Owned(values),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Int8::Owned(v) => v.len(),
+            Int8::Shipped(v) => v.len(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = i8> + '_ {
+        let (owned, shipped): (&[i8], &[u8]) = match self {
+            Int8::Owned(v) => (v, &[]),
+            Int8::Shipped(v) => (&[], v),
+        };
+        owned.iter().copied().chain(shipped.iter().map(|&b| b as i8))
+    }
+
+    /// `out += w × values[at..at + out.len()]`.
+    fn add_scaled(&self, at: usize, w: f32, out: &mut [f32]) {
+        let end = at + out.len();
+        match self {
+            Int8::Owned(v) => {
+                for (o, &q) in out.iter_mut().zip(&v[at..end]) {
+                    *o += w * f32::from(q);
+                }
+            }
+            Int8::Shipped(v) => {
+                for (o, &q) in out.iter_mut().zip(&v[at..end]) {
+                    *o += w * f32::from(q as i8);
+                }
+            }
+        }
+    }
+}
+
+impl PartialEq for Int8 {
+    fn eq(&self, other: &Int8) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl std::fmt::Debug for Int8 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = if matches!(self, Int8::Shipped(_)) { " (the shipped table's)" } else { "" };
+        write!(f, "{} int8 values{at}", self.len())
+    }
+}
+
+/// SHA-256 (hex) of [`SHIPPED`]'s int8 values as bytes; a test checks it against the file (a
+/// rebuilt table changes it: the test says the new value).
+const SHIPPED_VALUES_SHA256: &str = "0d6bfa07d472e86d11005e4ba294ac0b97454cc18dee0d6ce635ae844a08f627";
+
+/// SHA-256 (hex) of int8 values as bytes.
+fn values_sha256(values: &[i8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut buf = [0u8; 4096];
+    for chunk in values.chunks(buf.len()) {
+        for (b, &v) in buf.iter_mut().zip(chunk) {
+            *b = v as u8;
+        }
+        hasher.update(&buf[..chunk.len()]);
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where [`SHIPPED`]'s int8 values lie inside it, found once without reading them (the
+/// envelope's checksum, which would read them all, is checked by a test instead: these bytes
+/// are the binary's own); `None` if they do not decode, which that test rules out.
+fn shipped_values() -> Option<&'static [u8]> {
+    #[derive(Deserialize)]
+    struct Borrowed<'a> {
+        _wordpiece: WordPiece,
+        _dim: usize,
+        #[serde(borrow)]
+        vectors: BorrowedVectors<'a>,
+    }
+    // the variants of `StoredVectors`, in its order: postcard writes a `Vec<i8>` as its length
+    // and one byte per value, as it writes a byte string, which can be borrowed
+    #[derive(Deserialize)]
+    enum BorrowedVectors<'a> {
+        F16(#[allow(dead_code)] Vec<u16>),
+        I8 { values: &'a [u8] },
+    }
+    static VALUES: std::sync::LazyLock<Option<&'static [u8]>> = std::sync::LazyLock::new(|| {
+        let (header, rest) = crate::artifact::header(SHIPPED).ok()?;
+        if header.kind != StaticEmbeddings::KIND || header.format_version != StaticEmbeddings::FORMAT_VERSION {
+            return None;
+        }
+        let payload = rest.get(32..)?;
+        match postcard::from_bytes::<Borrowed<'static>>(payload).ok()?.vectors {
+            BorrowedVectors::I8 { values } => Some(values),
+            BorrowedVectors::F16(_) => None,
+        }
+    });
+    *VALUES
 }
 
 /// On disk f32 vectors are stored as f16 (half the size, far below the vectors' own noise);
@@ -71,7 +193,8 @@ impl From<StaticEmbeddings> for Stored {
     fn from(s: StaticEmbeddings) -> Stored {
         let vectors = match s.vectors {
             Vectors::F32(v) => StoredVectors::F16(v.iter().map(|&v| half::f16::from_f32(v).to_bits()).collect()),
-            Vectors::I8 { values, scales } => StoredVectors::I8 { values, scales },
+            Vectors::I8 { values: Int8::Owned(values), scales } => StoredVectors::I8 { values, scales },
+            Vectors::I8 { values, scales } => StoredVectors::I8 { values: values.iter().collect(), scales },
         };
         Stored { wordpiece: s.wordpiece, dim: s.dim, vectors, source: s.source }
     }
@@ -101,7 +224,7 @@ impl TryFrom<Stored> for StaticEmbeddings {
                 Ok(StaticEmbeddings {
                     wordpiece: s.wordpiece,
                     dim: s.dim,
-                    vectors: Vectors::I8 { values, scales },
+                    vectors: Vectors::I8 { values: Int8::shared(values), scales },
                     source: s.source,
                 })
             }
@@ -232,12 +355,7 @@ impl StaticEmbeddings {
                     *o += w * x;
                 }
             }
-            Vectors::I8 { values, scales } => {
-                let w = w * scales[id as usize];
-                for (o, &q) in out.iter_mut().zip(&values[at..at + self.dim]) {
-                    *o += w * f32::from(q);
-                }
-            }
+            Vectors::I8 { values, scales } => values.add_scaled(at, w * scales[id as usize], &mut out[..self.dim]),
         }
     }
 
@@ -312,7 +430,7 @@ impl StaticEmbeddings {
         StaticEmbeddings {
             wordpiece: self.wordpiece.clone(),
             dim: self.dim,
-            vectors: Vectors::I8 { values, scales },
+            vectors: Vectors::I8 { values: Int8::Owned(values), scales },
             source,
         }
     }
@@ -384,6 +502,41 @@ mod tests {
         }
         // and a second round trip is exact
         assert_eq!(StaticEmbeddings::from_bytes(&back.to_bytes().unwrap()).unwrap(), back);
+    }
+
+    #[test]
+    fn a_copy_of_the_shipped_table_reads_the_compiled_in_bytes() {
+        let shipped = StaticEmbeddings::from_bytes(SHIPPED).unwrap();
+        let Vectors::I8 { values, scales } = &shipped.vectors else { panic!("the shipped table is int8") };
+        let owned: Vec<i8> = values.iter().collect();
+        assert_eq!(values_sha256(&owned), SHIPPED_VALUES_SHA256, "set SHIPPED_VALUES_SHA256 to the table's");
+        assert!(matches!(values, Int8::Shipped(v) if v.len() == shipped.vocab_size() * shipped.dim()), "{values:?}");
+        // it saves to the very bytes it came from, and a copy loaded from them (a model
+        // carrying the table) reads the compiled-in values again
+        let bytes = shipped.to_bytes().unwrap();
+        assert!(bytes == SHIPPED);
+        let copy = StaticEmbeddings::from_bytes(&bytes).unwrap();
+        assert!(matches!(&copy.vectors, Vectors::I8 { values: Int8::Shipped(_), .. }));
+        assert_eq!(copy, shipped);
+        // one value changed: the table keeps its own values, and reads them
+        let mut changed: Vec<i8> = values.iter().collect();
+        let at = 7 * shipped.dim() + 3;
+        changed[at] = changed[at].wrapping_add(1);
+        let stored = Stored {
+            wordpiece: shipped.wordpiece.clone(),
+            dim: shipped.dim(),
+            vectors: StoredVectors::I8 { values: changed.clone(), scales: scales.clone() },
+            source: shipped.source.clone(),
+        };
+        let own = StaticEmbeddings::try_from(stored).unwrap();
+        assert!(matches!(&own.vectors, Vectors::I8 { values: Int8::Owned(v), .. } if *v == changed));
+        assert_ne!(own, shipped);
+        let (a, b) = (own.vector(7), shipped.vector(7));
+        for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+            let expected = if k == 3 { y + scales[7] } else { *y };
+            assert!((x - expected).abs() < 1e-6, "{k}: {x} {y}");
+        }
+        assert_eq!(own.vector(8), shipped.vector(8));
     }
 
     #[test]

@@ -55,6 +55,15 @@ impl Serving {
     }
 }
 
+/// The blocking pool's bound. tokio's default (512) let a load on the routes that read the
+/// feature store start ~100 threads on two cores, all queued on one database connection: ~13 MB
+/// of stacks and allocator caches, and no throughput (docs/BENCHMARKS.md, "Memory"). 8 per
+/// core, at least 16: on two cores 8 threads cost the anomaly route ~10 % more CPU per request
+/// than 512, 16 and 64 the same as 512.
+fn blocking_threads(asked: Option<usize>, cores: usize) -> usize {
+    asked.unwrap_or(8 * cores).max(if asked.is_some() { 1 } else { 16 })
+}
+
 pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     if !args.no_bootstrap && !bootstrap::missing(config).context("bootstrap")?.nothing() {
@@ -105,6 +114,10 @@ pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Resul
     if let Some(w) = args.workers {
         rt.worker_threads(w.max(1));
     }
+    rt.max_blocking_threads(blocking_threads(
+        args.blocking_threads,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    ));
     let rt = rt.build()?;
     // training over HTTP gets a feature store of its own (own connections), so a run's reads
     // and writes never wait on, or hold up, the serving one
@@ -187,4 +200,19 @@ pub fn user_tokens(config: &Config) -> anyhow::Result<Option<std::sync::Arc<nive
         );
     }
     Ok(tokens.map(std::sync::Arc::new))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::blocking_threads;
+
+    #[test]
+    fn the_blocking_pool_is_bounded_by_the_cores_unless_asked() {
+        assert_eq!(blocking_threads(None, 1), 16);
+        assert_eq!(blocking_threads(None, 2), 16);
+        assert_eq!(blocking_threads(None, 4), 32);
+        assert_eq!(blocking_threads(Some(3), 2), 3);
+        assert_eq!(blocking_threads(Some(0), 2), 1);
+        assert_eq!(blocking_threads(Some(600), 2), 600);
+    }
 }
