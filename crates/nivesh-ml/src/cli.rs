@@ -265,10 +265,11 @@ pub struct ServeArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
-    /// Threads for blocking work at most: feature-store reads, models marked blocking, reloads,
-    /// drift checks, training runs (default: 8 per core, at least 16). Past it, blocking work
-    /// waits in line; each thread costs memory (its stack and its allocator cache).
-    #[arg(long)]
+    /// Threads for blocking work at most: feature-store reads, models marked blocking, readiness
+    /// probes, reloads, drift checks, training runs (default: 8 per core, at least 16). Past it,
+    /// blocking work waits in line (a probe behind the requests' work already queued, at most
+    /// --max-in-flight); each thread costs memory (its stack and its allocator cache).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub blocking_threads: Option<usize>,
 }
 

@@ -108,6 +108,16 @@ impl std::fmt::Debug for Int8 {
 /// rebuilt table changes it: the test says the new value).
 const SHIPPED_VALUES_SHA256: &str = "0d6bfa07d472e86d11005e4ba294ac0b97454cc18dee0d6ce635ae844a08f627";
 
+/// The checksum [`SHIPPED`]'s envelope gives for its payload when [`SHIPPED_VALUES_SHA256`] was
+/// recorded. A rebuilt table has another: then no table is taken for a copy of it (each keeps
+/// its own values) until both constants are brought up to date — so a build whose constants
+/// were forgotten is slower to load, never wrong. The test checks both.
+const SHIPPED_PAYLOAD_SHA256: &str = "3a3158f742fb827e59c6bd927fcdf5a6648aee359b40c4fe70abf54d5c6291e1";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// SHA-256 (hex) of int8 values as bytes.
 fn values_sha256(values: &[i8]) -> String {
     use sha2::{Digest, Sha256};
@@ -119,12 +129,13 @@ fn values_sha256(values: &[i8]) -> String {
         }
         hasher.update(&buf[..chunk.len()]);
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex(&hasher.finalize())
 }
 
 /// Where [`SHIPPED`]'s int8 values lie inside it, found once without reading them (the
 /// envelope's checksum, which would read them all, is checked by a test instead: these bytes
-/// are the binary's own); `None` if they do not decode, which that test rules out.
+/// are the binary's own); `None` if the envelope's checksum is not [`SHIPPED_PAYLOAD_SHA256`]
+/// or they do not decode, which that test rules out.
 fn shipped_values() -> Option<&'static [u8]> {
     #[derive(Deserialize)]
     struct Borrowed<'a> {
@@ -143,6 +154,9 @@ fn shipped_values() -> Option<&'static [u8]> {
     static VALUES: std::sync::LazyLock<Option<&'static [u8]>> = std::sync::LazyLock::new(|| {
         let (header, rest) = crate::artifact::header(SHIPPED).ok()?;
         if header.kind != StaticEmbeddings::KIND || header.format_version != StaticEmbeddings::FORMAT_VERSION {
+            return None;
+        }
+        if hex(rest.get(..32)?) != SHIPPED_PAYLOAD_SHA256 {
             return None;
         }
         let payload = rest.get(32..)?;
@@ -510,6 +524,8 @@ mod tests {
         let Vectors::I8 { values, scales } = &shipped.vectors else { panic!("the shipped table is int8") };
         let owned: Vec<i8> = values.iter().collect();
         assert_eq!(values_sha256(&owned), SHIPPED_VALUES_SHA256, "set SHIPPED_VALUES_SHA256 to the table's");
+        let (_, rest) = crate::artifact::header(SHIPPED).unwrap();
+        assert_eq!(hex(&rest[..32]), SHIPPED_PAYLOAD_SHA256, "set SHIPPED_PAYLOAD_SHA256 to the table's");
         assert!(matches!(values, Int8::Shipped(v) if v.len() == shipped.vocab_size() * shipped.dim()), "{values:?}");
         // it saves to the very bytes it came from, and a copy loaded from them (a model
         // carrying the table) reads the compiled-in values again
