@@ -702,21 +702,23 @@ mod tests {
         assert_eq!(kept, 1000);
     }
 
-    #[test]
-    fn the_queue_is_bounded_in_bytes_too() {
+    /// A log over a new store whose queue holds `bytes(size of one row)` bytes, and whose writer
+    /// waits 5 s (nothing leaves the queue meanwhile); the store, the log, the time and the size.
+    fn held_queue(bytes: impl Fn(usize) -> usize) -> (Arc<LogStore>, PredictionLog, i64, usize) {
         let store = Arc::new(LogStore::open(Db::sqlite_in_memory().unwrap()).unwrap());
         let now = now_ms();
         let size = row(0, "ner", now).size();
-        // room for 3 rows of this size; the writer waits 5 s, so nothing leaves the queue
-        let log = PredictionLog::start(
-            store.clone(),
-            LogConfig {
-                capacity_bytes: 3 * size + size / 2,
-                flush_every: Duration::from_secs(5),
-                ..LogConfig::default()
-            },
-        );
+        let config =
+            LogConfig { capacity_bytes: bytes(size), flush_every: Duration::from_secs(5), ..LogConfig::default() };
+        let log = PredictionLog::start(store.clone(), config);
         std::thread::sleep(Duration::from_millis(50));
+        (store, log, now, size)
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_bytes_too() {
+        // room for 3 rows of this size
+        let (_store, log, now, size) = held_queue(|size| 3 * size + size / 2);
         for i in 0..100 {
             log.record(row(i, "ner", now));
         }
@@ -731,14 +733,7 @@ mod tests {
 
     #[test]
     fn a_row_larger_than_the_bound_is_taken_into_an_empty_queue_only() {
-        let store = Arc::new(LogStore::open(Db::sqlite_in_memory().unwrap()).unwrap());
-        let now = now_ms();
-        let size = row(0, "ner", now).size();
-        let log = PredictionLog::start(
-            store.clone(),
-            LogConfig { capacity_bytes: size / 2, flush_every: Duration::from_secs(5), ..LogConfig::default() },
-        );
-        std::thread::sleep(Duration::from_millis(50));
+        let (store, log, now, size) = held_queue(|size| size / 2);
         log.record(row(0, "ner", now));
         assert_eq!(log.counters.queued_bytes.load(Ordering::Relaxed), size as u64);
         log.record(row(1, "ner", now));
