@@ -61,7 +61,11 @@ impl Serving {
 /// core, at least 16: on two cores 8 threads cost the anomaly route ~10 % more CPU per request
 /// than 512, 16 and 64 the same as 512.
 fn blocking_threads(asked: Option<usize>, cores: usize) -> usize {
-    asked.unwrap_or(8 * cores).max(if asked.is_some() { 1 } else { 16 })
+    match asked {
+        // the flag refuses 0; tokio panics on a bound of 0, so it is kept out here too
+        Some(n) => n.max(1),
+        None => (8 * cores).max(16),
+    }
 }
 
 pub fn run(args: ServeArgs, config: &Config, globals: &Globals) -> anyhow::Result<ExitCode> {
