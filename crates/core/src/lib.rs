@@ -8,6 +8,7 @@
 //! - [`gazetteer`], [`calendar`]: domain word lists and festival dates shipped as data;
 //! - [`rng`]: a seeded, version-stable random number generator;
 //! - [`fsutil`]: atomic file writes;
+//! - [`hex`]: lower-case hex of digests and signatures;
 //! - [`eigen`]: eigen-decomposition of a small symmetric matrix;
 //! - [`error_chain`]: an error and its sources on one line.
 //!
@@ -18,6 +19,7 @@ pub mod dataset;
 pub mod eigen;
 pub mod fsutil;
 pub mod gazetteer;
+pub mod hex;
 pub mod nan;
 pub mod public;
 pub mod records;

@@ -103,7 +103,7 @@ impl View {
     /// SHA-256 of the view's canonical JSON: any change to its definition changes it.
     pub fn definition_hash(&self) -> String {
         let json = serde_json::to_vec(self).unwrap_or_default();
-        Sha256::digest(&json).iter().map(|b| format!("{b:02x}")).collect()
+        nivesh_core::hex::lower(&Sha256::digest(&json))
     }
 }
 

@@ -168,7 +168,7 @@ impl PredictionCache {
     fn redis_key(model: ModelKind, key: &str) -> String {
         use sha2::Digest;
         let h = sha2::Sha256::digest(key.as_bytes());
-        let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = nivesh_core::hex::lower(&h);
         // v2: entries are a model's output without `model_version` (v1 held whole responses);
         // a replica of another release sharing this Redis never reads the other's entries
         format!("nivesh:cache:v2:{model}:{hex}")

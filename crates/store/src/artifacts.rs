@@ -10,13 +10,7 @@ pub struct Digest(pub String);
 
 impl Digest {
     pub fn of(bytes: &[u8]) -> Digest {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = String::with_capacity(64);
-        for b in Sha256::digest(bytes) {
-            hex.push(char::from(HEX[usize::from(b >> 4)]));
-            hex.push(char::from(HEX[usize::from(b & 15)]));
-        }
-        Digest(hex)
+        Digest(nivesh_core::hex::lower(&Sha256::digest(bytes)))
     }
 
     fn valid(&self) -> bool {

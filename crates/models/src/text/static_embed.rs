@@ -114,10 +114,6 @@ const SHIPPED_VALUES_SHA256: &str = "0d6bfa07d472e86d11005e4ba294ac0b97454cc18de
 /// were forgotten is slower to load, never wrong. The test checks both.
 const SHIPPED_PAYLOAD_SHA256: &str = "3a3158f742fb827e59c6bd927fcdf5a6648aee359b40c4fe70abf54d5c6291e1";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// SHA-256 (hex) of int8 values as bytes.
 fn values_sha256(values: &[i8]) -> String {
     use sha2::{Digest, Sha256};
@@ -129,7 +125,7 @@ fn values_sha256(values: &[i8]) -> String {
         }
         hasher.update(&buf[..chunk.len()]);
     }
-    hex(&hasher.finalize())
+    nivesh_core::hex::lower(&hasher.finalize())
 }
 
 /// Where [`SHIPPED`]'s int8 values lie inside it, found once without reading them (the
@@ -156,7 +152,7 @@ fn shipped_values() -> Option<&'static [u8]> {
         if header.kind != StaticEmbeddings::KIND || header.format_version != StaticEmbeddings::FORMAT_VERSION {
             return None;
         }
-        if hex(rest.get(..32)?) != SHIPPED_PAYLOAD_SHA256 {
+        if nivesh_core::hex::lower(rest.get(..32)?) != SHIPPED_PAYLOAD_SHA256 {
             return None;
         }
         let payload = rest.get(32..)?;
@@ -525,7 +521,11 @@ mod tests {
         let owned: Vec<i8> = values.iter().collect();
         assert_eq!(values_sha256(&owned), SHIPPED_VALUES_SHA256, "set SHIPPED_VALUES_SHA256 to the table's");
         let (_, rest) = crate::artifact::header(SHIPPED).unwrap();
-        assert_eq!(hex(&rest[..32]), SHIPPED_PAYLOAD_SHA256, "set SHIPPED_PAYLOAD_SHA256 to the table's");
+        assert_eq!(
+            nivesh_core::hex::lower(&rest[..32]),
+            SHIPPED_PAYLOAD_SHA256,
+            "set SHIPPED_PAYLOAD_SHA256 to the table's"
+        );
         assert!(matches!(values, Int8::Shipped(v) if v.len() == shipped.vocab_size() * shipped.dim()), "{values:?}");
         // it saves to the very bytes it came from, and a copy loaded from them (a model
         // carrying the table) reads the compiled-in values again

@@ -139,15 +139,11 @@ fn fragment_wanted(h: &HeaderMap) -> bool {
 // ---------------------------------------------------------------------------------------------
 // sessions
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn signature(key: &str, message: &str) -> String {
     match hmac::Hmac::<Sha256>::new_from_slice(key.as_bytes()) {
         Ok(mut m) => {
             m.update(message.as_bytes());
-            hex(&m.finalize().into_bytes())
+            nivesh_core::hex::lower(&m.finalize().into_bytes())
         }
         Err(_) => String::new(),
     }
