@@ -4,19 +4,20 @@
 //! searched by `binary_search` they cost a heap allocation and a 24-byte header per word and,
 //! per token served, ~15 string comparisons each behind a pointer (13 % of the NER route's
 //! server CPU in a profile; docs/BENCHMARKS.md). Here the words sit end to end in one `String`
-//! with a `u32` end offset each, and a map from a 64-bit hash of a word to its position finds
-//! it with one probe and one comparison; the caller hashes a token once ([`WordHash::of`]) for
-//! every list it looks it up in.
+//! with a `u32` end offset each, and a hash table of positions (4 bytes a slot: the word's
+//! 64-bit hash is recomputed from its text when the table grows, never stored) finds it with a
+//! probe and, nearly always, one comparison; the caller hashes a token once ([`WordHash::of`])
+//! for every list it looks it up in. Two words sharing a hash are told apart by their text, so
+//! a list need not be sorted to be searched.
 //!
 //! It (de)serialises as the sequence of its words, the bytes a `Vec<String>` gives, so that
 //! models written before it load unchanged.
 
-use super::tfidf::{FNV_OFFSET, FNV_PRIME, IdentityHasher, mix};
+use super::tfidf::{FNV_OFFSET, FNV_PRIME, mix};
+use hashbrown::HashTable;
 use serde::de::{SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 /// A word's hash for [`WordList::find`]: FNV-1a over its bytes, then the finaliser the TF-IDF
 /// and CRF keys use ([`super::tfidf::mix`]), so that the low bits the map's buckets use depend
@@ -32,18 +33,15 @@ impl WordHash {
 }
 
 /// Words end to end, in the order given (sorted, where the owner requires it: see
-/// [`WordList::is_sorted`]).
+/// [`WordList::is_sorted`]). A word given twice is found at its first position.
 #[derive(Debug, Clone, Default)]
 pub struct WordList {
     text: String,
     /// `ends[i]`: the byte offset in `text` where word `i` ends (word `i` starts where `i - 1`
     /// ends).
     ends: Vec<u32>,
-    /// A word's hash to its position; the first word of any hash that two words share.
-    index: HashMap<u64, u32, BuildHasherDefault<IdentityHasher>>,
-    /// Two words share a hash: a word whose probe finds the other is then looked for by binary
-    /// search (correct in every case, sorted lists only; not seen among real words).
-    collided: bool,
+    /// The words' positions, placed by the words' [`WordHash`]es.
+    index: HashTable<u32>,
 }
 
 impl PartialEq for WordList {
@@ -60,14 +58,16 @@ impl WordList {
             list.text.push_str(w.as_ref());
             list.ends.push(u32::try_from(list.text.len()).ok()?);
         }
-        list.index.reserve(list.ends.len());
-        for i in 0..list.ends.len() {
-            let h = WordHash::of(list.get(i)).0;
-            match list.index.entry(h) {
-                std::collections::hash_map::Entry::Occupied(_) => list.collided = true,
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(i as u32);
-                }
+        list.text.shrink_to_fit();
+        list.ends.shrink_to_fit();
+        let WordList { text, ends, index } = &mut list;
+        let word = |i: u32| word_at(text, ends, i as usize);
+        let rehash = |&i: &u32| WordHash::of(word(i)).0;
+        index.reserve(ends.len(), rehash);
+        for i in 0..ends.len() as u32 {
+            let (w, h) = (word(i), WordHash::of(word(i)).0);
+            if index.find(h, |&j| word(j) == w).is_none() {
+                index.insert_unique(h, i, rehash);
             }
         }
         Some(list)
@@ -83,42 +83,29 @@ impl WordList {
 
     /// Word `i` (empty past the end).
     pub fn get(&self, i: usize) -> &str {
-        let Some(&end) = self.ends.get(i) else { return "" };
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        self.text.get(start..end as usize).unwrap_or("")
+        word_at(&self.text, &self.ends, i)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len()).map(|i| self.get(i))
     }
 
-    /// Strictly increasing: what binary search and the owners' checks need.
+    /// Strictly increasing: what the owners check of the lists they build sorted.
     pub fn is_sorted(&self) -> bool {
         (1..self.len()).all(|i| self.get(i - 1) < self.get(i))
     }
 
     /// The position of `word`, whose hash is `hash`.
     pub fn find(&self, word: &str, hash: WordHash) -> Option<usize> {
-        match self.index.get(&hash.0) {
-            Some(&i) if self.get(i as usize) == word => Some(i as usize),
-            Some(_) if self.collided => self.search(word),
-            _ => None,
-        }
+        self.index.find(hash.0, |&i| self.get(i as usize) == word).map(|&i| i as usize)
     }
+}
 
-    /// The position of `word` by binary search (sorted lists).
-    pub fn search(&self, word: &str) -> Option<usize> {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.get(mid).cmp(word) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(mid),
-            }
-        }
-        None
-    }
+/// Word `i` of the words ending at `ends` in `text` (empty past the end).
+fn word_at<'a>(text: &'a str, ends: &[u32], i: usize) -> &'a str {
+    let Some(&end) = ends.get(i) else { return "" };
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    text.get(start..end as usize).unwrap_or("")
 }
 
 impl Serialize for WordList {
@@ -164,11 +151,9 @@ mod tests {
         let l = list(&["", "a", "bank", "banker", "dentist", "pharmacy"]);
         for (i, w) in l.iter().enumerate() {
             assert_eq!(l.find(w, WordHash::of(w)), Some(i), "{w}");
-            assert_eq!(l.search(w), Some(i), "{w}");
         }
         for w in ["ban", "bankers", "z", "Bank"] {
             assert_eq!(l.find(w, WordHash::of(w)), None, "{w}");
-            assert_eq!(l.search(w), None, "{w}");
         }
         assert_eq!((l.len(), l.get(3), l.get(99)), (6, "banker", ""));
         assert!(l.is_sorted());
@@ -177,14 +162,20 @@ mod tests {
     }
 
     #[test]
-    fn a_shared_hash_falls_back_to_binary_search() {
-        let mut l = list(&["alpha", "beta", "gamma"]);
-        // force "gamma" to look as if it shared "alpha"'s hash
-        let g = WordHash::of("gamma").0;
-        l.index.insert(g, 0);
-        l.collided = true;
-        assert_eq!(l.find("gamma", WordHash::of("gamma")), Some(2));
-        assert_eq!(l.find("alpha", WordHash::of("alpha")), Some(0));
+    fn words_sharing_a_hash_are_told_apart_by_their_text_sorted_or_not() {
+        let mut l = list(&["gamma", "alpha", "beta"]);
+        // every word placed as if all three shared one hash
+        l.index = HashTable::new();
+        for i in 0..3 {
+            l.index.insert_unique(7, i, |_| 7);
+        }
+        for (i, w) in ["gamma", "alpha", "beta"].into_iter().enumerate() {
+            assert_eq!(l.find(w, WordHash(7)), Some(i), "{w}");
+        }
+        assert_eq!(l.find("delta", WordHash(7)), None);
+        // unsorted, with a repeat: found where it first is
+        let l = list(&["b", "a", "b", "c"]);
+        assert_eq!(["b", "a", "c"].map(|w| l.find(w, WordHash::of(w))), [Some(0), Some(1), Some(3)]);
     }
 
     #[test]
