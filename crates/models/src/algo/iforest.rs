@@ -40,9 +40,77 @@ enum Node {
     Leaf { size: u32 },
 }
 
+/// A tree as scored: nodes in the order [`build`] pushed them, so that a split's left child is
+/// the node after it. 16 bytes a node (the stored [`Node`] takes 24), and a leaf holds what it
+/// adds to the path length, `depth + c(size)`, computed once when the tree is made or read
+/// rather than per tree scored; the same additions in the same order, so the same bits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "StoredTree", into = "StoredTree")]
 struct Tree {
+    nodes: Vec<Flat>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Flat {
+    /// A split's threshold; a leaf's contribution to the path length.
+    value: f64,
+    /// The split's column; [`LEAF`] for a leaf.
+    feature: u32,
+    /// A split's right child; a leaf's size (kept so that the tree is written as it was read).
+    right: u32,
+}
+
+const LEAF: u32 = u32::MAX;
+
+/// A tree as written in model files (unchanged since the first forest).
+#[derive(Serialize, Deserialize)]
+struct StoredTree {
     nodes: Vec<Node>,
+}
+
+impl TryFrom<StoredTree> for Tree {
+    type Error = String;
+
+    /// Checked: every child after its parent and within the tree, a left child next to its
+    /// parent, no column at [`LEAF`]; so that scoring a tree always ends at a leaf.
+    fn try_from(stored: StoredTree) -> Result<Tree, String> {
+        let n = stored.nodes.len();
+        if n == 0 {
+            return Err("an isolation tree has no nodes".into());
+        }
+        let mut depth = vec![0.0f64; n];
+        let mut nodes = Vec::with_capacity(n);
+        for (i, node) in stored.nodes.iter().enumerate() {
+            nodes.push(match *node {
+                Node::Leaf { size } => Flat { value: depth[i] + c_of_size(size), feature: LEAF, right: size },
+                Node::Split { feature, value, left, right } => {
+                    let (l, r) = (left as usize, right as usize);
+                    if l != i + 1 || r <= i || r >= n || feature == LEAF {
+                        return Err(format!("isolation tree node {i} of {n} is malformed"));
+                    }
+                    depth[l] = depth[i] + 1.0;
+                    depth[r] = depth[i] + 1.0;
+                    Flat { value, feature, right }
+                }
+            });
+        }
+        Ok(Tree { nodes })
+    }
+}
+
+impl From<Tree> for StoredTree {
+    fn from(t: Tree) -> StoredTree {
+        let nodes = t
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match f.feature {
+                LEAF => Node::Leaf { size: f.right },
+                feature => Node::Split { feature, value: f.value, left: i as u32 + 1, right: f.right },
+            })
+            .collect();
+        StoredTree { nodes }
+    }
 }
 
 /// Average path length of an unsuccessful search in a binary search tree of `n` items.
@@ -165,32 +233,33 @@ impl IsolationForest {
                 };
                 let mut nodes = Vec::new();
                 build(&rows, &mut idx, 0, limit, &mut rng, &mut nodes);
-                Tree { nodes }
+                Tree::try_from(StoredTree { nodes })
             })
-            .collect();
+            .collect::<Result<Vec<Tree>, String>>()
+            .map_err(ModelError::Data)?;
         Ok(IsolationForest { trees, medians, sample_size: psi })
     }
 
     /// Anomaly score in (0, 1]: 2^(-E[h(x)] / c(ψ)); about 0.5 is normal, near 1 anomalous.
     pub fn score(&self, row: &[f64]) -> f64 {
+        // the row imputed once: a missing or absent value is the column's training median
+        let x: Vec<f64> = self
+            .medians
+            .iter()
+            .enumerate()
+            .map(|(j, &m)| row.get(j).copied().filter(|v| !v.is_nan()).unwrap_or(m))
+            .collect();
         let mut total = 0.0;
         for t in &self.trees {
-            let mut node = 0usize;
-            let mut depth = 0.0;
-            loop {
-                match &t.nodes[node] {
-                    Node::Leaf { size } => {
-                        total += depth + c_of_size(*size);
-                        break;
-                    }
-                    Node::Split { feature, value, left, right } => {
-                        let f = *feature as usize;
-                        let v = row.get(f).copied().unwrap_or(f64::NAN);
-                        let v = if v.is_nan() { self.medians.get(f).copied().unwrap_or(0.0) } else { v };
-                        node = if v < *value { *left as usize } else { *right as usize };
-                        depth += 1.0;
-                    }
+            let mut i = 0;
+            // a read tree's children lie after their parents (checked), so this ends
+            while let Some(node) = t.nodes.get(i) {
+                if node.feature == LEAF {
+                    total += node.value;
+                    break;
                 }
+                let v = x.get(node.feature as usize).copied().unwrap_or(0.0);
+                i = if v < node.value { i + 1 } else { node.right as usize };
             }
         }
         let mean = total / self.trees.len().max(1) as f64;
@@ -231,6 +300,61 @@ mod tests {
         // same seed, same forest
         let g = IsolationForest::fit(&x, 2, None, &ForestParams::default()).unwrap();
         assert_eq!(g.score(&[6.0, 6.0]), outlier);
+    }
+
+    /// The path lengths as the stored nodes give them, walked as they were before trees were
+    /// flattened: the oracle for [`IsolationForest::score`].
+    fn score_stored(f: &IsolationForest, row: &[f64]) -> f64 {
+        let mut total = 0.0;
+        for t in &f.trees {
+            let nodes = StoredTree::from(t.clone()).nodes;
+            let (mut node, mut depth) = (0usize, 0.0);
+            loop {
+                match nodes[node] {
+                    Node::Leaf { size } => {
+                        total += depth + c_of_size(size);
+                        break;
+                    }
+                    Node::Split { feature, value, left, right } => {
+                        let v = row.get(feature as usize).copied().unwrap_or(f64::NAN);
+                        let v = if v.is_nan() { f.medians[feature as usize] } else { v };
+                        node = if v < value { left as usize } else { right as usize };
+                        depth += 1.0;
+                    }
+                }
+            }
+        }
+        (-(total / f.trees.len() as f64) / c(f.sample_size as f64)).exp2()
+    }
+
+    #[test]
+    fn flat_trees_score_as_the_stored_nodes_and_are_written_unchanged() {
+        let mut rng = Rng::new(5);
+        let x: Vec<f64> = (0..3000).map(|_| rng.normal()).collect();
+        let f = IsolationForest::fit(&x, 3, None, &ForestParams { n_trees: 50, ..ForestParams::default() }).unwrap();
+        for _ in 0..500 {
+            let row: Vec<f64> = (0..3).map(|_| if rng.f64() < 0.1 { f64::NAN } else { 3.0 * rng.normal() }).collect();
+            assert_eq!(f.score(&row).to_bits(), score_stored(&f, &row).to_bits(), "{row:?}");
+        }
+        // read back from its bytes: the same bytes again, the same scores
+        let bytes = postcard::to_allocvec(&f).unwrap();
+        let back: IsolationForest = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(postcard::to_allocvec(&back).unwrap(), bytes);
+        assert_eq!(back.score(&[4.0, -4.0, 0.5]).to_bits(), f.score(&[4.0, -4.0, 0.5]).to_bits());
+        // a tree whose child is not after its parent, or lies outside it, is refused
+        let split = |left, right| Node::Split { feature: 0, value: 0.5, left, right };
+        for nodes in [
+            vec![],
+            vec![split(1, 0), Node::Leaf { size: 1 }],
+            vec![split(1, 2), Node::Leaf { size: 1 }],
+            vec![split(2, 1), Node::Leaf { size: 1 }, Node::Leaf { size: 1 }],
+        ] {
+            assert!(Tree::try_from(StoredTree { nodes }).is_err());
+        }
+        let ok =
+            Tree::try_from(StoredTree { nodes: vec![split(1, 2), Node::Leaf { size: 3 }, Node::Leaf { size: 1 }] });
+        let leaves: Vec<f64> = ok.unwrap().nodes.iter().filter(|n| n.feature == LEAF).map(|n| n.value).collect();
+        assert_eq!(leaves, vec![1.0 + c(3.0), 1.0]);
     }
 
     #[test]
