@@ -65,7 +65,8 @@ impl WordList {
         let rehash = |&i: &u32| WordHash::of(word(i)).0;
         index.reserve(ends.len(), rehash);
         for i in 0..ends.len() as u32 {
-            let (w, h) = (word(i), WordHash::of(word(i)).0);
+            let w = word(i);
+            let h = WordHash::of(w).0;
             if index.find(h, |&j| word(j) == w).is_none() {
                 index.insert_unique(h, i, rehash);
             }

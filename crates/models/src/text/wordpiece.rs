@@ -324,13 +324,17 @@ mod tests {
             ["pay", "[UNK]", "##s", "bill", "rent"].map(|p| vocab.get(p)),
             [Some(3), Some(1), Some(14), Some(9), None]
         );
-        let map: HashMap<&str, u32> = [("pay", 3), ("[UNK]", 1), ("##s", 14), ("bill", 9)].into();
         let in_id_order = r###"{"[UNK]":1,"pay":3,"bill":9,"##s":14}"###;
         assert_eq!(serde_json::to_string(&vocab).unwrap(), in_id_order);
-        // files written when it was a map, in their encoding, read back the same
-        let mut pairs: Vec<(&str, u32)> = map.into_iter().collect();
-        pairs.sort_by_key(|&(_, id)| id);
-        let old = postcard::to_allocvec(&pairs.iter().copied().collect::<BTreeMap<&str, u32>>()).unwrap();
+        // files written when it was a map: its pairs in id order, as a map (what the old writer did)
+        struct OldMap(Vec<(&'static str, u32)>);
+        impl Serialize for OldMap {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter().copied())
+            }
+        }
+        let old = postcard::to_allocvec(&OldMap(vec![("[UNK]", 1), ("pay", 3), ("bill", 9), ("##s", 14)])).unwrap();
+        assert_eq!(postcard::to_allocvec(&vocab).unwrap(), old);
         let back: Vocab = postcard::from_bytes(&old).unwrap();
         assert_eq!(back, vocab);
         assert_eq!(postcard::from_bytes::<Vocab>(&postcard::to_allocvec(&vocab).unwrap()).unwrap(), vocab);
