@@ -19,7 +19,7 @@ pub use nivesh_api::{EntityFeatures, HistorySource, ViewValues};
 use nivesh_core::Transaction;
 use nivesh_core::shard::Shard;
 use offline::{Materialization, OfflineStore};
-use online::{OnlineRecord, OnlineStore};
+use online::{OnlineRecord, OnlineStore, Stamp};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -140,24 +140,49 @@ pub struct FeatureStore {
 const MAX_PARSED_STATES: usize = 4096;
 
 /// The anomaly route read each user's state from the online store and parsed its JSON (~1.8 KB,
-/// ~60 numbers) per request: ~9 % of the route's CPU. The row is still read every time (the
-/// online store stays the one truth, whatever process writes it); its JSON is parsed again only
-/// when it differs from the one parsed last for that user.
+/// ~60 numbers) per request: ~9 % of the route's CPU. Its JSON is parsed again only when it
+/// differs from the one parsed last for that user; and while the online store's [`Stamp`] is
+/// the one taken before that read, nothing has been written since, so the state is answered
+/// without reading the row again ([`FeatureStore::online_user_state_now`]).
 #[derive(Default)]
 struct ParsedStates {
-    by_user: HashMap<String, (String, std::sync::Arc<nivesh_models::anomaly::UserState>)>,
+    by_user: HashMap<String, ParsedState>,
+}
+
+struct ParsedState {
+    /// The stored JSON it was parsed from.
+    raw: String,
+    state: std::sync::Arc<nivesh_models::anomaly::UserState>,
+    /// The record's `as_of` (for the view's TTL).
+    as_of: i64,
+    /// The online store's stamp taken before the read that returned `raw` (`None`: unknown).
+    stamp: Option<Stamp>,
 }
 
 impl ParsedStates {
-    fn get(&self, user: &str, raw: &str) -> Option<std::sync::Arc<nivesh_models::anomaly::UserState>> {
-        self.by_user.get(user).filter(|(r, _)| r == raw).map(|(_, s)| s.clone())
+    /// The state parsed from `raw`, now known to be what the store held at `stamp` (`as_of`).
+    fn get(
+        &mut self,
+        user: &str,
+        raw: &str,
+        as_of: i64,
+        stamp: Option<Stamp>,
+    ) -> Option<std::sync::Arc<nivesh_models::anomaly::UserState>> {
+        let p = self.by_user.get_mut(user).filter(|p| p.raw == raw)?;
+        (p.as_of, p.stamp) = (as_of, stamp);
+        Some(p.state.clone())
     }
 
-    fn put(&mut self, user: &str, raw: String, state: std::sync::Arc<nivesh_models::anomaly::UserState>) {
+    /// The state last read for `user`, if the store's stamp is still `stamp`.
+    fn unchanged(&self, user: &str, stamp: Stamp) -> Option<&ParsedState> {
+        self.by_user.get(user).filter(|p| p.stamp == Some(stamp))
+    }
+
+    fn put(&mut self, user: &str, entry: ParsedState) {
         if self.by_user.len() >= MAX_PARSED_STATES && !self.by_user.contains_key(user) {
             self.by_user = HashMap::new();
         }
-        self.by_user.insert(user.to_string(), (raw, state));
+        self.by_user.insert(user.to_string(), entry);
     }
 }
 
@@ -341,23 +366,49 @@ impl FeatureStore {
         user: &str,
         now: i64,
     ) -> Result<Option<std::sync::Arc<nivesh_models::anomaly::UserState>>, FeatureError> {
-        let Some(view) = self.defs.views.iter().find(|v| v.kind == ViewKind::State) else { return Ok(None) };
+        let Some(view) = self.state_view() else { return Ok(None) };
+        // taken before the read: a write between the two makes the next stamp differ, so the
+        // state kept below is never taken for newer than it is
+        let stamp = self.online.stamp();
         let rows = self.online.read(&[user], &[view])?;
         let Some(Some(r)) = rows.into_iter().next().and_then(|r| r.into_iter().next()) else { return Ok(None) };
         if !view.fresh(r.as_of, now) {
             return Ok(None);
         }
         let Some(raw) = r.state else { return Ok(None) };
-        // a poisoned lock only means another request panicked mid-update: the map is still whole
-        let lock = || self.parsed_states.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(state) = lock().get(user, &raw) {
+        if let Some(state) = self.parsed().get(user, &raw, r.as_of, stamp) {
             return Ok(Some(state));
         }
         let state: std::sync::Arc<nivesh_models::anomaly::UserState> = std::sync::Arc::new(
             serde_json::from_str(&raw).map_err(|source| FeatureError::Corrupt { what: "stored state", source })?,
         );
-        lock().put(user, raw, state.clone());
+        self.parsed().put(user, ParsedState { raw, state: state.clone(), as_of: r.as_of, stamp });
         Ok(Some(state))
+    }
+
+    /// [`Self::online_user_state`] without waiting or reading a row, when it can be told from
+    /// memory: the state last read for `user`, still fresh at `now`, and nothing written to the
+    /// online store since it was read (its [`Stamp`] unchanged, which only the embedded store
+    /// gives). `None`: ask [`Self::online_user_state`].
+    pub fn online_user_state_now(
+        &self,
+        user: &str,
+        now: i64,
+    ) -> Option<std::sync::Arc<nivesh_models::anomaly::UserState>> {
+        let view = self.state_view()?;
+        let stamp = self.online.stamp()?;
+        let parsed = self.parsed();
+        let p = parsed.unchanged(user, stamp)?;
+        view.fresh(p.as_of, now).then(|| p.state.clone())
+    }
+
+    fn state_view(&self) -> Option<&View> {
+        self.defs.views.iter().find(|v| v.kind == ViewKind::State)
+    }
+
+    fn parsed(&self) -> std::sync::MutexGuard<'_, ParsedStates> {
+        // a poisoned lock only means another request panicked mid-update: the map is still whole
+        self.parsed_states.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Score `txn` with `model` against its user's history as of just before it: the online
@@ -381,6 +432,20 @@ impl FeatureStore {
         let source = if history.is_empty() { HistorySource::None } else { HistorySource::OfflineEvents };
         let input = nivesh_models::anomaly::AnomalyInput { transaction: txn, history: &history };
         Ok((model.predict(&input)?, source))
+    }
+
+    /// [`Self::score_anomaly`] when it needs no waiting: the user's online state is in memory
+    /// and unchanged ([`Self::online_user_state_now`]) and earlier than `txn`. `None`: call
+    /// [`Self::score_anomaly`] (on a thread that may wait). The same answer as it, to the bit.
+    pub fn score_anomaly_now(
+        &self,
+        model: &nivesh_models::anomaly::AnomalyModel,
+        txn: &Transaction,
+        now: i64,
+    ) -> Option<Result<(nivesh_models::anomaly::AnomalyScore, HistorySource), FeatureError>> {
+        let at = txn.timestamp.timestamp();
+        let state = self.online_user_state_now(&txn.user_id, now).filter(|s| s.last_seen().is_some_and(|l| l < at))?;
+        Some(model.score_with_state(&state, txn).map(|s| (s, HistorySource::FeatureStore)).map_err(FeatureError::from))
     }
 
     /// Point-in-time training set: for each `(entity, at)` row, each view's values as of `at`
@@ -499,25 +564,37 @@ impl FeatureStore {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_PARSED_STATES, ParsedStates};
+    use super::{MAX_PARSED_STATES, ParsedState, ParsedStates, Stamp};
     use std::sync::Arc;
 
     #[test]
     fn parsed_states_are_kept_per_raw_json_and_bounded() {
         let mut c = ParsedStates::default();
         let state = Arc::new(nivesh_models::anomaly::UserState::default());
-        c.put("U1", "{}".into(), state.clone());
-        assert!(c.get("U1", "{}").is_some_and(|s| Arc::ptr_eq(&s, &state)));
+        let (s1, s2) = (Stamp { theirs: 1, ours: 0 }, Stamp { theirs: 1, ours: 1 });
+        let entry = |raw: &str, stamp| ParsedState { raw: raw.into(), state: state.clone(), as_of: 10, stamp };
+        c.put("U1", entry("{}", Some(s1)));
+        assert!(c.unchanged("U1", s1).is_some_and(|p| Arc::ptr_eq(&p.state, &state)));
+        // another stamp: something was written since
+        assert!(c.unchanged("U1", s2).is_none());
+        // the same JSON read again under another stamp (and as_of) is the same state, now
+        // known at that stamp
+        assert!(c.get("U1", "{}", 20, Some(s2)).is_some_and(|s| Arc::ptr_eq(&s, &state)));
+        assert!(c.unchanged("U1", s1).is_none());
+        assert_eq!(c.unchanged("U1", s2).map(|p| p.as_of), Some(20));
+        // a read whose stamp was unknown leaves nothing to answer from
+        assert!(c.get("U1", "{}", 20, None).is_some());
+        assert!(c.unchanged("U1", s2).is_none());
         // another JSON for the same user, or another user: not this state
-        assert!(c.get("U1", "{ }").is_none());
-        assert!(c.get("U2", "{}").is_none());
+        assert!(c.get("U1", "{ }", 20, Some(s2)).is_none());
+        assert!(c.get("U2", "{}", 20, Some(s2)).is_none());
         for i in 0..MAX_PARSED_STATES + 10 {
-            c.put(&format!("U{i}"), "{}".into(), state.clone());
+            c.put(&format!("U{i}"), entry("{}", None));
             assert!(c.by_user.len() <= MAX_PARSED_STATES);
         }
         // a user already kept is replaced in place, not a reason to start again
         let n = c.by_user.len();
-        c.put("U4100", "[]".into(), state.clone());
+        c.put("U4100", entry("[]", None));
         assert_eq!(c.by_user.len(), n);
     }
 }

@@ -7,6 +7,7 @@
 use nivesh_core::Transaction;
 use nivesh_features::definitions::Definitions;
 use nivesh_features::offline::OfflineStore;
+use nivesh_features::online::OnlineStore;
 use nivesh_features::online::embedded::EmbeddedOnlineStore;
 use nivesh_features::{FeatureError, FeatureStore};
 use nivesh_store::db::Db;
@@ -83,6 +84,29 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
             .map(|t| t.timestamp.timestamp())
             .max()
     );
+    // read once, the state is answered from memory while nothing is written (the same one)
+    let kept = fs.online_user_state_now(user, now).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&kept, &state));
+    assert!(fs.online_user_state_now("nobody", now).is_none());
+    // a transaction scored from memory gets the very answer of the read path
+    let params = nivesh_models::anomaly::AnomalyParams {
+        forest: nivesh_models::algo::iforest::ForestParams { n_trees: 20, sample_size: 64, seed: 7 },
+        ..Default::default()
+    };
+    let model = nivesh_models::Fit::fit(&params, &table).unwrap();
+    let mut next = txns.iter().find(|t| t.user_id == user).unwrap().clone();
+    next.timestamp = chrono::DateTime::from_timestamp(last + 60, 0).unwrap().fixed_offset();
+    next.direction = nivesh_core::Direction::Debit;
+    let fast = fs.score_anomaly_now(&model, &next, now).unwrap().unwrap();
+    assert_eq!(fast.1, nivesh_features::HistorySource::FeatureStore);
+    // (compared as text: a missing feature is NaN, never equal to itself)
+    assert_eq!(format!("{fast:?}"), format!("{:?}", fs.score_anomaly(&model, &next, now).unwrap()));
+    // one not after the state's last transaction is left to the read path (it replays)
+    next.timestamp = chrono::DateTime::from_timestamp(state.last_seen().unwrap(), 0).unwrap().fixed_offset();
+    assert!(fs.score_anomaly_now(&model, &next, now).is_none());
+    // …and not past the view's TTL, as the read would not
+    assert!(fs.online_user_state_now(user, now + 400 * 86_400).is_none());
+    assert!(fs.online_user_state(user, now + 400 * 86_400).unwrap().is_none());
     // older than a view's TTL: missing, not stale
     let late =
         fs.get_online_features(&[user, "nobody"], &["user_spending_profile"], as_of + 4 * 86_400, false).unwrap();
@@ -103,13 +127,34 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
     let before = online[0].views["user_spending_profile"].values["spend_7d"].unwrap();
     assert_eq!(after[0].views["user_spending_profile"].values["spend_7d"], Some(before + 12345.0));
     // the anomaly state read before (and parsed, and kept parsed) gives way to the new one
+    // a write of any view counts (the stamp is the store's): read again, then from memory
+    assert!(fs.online_user_state_now(user, now).is_none());
+    let again = fs.online_user_state(user, now).unwrap().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&again, &state) && fs.online_user_state_now(user, now).is_some());
     let reports = fs.materialize(&["transaction_behaviour"], as_of, as_of, false, &mut |_, _| {}).unwrap();
     assert_eq!((reports[0].entities, reports[0].written), (1, 1));
+    // written since: not answered from memory until read again
+    assert!(fs.online_user_state_now(user, now).is_none());
     let newer = fs.online_user_state(user, now).unwrap().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&newer, &fs.online_user_state_now(user, now).unwrap()));
     assert_eq!(newer.last_seen(), Some(last + 3600));
     assert!(state.last_seen() < newer.last_seen());
     // read again unchanged: the same parsed state
     assert!(std::sync::Arc::ptr_eq(&newer, &fs.online_user_state(user, now).unwrap().unwrap()));
+    // another connection (another process: `features materialize`) writes the state: seen
+    let other = EmbeddedOnlineStore::open(&dir.join("online.db")).unwrap();
+    let defs = Definitions::builtin().unwrap();
+    let view = defs.views.iter().find(|v| v.kind == nivesh_features::definitions::ViewKind::State).unwrap();
+    let mut record = other.read(&[user], &[view]).unwrap().remove(0).remove(0).unwrap();
+    record.as_of += 60;
+    record.state = Some(serde_json::to_string(&nivesh_models::anomaly::UserState::default()).unwrap());
+    assert_eq!(other.write(view, &[(user.to_string(), record)], now).unwrap(), 1);
+    // seen within 50 ms (how long one reading of SQLite's data_version stands)
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    assert!(fs.online_user_state_now(user, now).is_none());
+    let theirs = fs.online_user_state(user, now).unwrap().unwrap();
+    assert_eq!(theirs.last_seen(), None);
+    assert!(std::sync::Arc::ptr_eq(&theirs, &fs.online_user_state_now(user, now).unwrap()));
     // nothing new: nothing to do
     let reports = fs.materialize(&["user_spending_profile"], as_of, as_of, false, &mut |_, _| {}).unwrap();
     assert_eq!(reports[0].entities, 0);

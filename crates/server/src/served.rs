@@ -68,6 +68,16 @@ pub trait Served: Persist + Send + Sync + Sized + 'static {
     /// Compute the answer (`features`: the feature store, when the server has one), and what
     /// monitoring observes of it (`nivesh_monitor::observe`).
     fn answer(&self, input: &Self::Input, features: Option<&FeatureStore>) -> ApiResult<(Self::Output, Observation)>;
+    /// [`Self::answer`] on the calling (async) thread, for a model that answers on the blocking
+    /// pool, when this input needs no waiting (the anomaly model: the user's state is already in
+    /// memory and unchanged in the store). The same answer; `None`: call [`Self::answer`].
+    fn answer_now(
+        &self,
+        _input: &Self::Input,
+        _features: Option<&FeatureStore>,
+    ) -> Option<ApiResult<(Self::Output, Observation)>> {
+        None
+    }
     /// The number per-model statistics summarise (a confidence, score or probability).
     fn confidence(output: &Self::Output) -> Option<f64>;
 
@@ -398,8 +408,15 @@ impl Served for AnomalyModel {
                 (self.predict(&input)?, HistorySource::None)
             }
         };
-        let o = observe::anomaly(&score.features, score.anomaly_score);
-        Ok((AnomalyOutput { score, history_source }, o))
+        Ok(anomaly_output(score, history_source))
+    }
+    fn answer_now(
+        &self,
+        txn: &nivesh_core::Transaction,
+        features: Option<&FeatureStore>,
+    ) -> Option<ApiResult<(AnomalyOutput, Observation)>> {
+        let scored = features?.score_anomaly_now(self, txn, chrono::Utc::now().timestamp())?;
+        Some(scored.map(|(score, source)| anomaly_output(score, source)).map_err(ApiError::from))
     }
     fn confidence(output: &AnomalyOutput) -> Option<f64> {
         Some(output.score.anomaly_score)
@@ -424,6 +441,14 @@ impl Served for AnomalyModel {
         let why = if reasons.is_empty() { String::new() } else { format!("; stands out: {}", reasons.join(", ")) };
         format!("{verdict}: score {:.3} against threshold {:.3}{why}", o.score.anomaly_score, o.score.threshold)
     }
+}
+
+fn anomaly_output(
+    score: nivesh_models::anomaly::AnomalyScore,
+    history_source: HistorySource,
+) -> (AnomalyOutput, Observation) {
+    let o = observe::anomaly(&score.features, score.anomaly_score);
+    (AnomalyOutput { score, history_source }, o)
 }
 
 impl Served for CreditModel {

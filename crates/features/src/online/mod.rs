@@ -43,6 +43,23 @@ pub trait OnlineStore: Send + Sync {
 
     /// "embedded (PATH)" or "redis (URL)".
     fn describe(&self) -> String;
+
+    /// A stamp that differs whenever a record may have changed since another stamp was taken,
+    /// by any writer, taken without waiting: `None` when the store cannot tell (a remote store
+    /// that other processes write) or cannot tell now (busy). Equal stamps mean nothing was
+    /// written in between, so what was read under the first is still what the store holds.
+    fn stamp(&self) -> Option<Stamp> {
+        None
+    }
+}
+
+/// See [`OnlineStore::stamp`]. Compared only with stamps of the same store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    /// What the store says of commits by other connections (SQLite's `PRAGMA data_version`).
+    pub theirs: i64,
+    /// Commits by this store's own connection (which `data_version` does not count).
+    pub ours: u64,
 }
 
 /// `[1.5, null]` ↔ values (compact, exact for f64).
