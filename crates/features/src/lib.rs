@@ -178,11 +178,14 @@ impl ParsedStates {
         self.by_user.get(user).filter(|p| p.stamp == Some(stamp))
     }
 
-    fn put(&mut self, user: &str, entry: ParsedState) {
-        if self.by_user.len() >= MAX_PARSED_STATES && !self.by_user.contains_key(user) {
-            self.by_user = HashMap::new();
-        }
+    /// Keep `entry`; past the bound the map starts again empty, and the old one is returned,
+    /// to be dropped once the lock is let go (4,096 states to free).
+    #[must_use]
+    fn put(&mut self, user: &str, entry: ParsedState) -> Option<HashMap<String, ParsedState>> {
+        let old = (self.by_user.len() >= MAX_PARSED_STATES && !self.by_user.contains_key(user))
+            .then(|| std::mem::take(&mut self.by_user));
         self.by_user.insert(user.to_string(), entry);
+        old
     }
 }
 
@@ -382,7 +385,8 @@ impl FeatureStore {
         let state: std::sync::Arc<nivesh_models::anomaly::UserState> = std::sync::Arc::new(
             serde_json::from_str(&raw).map_err(|source| FeatureError::Corrupt { what: "stored state", source })?,
         );
-        self.parsed().put(user, ParsedState { raw, state: state.clone(), as_of: r.as_of, stamp });
+        let dropped = self.parsed().put(user, ParsedState { raw, state: state.clone(), as_of: r.as_of, stamp });
+        drop(dropped);
         Ok(Some(state))
     }
 
@@ -396,7 +400,7 @@ impl FeatureStore {
         now: i64,
     ) -> Option<std::sync::Arc<nivesh_models::anomaly::UserState>> {
         let view = self.state_view()?;
-        let stamp = self.online.stamp()?;
+        let stamp = self.online.stamp_now()?;
         let parsed = self.parsed();
         let p = parsed.unchanged(user, stamp)?;
         view.fresh(p.as_of, now).then(|| p.state.clone())
@@ -573,7 +577,7 @@ mod tests {
         let state = Arc::new(nivesh_models::anomaly::UserState::default());
         let (s1, s2) = (Stamp { theirs: 1, ours: 0 }, Stamp { theirs: 1, ours: 1 });
         let entry = |raw: &str, stamp| ParsedState { raw: raw.into(), state: state.clone(), as_of: 10, stamp };
-        c.put("U1", entry("{}", Some(s1)));
+        assert!(c.put("U1", entry("{}", Some(s1))).is_none());
         assert!(c.unchanged("U1", s1).is_some_and(|p| Arc::ptr_eq(&p.state, &state)));
         // another stamp: something was written since
         assert!(c.unchanged("U1", s2).is_none());
@@ -588,13 +592,16 @@ mod tests {
         // another JSON for the same user, or another user: not this state
         assert!(c.get("U1", "{ }", 20, Some(s2)).is_none());
         assert!(c.get("U2", "{}", 20, Some(s2)).is_none());
+        let mut resets = 0;
         for i in 0..MAX_PARSED_STATES + 10 {
-            c.put(&format!("U{i}"), entry("{}", None));
+            resets += c.put(&format!("U{i}"), entry("{}", None)).map_or(0, |old| old.len());
             assert!(c.by_user.len() <= MAX_PARSED_STATES);
         }
+        // the full map was handed back once, to be freed outside the lock
+        assert_eq!(resets, MAX_PARSED_STATES);
         // a user already kept is replaced in place, not a reason to start again
         let n = c.by_user.len();
-        c.put("U4100", entry("[]", None));
+        assert!(c.put("U4100", entry("[]", None)).is_none());
         assert_eq!(c.by_user.len(), n);
     }
 }

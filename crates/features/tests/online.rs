@@ -114,3 +114,37 @@ fn an_unreachable_redis_is_a_clear_error() {
     let e = RedisOnlineStore::connect("redis://:secret@127.0.0.1:1/0", "x").err().unwrap().to_string();
     assert!(e.contains("redis online store") && !e.contains("secret"), "{e}");
 }
+
+#[test]
+fn the_embedded_stamp_changes_with_every_write_ours_at_once_theirs_at_the_next_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("online.db");
+    let hour = std::time::Duration::from_secs(3600);
+    let ours = EmbeddedOnlineStore::open(&path).unwrap().with_lag(hour);
+    let theirs = EmbeddedOnlineStore::open(&path).unwrap();
+    let (spend, _) = views();
+    // nothing read yet: only the reading stamp answers
+    assert_eq!(ours.stamp_now(), None);
+    let s0 = ours.stamp().unwrap();
+    assert_eq!((ours.stamp_now(), ours.stamp()), (Some(s0), Some(s0)));
+    // a write through this store: a new stamp at once, from memory too
+    ours.write(&spend, &[("a".into(), record(&spend, NOW - 60, 1.0))], NOW).unwrap();
+    let s1 = ours.stamp_now().unwrap();
+    assert_ne!(s1, s0);
+    // a write refused as older than the stored record still counts (it might have written)
+    ours.write(&spend, &[("a".into(), record(&spend, NOW - 90, 3.0))], NOW).unwrap();
+    let s2 = ours.stamp_now().unwrap();
+    assert_ne!(s2, s1);
+    // a write through another connection goes unseen until the next reading of data_version:
+    // the lag (an hour here, 50 ms by default)
+    theirs.write(&spend, &[("a".into(), record(&spend, NOW - 30, 2.0))], NOW).unwrap();
+    assert_eq!((ours.stamp_now(), ours.stamp()), (Some(s2), Some(s2)));
+    // with no lag every stamp reads it, and sees the other connection's writes
+    let reading = EmbeddedOnlineStore::open(&path).unwrap().with_lag(std::time::Duration::ZERO);
+    let r0 = reading.stamp().unwrap();
+    assert_eq!(reading.stamp_now(), None);
+    assert_eq!(reading.stamp(), Some(r0));
+    theirs.write(&spend, &[("a".into(), record(&spend, NOW - 20, 4.0))], NOW).unwrap();
+    let r1 = reading.stamp().unwrap();
+    assert!(r1 != r0 && r1.ours == r0.ours, "{r0:?} {r1:?}");
+}

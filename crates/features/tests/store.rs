@@ -19,7 +19,10 @@ fn generated(dir: &Path) -> Vec<Transaction> {
 }
 
 fn open(dir: &Path, offline: Db) -> FeatureStore {
-    let online = EmbeddedOnlineStore::open(&dir.join("online.db")).unwrap();
+    // another connection's writes go unseen from memory for an hour: nothing here depends on
+    // how fast the test runs (`tests/online.rs` checks the lag itself)
+    let online =
+        EmbeddedOnlineStore::open(&dir.join("online.db")).unwrap().with_lag(std::time::Duration::from_secs(3600));
     FeatureStore::new(Definitions::builtin().unwrap(), OfflineStore::new(offline).unwrap(), Box::new(online)).unwrap()
 }
 
@@ -149,9 +152,9 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
     record.as_of += 60;
     record.state = Some(serde_json::to_string(&nivesh_models::anomaly::UserState::default()).unwrap());
     assert_eq!(other.write(view, &[(user.to_string(), record)], now).unwrap(), 1);
-    // seen within 50 ms (how long one reading of SQLite's data_version stands)
-    std::thread::sleep(std::time::Duration::from_millis(60));
-    assert!(fs.online_user_state_now(user, now).is_none());
+    // from memory it is unseen within the lag (an hour here); a read sees it, and answers
+    // from memory the state it read from then on
+    assert!(std::sync::Arc::ptr_eq(&fs.online_user_state_now(user, now).unwrap(), &newer));
     let theirs = fs.online_user_state(user, now).unwrap().unwrap();
     assert_eq!(theirs.last_seen(), None);
     assert!(std::sync::Arc::ptr_eq(&theirs, &fs.online_user_state_now(user, now).unwrap()));
@@ -300,5 +303,77 @@ fn an_online_store_that_lacks_what_was_materialized_is_reported_per_view() {
         assert!(matches!(c, OnlineContent::Empty { entities, .. } if entities == users), "{view}: {c:?}");
         let problem = c.problem(&view, "redis (redis://x)").unwrap();
         assert!(problem.contains("holds none of it") && problem.contains(&view), "{problem}");
+    }
+}
+
+/// An online store whose record changes right after each read (as if a write landed just
+/// after it): a state read from it must never be answered from memory, which holds only if the
+/// stamp is taken before the read.
+struct ChangingStore {
+    reads: std::sync::atomic::AtomicI64,
+}
+
+impl OnlineStore for ChangingStore {
+    fn write(
+        &self,
+        _: &nivesh_features::definitions::View,
+        _: &[(String, nivesh_features::online::OnlineRecord)],
+        _: i64,
+    ) -> Result<usize, FeatureError> {
+        Ok(0)
+    }
+    fn read(
+        &self,
+        entities: &[&str],
+        views: &[&nivesh_features::definitions::View],
+    ) -> Result<Vec<Vec<Option<nivesh_features::online::OnlineRecord>>>, FeatureError> {
+        let n = self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let state = serde_json::to_string(&nivesh_models::anomaly::UserState::default()).unwrap();
+        Ok(entities
+            .iter()
+            .map(|_| {
+                views
+                    .iter()
+                    .map(|v| {
+                        Some(nivesh_features::online::OnlineRecord {
+                            version: v.version,
+                            as_of: 1_800_000_000 - 60 + n,
+                            values: vec![None; v.features.len()],
+                            state: Some(state.clone()),
+                        })
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+    fn count(&self, _: &nivesh_features::definitions::View) -> Result<u64, FeatureError> {
+        Ok(1)
+    }
+    fn describe(&self) -> String {
+        "changing".into()
+    }
+    fn stamp(&self) -> Option<nivesh_features::online::Stamp> {
+        self.stamp_now()
+    }
+    fn stamp_now(&self) -> Option<nivesh_features::online::Stamp> {
+        Some(nivesh_features::online::Stamp { theirs: self.reads.load(std::sync::atomic::Ordering::SeqCst), ours: 0 })
+    }
+}
+
+#[test]
+fn a_state_is_answered_from_memory_only_under_the_stamp_taken_before_its_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let changing = ChangingStore { reads: std::sync::atomic::AtomicI64::new(0) };
+    let fs = FeatureStore::new(
+        Definitions::builtin().unwrap(),
+        OfflineStore::new(Db::sqlite(&dir.path().join("offline.db")).unwrap()).unwrap(),
+        Box::new(changing),
+    )
+    .unwrap();
+    let now = 1_800_000_000;
+    for _ in 0..3 {
+        assert!(fs.online_user_state("U1", now).unwrap().is_some());
+        // the record changed after the read: its stamp is not the one kept with the state
+        assert!(fs.online_user_state_now("U1", now).is_none());
     }
 }

@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long one reading of SQLite's `data_version` stands for the store's state in a
-/// [`Stamp`]: commits by other processes (`features materialize` beside the server) are seen
-/// within this; this process's own at once. Reading it starts a read transaction (two `fcntl`
-/// locks on the WAL index and a `stat`): ~9 % of the anomaly route's CPU when read per request.
-const THEIRS_STANDS: Duration = Duration::from_millis(50);
+/// [`Stamp`]: commits by other connections (`features materialize` beside the server) are seen
+/// within this; this connection's own at once. Reading it starts a read transaction (two
+/// `fcntl` locks on the WAL index and a `stat`): ~9 % of the anomaly route's CPU when read per
+/// request.
+pub const THEIRS_STANDS: Duration = Duration::from_millis(50);
 
 pub struct EmbeddedOnlineStore {
     conn: Mutex<rusqlite::Connection>,
@@ -27,6 +28,8 @@ pub struct EmbeddedOnlineStore {
     theirs: AtomicI64,
     theirs_read_at: AtomicU64,
     opened: Instant,
+    /// How long one reading stands ([`THEIRS_STANDS`] unless [`Self::with_lag`] says).
+    lag: Duration,
 }
 
 impl EmbeddedOnlineStore {
@@ -72,7 +75,17 @@ impl EmbeddedOnlineStore {
             theirs: AtomicI64::new(0),
             theirs_read_at: AtomicU64::new(0),
             opened: Instant::now(),
+            lag: THEIRS_STANDS,
         })
+    }
+
+    /// The same store, with one reading of `data_version` standing for `lag` (the longest
+    /// that another connection's write can go unseen by [`OnlineStore::stamp`]) instead of
+    /// [`THEIRS_STANDS`]: zero reads it for every stamp.
+    #[must_use]
+    pub fn with_lag(mut self, lag: Duration) -> Self {
+        self.lag = lag;
+        self
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, rusqlite::Connection>, FeatureError> {
@@ -84,7 +97,8 @@ impl OnlineStore for EmbeddedOnlineStore {
     fn write(&self, view: &View, records: &[(String, OnlineRecord)], now: i64) -> Result<usize, FeatureError> {
         let mut conn = self.lock()?;
         // counted under the lock, before anything is written, whether or not it commits: a stamp
-        // (taken under the same lock) before this write differs from every one after it
+        // that misses this count was taken before the write, and a read under a stamp that has
+        // it waits for this lock, so it reads what the write left
         self.commits.fetch_add(1, Ordering::AcqRel);
         let tx = conn.transaction().map_err(FeatureError::from)?;
         let mut written = 0;
@@ -182,20 +196,38 @@ impl OnlineStore for EmbeddedOnlineStore {
     }
 
     /// `PRAGMA data_version` (changes when another connection, in this process or another,
-    /// commits), read at most every [`THEIRS_STANDS`], with this connection's own commits;
-    /// `None` when it is due and the connection is in use.
+    /// commits), read at most every [`THEIRS_STANDS`] (or [`Self::with_lag`]), with this
+    /// connection's own commits;
+    /// `None` when a reading is due and the connection is in use.
     fn stamp(&self) -> Option<Stamp> {
-        // read before `theirs`, so that a later reading's time comes with (at least) its value
-        let ours = self.commits.load(Ordering::Acquire);
-        let now = (self.opened.elapsed().as_micros() as u64).max(1);
-        let at = self.theirs_read_at.load(Ordering::Acquire);
-        if at == 0 || now.saturating_sub(at) >= THEIRS_STANDS.as_micros() as u64 {
+        self.stamp_now().or_else(|| {
             let conn = self.conn.try_lock().ok()?;
+            // under the lock: no write of ours is under way, so the two halves agree
+            let ours = self.commits.load(Ordering::Acquire);
+            let read_at = self.micros();
             let theirs = conn.prepare_cached("PRAGMA data_version").ok()?.query_row([], |r| r.get::<_, i64>(0)).ok()?;
             self.theirs.store(theirs, Ordering::Relaxed);
-            self.theirs_read_at.store(now, Ordering::Release);
-            return Some(Stamp { theirs, ours: self.commits.load(Ordering::Acquire) });
-        }
-        Some(Stamp { theirs: self.theirs.load(Ordering::Relaxed), ours })
+            self.theirs_read_at.store(read_at, Ordering::Release);
+            Some(Stamp { theirs, ours })
+        })
+    }
+
+    /// From the atomics alone: `None` when a reading of `data_version` is due.
+    fn stamp_now(&self) -> Option<Stamp> {
+        let ours = self.commits.load(Ordering::Acquire);
+        // the reading's time before its value (stored in the other order): the value is at
+        // least as new as the time says; the clock after both, so that a delay here errs
+        // towards a new reading
+        let at = self.theirs_read_at.load(Ordering::Acquire);
+        let theirs = self.theirs.load(Ordering::Relaxed);
+        let due = at == 0 || self.micros().saturating_sub(at) >= self.lag.as_micros() as u64;
+        (!due).then_some(Stamp { theirs, ours })
+    }
+}
+
+impl EmbeddedOnlineStore {
+    /// Microseconds since the store was opened, at least 1 (0 marks "never read").
+    fn micros(&self) -> u64 {
+        (self.opened.elapsed().as_micros() as u64).max(1)
     }
 }

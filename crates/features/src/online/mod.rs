@@ -45,10 +45,18 @@ pub trait OnlineStore: Send + Sync {
     fn describe(&self) -> String;
 
     /// A stamp that differs whenever a record may have changed since another stamp was taken,
-    /// by any writer, taken without waiting: `None` when the store cannot tell (a remote store
-    /// that other processes write) or cannot tell now (busy). Equal stamps mean nothing was
-    /// written in between, so what was read under the first is still what the store holds.
+    /// taken without waiting on a writer: `None` when the store cannot tell (a remote store
+    /// that other processes write) or cannot tell now (busy). Equal stamps mean that nothing
+    /// was written in between through this store, and nothing by other connections more than
+    /// the store's lag before the later one (embedded: 50 ms). May read the store: call it
+    /// where blocking I/O is allowed.
     fn stamp(&self) -> Option<Stamp> {
+        None
+    }
+
+    /// [`Self::stamp`] from memory alone — no I/O, no lock — for async threads: `None` also
+    /// when telling would need a read.
+    fn stamp_now(&self) -> Option<Stamp> {
         None
     }
 }
