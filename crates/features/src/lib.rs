@@ -385,6 +385,7 @@ impl FeatureStore {
         let state: std::sync::Arc<nivesh_models::anomaly::UserState> = std::sync::Arc::new(
             serde_json::from_str(&raw).map_err(|source| FeatureError::Corrupt { what: "stored state", source })?,
         );
+        // two statements: the guard goes at the end of the first, the map it hands back after it
         let dropped = self.parsed().put(user, ParsedState { raw, state: state.clone(), as_of: r.as_of, stamp });
         drop(dropped);
         Ok(Some(state))

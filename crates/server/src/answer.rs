@@ -87,14 +87,13 @@ pub async fn answer<M: Served>(state: &AppState, m: &Arc<Loaded<M>>, req: M::Req
     let logging = state.log.is_some();
     let started = Instant::now();
     let compute = async {
-        let now = if m.model.blocking() { m.model.answer_now(&input, state.features.as_deref()) } else { None };
-        let (output, observation) = if let Some(answered) = now {
+        let (output, observation) = if !m.model.blocking() {
+            m.model.answer(&input, state.features.as_deref())?
+        } else if let Some(answered) = m.model.answer_now(&input, state.features.as_deref()) {
             answered?
-        } else if m.model.blocking() {
+        } else {
             let (model, features) = (m.clone(), state.features.clone());
             tokio::task::spawn_blocking(move || model.model.answer(&input, features.as_deref())).await??
-        } else {
-            m.model.answer(&input, state.features.as_deref())?
         };
         let confidence = M::confidence(&output);
         // serialised by the log's writer (or the shared cache level), never here
