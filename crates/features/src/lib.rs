@@ -12,6 +12,7 @@ pub mod definitions;
 pub mod engine;
 pub mod offline;
 pub mod online;
+mod recent;
 
 use definitions::{Definitions, View, ViewKind};
 use engine::Timeline;
@@ -20,6 +21,7 @@ use nivesh_core::Transaction;
 use nivesh_core::shard::Shard;
 use offline::{Materialization, OfflineStore};
 use online::{OnlineRecord, OnlineStore, Stamp};
+use recent::{Freed, Recent};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -132,23 +134,24 @@ pub struct FeatureStore {
     offline: OfflineStore,
     online: Box<dyn OnlineStore>,
     /// Anomaly states already parsed, by user, each with the stored JSON it came from.
-    parsed_states: std::sync::Mutex<ParsedStates>,
+    parsed_states: std::sync::Mutex<Recent<ParsedState>>,
+    /// The online records last read, by entity, to answer `/features/online` from memory.
+    known_records: std::sync::Mutex<Recent<KnownRecords>>,
 }
 
 /// Most users whose parsed anomaly state is kept (past it the map starts again empty): ~4 KB a
 /// user, so at most ~16 MB, and a few MB for the thousand-odd users a server sees in a minute.
 const MAX_PARSED_STATES: usize = 4096;
 
+/// Most entities whose online records are kept (~0.5 KB each with the built-in views, so at
+/// most ~2 MB): as for the states, past it the map starts again empty.
+const MAX_KNOWN_RECORDS: usize = 4096;
+
 /// The anomaly route read each user's state from the online store and parsed its JSON (~1.8 KB,
 /// ~60 numbers) per request: ~9 % of the route's CPU. Its JSON is parsed again only when it
 /// differs from the one parsed last for that user; and while the online store's [`Stamp`] is
 /// the one taken before that read, nothing has been written since, so the state is answered
 /// without reading the row again ([`FeatureStore::online_user_state_now`]).
-#[derive(Default)]
-struct ParsedStates {
-    by_user: HashMap<String, ParsedState>,
-}
-
 struct ParsedState {
     /// The stored JSON it was parsed from.
     raw: String,
@@ -159,34 +162,81 @@ struct ParsedState {
     stamp: Option<Stamp>,
 }
 
-impl ParsedStates {
+impl Recent<ParsedState> {
     /// The state parsed from `raw`, now known to be what the store held at `stamp` (`as_of`).
-    fn get(
+    fn parsed(
         &mut self,
         user: &str,
         raw: &str,
         as_of: i64,
         stamp: Option<Stamp>,
     ) -> Option<std::sync::Arc<nivesh_models::anomaly::UserState>> {
-        let p = self.by_user.get_mut(user).filter(|p| p.raw == raw)?;
+        let p = self.get_mut(user).filter(|p| p.raw == raw)?;
         (p.as_of, p.stamp) = (as_of, stamp);
         Some(p.state.clone())
     }
 
     /// The state last read for `user`, if the store's stamp is still `stamp`.
     fn unchanged(&self, user: &str, stamp: Stamp) -> Option<&ParsedState> {
-        self.by_user.get(user).filter(|p| p.stamp == Some(stamp))
+        self.get(user).filter(|p| p.stamp == Some(stamp))
     }
 
-    /// Keep `entry`; past the bound the map starts again empty, and the old one is returned,
-    /// to be dropped once the lock is let go (4,096 states to free).
+    /// Keep `entry` (in place of the user's last); see [`Recent::entry`] for what comes back.
     #[must_use]
-    fn put(&mut self, user: &str, entry: ParsedState) -> Option<HashMap<String, ParsedState>> {
-        let old = (self.by_user.len() >= MAX_PARSED_STATES && !self.by_user.contains_key(user))
-            .then(|| std::mem::take(&mut self.by_user));
-        self.by_user.insert(user.to_string(), entry);
-        old
+    fn put(&mut self, user: &str, entry: ParsedState) -> Freed<ParsedState> {
+        self.entry(user, |_| false, || entry).1
     }
+}
+
+/// What the online store returned for an entity under one [`Stamp`] (taken before the read):
+/// each view's record, by the view's place in the definitions — `None` where no read under
+/// this stamp asked for the view, `Some(None)` where the store had no record. A state view's
+/// JSON is not kept (only the read path serves it).
+struct KnownRecords {
+    stamp: Stamp,
+    by_view: Vec<Option<Option<std::sync::Arc<OnlineRecord>>>>,
+}
+
+/// One entity's answer for `views` from its records (one per view, in order), at `now`.
+fn entity_features<'a>(
+    entity: &str,
+    views: &[&View],
+    records: impl Iterator<Item = Option<&'a OnlineRecord>>,
+    now: i64,
+    with_state: bool,
+) -> EntityFeatures {
+    let mut by_view = BTreeMap::new();
+    for (view, record) in views.iter().zip(records) {
+        let names = view.features.iter().map(|f| f.name.clone());
+        let v = match record {
+            Some(r) if view.fresh(r.as_of, now) => ViewValues {
+                version: r.version,
+                as_of: Some(rfc3339(r.as_of)),
+                age_seconds: Some(now - r.as_of),
+                status: "ok".into(),
+                values: names.zip(r.values.iter().copied()).collect(),
+                state: if with_state { r.state.as_deref().and_then(|s| serde_json::from_str(s).ok()) } else { None },
+            },
+            Some(r) => ViewValues {
+                version: r.version,
+                as_of: Some(rfc3339(r.as_of)),
+                age_seconds: Some(now - r.as_of),
+                status: "expired".into(),
+                values: names.map(|n| (n, None)).collect(),
+                state: None,
+            },
+            None => ViewValues {
+                version: view.version,
+                as_of: None,
+                age_seconds: None,
+                status: "missing".into(),
+                values: names.map(|n| (n, None)).collect(),
+                state: None,
+            },
+        };
+        by_view.insert(view.name.clone(), v);
+    }
+    EntityFeatures { entity: entity.to_string(), views: by_view }
 }
 
 fn rfc3339(ts: i64) -> String {
@@ -198,7 +248,13 @@ impl FeatureStore {
     /// without a version bump is an error here).
     pub fn new(defs: Definitions, offline: OfflineStore, online: Box<dyn OnlineStore>) -> Result<Self, FeatureError> {
         offline.register_views(&defs.views)?;
-        Ok(FeatureStore { defs, offline, online, parsed_states: Default::default() })
+        Ok(FeatureStore {
+            defs,
+            offline,
+            online,
+            parsed_states: std::sync::Mutex::new(Recent::new(MAX_PARSED_STATES)),
+            known_records: std::sync::Mutex::new(Recent::new(MAX_KNOWN_RECORDS)),
+        })
     }
 
     pub fn definitions(&self) -> &Definitions {
@@ -324,43 +380,69 @@ impl FeatureStore {
         with_state: bool,
     ) -> Result<Vec<EntityFeatures>, FeatureError> {
         let views = self.views(views)?;
+        // taken before the read, as for the anomaly states (see `online_user_state`)
+        let stamp = self.online.stamp();
         let records = self.online.read(entities, &views)?;
-        let mut out = Vec::with_capacity(entities.len());
-        for (entity, row) in entities.iter().zip(records) {
-            let mut by_view = BTreeMap::new();
-            for (view, record) in views.iter().zip(row) {
-                let names = view.features.iter().map(|f| f.name.clone());
-                let v = match record {
-                    Some(r) if view.fresh(r.as_of, now) => ViewValues {
-                        version: r.version,
-                        as_of: Some(rfc3339(r.as_of)),
-                        age_seconds: Some(now - r.as_of),
-                        status: "ok".into(),
-                        values: names.zip(r.values).collect(),
-                        state: if with_state { r.state.and_then(|s| serde_json::from_str(&s).ok()) } else { None },
-                    },
-                    Some(r) => ViewValues {
-                        version: r.version,
-                        as_of: Some(rfc3339(r.as_of)),
-                        age_seconds: Some(now - r.as_of),
-                        status: "expired".into(),
-                        values: names.map(|n| (n, None)).collect(),
-                        state: None,
-                    },
-                    None => ViewValues {
-                        version: view.version,
-                        as_of: None,
-                        age_seconds: None,
-                        status: "missing".into(),
-                        values: names.map(|n| (n, None)).collect(),
-                        state: None,
-                    },
-                };
-                by_view.insert(view.name.clone(), v);
-            }
-            out.push(EntityFeatures { entity: entity.to_string(), views: by_view });
+        if let Some(stamp) = stamp {
+            self.remember(entities, &views, &records, stamp);
         }
-        Ok(out)
+        Ok(entities
+            .iter()
+            .zip(&records)
+            .map(|(entity, row)| entity_features(entity, &views, row.iter().map(Option::as_ref), now, with_state))
+            .collect())
+    }
+
+    /// [`Self::get_online_features`] (without states) when it needs no read: every entity's
+    /// records of `views` were read under the online store's current [`Stamp`] (nothing written
+    /// since; only the embedded store gives one). The same answer as the read, to the value.
+    /// `None`: ask [`Self::get_online_features`], on a thread that may wait.
+    pub fn get_online_features_now(&self, entities: &[&str], views: &[&str], now: i64) -> Option<Vec<EntityFeatures>> {
+        let views = self.views(views).ok()?;
+        let at = views.iter().map(|v| self.view_index(v)).collect::<Option<Vec<usize>>>()?;
+        let stamp = self.online.stamp_now()?;
+        let rows = {
+            let known = self.known();
+            entities
+                .iter()
+                .map(|entity| {
+                    let k = known.get(entity).filter(|k| k.stamp == stamp)?;
+                    at.iter().map(|&i| k.by_view.get(i).cloned().flatten()).collect::<Option<Vec<_>>>()
+                })
+                .collect::<Option<Vec<_>>>()?
+        };
+        Some(
+            entities
+                .iter()
+                .zip(&rows)
+                .map(|(entity, row)| entity_features(entity, &views, row.iter().map(Option::as_deref), now, false))
+                .collect(),
+        )
+    }
+
+    /// Keep what a read under `stamp` returned, for [`Self::get_online_features_now`].
+    fn remember(&self, entities: &[&str], views: &[&View], records: &[Vec<Option<OnlineRecord>>], stamp: Stamp) {
+        let Some(at) = views.iter().map(|v| self.view_index(v)).collect::<Option<Vec<usize>>>() else { return };
+        let n = self.defs.views.len();
+        let mut freed = Vec::new();
+        let mut known = self.known();
+        for (entity, row) in entities.iter().zip(records) {
+            let (k, f) = known.entry(entity, |k| k.stamp == stamp, || KnownRecords { stamp, by_view: vec![None; n] });
+            freed.extend(f);
+            for (&i, r) in at.iter().zip(row) {
+                if let Some(slot) = k.by_view.get_mut(i) {
+                    *slot = Some(r.as_ref().map(|r| std::sync::Arc::new(OnlineRecord { state: None, ..r.clone() })));
+                }
+            }
+        }
+        // the lock first, then the maps handed back at the bound (4,096 entities to free)
+        drop(known);
+        drop(freed);
+    }
+
+    /// `view`'s place among the definitions' views.
+    fn view_index(&self, view: &View) -> Option<usize> {
+        self.defs.views.iter().position(|v| v.name == view.name)
     }
 
     /// The anomaly detector's state of `user` from the online store, if fresh.
@@ -379,7 +461,7 @@ impl FeatureStore {
             return Ok(None);
         }
         let Some(raw) = r.state else { return Ok(None) };
-        if let Some(state) = self.parsed().get(user, &raw, r.as_of, stamp) {
+        if let Some(state) = self.parsed().parsed(user, &raw, r.as_of, stamp) {
             return Ok(Some(state));
         }
         let state: std::sync::Arc<nivesh_models::anomaly::UserState> = std::sync::Arc::new(
@@ -411,9 +493,13 @@ impl FeatureStore {
         self.defs.views.iter().find(|v| v.kind == ViewKind::State)
     }
 
-    fn parsed(&self) -> std::sync::MutexGuard<'_, ParsedStates> {
+    fn parsed(&self) -> std::sync::MutexGuard<'_, Recent<ParsedState>> {
         // a poisoned lock only means another request panicked mid-update: the map is still whole
         self.parsed_states.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, Recent<KnownRecords>> {
+        self.known_records.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Score `txn` with `model` against its user's history as of just before it: the online
@@ -569,12 +655,12 @@ impl FeatureStore {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_PARSED_STATES, ParsedState, ParsedStates, Stamp};
+    use super::{MAX_PARSED_STATES, ParsedState, Recent, Stamp};
     use std::sync::Arc;
 
     #[test]
     fn parsed_states_are_kept_per_raw_json_and_bounded() {
-        let mut c = ParsedStates::default();
+        let mut c: Recent<ParsedState> = Recent::new(MAX_PARSED_STATES);
         let state = Arc::new(nivesh_models::anomaly::UserState::default());
         let (s1, s2) = (Stamp { theirs: 1, ours: 0 }, Stamp { theirs: 1, ours: 1 });
         let entry = |raw: &str, stamp| ParsedState { raw: raw.into(), state: state.clone(), as_of: 10, stamp };
@@ -584,25 +670,25 @@ mod tests {
         assert!(c.unchanged("U1", s2).is_none());
         // the same JSON read again under another stamp (and as_of) is the same state, now
         // known at that stamp
-        assert!(c.get("U1", "{}", 20, Some(s2)).is_some_and(|s| Arc::ptr_eq(&s, &state)));
+        assert!(c.parsed("U1", "{}", 20, Some(s2)).is_some_and(|s| Arc::ptr_eq(&s, &state)));
         assert!(c.unchanged("U1", s1).is_none());
         assert_eq!(c.unchanged("U1", s2).map(|p| p.as_of), Some(20));
         // a read whose stamp was unknown leaves nothing to answer from
-        assert!(c.get("U1", "{}", 20, None).is_some());
+        assert!(c.parsed("U1", "{}", 20, None).is_some());
         assert!(c.unchanged("U1", s2).is_none());
         // another JSON for the same user, or another user: not this state
-        assert!(c.get("U1", "{ }", 20, Some(s2)).is_none());
-        assert!(c.get("U2", "{}", 20, Some(s2)).is_none());
+        assert!(c.parsed("U1", "{ }", 20, Some(s2)).is_none());
+        assert!(c.parsed("U2", "{}", 20, Some(s2)).is_none());
         let mut resets = 0;
         for i in 0..MAX_PARSED_STATES + 10 {
             resets += c.put(&format!("U{i}"), entry("{}", None)).map_or(0, |old| old.len());
-            assert!(c.by_user.len() <= MAX_PARSED_STATES);
+            assert!(c.len() <= MAX_PARSED_STATES);
         }
         // the full map was handed back once, to be freed outside the lock
         assert_eq!(resets, MAX_PARSED_STATES);
         // a user already kept is replaced in place, not a reason to start again
-        let n = c.by_user.len();
+        let n = c.len();
         assert!(c.put("U4100", entry("[]", None)).is_none());
-        assert_eq!(c.by_user.len(), n);
+        assert_eq!(c.len(), n);
     }
 }

@@ -78,6 +78,21 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
         assert_eq!(v.values[feature], *value, "{col}");
     }
     assert!(online[0].views["user_spending_profile"].values["spend_30d"].unwrap() > 0.0);
+    // read once, the same answer from memory while nothing is written: for all views, one, or
+    // the entity again; an entity never read is left to the read path
+    assert_eq!(fs.get_online_features_now(&[user], &[], now).as_ref(), Some(&online));
+    let one = fs.get_online_features(&[user], &["user_spending_profile"], now, false).unwrap();
+    assert_eq!(fs.get_online_features_now(&[user], &["user_spending_profile"], now), Some(one));
+    assert_eq!(
+        fs.get_online_features_now(&[user, user], &[], now + 5),
+        Some(vec![fs.get_online_features(&[user], &[], now + 5, false).unwrap().remove(0); 2])
+    );
+    assert!(fs.get_online_features_now(&["nobody"], &[], now).is_none());
+    assert!(fs.get_online_features_now(&[user], &["no_such_view"], now).is_none());
+    // a state read with the values is not kept: the memory answers without it
+    let with_state = fs.get_online_features(&[user], &[], now, true).unwrap();
+    assert!(with_state[0].views.values().any(|v| v.state.is_some()));
+    assert_eq!(fs.get_online_features_now(&[user], &[], now).as_ref(), Some(&online));
     // the anomaly state is served too
     let state = fs.online_user_state(user, now).unwrap().unwrap();
     assert_eq!(
@@ -116,6 +131,9 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
     assert_eq!(late[0].views["user_spending_profile"].status, "expired");
     assert!(late[0].views["user_spending_profile"].values.values().all(Option::is_none));
     assert_eq!(late[1].views["user_spending_profile"].status, "missing");
+    // from memory, the TTL and a missing record are told as the read tells them
+    let late_now = fs.get_online_features_now(&[user, "nobody"], &["user_spending_profile"], as_of + 4 * 86_400);
+    assert_eq!(late_now, Some(late));
 
     // incremental: only the entity with new events is recomputed
     let mut new = txns.iter().find(|t| t.user_id == user).unwrap().clone();
@@ -126,7 +144,10 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
     assert_eq!(fs.ingest(std::slice::from_ref(&new)).unwrap(), (1, 0));
     let reports = fs.materialize(&["user_spending_profile"], as_of, as_of, false, &mut |_, _| {}).unwrap();
     assert_eq!((reports[0].entities, reports[0].written, reports[0].incremental), (1, 1, true));
+    // written since: the values are read again, not answered from memory
+    assert!(fs.get_online_features_now(&[user], &["user_spending_profile"], now).is_none());
     let after = fs.get_online_features(&[user], &["user_spending_profile"], now, false).unwrap();
+    assert_eq!(fs.get_online_features_now(&[user], &["user_spending_profile"], now).as_ref(), Some(&after));
     let before = online[0].views["user_spending_profile"].values["spend_7d"].unwrap();
     assert_eq!(after[0].views["user_spending_profile"].values["spend_7d"], Some(before + 12345.0));
     // the anomaly state read before (and parsed, and kept parsed) gives way to the new one
@@ -151,7 +172,13 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
     let mut record = other.read(&[user], &[view]).unwrap().remove(0).remove(0).unwrap();
     record.as_of += 60;
     record.state = Some(serde_json::to_string(&nivesh_models::anomaly::UserState::default()).unwrap());
+    let values_before = fs.get_online_features(&[user], &[], now, false).unwrap();
     assert_eq!(other.write(view, &[(user.to_string(), record)], now).unwrap(), 1);
+    // the values too: unseen from memory within the lag, seen by a read, then from memory
+    assert_eq!(fs.get_online_features_now(&[user], &[], now).as_ref(), Some(&values_before));
+    let values_after = fs.get_online_features(&[user], &[], now, false).unwrap();
+    assert_ne!(values_after, values_before);
+    assert_eq!(fs.get_online_features_now(&[user], &[], now).as_ref(), Some(&values_after));
     // from memory it is unseen within the lag (an hour here); a read sees it, and answers
     // from memory the state it read from then on
     assert!(std::sync::Arc::ptr_eq(&fs.online_user_state_now(user, now).unwrap(), &newer));
@@ -375,5 +402,8 @@ fn a_state_is_answered_from_memory_only_under_the_stamp_taken_before_its_read() 
         assert!(fs.online_user_state("U1", now).unwrap().is_some());
         // the record changed after the read: its stamp is not the one kept with the state
         assert!(fs.online_user_state_now("U1", now).is_none());
+        // the same for the online values
+        assert!(fs.get_online_features(&["U1"], &[], now, false).unwrap()[0].views.values().all(|v| v.status == "ok"));
+        assert!(fs.get_online_features_now(&["U1"], &[], now).is_none());
     }
 }
