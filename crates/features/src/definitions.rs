@@ -131,7 +131,12 @@ impl Definitions {
     }
 
     pub fn view(&self, name: &str) -> Result<&View, FeatureError> {
-        self.views.iter().find(|v| v.name == name).ok_or_else(|| {
+        self.view_index(name).map(|i| &self.views[i])
+    }
+
+    /// `name`'s place in [`Self::views`].
+    pub fn view_index(&self, name: &str) -> Result<usize, FeatureError> {
+        self.views.iter().position(|v| v.name == name).ok_or_else(|| {
             let known: Vec<&str> = self.views.iter().map(|v| v.name.as_str()).collect();
             FeatureError::NotFound(format!("no feature view {name:?} (views: {})", known.join(", ")))
         })

@@ -143,8 +143,8 @@ pub struct FeatureStore {
 /// user, so at most ~16 MB, and a few MB for the thousand-odd users a server sees in a minute.
 const MAX_PARSED_STATES: usize = 4096;
 
-/// Most entities whose online records are kept (~0.5 KB each with the built-in views, so at
-/// most ~2 MB): as for the states, past it the map starts again empty.
+/// Most entities whose online records are kept (~1.2 KB each with the built-in views' 41
+/// values, so at most ~5 MB): as for the states, past it the map starts again empty.
 const MAX_KNOWN_RECORDS: usize = 4096;
 
 /// The anomaly route read each user's state from the online store and parsed its JSON (~1.8 KB,
@@ -195,6 +195,12 @@ impl Recent<ParsedState> {
 struct KnownRecords {
     stamp: Stamp,
     by_view: Vec<Option<Option<std::sync::Arc<OnlineRecord>>>>,
+}
+
+/// A lock on what the feature store keeps in memory. A poisoned lock only means that another
+/// request panicked mid-update: the map is still whole.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One entity's answer for `views` from its records (one per view, in order), at `now`.
@@ -379,18 +385,20 @@ impl FeatureStore {
         now: i64,
         with_state: bool,
     ) -> Result<Vec<EntityFeatures>, FeatureError> {
-        let views = self.views(views)?;
+        let at = self.view_indices(views)?;
+        let views: Vec<&View> = at.iter().map(|&i| &self.defs.views[i]).collect();
         // taken before the read, as for the anomaly states (see `online_user_state`)
         let stamp = self.online.stamp();
         let records = self.online.read(entities, &views)?;
-        if let Some(stamp) = stamp {
-            self.remember(entities, &views, &records, stamp);
-        }
-        Ok(entities
+        let found = entities
             .iter()
             .zip(&records)
             .map(|(entity, row)| entity_features(entity, &views, row.iter().map(Option::as_ref), now, with_state))
-            .collect())
+            .collect();
+        if let Some(stamp) = stamp {
+            self.remember(entities, &at, records, stamp);
+        }
+        Ok(found)
     }
 
     /// [`Self::get_online_features`] (without states) when it needs no read: every entity's
@@ -398,11 +406,10 @@ impl FeatureStore {
     /// since; only the embedded store gives one). The same answer as the read, to the value.
     /// `None`: ask [`Self::get_online_features`], on a thread that may wait.
     pub fn get_online_features_now(&self, entities: &[&str], views: &[&str], now: i64) -> Option<Vec<EntityFeatures>> {
-        let views = self.views(views).ok()?;
-        let at = views.iter().map(|v| self.view_index(v)).collect::<Option<Vec<usize>>>()?;
         let stamp = self.online.stamp_now()?;
+        let at = self.view_indices(views).ok()?;
         let rows = {
-            let known = self.known();
+            let known = lock(&self.known_records);
             entities
                 .iter()
                 .map(|entity| {
@@ -411,6 +418,7 @@ impl FeatureStore {
                 })
                 .collect::<Option<Vec<_>>>()?
         };
+        let views: Vec<&View> = at.iter().map(|&i| &self.defs.views[i]).collect();
         Some(
             entities
                 .iter()
@@ -420,29 +428,38 @@ impl FeatureStore {
         )
     }
 
-    /// Keep what a read under `stamp` returned, for [`Self::get_online_features_now`].
-    fn remember(&self, entities: &[&str], views: &[&View], records: &[Vec<Option<OnlineRecord>>], stamp: Stamp) {
-        let Some(at) = views.iter().map(|v| self.view_index(v)).collect::<Option<Vec<usize>>>() else { return };
+    /// Keep what a read under `stamp` returned (the views at `at`), for
+    /// [`Self::get_online_features_now`]; states are let go, not kept.
+    fn remember(&self, entities: &[&str], at: &[usize], records: Vec<Vec<Option<OnlineRecord>>>, stamp: Stamp) {
+        // everything allocated before the lock is taken, freed after it is let go
+        let rows: Vec<Vec<Option<std::sync::Arc<OnlineRecord>>>> = records
+            .into_iter()
+            .map(|row| {
+                row.into_iter().map(|r| r.map(|r| std::sync::Arc::new(OnlineRecord { state: None, ..r }))).collect()
+            })
+            .collect();
         let n = self.defs.views.len();
         let mut freed = Vec::new();
-        let mut known = self.known();
-        for (entity, row) in entities.iter().zip(records) {
+        let mut known = lock(&self.known_records);
+        for (entity, row) in entities.iter().zip(rows) {
             let (k, f) = known.entry(entity, |k| k.stamp == stamp, || KnownRecords { stamp, by_view: vec![None; n] });
             freed.extend(f);
             for (&i, r) in at.iter().zip(row) {
                 if let Some(slot) = k.by_view.get_mut(i) {
-                    *slot = Some(r.as_ref().map(|r| std::sync::Arc::new(OnlineRecord { state: None, ..r.clone() })));
+                    *slot = Some(r);
                 }
             }
         }
-        // the lock first, then the maps handed back at the bound (4,096 entities to free)
         drop(known);
         drop(freed);
     }
 
-    /// `view`'s place among the definitions' views.
-    fn view_index(&self, view: &View) -> Option<usize> {
-        self.defs.views.iter().position(|v| v.name == view.name)
+    /// The places among the definitions' views of those named (all if none).
+    fn view_indices(&self, names: &[&str]) -> Result<Vec<usize>, FeatureError> {
+        if names.is_empty() {
+            return Ok((0..self.defs.views.len()).collect());
+        }
+        names.iter().map(|n| self.defs.view_index(n)).collect()
     }
 
     /// The anomaly detector's state of `user` from the online store, if fresh.
@@ -494,12 +511,7 @@ impl FeatureStore {
     }
 
     fn parsed(&self) -> std::sync::MutexGuard<'_, Recent<ParsedState>> {
-        // a poisoned lock only means another request panicked mid-update: the map is still whole
-        self.parsed_states.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn known(&self) -> std::sync::MutexGuard<'_, Recent<KnownRecords>> {
-        self.known_records.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.parsed_states)
     }
 
     /// Score `txn` with `model` against its user's history as of just before it: the online

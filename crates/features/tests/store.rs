@@ -88,6 +88,10 @@ fn the_store_works(fs: &FeatureStore, txns: &[Transaction], dir: &Path) {
         Some(vec![fs.get_online_features(&[user], &[], now + 5, false).unwrap().remove(0); 2])
     );
     assert!(fs.get_online_features_now(&["nobody"], &[], now).is_none());
+    let twice = ["user_spending_profile", "credit_profile", "user_spending_profile"];
+    let read = fs.get_online_features(&[user], &twice, now, false).unwrap();
+    assert_eq!(read[0].views.len(), 2);
+    assert_eq!(fs.get_online_features_now(&[user], &twice, now), Some(read));
     assert!(fs.get_online_features_now(&[user], &["no_such_view"], now).is_none());
     // a state read with the values is not kept: the memory answers without it
     let with_state = fs.get_online_features(&[user], &[], now, true).unwrap();
@@ -248,6 +252,23 @@ fn embedded_store_end_to_end_and_after_a_restart() {
     let last = txns.iter().map(|t| t.timestamp.timestamp()).max().unwrap();
     let got = fs.get_online_features(&[user], &[], last + 86_400 + 60, false).unwrap();
     assert!(got[0].views.values().all(|v| v.status == "ok"), "{got:?}");
+}
+
+#[test]
+fn online_records_kept_in_memory_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = open(dir.path(), Db::sqlite(&dir.path().join("offline.db")).unwrap());
+    let now = 1_800_000_000;
+    // one past the bound (4,096 entities): the last one read starts the map again
+    let ids: Vec<String> = (0..=4096).map(|i| format!("E{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    for chunk in ids.chunks(512) {
+        let got = fs.get_online_features(chunk, &[], now, false).unwrap();
+        assert!(got.iter().all(|e| e.views.values().all(|v| v.status == "missing")));
+    }
+    assert_eq!(fs.get_online_features_now(&ids[4096..], &[], now).map(|e| e.len()), Some(1));
+    assert!(fs.get_online_features_now(&ids[..1], &[], now).is_none());
+    assert!(fs.get_online_features_now(&ids[4095..4096], &[], now).is_none());
 }
 
 #[test]
