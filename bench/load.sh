@@ -14,7 +14,7 @@
 # request, so its rows/s is 64 × req/s. The "mcp" rows are agent tool calls (JSON-RPC
 # tools/call over MCP's streamable HTTP at /mcp), every call different. "anomaly (N users)"
 # scores each request for another of the bootstrap's users (USERS, 400 by default: U0001…),
-# each read from the online store, as real traffic would.
+# each read from the online store, as real traffic would; "features/online (N users)" likewise.
 # The server is started with --rate-limit 0: the per-client limit would otherwise cap one
 # load generator at 1,000 req/s.
 set -euo pipefail
@@ -71,6 +71,7 @@ lua anomaly_uncached "{\"user_id\": \"U0001\", \"transaction\": {\"timestamp\": 
 lua anomaly_users "{\"user_id\": \"USER\", \"transaction\": {\"timestamp\": \"$NOW\", \"amount\": NUM, \"merchant\": \"Amazon\", \"category\": \"shopping\", \"channel\": \"card\"}}" vary
 lua spending_cached '{"user_id": "U0001", "months": 3}'
 lua features_online '{"entity_ids": ["U0001"]}'
+lua features_users '{"entity_ids": ["USER"]}' vary
 # Open Inference Protocol bodies (JSON tensors): credit as one tensor per field, intent as texts;
 # every row of a batch differs (NUM.k, "row k"), so no row comes from the cache
 oip_body() { # model rows
@@ -134,6 +135,7 @@ run "anomaly (uncached)" /predict/anomaly anomaly_uncached
 run "anomaly (${USERS} users)" /predict/anomaly anomaly_users
 run "spending (cached)" /predict/spending spending_cached
 run "features/online" /features/online features_online
+run "features/online (${USERS} users)" /features/online features_users
 run "oip intent, batch 1" /v2/models/intent/infer oip_intent_1
 run "oip intent, batch 64" /v2/models/intent/infer oip_intent_64
 run "oip credit, batch 1" /v2/models/credit/infer oip_credit_1
