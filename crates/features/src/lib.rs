@@ -276,10 +276,12 @@ impl FeatureStore {
     }
 
     fn views(&self, names: &[&str]) -> Result<Vec<&View>, FeatureError> {
-        if names.is_empty() {
-            return Ok(self.defs.views.iter().collect());
-        }
-        names.iter().map(|n| self.defs.view(n)).collect()
+        Ok(self.views_at(&self.view_indices(names)?))
+    }
+
+    /// The definitions' views at these places (from [`Self::view_indices`]).
+    fn views_at(&self, at: &[usize]) -> Vec<&View> {
+        at.iter().filter_map(|&i| self.defs.views.get(i)).collect()
     }
 
     /// Validate and append events (idempotent on `transaction_id`): (inserted, skipped).
@@ -386,7 +388,7 @@ impl FeatureStore {
         with_state: bool,
     ) -> Result<Vec<EntityFeatures>, FeatureError> {
         let at = self.view_indices(views)?;
-        let views: Vec<&View> = at.iter().map(|&i| &self.defs.views[i]).collect();
+        let views = self.views_at(&at);
         // taken before the read, as for the anomaly states (see `online_user_state`)
         let stamp = self.online.stamp();
         let records = self.online.read(entities, &views)?;
@@ -418,7 +420,7 @@ impl FeatureStore {
                 })
                 .collect::<Option<Vec<_>>>()?
         };
-        let views: Vec<&View> = at.iter().map(|&i| &self.defs.views[i]).collect();
+        let views = self.views_at(&at);
         Some(
             entities
                 .iter()
