@@ -43,7 +43,9 @@ lua() {
   local body="$2" vary="${3:-}" accept="${4:-*/*}"
   body="${body//\"/\\\"}"
   cat >"$TMP/$1.lua" <<LUA
-local n, id = 0, 0
+-- `id` is the global that setup gives each thread (0, 1, …); a local of that name would
+-- shadow it and give every thread the same bodies
+local n = 0
 local threads = {}
 setup = function(thread) thread:set("id", #threads) table.insert(threads, thread) end
 local template = "$body"
@@ -51,9 +53,9 @@ request = function()
   n = n + 1
   local body = template
   if "$vary" == "vary" then
-    body = string.gsub(template, "NUM", tostring(n * 64 + id))
+    body = string.gsub(template, "NUM", tostring(n * 64 + (id or 0)))
     -- USER: one of the bootstrap's users U0001..U$USERS, a different one each request
-    body = string.gsub(body, "USER", string.format("U%04d", (n * 64 + id) % $USERS + 1))
+    body = string.gsub(body, "USER", string.format("U%04d", (n * 64 + (id or 0)) % $USERS + 1))
   end
   return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["Accept"] = "$accept"}, body)
 end

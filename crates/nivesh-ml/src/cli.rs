@@ -210,6 +210,11 @@ pub struct LimitArgs {
     /// Memory budget of the prediction cache, MiB (0 disables it).
     #[arg(long, default_value_t = 16)]
     pub cache_mb: u64,
+    /// Which answers the prediction cache keeps: `repeated` (an answer to a request asked for
+    /// before, among the last 65,536 distinct ones: one-off requests do not fill the budget) or
+    /// `all`.
+    #[arg(long, value_enum, default_value_t = CacheAdmit::Repeated)]
+    pub cache_admit: CacheAdmit,
     /// Open connections at most (past it, new ones wait in the listen backlog).
     #[arg(long, default_value_t = 10_000)]
     pub max_connections: usize,
@@ -233,11 +238,22 @@ impl LimitArgs {
             rate_limit_burst: self.rate_limit_burst,
             reload_interval: std::time::Duration::from_secs_f64(self.reload_interval.max(0.1)),
             cache_bytes: self.cache_mb * 1024 * 1024,
+            cache_admission: match self.cache_admit {
+                CacheAdmit::Repeated => nivesh_server::cache::Admission::Repeated,
+                CacheAdmit::All => nivesh_server::cache::Admission::All,
+            },
             max_connections: self.max_connections.max(1),
             header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms.max(100)),
             ..nivesh_server::ServerConfig::default()
         }
     }
+}
+
+/// `serve --cache-admit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CacheAdmit {
+    Repeated,
+    All,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -620,5 +636,28 @@ fn parse_tag(s: &str) -> Result<(String, String), String> {
         }
         Some((k, _)) if ["model", "data"].contains(&k.trim()) => Err(format!("{k:?} is set by the pipeline")),
         _ => Err(format!("{s:?}: expected KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use nivesh_server::cache::Admission;
+
+    fn admission(args: &[&str]) -> Result<Admission, String> {
+        let cli = Cli::try_parse_from([&["nivesh-ml", "serve"], args].concat()).map_err(|e| e.to_string())?;
+        let Command::Serve(serve) = cli.command else { panic!("not serve") };
+        Ok(serve.limits.server_config().cache_admission)
+    }
+
+    #[test]
+    fn the_cache_keeps_repeated_answers_unless_told_all() {
+        assert_eq!(admission(&[]), Ok(Admission::Repeated));
+        assert_eq!(admission(&["--cache-admit", "all"]), Ok(Admission::All));
+        assert_eq!(admission(&["--cache-admit", "repeated"]), Ok(Admission::Repeated));
+        let e = admission(&["--cache-admit", "twice"]).unwrap_err();
+        assert!(e.contains("--cache-admit") && e.contains("repeated") && e.contains("all"), "{e}");
     }
 }

@@ -23,6 +23,14 @@
 //! identical failing requests run one after another, each within the request timeout.
 //! Requests that waited for another's computation count as hits.
 //!
+//! Admission: by default an answer is kept only when its key was asked for before, within the
+//! last [`Doorkeeper::WINDOW`] distinct keys (a Bloom filter of 2²⁰ bits, 128 KiB, emptied after
+//! that many new keys: TinyLFU's "doorkeeper", as in Caffeine and Ristretto). Traffic where
+//! every request differs (a new applicant, a new transaction) then leaves the cache empty
+//! instead of filling its budget with answers nobody asks for again; the cost is the second
+//! asking of a key, computed where it would have been a hit. [`Admission::All`] keeps every
+//! answer (`serve --cache-admit all`).
+//!
 //! With Redis configured, it is a second level shared by replicas (`nivesh:cache:v2:<model>:<sha256
 //! of the key>`, same TTLs): a local miss asks Redis before computing, and a computed response
 //! is written back. Redis trouble never fails a request: the call is bypassed (50 ms budget),
@@ -33,9 +41,66 @@ use axum::body::Bytes;
 use nivesh_models::ModelKind;
 use nivesh_monitor::log::Observed;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 type Store = quick_cache::sync::Cache<u128, Entry, Weigh>;
+
+/// Which answers the cache keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Admission {
+    /// Only answers to a request asked for before (within the doorkeeper's window).
+    #[default]
+    Repeated,
+    /// Every answer, asked for once or not.
+    All,
+}
+
+/// The keys asked for lately: a blocked Bloom filter (three bits a key, all in one 64-bit word,
+/// from the key's own 128-bit pseudo-random hash) emptied after [`Doorkeeper::WINDOW`] new keys.
+/// One word a key makes the answer one atomic operation: of concurrent first askings of a key,
+/// exactly one is told it is new. A key lost to the emptying, or one of the ~0.8 % false
+/// positives at the window's end, is only kept a request late, or early.
+struct Doorkeeper {
+    words: Box<[AtomicU64]>,
+    /// New keys since it was last emptied.
+    added: AtomicUsize,
+    window: usize,
+}
+
+impl Doorkeeper {
+    /// 2¹⁴ words: 2²⁰ bits, 128 KiB.
+    const WORDS_LOG2: u32 = 14;
+    const WINDOW: usize = 1 << 16;
+
+    fn new(window: usize) -> Doorkeeper {
+        let words = (0..1usize << Self::WORDS_LOG2).map(|_| AtomicU64::new(0)).collect();
+        Doorkeeper { words, added: AtomicUsize::new(0), window }
+    }
+
+    /// Note `key`; whether it had been noted before.
+    fn seen_before(&self, key: u128) -> bool {
+        let word = &self.words[(key as usize) & ((1 << Self::WORDS_LOG2) - 1)];
+        let bit = |i: u32| 1u64 << ((key >> (Self::WORDS_LOG2 + 6 * i)) & 63);
+        let flags = bit(0) | bit(1) | bit(2);
+        // a plain read first: a key seen before writes nothing
+        if word.load(Ordering::Relaxed) & flags == flags || word.fetch_or(flags, Ordering::Relaxed) & flags == flags {
+            return true;
+        }
+        // exactly one caller sees the count reach the window, and empties the filter
+        if self.added.fetch_add(1, Ordering::Relaxed) + 1 == self.window {
+            self.clear();
+        }
+        false
+    }
+
+    fn clear(&self) {
+        for w in self.words.iter() {
+            w.store(0, Ordering::Relaxed);
+        }
+        self.added.store(0, Ordering::Relaxed);
+    }
+}
 
 pub struct PredictionCache {
     /// One per model, indexed by [`ModelKind::index`]; empty when caching is off.
@@ -45,6 +110,8 @@ pub struct PredictionCache {
     /// Each model's time to live, by [`ModelKind::index`].
     ttl: Vec<Duration>,
     redis: Option<RedisLevel>,
+    /// `None`: every answer is kept ([`Admission::All`]).
+    doorkeeper: Option<Doorkeeper>,
 }
 
 /// An entry: the answer, and when it stops being served.
@@ -81,6 +148,9 @@ struct RedisLevel {
 }
 
 const REDIS_BUDGET: Duration = Duration::from_millis(50);
+
+/// An odd constant (2¹²⁸ / φ) that spreads a small number over all 128 bits.
+const SPREAD: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835;
 
 /// What an entry costs beyond its bytes: its slot in the store (the 16-byte key, the entry, the
 /// hash table's and the eviction queues' share), the shared headers of its two `Bytes` and the
@@ -119,8 +189,8 @@ impl Cached {
 
 impl PredictionCache {
     /// A cache of at most `budget_bytes` (responses, each with [`ENTRY_OVERHEAD`]); 0 disables
-    /// caching.
-    pub fn new(budget_bytes: u64) -> Self {
+    /// caching. Answers are admitted as `admission` says.
+    pub fn new(budget_bytes: u64, admission: Admission) -> Self {
         let per_model = budget_bytes / ModelKind::ALL.len() as u64;
         let caches = if per_model == 0 {
             Vec::new()
@@ -130,7 +200,9 @@ impl PredictionCache {
             ModelKind::ALL.iter().map(|_| Store::with_weighter(items, per_model, Weigh)).collect()
         };
         let ttl = ModelKind::ALL.iter().map(|k| k.cache_ttl()).collect();
-        PredictionCache { caches, hasher: std::hash::RandomState::new(), ttl, redis: None }
+        let doorkeeper =
+            (admission == Admission::Repeated && !caches.is_empty()).then(|| Doorkeeper::new(Doorkeeper::WINDOW));
+        PredictionCache { caches, hasher: std::hash::RandomState::new(), ttl, redis: None, doorkeeper }
     }
 
     /// Add Redis at `url` as the shared second level. Fails only if the URL is malformed; an
@@ -152,7 +224,7 @@ impl PredictionCache {
 
     /// `None` without Redis; else whether its last call worked, and where it is.
     pub fn redis_status(&self) -> Option<(bool, String)> {
-        self.redis.as_ref().map(|r| (r.healthy.load(std::sync::atomic::Ordering::Relaxed), r.location.clone()))
+        self.redis.as_ref().map(|r| (r.healthy.load(Ordering::Relaxed), r.location.clone()))
     }
 
     /// PING Redis now (for `/health`), updating the health flag.
@@ -161,7 +233,7 @@ impl PredictionCache {
         let mut c = r.conn.clone();
         let res = tokio::time::timeout(REDIS_BUDGET * 4, redis::cmd("PING").query_async::<String>(&mut c)).await;
         let ok = matches!(res, Ok(Ok(_)));
-        r.healthy.store(ok, std::sync::atomic::Ordering::Relaxed);
+        r.healthy.store(ok, Ordering::Relaxed);
         Some(if ok { Ok(()) } else { Err("no answer to PING".into()) })
     }
 
@@ -184,11 +256,11 @@ impl PredictionCache {
         .await;
         match got {
             Ok(Ok(v)) => {
-                r.healthy.store(true, std::sync::atomic::Ordering::Relaxed);
+                r.healthy.store(true, Ordering::Relaxed);
                 v.map(Bytes::from)
             }
             _ => {
-                r.healthy.store(false, std::sync::atomic::Ordering::Relaxed);
+                r.healthy.store(false, Ordering::Relaxed);
                 None
             }
         }
@@ -196,7 +268,7 @@ impl PredictionCache {
 
     fn redis_put(&self, model: ModelKind, key: &str, value: &Cached) {
         let Some(r) = self.redis.as_ref() else { return };
-        if !r.healthy.load(std::sync::atomic::Ordering::Relaxed) {
+        if !r.healthy.load(Ordering::Relaxed) {
             // the next successful GET or PING turns it back on
             return;
         }
@@ -238,6 +310,20 @@ impl PredictionCache {
             return compute.await.map(|v| (v, false));
         };
         let local = self.local_key(&key);
+        // the model in the doorkeeper's key too: one filter serves all five caches
+        let salted = local ^ (model.index() as u128).wrapping_mul(SPREAD);
+        if let Some(doorkeeper) = &self.doorkeeper
+            && !doorkeeper.seen_before(salted)
+        {
+            // asked for the first time lately: answered, not kept. It may still be cached from
+            // before the doorkeeper was last emptied.
+            if let Some(e) = cache.get(&local)
+                && e.expires > Instant::now()
+            {
+                return Ok((e.value, true));
+            }
+            return self.shared_or_computed(model, &key, compute).await;
+        }
         let guard = loop {
             match cache.get_value_or_guard_async(&local).await {
                 Ok(e) if e.expires > Instant::now() => return Ok((e.value, true)),
@@ -252,23 +338,33 @@ impl PredictionCache {
         };
         // this request computes; identical ones wait on the guard until it inserts (or, if this
         // fails or is cancelled, one of them computes)
-        let (value, hit) = match self.redis_get(model, &key).await.and_then(Cached::decode) {
-            Some(shared) => (shared, true),
-            None => {
-                let fresh = compute.await?;
-                self.redis_put(model, &key, &fresh);
-                (fresh, false)
-            }
-        };
+        let (value, hit) = self.shared_or_computed(model, &key, compute).await?;
         let ttl = self.ttl.get(model.index()).copied().unwrap_or_else(|| model.cache_ttl());
         let _ = guard.insert(Entry::new(value.clone(), Instant::now() + ttl));
         Ok((value, hit))
     }
 
-    /// Empty the local caches and, with Redis, the shared entries.
+    /// The shared level's answer (a hit), or `compute`'s (then shared).
+    async fn shared_or_computed<F>(&self, model: ModelKind, key: &str, compute: F) -> Result<(Cached, bool), ApiError>
+    where
+        F: std::future::Future<Output = Result<Cached, ApiError>>,
+    {
+        if let Some(shared) = self.redis_get(model, key).await.and_then(Cached::decode) {
+            return Ok((shared, true));
+        }
+        let fresh = compute.await?;
+        self.redis_put(model, key, &fresh);
+        Ok((fresh, false))
+    }
+
+    /// Empty the local caches (and what the doorkeeper noted) and, with Redis, the shared
+    /// entries.
     pub async fn clear(&self) {
         for c in &self.caches {
             c.clear();
+        }
+        if let Some(d) = &self.doorkeeper {
+            d.clear();
         }
         if let Some(r) = &self.redis {
             let mut c = r.conn.clone();
@@ -321,7 +417,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_are_computed_once_per_key_and_then_served() {
-        let c = PredictionCache::new(1 << 20);
+        let c = PredictionCache::new(1 << 20, Admission::All);
         let runs = AtomicUsize::new(0);
         let (v, hit) = ask(&c, "1:{\"a\":1}", &runs).await.unwrap();
         assert_eq!((v.body.as_ref(), hit, v.confidence), (&b"computed"[..], false, Some(0.5)));
@@ -335,7 +431,7 @@ mod tests {
         c.clear().await;
         assert!(!ask(&c, "1:{\"a\":1}", &runs).await.unwrap().1);
         // caching off: every request computes
-        let off = PredictionCache::new(0);
+        let off = PredictionCache::new(0, Admission::All);
         let before = runs.load(Ordering::SeqCst);
         for _ in 0..3 {
             assert!(!ask(&off, "1:{\"a\":1}", &runs).await.unwrap().1);
@@ -343,9 +439,9 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), before + 3);
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn identical_concurrent_requests_compute_once() {
-        let c = Arc::new(PredictionCache::new(1 << 20));
+    /// Eight identical requests at once to a new cache admitting as told; how many computed.
+    async fn identical_at_once(admission: Admission) -> usize {
+        let c = Arc::new(PredictionCache::new(1 << 20, admission));
         let runs = Arc::new(AtomicUsize::new(0));
         let tasks: Vec<_> = (0..8)
             .map(|_| {
@@ -356,12 +452,17 @@ mod tests {
         for t in tasks {
             assert_eq!(t.await.unwrap().as_ref(), b"computed");
         }
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        runs.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn identical_concurrent_requests_compute_once() {
+        assert_eq!(identical_at_once(Admission::All).await, 1);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_expired_busy_key_is_computed_once_again() {
-        let mut c = PredictionCache::new(1 << 20);
+        let mut c = PredictionCache::new(1 << 20, Admission::All);
         let runs = Arc::new(AtomicUsize::new(0));
         c.ttl = vec![Duration::ZERO; ModelKind::ALL.len()];
         ask(&c, "busy", &runs).await.unwrap(); // stored already expired
@@ -384,7 +485,7 @@ mod tests {
 
     #[tokio::test]
     async fn failures_are_not_cached_and_expired_entries_are_computed_again() {
-        let mut c = PredictionCache::new(1 << 20);
+        let mut c = PredictionCache::new(1 << 20, Admission::All);
         let failed =
             c.get_or_compute(ModelKind::Credit, "k".into(), async { Err(ApiError::Internal("boom".into())) }).await;
         assert!(failed.is_err());
@@ -400,7 +501,7 @@ mod tests {
     #[tokio::test]
     async fn the_byte_budget_bounds_what_is_kept() {
         // 5 models × 64 KiB; 1 KiB answers: at most ~50 of them per model, whatever is asked
-        let c = PredictionCache::new(5 * 64 * 1024);
+        let c = PredictionCache::new(5 * 64 * 1024, Admission::All);
         let big: &'static str = Box::leak("x".repeat(1024).into_boxed_str());
         for i in 0..2_000 {
             c.get_or_compute(ModelKind::Credit, format!("{i}"), async { Ok(answer(big)) }).await.unwrap();
@@ -409,6 +510,68 @@ mod tests {
         assert!(store.weight() <= 64 * 1024, "{}", store.weight());
         assert!(store.len() <= 64 * 1024 / (1024 + ENTRY_OVERHEAD), "{}", store.len());
         assert!(store.len() >= 10, "{}", store.len());
+    }
+
+    #[tokio::test]
+    async fn by_default_an_answer_is_kept_from_its_second_asking() {
+        let c = PredictionCache::new(1 << 20, Admission::default());
+        let runs = AtomicUsize::new(0);
+        // requests that all differ: each computed, none kept
+        for i in 0..100 {
+            assert!(!ask(&c, &format!("once {i}"), &runs).await.unwrap().1);
+        }
+        assert_eq!(c.cache(ModelKind::Credit).unwrap().len(), 0);
+        // asked twice: computed twice, kept the second time, then served
+        let hits: Vec<bool> = [ask(&c, "k", &runs).await, ask(&c, "k", &runs).await, ask(&c, "k", &runs).await]
+            .into_iter()
+            .map(|r| r.unwrap().1)
+            .collect();
+        assert_eq!((hits, runs.load(Ordering::SeqCst)), (vec![false, false, true], 102));
+        assert_eq!(c.cache(ModelKind::Credit).unwrap().len(), 1);
+        // the same input to another model is that model's first asking
+        let other = c.get_or_compute(ModelKind::Intent, "k".into(), async { Ok(answer("intent")) }).await.unwrap();
+        assert_eq!((other.0.body.as_ref(), other.1), (&b"intent"[..], false));
+        assert_eq!(c.cache(ModelKind::Intent).unwrap().len(), 0);
+        // cleared: the doorkeeper forgets too
+        c.clear().await;
+        assert!(!ask(&c, "k", &runs).await.unwrap().1);
+        assert!(!ask(&c, "k", &runs).await.unwrap().1);
+        assert!(ask(&c, "k", &runs).await.unwrap().1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn identical_concurrent_first_askings_compute_twice_at_most() {
+        // exactly one is the key's first asking (computed, not kept); the others wait for the
+        // one of them that computes and keeps the answer
+        assert_eq!(identical_at_once(Admission::default()).await, 2);
+    }
+
+    #[tokio::test]
+    async fn the_doorkeeper_forgets_after_its_window_but_the_cache_does_not() {
+        let window = 8;
+        // keys spread over all their bits, as the keyed hash's are
+        let key = |i: u128| i.wrapping_mul(SPREAD);
+        let d = Doorkeeper::new(window);
+        assert!(!d.seen_before(key(1)) && d.seen_before(key(1)));
+        for i in 2..window as u128 {
+            assert!(!d.seen_before(key(i)), "{i}");
+        }
+        assert!(d.seen_before(key(1)), "seven new keys: still within the window");
+        assert!(!d.seen_before(key(100)), "the window's last new key empties it");
+        assert!(!d.seen_before(key(1)));
+        // an entry cached before the doorkeeper was emptied is still served
+        let mut c = PredictionCache::new(1 << 20, Admission::Repeated);
+        c.doorkeeper = Some(Doorkeeper::new(window));
+        let runs = AtomicUsize::new(0);
+        for _ in 0..2 {
+            ask(&c, "kept", &runs).await.unwrap();
+        }
+        for i in 0..window {
+            ask(&c, &format!("other {i}"), &runs).await.unwrap();
+        }
+        let before = runs.load(Ordering::SeqCst);
+        assert!(ask(&c, "kept", &runs).await.unwrap().1);
+        assert_eq!(runs.load(Ordering::SeqCst), before);
     }
 
     #[test]

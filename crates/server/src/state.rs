@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub reload_interval: Duration,
     /// Byte budget of the prediction cache (0 disables it).
     pub cache_bytes: u64,
+    /// Which answers the prediction cache keeps.
+    pub cache_admission: crate::cache::Admission,
     /// MLflow server to report in /health (optional dependency).
     pub mlflow_uri: Option<String>,
     /// Redis as the shared second level of the prediction cache.
@@ -101,6 +103,7 @@ impl Default for ServerConfig {
             rate_limit_burst: 2000.0,
             reload_interval: Duration::from_secs(10),
             cache_bytes: 16 * 1024 * 1024,
+            cache_admission: crate::cache::Admission::default(),
             mlflow_uri: None,
             redis_cache_url: None,
             training: None,
@@ -177,7 +180,7 @@ impl AppState {
         features: Option<Arc<FeatureStore>>,
         monitor: Option<Arc<nivesh_monitor::log::LogStore>>,
     ) -> Self {
-        let mut cache = PredictionCache::new(config.cache_bytes);
+        let mut cache = PredictionCache::new(config.cache_bytes, config.cache_admission);
         let mut cache_redis_unreachable = None;
         if let Some(url) = &config.redis_cache_url
             && let Err(e) = cache.add_redis(url).await
