@@ -8,7 +8,8 @@
 # Variables: DURATION (10s), CONNECTIONS (64), THREADS (2), DATA_DIR (./nivesh-data), ROUTES
 # (a regular expression over the route names below; all by default). The server's own settings
 # come from the environment as usual, e.g. PREDICTION_LOG_SAMPLE_RATE=0 for logging off.
-# "cached" routes send one body again and again (the prediction cache answers after the first);
+# "cached" routes send one body again and again (the prediction cache keeps the second answer
+# and serves the rest);
 # "uncached" ones make every body different, so every request runs the model. The "oip" rows
 # are the Open Inference Protocol (JSON tensors, every row different); a batch of 64 is one
 # request, so its rows/s is 64 × req/s. The "mcp" rows are agent tool calls (JSON-RPC
@@ -43,7 +44,7 @@ lua() {
   local body="$2" vary="${3:-}" accept="${4:-*/*}"
   body="${body//\"/\\\"}"
   cat >"$TMP/$1.lua" <<LUA
--- `id` is the global that setup gives each thread (0, 1, …); a local of that name would
+-- id is the global that setup gives each thread (0, 1, …); a local of that name would
 -- shadow it and give every thread the same bodies
 local n = 0
 local threads = {}

@@ -211,8 +211,8 @@ pub struct LimitArgs {
     #[arg(long, default_value_t = 16)]
     pub cache_mb: u64,
     /// Which answers the prediction cache keeps: `repeated` (an answer to a request asked for
-    /// before, among the last 65,536 distinct ones: one-off requests do not fill the budget) or
-    /// `all`.
+    /// before, since a filter emptied every 65,536 new requests last emptied: one-off requests
+    /// do not fill the budget) or `all`.
     #[arg(long, value_enum, default_value_t = CacheAdmit::Repeated)]
     pub cache_admit: CacheAdmit,
     /// Open connections at most (past it, new ones wait in the listen backlog).

@@ -194,7 +194,8 @@ fn every_route_answers_with_its_contract() {
     assert_eq!(st, 200, "{v}");
     let p = v["default_probability"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&p) && v["reason_codes"].as_array().unwrap().len() == 4, "{v}");
-    // the same input again comes from the cache, identical but for its own prediction id
+    // the same input again (computed again: the cache keeps a request's second answer) is
+    // identical but for its own prediction id
     let (_, mut again) = post(&format!("{u}/predict/credit-risk"), &credit_body());
     assert!(again["prediction_id"].as_str().unwrap().len() == 32 && again["prediction_id"] != v["prediction_id"]);
     let mut first = v.clone();
@@ -748,13 +749,32 @@ fn redis_is_a_shared_cache_level_and_its_failure_only_degrades() {
     let (_, stats, _) = call("GET", &format!("{}/monitoring/statistics", b.url), None, &[]);
     let credit = stats["models"].as_array().unwrap().iter().find(|m| m["model"] == "credit").unwrap().clone();
     assert_eq!((credit["cache_hits"].as_u64(), credit["cache_misses"].as_u64()), (Some(1), Some(0)), "{credit}");
+    // an answer read from Redis is kept by B no longer than it has left to live there
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("nivesh:cache:v2:credit:*").query(&mut c).unwrap();
+    assert!(!keys.is_empty());
+    for k in &keys {
+        redis::cmd("PEXPIRE").arg(k).arg(1500).query::<()>(&mut c).unwrap();
+    }
+    let hits_misses = || {
+        let (_, stats, _) = call("GET", &format!("{}/monitoring/statistics", b.url), None, &[]);
+        let credit = stats["models"].as_array().unwrap().iter().find(|m| m["model"] == "credit").unwrap().clone();
+        (credit["cache_hits"].as_u64().unwrap(), credit["cache_misses"].as_u64().unwrap())
+    };
+    // the second asking reads Redis and keeps the answer; the third is B's own
+    for _ in 0..2 {
+        assert_eq!(post(&format!("{}/predict/credit-risk", b.url), &body).0, 200);
+    }
+    assert_eq!(hits_misses(), (3, 0));
+    std::thread::sleep(Duration::from_millis(1700));
+    assert_eq!(post(&format!("{}/predict/credit-risk", b.url), &body).0, 200);
+    assert_eq!(hits_misses(), (3, 1), "B served an answer past its time to live in Redis");
     let (_, v, _) = call("GET", &format!("{}/health", b.url), None, &[]);
     assert_eq!(v["status"], "ok", "{v}");
     // /cache/clear empties the shared level too
     let (st, _) = post(&format!("{}/cache/clear", a.url), &json!({}));
     assert_eq!(st, 200);
-    let client = redis::Client::open(url.as_str()).unwrap();
-    let mut c = client.get_connection().unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg("nivesh:cache:*").query(&mut c).unwrap();
     assert!(keys.is_empty(), "{keys:?}");
 }
