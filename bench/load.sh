@@ -54,9 +54,10 @@ request = function()
   n = n + 1
   local body = template
   if "$vary" == "vary" then
-    body = string.gsub(template, "NUM", tostring(n * 64 + (id or 0)))
+    local k = n * 64 + (id or 0)
+    body = string.gsub(template, "NUM", tostring(k))
     -- USER: one of the bootstrap's users U0001..U$USERS, a different one each request
-    body = string.gsub(body, "USER", string.format("U%04d", (n * 64 + (id or 0)) % $USERS + 1))
+    body = string.gsub(body, "USER", string.format("U%04d", k % $USERS + 1))
   end
   return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["Accept"] = "$accept"}, body)
 end

@@ -162,10 +162,10 @@ const SPREAD: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835;
 const ENTRY_OVERHEAD: usize = 256;
 
 /// An answer, and whether it came from the shared level: `Some` with what it has left to live
-/// there (`Some(None)`: no expiry), `None` when computed here.
+/// there (`Duration::MAX`: no expiry), `None` when computed here.
 struct Found {
     value: Cached,
-    shared: Option<Option<Duration>>,
+    shared: Option<Duration>,
 }
 
 /// A cached answer: the model's serialised output, the number statistics summarise, and (when
@@ -258,8 +258,8 @@ impl PredictionCache {
     }
 
     /// The shared entry for `key`, and how long it has left to live there (zero when it
-    /// expired between the two reads; `None` when it has no expiry).
-    async fn redis_get(&self, model: ModelKind, key: &str) -> Option<(Bytes, Option<Duration>)> {
+    /// expired between the two reads; `Duration::MAX` when it has no expiry).
+    async fn redis_get(&self, model: ModelKind, key: &str) -> Option<(Bytes, Duration)> {
         let r = self.redis.as_ref()?;
         let mut c = r.conn.clone();
         let k = Self::redis_key(model, key);
@@ -273,8 +273,8 @@ impl PredictionCache {
                 r.healthy.store(true, Ordering::Relaxed);
                 // PTTL: -1 no expiry, -2 gone since the GET
                 let left = match pttl {
-                    -1 => None,
-                    ms => Some(Duration::from_millis(ms.max(0).unsigned_abs())),
+                    -1 => Duration::MAX,
+                    ms => Duration::from_millis(ms.max(0).unsigned_abs()),
                 };
                 v.map(|v| (Bytes::from(v), left))
             }
@@ -361,7 +361,7 @@ impl PredictionCache {
         let ttl = self.ttl.get(model.index()).copied().unwrap_or_else(|| model.cache_ttl());
         // a shared answer lives here no longer than it has left there: never past its time to
         // live counted from when it was computed
-        let life = found.shared.flatten().map_or(ttl, |left| left.min(ttl));
+        let life = found.shared.map_or(ttl, |left| left.min(ttl));
         let _ = guard.insert(Entry::new(found.value.clone(), Instant::now() + life));
         Ok((found.value, found.shared.is_some()))
     }
