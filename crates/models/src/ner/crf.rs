@@ -72,7 +72,40 @@ pub struct LinearChainCrf {
     labels: Vec<String>,
     /// `from * L + to`.
     transitions: Vec<f32>,
+    /// `exp(transition − max transition)` in f64, for [`Self::marginals`]: computed once when
+    /// the weights are set, not per sentence.
+    trans_exp: Vec<f64>,
     state: AttrMap,
+}
+
+/// One row of `L` values per token, in one buffer: the label scores of [`LinearChainCrf::state_scores`]
+/// and the probabilities of [`LinearChainCrf::marginals`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rows {
+    width: usize,
+    values: Vec<f32>,
+}
+
+impl Rows {
+    /// Rows of `width` values from one buffer (its length a multiple of `width`).
+    pub fn new(width: usize, values: Vec<f32>) -> Self {
+        debug_assert!(width > 0 && values.len().is_multiple_of(width));
+        Rows { width, values }
+    }
+
+    /// How many rows (tokens).
+    pub fn len(&self) -> usize {
+        self.values.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i`'s values (one per label).
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -92,11 +125,17 @@ impl From<LinearChainCrf> for CrfRepr {
 
 impl From<CrfRepr> for LinearChainCrf {
     fn from(r: CrfRepr) -> Self {
-        LinearChainCrf { labels: r.labels, transitions: r.transitions, state: r.state.into_iter().collect() }
+        LinearChainCrf::new(r.labels, r.transitions, r.state.into_iter().collect())
     }
 }
 
 impl LinearChainCrf {
+    fn new(labels: Vec<String>, transitions: Vec<f32>, state: AttrMap) -> Self {
+        let t_max = transitions.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let trans_exp = transitions.iter().map(|&x| f64::from(x - t_max).exp()).collect();
+        LinearChainCrf { labels, transitions, trans_exp, state }
+    }
+
     /// Train on sequences of attribute names with their label sequences.
     pub fn train(xs: &[Vec<Vec<String>>], ys: &[Vec<String>], p: &CrfTraining) -> Result<Self, ModelError> {
         use crfs::Attribute;
@@ -181,7 +220,7 @@ impl LinearChainCrf {
                 state.entry(attr_hash(&attr)).or_default().push((j as u16, w));
             }
         }
-        Ok(LinearChainCrf { labels, transitions, state })
+        Ok(LinearChainCrf::new(labels, transitions, state))
     }
 
     pub fn labels(&self) -> &[String] {
@@ -193,76 +232,77 @@ impl LinearChainCrf {
     }
 
     /// Per-token label scores from hashed attributes.
-    pub fn state_scores(&self, xs: &[Vec<u64>]) -> Vec<Vec<f32>> {
+    pub fn state_scores(&self, xs: &[Vec<u64>]) -> Rows {
         let l = self.labels.len();
-        xs.iter()
-            .map(|attrs| {
-                let mut s = vec![0.0f32; l];
-                for a in attrs {
-                    if let Some(ws) = self.state.get(a) {
-                        for &(j, w) in ws {
-                            s[j as usize] += w;
-                        }
+        let mut values = vec![0.0f32; xs.len() * l];
+        for (attrs, s) in xs.iter().zip(values.chunks_exact_mut(l.max(1))) {
+            for a in attrs {
+                if let Some(ws) = self.state.get(a) {
+                    for &(j, w) in ws {
+                        s[j as usize] += w;
                     }
                 }
-                s
-            })
-            .collect()
+            }
+        }
+        Rows::new(l.max(1), values)
     }
 
     /// The best label sequence (indices).
-    pub fn viterbi(&self, s: &[Vec<f32>]) -> Vec<usize> {
-        let l = self.labels.len();
-        let t = s.len();
-        if t == 0 {
-            return Vec::new();
-        }
-        let mut score = s[0].clone();
-        let mut back = vec![vec![0usize; l]; t];
-        for i in 1..t {
-            let mut next = vec![f32::NEG_INFINITY; l];
-            for (to, slot) in next.iter_mut().enumerate() {
-                for (from, prev) in score.iter().enumerate() {
-                    let v = prev + self.transitions[from * l + to];
-                    if v > *slot {
-                        *slot = v;
-                        back[i][to] = from;
-                    }
-                }
-                *slot += s[i][to];
-            }
-            score = next;
-        }
-        let mut best = (0..l).max_by(|&a, &b| score[a].total_cmp(&score[b])).unwrap_or(0);
-        let mut path = vec![0; t];
-        for i in (0..t).rev() {
-            path[i] = best;
-            best = back[i][best];
-        }
-        path
-    }
-
-    /// Marginal probability of every label at every position: forward-backward with every
-    /// step normalised (Rabiner's scaling), in f64, so that only `l² + t·l` exponentials are
-    /// taken rather than two per label pair and position in log space. Each position's scores
-    /// and the transitions are shifted by their maximum first; a constant factor cancels in the
-    /// normalisation, and f64's range leaves every product far from underflow for any weights
-    /// CRFsuite learns (a spread of ~700 in log space would be needed).
-    pub fn marginals(&self, s: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    pub fn viterbi(&self, s: &Rows) -> Vec<usize> {
         let l = self.labels.len();
         let t = s.len();
         if t == 0 || l == 0 {
             return Vec::new();
         }
-        let t_max = self.transitions.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let trans: Vec<f64> = self.transitions.iter().map(|&x| f64::from(x - t_max).exp()).collect();
-        let emit: Vec<f64> = s
-            .iter()
-            .flat_map(|row| {
-                let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                row.iter().map(move |&x| f64::from(x - m).exp())
-            })
-            .collect();
+        let mut score = s.row(0).to_vec();
+        let mut next = vec![0.0f32; l];
+        // back[i * l + to]: the best label before `to` at position i (labels are u16, as in
+        // the state weights)
+        let mut back = vec![0u16; t * l];
+        for i in 1..t {
+            let emit = s.row(i);
+            for (to, slot) in next.iter_mut().enumerate() {
+                let mut best = f32::NEG_INFINITY;
+                for (from, prev) in score.iter().enumerate() {
+                    let v = prev + self.transitions[from * l + to];
+                    if v > best {
+                        best = v;
+                        back[i * l + to] = from as u16;
+                    }
+                }
+                *slot = best + emit[to];
+            }
+            std::mem::swap(&mut score, &mut next);
+        }
+        let mut best = (0..l).max_by(|&a, &b| score[a].total_cmp(&score[b])).unwrap_or(0);
+        let mut path = vec![0; t];
+        for i in (0..t).rev() {
+            path[i] = best;
+            best = usize::from(back[i * l + best]);
+        }
+        path
+    }
+
+    /// Marginal probability of every label at every position: forward-backward with every
+    /// step normalised (Rabiner's scaling), in f64, so that only `t·l` exponentials are taken
+    /// per sentence (the transitions' `l²` are taken once, when the weights are set) rather than
+    /// two per label pair and position in log space. Each position's scores and the transitions
+    /// are shifted by their maximum first; a constant factor cancels in the normalisation, and
+    /// f64's range leaves every product far from underflow for any weights CRFsuite learns (a
+    /// spread of ~700 in log space would be needed).
+    pub fn marginals(&self, s: &Rows) -> Rows {
+        let l = self.labels.len();
+        let t = s.len();
+        if t == 0 || l == 0 {
+            return Rows::new(l.max(1), Vec::new());
+        }
+        let trans = &self.trans_exp;
+        let mut emit = Vec::with_capacity(t * l);
+        for i in 0..t {
+            let row = s.row(i);
+            let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            emit.extend(row.iter().map(|&x| f64::from(x - m).exp()));
+        }
         let normalise = |v: &mut [f64]| {
             let z: f64 = v.iter().sum();
             if z > 0.0 {
@@ -291,13 +331,12 @@ impl LinearChainCrf {
             }
             normalise(&mut head[i * l..]);
         }
-        (0..t)
-            .map(|i| {
-                let mut m: Vec<f64> = (0..l).map(|y| alpha[i * l + y] * beta[i * l + y]).collect();
-                normalise(&mut m);
-                m.into_iter().map(|p| p as f32).collect()
-            })
-            .collect()
+        // alpha × beta, normalised per position, written over alpha
+        for (a, b) in alpha.chunks_exact_mut(l).zip(beta.chunks_exact(l)) {
+            a.iter_mut().zip(b).for_each(|(x, &y)| *x *= y);
+            normalise(a);
+        }
+        Rows::new(l, alpha.into_iter().map(|p| p as f32).collect())
     }
 }
 
@@ -311,7 +350,7 @@ mod tests {
         let mut state: AttrMap = HashMap::default();
         state.insert(attr_hash("w=a"), vec![(0, 1.0)]);
         state.insert(attr_hash("w=b"), vec![(1, 2.0)]);
-        LinearChainCrf { labels, transitions: vec![0.0, -0.5, 0.0, 0.3], state }
+        LinearChainCrf::new(labels, vec![0.0, -0.5, 0.0, 0.3], state)
     }
 
     #[test]
@@ -321,7 +360,8 @@ mod tests {
         let s = crf.state_scores(&xs);
         // brute force over all 8 sequences
         let score = |y: &[usize]| -> f32 {
-            (0..3).map(|i| s[i][y[i]]).sum::<f32>() + (1..3).map(|i| crf.transitions[y[i - 1] * 2 + y[i]]).sum::<f32>()
+            (0..3).map(|i| s.row(i)[y[i]]).sum::<f32>()
+                + (1..3).map(|i| crf.transitions[y[i - 1] * 2 + y[i]]).sum::<f32>()
         };
         let all: Vec<Vec<usize>> = (0..8).map(|m| (0..3).map(|i| (m >> i) & 1).collect()).collect();
         let best = all.iter().max_by(|a, b| score(a).total_cmp(&score(b))).unwrap();
@@ -330,18 +370,18 @@ mod tests {
         let m = crf.marginals(&s);
         for i in 0..3 {
             let p1: f32 = all.iter().filter(|y| y[i] == 1).map(|y| score(y).exp()).sum::<f32>() / z;
-            assert!((m[i][1] - p1).abs() < 1e-5, "{i}: {} vs {p1}", m[i][1]);
-            assert!((m[i][0] + m[i][1] - 1.0).abs() < 1e-5);
+            assert!((m.row(i)[1] - p1).abs() < 1e-5, "{i}: {} vs {p1}", m.row(i)[1]);
+            assert!((m.row(i)[0] + m.row(i)[1] - 1.0).abs() < 1e-5);
         }
     }
 
     #[test]
     fn marginals_stay_finite_and_exact_under_extreme_weights() {
-        let mut crf = toy();
-        crf.transitions = vec![40.0, -60.0, -60.0, 40.0];
+        let toy = toy();
+        let crf = LinearChainCrf::new(toy.labels, vec![40.0, -60.0, -60.0, 40.0], toy.state);
         // scores 200 apart: the log-space answer is a hard 0/1 at every position
-        let s = vec![vec![100.0, -100.0], vec![-100.0, 100.0], vec![0.0, 0.0]];
-        let m = crf.marginals(&s);
+        let s = [[100.0f32, -100.0], [-100.0, 100.0], [0.0, 0.0]];
+        let m = crf.marginals(&Rows::new(2, s.concat()));
         let brute = |i: usize| -> f64 {
             let score = |y: &[usize]| -> f64 {
                 (0..3).map(|k| f64::from(s[k][y[k]])).sum::<f64>()
@@ -352,7 +392,8 @@ mod tests {
             let z: f64 = all.iter().map(|y| (score(y) - top).exp()).sum();
             all.iter().filter(|y| y[i] == 1).map(|y| (score(y) - top).exp()).sum::<f64>() / z
         };
-        for (i, row) in m.iter().enumerate() {
+        for i in 0..m.len() {
+            let row = m.row(i);
             assert!(row.iter().all(|p| p.is_finite()), "{row:?}");
             assert!((f64::from(row[1]) - brute(i)).abs() < 1e-5, "{i}: {row:?} vs {}", brute(i));
         }

@@ -598,7 +598,17 @@ impl FinancialNer {
     ) -> Option<Value> {
         let inside = |m: &&gazetteer::GazMatch| m.start >= tok_range.0 && m.end <= tok_range.1;
         match label {
-            "MONEY" | "DATE" => rules::normalise(label, text, reference),
+            "MONEY" | "DATE" => {
+                // the sentence's own rule match over exactly this span, when there is one: the
+                // reading the span's text alone gives (the rules read forward only, and a match
+                // that ends here read nothing after it), without tokenising the span again
+                let (start, end) = (a.tokens[tok_range.0].start, a.tokens[tok_range.1 - 1].end);
+                a.rule_matches
+                    .iter()
+                    .find(|m| m.label == label && m.start == start && m.end == end)
+                    .map(|m| m.value.clone())
+                    .or_else(|| rules::normalise(label, text, reference))
+            }
             "MERCHANT" => {
                 a.gaz_matches.iter().filter(inside).find(|m| m.kind == GazKind::Merchant).map(|m| json!(m.canonical))
             }
@@ -637,7 +647,9 @@ impl Predict<NerInput<'_>> for FinancialNer {
         features(&a, Lexicon { clusters: self.clusters.as_ref(), near: &self.near }, &mut hashed);
         let scores = self.crf.state_scores(&hashed.tokens);
         let path = self.crf.viterbi(&scores);
-        let marg = self.crf.marginals(&scores);
+        // the marginals only give the entities' confidences: none to compute for a sentence
+        // without entities
+        let mut marg = None;
         let labels = self.crf.labels();
 
         let mut out: Vec<Entity> = Vec::new();
@@ -653,7 +665,8 @@ impl Predict<NerInput<'_>> for FinancialNer {
                 j += 1;
             }
             let (start, end) = (a.tokens[i].start, a.tokens[j - 1].end);
-            let confidence = (i..j).map(|k| marg[k][path[k]]).fold(1.0f32, f32::min) as f64;
+            let marg = marg.get_or_insert_with(|| self.crf.marginals(&scores));
+            let confidence = (i..j).map(|k| marg.row(k)[path[k]]).fold(1.0f32, f32::min) as f64;
             let span = char_slice(text, start, end);
             let value = self.value_of(label, &span, &a, (i, j), input.reference_date);
             out.push(Entity {

@@ -10,6 +10,7 @@
 use crate::text::{Token, tokenize};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde_json::{Value, json};
+use std::borrow::Cow;
 
 /// A recognised span: character offsets `[start, end)` and its value.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,8 +30,14 @@ fn tag_only(found: Option<(RuleMatch, usize)>) -> Option<(RuleMatch, usize)> {
     found.map(|(m, next)| (RuleMatch { tag_only: true, ..m }, next))
 }
 
-fn lower(t: &Token) -> String {
-    t.text.to_lowercase()
+/// The token in lower case, borrowed when it is already (most tokens are): the rules read each
+/// token many times per sentence.
+fn lower(t: &Token) -> Cow<'_, str> {
+    if t.text.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(&t.text)
+    } else {
+        Cow::Owned(t.text.to_lowercase())
+    }
 }
 
 fn adjacent(a: &Token, b: &Token) -> bool {
@@ -121,7 +128,7 @@ fn money_at(toks: &[Token], i: usize) -> Option<(RuleMatch, usize)> {
     // number belongs to what follows ("5 $20 notes")
     let suffix = toks.get(j).filter(|_| currency.is_none()).and_then(|t| {
         let w = lower(t);
-        let symbol = matches!(w.as_str(), "₹" | "$" | "€" | "£");
+        let symbol = matches!(&*w, "₹" | "$" | "€" | "£");
         currency_symbol(&w).filter(|_| !symbol || t.start == end).map(|c| (c, t.end))
     });
     if let Some((c, e)) = suffix {
@@ -283,23 +290,23 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
     let w0 = w(i);
 
     // multi-word relative expressions
-    match (w0.as_str(), w(i + 1).as_str(), w(i + 2).as_str()) {
+    match (&*w0, &*w(i + 1), &*w(i + 2)) {
         ("day", "before", "yesterday") => return done(i + 3, day(reference - Duration::days(2))),
         ("day", "after", "tomorrow") => return done(i + 3, day(reference + Duration::days(2))),
         _ => {}
     }
-    let rel = match w0.as_str() {
+    let rel = match &*w0 {
         "last" | "previous" | "past" | "pichle" | "pichhle" | "pichla" => Some(-1),
         "this" | "current" | "is" => Some(0),
         "next" | "coming" | "agle" | "agla" | "upcoming" => Some(1),
         _ => None,
     };
     // Hinglish "is" (this) only before Hinglish units: English "is" precedes anything
-    let hinglish_unit = matches!(w(i + 1).as_str(), "mahine" | "mahina" | "hafte" | "hafta" | "saal");
+    let hinglish_unit = matches!(&*w(i + 1), "mahine" | "mahina" | "hafte" | "hafta" | "saal");
     let rel = rel.filter(|_| w0 != "is" || hinglish_unit);
     if let Some(delta) = rel {
         let unit = w(i + 1);
-        match unit.as_str() {
+        match &*unit {
             "week" | "hafte" | "hafta" => {
                 let m = monday + Duration::days(7 * delta as i64);
                 return done(i + 2, range(m, m + Duration::days(6)));
@@ -344,7 +351,7 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
         }
         // "last 3 months", "past 10 days"
         if let Some(n) = toks.get(i + 1).and_then(|t| small_int(t, 365)).filter(|_| delta == -1) {
-            let d = match w(i + 2).as_str() {
+            let d = match &*w(i + 2) {
                 "days" | "day" => Some(Duration::days(n as i64)),
                 "weeks" | "week" => Some(Duration::days(7 * n as i64)),
                 "months" | "month" => {
@@ -364,7 +371,7 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
     if w0 == "in"
         && let Some(n) = toks.get(i + 1).and_then(|t| small_int(t, 366))
     {
-        let ahead = match w(i + 2).as_str() {
+        let ahead = match &*w(i + 2) {
             "days" | "day" => Some(reference + Duration::days(n as i64)),
             "weeks" | "week" => Some(reference + Duration::days(7 * n as i64)),
             "months" | "month" if n <= 120 => {
@@ -379,10 +386,10 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
         }
     }
     // "every month", "each week": a recurring date
-    if matches!(w0.as_str(), "every" | "each") && matches!(w(i + 1).as_str(), "day" | "week" | "month" | "year") {
+    if matches!(&*w0, "every" | "each") && matches!(&*w(i + 1), "day" | "week" | "month" | "year") {
         return tag_only(done(i + 2, json!({"every": w(i + 1)})));
     }
-    match w0.as_str() {
+    match &*w0 {
         "today" | "aaj" | "tonight" => return done(i + 1, day(reference)),
         "yesterday" => return done(i + 1, day(reference - Duration::days(1))),
         "tomorrow" => return done(i + 1, day(reference + Duration::days(1))),
@@ -440,7 +447,7 @@ fn date_at(toks: &[Token], i: usize, reference: NaiveDate) -> Option<(RuleMatch,
             k2 += 1;
         }
         // "the 2nd of each month"
-        if k2 > k && matches!(w(k2).as_str(), "each" | "every") && w(k2 + 1) == "month" {
+        if k2 > k && matches!(&*w(k2), "each" | "every") && w(k2 + 1) == "month" {
             return tag_only(done(k2 + 2, json!({"every": "month", "day": d})));
         }
         if let Some(m) = month_of(&w(k2)) {
@@ -494,10 +501,10 @@ fn dmy(a: u32, b: u32, y: i32) -> Option<NaiveDate> {
 /// The unit of "last week", "this year", "next month" at `k`.
 fn relative_unit(toks: &[Token], k: usize) -> Option<&'static str> {
     let w = |k: usize| toks.get(k).map(lower).unwrap_or_default();
-    if !matches!(w(k).as_str(), "last" | "previous" | "past" | "this" | "current" | "next" | "coming") {
+    if !matches!(&*w(k), "last" | "previous" | "past" | "this" | "current" | "next" | "coming") {
         return None;
     }
-    match w(k + 1).as_str() {
+    match &*w(k + 1) {
         "week" => Some("week"),
         "month" => Some("month"),
         "year" => Some("year"),
@@ -513,7 +520,7 @@ fn placing_unit(toks: &[Token], i: usize, next: usize) -> Option<&'static str> {
     if part.iter().any(|t| year_of(t).is_some() || matches!(t.text.as_str(), "/" | "-" | "." | ",")) {
         return None;
     }
-    let words: Vec<String> = part.iter().map(lower).collect();
+    let words: Vec<Cow<str>> = part.iter().map(lower).collect();
     if words.iter().any(|w| month_of(w).is_some()) {
         Some("year")
     } else if words.iter().any(|w| weekday_of(w).is_some()) {

@@ -57,7 +57,8 @@ fn is_mark(c: char) -> bool {
 /// - every other non-space character on its own ("₹", "$", "?").
 pub fn tokenize(text: &str) -> Vec<Token> {
     let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
+    // about one token per five characters in ordinary text
+    let mut out = Vec::with_capacity(chars.len() / 5 + 1);
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
