@@ -137,7 +137,13 @@ const CHAR: u64 = 2;
 /// The words of a text as the vectorizer sees them: normalised, lower-cased, punctuation other
 /// than currency symbols dropped.
 pub fn analyzer_words(text: &str) -> Vec<Vec<char>> {
-    let norm = normalize(text).to_lowercase();
+    let mut norm = normalize(text);
+    // ASCII's lower case in place (most queries); Unicode's otherwise
+    if norm.is_ascii() {
+        norm.make_ascii_lowercase();
+    } else {
+        norm = norm.to_lowercase();
+    }
     tokenize(&norm)
         .into_iter()
         .filter(|t| t.text.chars().any(|c| c.is_alphanumeric() || matches!(c, '₹' | '$' | '€' | '£' | '%')))

@@ -22,7 +22,13 @@ pub fn normalize(text: &str) -> String {
         c => Some(c),
     };
     // ASCII is its own NFKC form: skip the normaliser's buffers (most queries)
-    if text.is_ascii() { text.chars().filter_map(keep).collect() } else { text.nfkc().filter_map(keep).collect() }
+    let mut out = String::with_capacity(text.len());
+    if text.is_ascii() {
+        out.extend(text.chars().filter_map(keep));
+    } else {
+        out.extend(text.nfkc().filter_map(keep));
+    }
+    out
 }
 
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -56,7 +62,9 @@ fn is_mark(c: char) -> bool {
 ///   three numbers and two slashes);
 /// - every other non-space character on its own ("₹", "$", "?").
 pub fn tokenize(text: &str) -> Vec<Token> {
-    let chars: Vec<char> = text.chars().collect();
+    // a character is at least a byte: sized once
+    let mut chars: Vec<char> = Vec::with_capacity(text.len());
+    chars.extend(text.chars());
     // about one token per five characters in ordinary text
     let mut out = Vec::with_capacity(chars.len() / 5 + 1);
     let mut i = 0;

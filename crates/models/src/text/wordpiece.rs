@@ -168,10 +168,8 @@ impl WordPiece {
 
     /// Word-piece ids of `text`, without the `[CLS]`/`[SEP]` markers.
     pub fn encode(&self, text: &str) -> Vec<u32> {
-        let mut ids = Vec::new();
-        for word in self.pre_tokenize(text) {
-            self.word_pieces(&word, &mut ids);
-        }
+        let mut ids = Vec::with_capacity(text.len() / 3 + 1);
+        self.pre_tokenize(text, |word| self.word_pieces(word, &mut ids));
         ids
     }
 
@@ -184,12 +182,14 @@ impl WordPiece {
         ids
     }
 
-    fn pre_tokenize(&self, text: &str) -> Vec<String> {
-        let mut words = Vec::new();
-        let mut cur = String::new();
-        let flush = |cur: &mut String, words: &mut Vec<String>| {
+    /// BERT's basic tokenisation: hands `word` each whitespace-separated run, with punctuation
+    /// and CJK characters as words of their own, in order (one buffer reused for every word).
+    fn pre_tokenize(&self, text: &str, mut word: impl FnMut(&str)) {
+        let mut cur = String::with_capacity(32);
+        let flush = |cur: &mut String, word: &mut dyn FnMut(&str)| {
             if !cur.is_empty() {
-                words.push(std::mem::take(cur));
+                word(cur);
+                cur.clear();
             }
         };
         let normalized: String = if self.lowercase { text.to_lowercase() } else { text.to_string() };
@@ -200,21 +200,21 @@ impl WordPiece {
             } else {
                 normalized
             };
+        let mut one = [0u8; 4];
         for c in normalized.chars() {
             if c == '\0' || c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()) {
                 continue;
             }
             if c.is_whitespace() {
-                flush(&mut cur, &mut words);
+                flush(&mut cur, &mut word);
             } else if is_punctuation(c) || is_cjk(c) {
-                flush(&mut cur, &mut words);
-                words.push(c.to_string());
+                flush(&mut cur, &mut word);
+                word(c.encode_utf8(&mut one));
             } else {
                 cur.push(c);
             }
         }
-        flush(&mut cur, &mut words);
-        words
+        flush(&mut cur, &mut word);
     }
 
     fn word_pieces(&self, word: &str, out: &mut Vec<u32>) {
