@@ -69,8 +69,9 @@ proptest! {
             if let Some(a) = m.value.get("amount").and_then(|v| v.as_f64()) {
                 prop_assert!(a.is_finite() && a >= 0.0, "{m:?}");
             }
-            // the span alone reads as it did in the sentence: the recogniser gives a CRF span
-            // that is exactly a rule's match that match's value instead of reading it again
+            // the span read alone gives the value the match has in the sentence: the recogniser
+            // relies on it, giving a CRF entity whose span and label are a rule match's that
+            // match's value instead of reading the span again
             let span: String = chars[m.start..m.end].iter().collect();
             prop_assert_eq!(normalise(m.label, &span, r), Some(m.value.clone()), "{:?} in {:?}", m, t);
         }

@@ -67,7 +67,7 @@ pub struct CrfTraining {
 
 /// Trained weights.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(from = "CrfRepr", into = "CrfRepr")]
+#[serde(try_from = "CrfRepr", into = "CrfRepr")]
 pub struct LinearChainCrf {
     labels: Vec<String>,
     /// `from * L + to`.
@@ -87,8 +87,9 @@ pub struct Rows {
 }
 
 impl Rows {
-    /// Rows of `width` values from one buffer (its length a multiple of `width`).
-    pub fn new(width: usize, values: Vec<f32>) -> Self {
+    /// Rows of `width` values from one buffer (its length a multiple of `width`; [`Self::row`]
+    /// panics otherwise).
+    pub(crate) fn new(width: usize, values: Vec<f32>) -> Self {
         debug_assert!(width > 0 && values.len().is_multiple_of(width));
         Rows { width, values }
     }
@@ -123,11 +124,34 @@ impl From<LinearChainCrf> for CrfRepr {
     }
 }
 
-impl From<CrfRepr> for LinearChainCrf {
-    fn from(r: CrfRepr) -> Self {
-        LinearChainCrf::new(r.labels, r.transitions, r.state.into_iter().collect())
+/// A stored CRF is checked when it is read, so that decoding never indexes past its tables: a
+/// transition per label pair, and state weights only for labels it has.
+impl TryFrom<CrfRepr> for LinearChainCrf {
+    type Error = String;
+
+    fn try_from(r: CrfRepr) -> Result<Self, String> {
+        let l = r.labels.len();
+        if l == 0 || l > MAX_LABELS {
+            return Err(format!("the CRF has {l} labels (1 to {MAX_LABELS})"));
+        }
+        if r.transitions.len() != l * l {
+            return Err(format!(
+                "the CRF has {} transition weights for {l} labels ({} expected)",
+                r.transitions.len(),
+                l * l
+            ));
+        }
+        if let Some((attr, (j, _))) =
+            r.state.iter().find_map(|(a, ws)| ws.iter().find(|(j, _)| usize::from(*j) >= l).map(|w| (a, w)))
+        {
+            return Err(format!("the CRF's attribute {attr:#x} weighs label {j} of {l}"));
+        }
+        Ok(LinearChainCrf::new(r.labels, r.transitions, r.state.into_iter().collect()))
     }
 }
+
+/// Labels are stored as `u16` in the state weights and the Viterbi back-pointers.
+const MAX_LABELS: usize = 1 << 16;
 
 impl LinearChainCrf {
     fn new(labels: Vec<String>, transitions: Vec<f32>, state: AttrMap) -> Self {
@@ -203,8 +227,11 @@ impl LinearChainCrf {
                 _ => {}
             }
         }
-        if labels.is_empty() {
-            return Err(ModelError::training_message("crfs", "the CRF has no labels"));
+        if labels.is_empty() || labels.len() > MAX_LABELS {
+            return Err(ModelError::training_message(
+                "crfs",
+                format!("the CRF has {} labels (1 to {MAX_LABELS})", labels.len()),
+            ));
         }
         let l = labels.len();
         let pos = |name: &str| labels.iter().position(|x| x == name);
@@ -256,8 +283,8 @@ impl LinearChainCrf {
         }
         let mut score = s.row(0).to_vec();
         let mut next = vec![0.0f32; l];
-        // back[i * l + to]: the best label before `to` at position i (labels are u16, as in
-        // the state weights)
+        // back[i * l + to]: the best label before `to` at position i (at most MAX_LABELS labels,
+        // checked when the weights are read)
         let mut back = vec![0u16; t * l];
         for i in 1..t {
             let emit = s.row(i);
@@ -397,6 +424,25 @@ mod tests {
             assert!(row.iter().all(|p| p.is_finite()), "{row:?}");
             assert!((f64::from(row[1]) - brute(i)).abs() < 1e-5, "{i}: {row:?} vs {}", brute(i));
         }
+    }
+
+    #[test]
+    fn a_stored_crf_with_inconsistent_tables_is_refused_when_read() {
+        let ok = serde_json::to_value(toy()).unwrap();
+        assert!(serde_json::from_value::<LinearChainCrf>(ok.clone()).is_ok());
+        let mut short = ok.clone();
+        short["transitions"] = serde_json::json!([0.0, 1.0, 2.0]);
+        let e = serde_json::from_value::<LinearChainCrf>(short).unwrap_err().to_string();
+        assert!(e.contains("3 transition weights for 2 labels (4 expected)"), "{e}");
+        let mut far = ok.clone();
+        far["state"] = serde_json::json!([[7, [[2, 1.0]]]]);
+        let e = serde_json::from_value::<LinearChainCrf>(far).unwrap_err().to_string();
+        assert!(e.contains("weighs label 2 of 2"), "{e}");
+        let mut none = ok;
+        none["labels"] = serde_json::json!([]);
+        none["transitions"] = serde_json::json!([]);
+        let e = serde_json::from_value::<LinearChainCrf>(none).unwrap_err().to_string();
+        assert!(e.contains("0 labels"), "{e}");
     }
 
     #[test]
