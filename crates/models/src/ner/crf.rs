@@ -96,7 +96,7 @@ impl Rows {
 
     /// How many rows (tokens).
     pub fn len(&self) -> usize {
-        self.values.len().checked_div(self.width).unwrap_or(0)
+        self.values.len() / self.width
     }
 
     pub fn is_empty(&self) -> bool {
@@ -154,7 +154,10 @@ impl TryFrom<CrfRepr> for LinearChainCrf {
 const MAX_LABELS: usize = 1 << 16;
 
 impl LinearChainCrf {
+    /// The only constructor: training and reading both check for 1 to [`MAX_LABELS`] labels
+    /// first, which decoding relies on.
     fn new(labels: Vec<String>, transitions: Vec<f32>, state: AttrMap) -> Self {
+        debug_assert!((1..=MAX_LABELS).contains(&labels.len()) && transitions.len() == labels.len().pow(2));
         let t_max = transitions.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let trans_exp = transitions.iter().map(|&x| f64::from(x - t_max).exp()).collect();
         LinearChainCrf { labels, transitions, trans_exp, state }
@@ -262,7 +265,7 @@ impl LinearChainCrf {
     pub fn state_scores(&self, xs: &[Vec<u64>]) -> Rows {
         let l = self.labels.len();
         let mut values = vec![0.0f32; xs.len() * l];
-        for (attrs, s) in xs.iter().zip(values.chunks_exact_mut(l.max(1))) {
+        for (attrs, s) in xs.iter().zip(values.chunks_exact_mut(l)) {
             for a in attrs {
                 if let Some(ws) = self.state.get(a) {
                     for &(j, w) in ws {
@@ -271,14 +274,14 @@ impl LinearChainCrf {
                 }
             }
         }
-        Rows::new(l.max(1), values)
+        Rows::new(l, values)
     }
 
     /// The best label sequence (indices).
     pub fn viterbi(&self, s: &Rows) -> Vec<usize> {
         let l = self.labels.len();
         let t = s.len();
-        if t == 0 || l == 0 {
+        if t == 0 {
             return Vec::new();
         }
         let mut score = s.row(0).to_vec();
@@ -320,8 +323,8 @@ impl LinearChainCrf {
     pub fn marginals(&self, s: &Rows) -> Rows {
         let l = self.labels.len();
         let t = s.len();
-        if t == 0 || l == 0 {
-            return Rows::new(l.max(1), Vec::new());
+        if t == 0 {
+            return Rows::new(l, Vec::new());
         }
         let trans = &self.trans_exp;
         let mut emit = Vec::with_capacity(t * l);

@@ -16,6 +16,6 @@ pub use bert::{BertEncoder, EncoderFiles, SentenceEncoder};
 pub use clusters::WordClusters;
 pub use static_embed::{SHIPPED as SHIPPED_EMBEDDINGS, StaticEmbeddings};
 pub use tfidf::{SparseVec, TfidfParams, TfidfVectorizer};
-pub use tokenize::{Token, normalize, tokenize};
+pub use tokenize::{Token, normalize, normalize_lowercase, tokenize};
 pub use word_list::{WordHash, WordList};
 pub use wordpiece::WordPiece;

@@ -5,7 +5,7 @@
 //! N-grams are never materialised as strings: each is hashed (64-bit FNV-1a, stable across
 //! builds and platforms) as it is read, and the vocabulary maps hashes to column indices.
 
-use super::tokenize::{normalize, tokenize};
+use super::tokenize::{normalize_lowercase, tokenize};
 use crate::{ModelError, Params};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -137,14 +137,7 @@ const CHAR: u64 = 2;
 /// The words of a text as the vectorizer sees them: normalised, lower-cased, punctuation other
 /// than currency symbols dropped.
 pub fn analyzer_words(text: &str) -> Vec<Vec<char>> {
-    let mut norm = normalize(text);
-    // ASCII's lower case in place (most queries); Unicode's otherwise
-    if norm.is_ascii() {
-        norm.make_ascii_lowercase();
-    } else {
-        norm = norm.to_lowercase();
-    }
-    tokenize(&norm)
+    tokenize(&normalize_lowercase(text))
         .into_iter()
         .filter(|t| t.text.chars().any(|c| c.is_alphanumeric() || matches!(c, '₹' | '$' | '€' | '£' | '%')))
         .map(|t| t.text.chars().collect())

@@ -31,6 +31,17 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// [`normalize`], then lower-cased: ASCII in place (most text), Unicode's rules otherwise.
+pub fn normalize_lowercase(text: &str) -> String {
+    let mut norm = normalize(text);
+    if norm.is_ascii() {
+        norm.make_ascii_lowercase();
+        norm
+    } else {
+        norm.to_lowercase()
+    }
+}
+
 #[derive(PartialEq, Eq, Clone, Copy)]
 enum Class {
     Letter,
@@ -132,6 +143,18 @@ mod tests {
         assert_eq!(toks[1], Token { text: "500".into(), start: 1, end: 4 });
         assert_eq!(toks[2], Token { text: "को".into(), start: 5, end: 7 });
         assert_eq!(toks[3], Token { text: "Swiggy".into(), start: 8, end: 14 });
+    }
+
+    #[test]
+    fn normalize_lowercase_is_the_normalised_text_in_unicode_lower_case() {
+        let slow = |s: &str| normalize(s).to_lowercase();
+        for b in 0u8..128 {
+            let s = char::from(b).to_string();
+            assert_eq!(normalize_lowercase(&s), slow(&s), "byte {b}");
+        }
+        for s in ["HDFC", "Swiggy's", "e-Mail", "ＲＳ５００", "İstanbul", "pay\u{7}", "Ünïcode", "₹500", ""] {
+            assert_eq!(normalize_lowercase(s), slow(s), "{s:?}");
+        }
     }
 
     #[test]
