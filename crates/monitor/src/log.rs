@@ -18,7 +18,7 @@ use crate::sample::Observation;
 use nivesh_store::db::{Db, Dialect, Row, Value};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -451,13 +451,18 @@ pub struct LogCounters {
     pub dropped: AtomicU64,
     /// Bytes of the rows in the channel now.
     pub queued_bytes: AtomicU64,
+    /// Rows in the channel now.
+    pub queued_rows: AtomicU64,
     /// Batches that failed to write (their rows are lost; the error is logged).
     pub failed_batches: AtomicU64,
 }
 
 /// The sending side of the log (cheap to share).
 pub struct PredictionLog {
-    tx: SyncSender<Entry>,
+    /// Unbounded as a channel (its blocks are allocated as rows arrive and freed as they
+    /// leave, where a bounded one would hold `capacity` rows' slots from the start: 0.66 MB);
+    /// bounded by [`LogCounters::queued_rows`] and [`LogCounters::queued_bytes`] instead.
+    tx: Sender<Entry>,
     /// Set by [`PredictionLog::close`]: rows recorded after it are ignored, and the writer stops
     /// once it has written what is queued.
     closed: Arc<AtomicBool>,
@@ -470,7 +475,7 @@ pub struct PredictionLog {
 impl PredictionLog {
     /// Start the writer thread over `store`.
     pub fn start(store: Arc<LogStore>, config: LogConfig) -> PredictionLog {
-        let (tx, rx) = std::sync::mpsc::sync_channel(config.capacity.max(1));
+        let (tx, rx) = std::sync::mpsc::channel();
         let counters = Arc::new(LogCounters::default());
         let closed = Arc::new(AtomicBool::new(false));
         let writer = {
@@ -502,20 +507,16 @@ impl PredictionLog {
             return;
         }
         let size = row.size() as u64;
-        let queued = self.counters.queued_bytes.fetch_add(size, Ordering::Relaxed);
+        let c = &self.counters;
+        let rows = c.queued_rows.fetch_add(1, Ordering::Relaxed);
+        let queued = c.queued_bytes.fetch_add(size, Ordering::Relaxed);
         // a row larger than the whole bound is taken when the queue is empty (it is one
         // request's body, bounded by the server's own limits), so that any row can be logged
-        if queued > 0 && queued + size > self.config.capacity_bytes as u64 {
-            self.counters.queued_bytes.fetch_sub(size, Ordering::Relaxed);
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        match self.tx.try_send(row) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-                self.counters.queued_bytes.fetch_sub(size, Ordering::Relaxed);
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+        let over_bytes = queued > 0 && queued + size > self.config.capacity_bytes as u64;
+        if rows >= self.config.capacity.max(1) as u64 || over_bytes || self.tx.send(row).is_err() {
+            c.queued_rows.fetch_sub(1, Ordering::Relaxed);
+            c.queued_bytes.fetch_sub(size, Ordering::Relaxed);
+            c.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -596,6 +597,7 @@ fn write_loop(store: &LogStore, rx: &Receiver<Entry>, config: &LogConfig, counte
         while batch.len() < config.batch {
             match rx.try_recv() {
                 Ok(r) => {
+                    counters.queued_rows.fetch_sub(1, Ordering::Relaxed);
                     counters.queued_bytes.fetch_sub(r.size() as u64, Ordering::Relaxed);
                     batch.push(r)
                 }
@@ -728,6 +730,26 @@ mod tests {
         assert!(dropped >= 50, "{dropped} dropped");
         log.close();
         assert_eq!(log.counters.written.load(Ordering::Relaxed) + dropped, 100);
+        assert_eq!(log.counters.queued_bytes.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_rows() {
+        let store = Arc::new(LogStore::open(Db::sqlite_in_memory().unwrap()).unwrap());
+        let now = now_ms();
+        let config = LogConfig { capacity: 3, flush_every: Duration::from_secs(5), ..LogConfig::default() };
+        let log = PredictionLog::start(store, config);
+        let mut most = 0;
+        for i in 0..100 {
+            log.record(row(i, "ner", now));
+            most = most.max(log.counters.queued_rows.load(Ordering::Relaxed));
+        }
+        assert!(most <= 3, "{most} rows queued");
+        let dropped = log.counters.dropped.load(Ordering::Relaxed);
+        assert!(dropped >= 50, "{dropped} dropped");
+        log.close();
+        assert_eq!(log.counters.written.load(Ordering::Relaxed) + dropped, 100);
+        assert_eq!(log.counters.queued_rows.load(Ordering::Relaxed), 0);
         assert_eq!(log.counters.queued_bytes.load(Ordering::Relaxed), 0);
     }
 

@@ -13,8 +13,11 @@ use std::process::ExitCode;
 /// cache's evicted answers, the prediction log's written rows) in its arenas until asked to
 /// trim, and trimming freed only ~8 MB of it; jemalloc returns a page to the system as soon as it
 /// is unused. Measured (docs/BENCHMARKS.md, "The allocator"): 16-21 MB less resident after a load
-/// run and faster uncached predict routes (NER and the 64-row OIP intent batch most). Linux with
-/// glibc only, where it was measured; elsewhere the system allocator stays. The settings are the
+/// run and faster uncached predict routes (NER and the 64-row OIP intent batch most). It is also
+/// the process's `malloc` (the `unprefixed_malloc_on_supported_platforms` feature), so the C
+/// code linked in (SQLite above all, called from every blocking thread) allocates from it too
+/// instead of from glibc's per-thread arenas: 1.7 MB less resident when ready and after a run.
+/// Linux with glibc only, where it was measured; elsewhere the system allocator stays. The settings are the
 /// build's (`.cargo/config.toml`, read when cargo runs inside this repository): an `export_name`
 /// static would carry them anywhere, but the workspace forbids `unsafe_code`, which that
 /// attribute counts as.

