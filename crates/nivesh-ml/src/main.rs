@@ -17,10 +17,10 @@ use std::process::ExitCode;
 /// the process's `malloc` (the `unprefixed_malloc_on_supported_platforms` feature), so the C
 /// code linked in (SQLite above all, called from every blocking thread) allocates from it too
 /// instead of from glibc's per-thread arenas: 1.7 MB less resident when ready and after a run.
-/// Linux with glibc only, where it was measured; elsewhere the system allocator stays. The settings are the
-/// build's (`.cargo/config.toml`, read when cargo runs inside this repository): an `export_name`
-/// static would carry them anywhere, but the workspace forbids `unsafe_code`, which that
-/// attribute counts as.
+/// Linux with glibc only, where it was measured; elsewhere the system allocator stays. The
+/// settings are the build's (`.cargo/config.toml`, read when cargo runs inside this
+/// repository): an `export_name` static would carry them anywhere, but the workspace forbids
+/// `unsafe_code`, which that attribute counts as.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
