@@ -73,8 +73,10 @@ pub struct LinearChainCrf {
     /// `from * L + to`.
     transitions: Vec<f32>,
     /// `exp(transition − max transition)` in f64, for [`Self::marginals`]: computed once when
-    /// the weights are set, not per sentence.
+    /// the weights are set, not per sentence. `from * L + to`.
     trans_exp: Vec<f64>,
+    /// The same, transposed (`to * L + from`), for the backward pass.
+    trans_exp_t: Vec<f64>,
     state: AttrMap,
 }
 
@@ -159,8 +161,10 @@ impl LinearChainCrf {
     fn new(labels: Vec<String>, transitions: Vec<f32>, state: AttrMap) -> Self {
         debug_assert!((1..=MAX_LABELS).contains(&labels.len()) && transitions.len() == labels.len().pow(2));
         let t_max = transitions.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let trans_exp = transitions.iter().map(|&x| f64::from(x - t_max).exp()).collect();
-        LinearChainCrf { labels, transitions, trans_exp, state }
+        let trans_exp: Vec<f64> = transitions.iter().map(|&x| f64::from(x - t_max).exp()).collect();
+        let l = labels.len();
+        let trans_exp_t = (0..l * l).map(|k| trans_exp[(k % l) * l + k / l]).collect();
+        LinearChainCrf { labels, transitions, trans_exp, trans_exp_t, state }
     }
 
     /// Train on sequences of attribute names with their label sequences.
@@ -261,18 +265,24 @@ impl LinearChainCrf {
         self.state.values().map(Vec::len).sum()
     }
 
+    /// Add the weights of attribute `attr` (its hash) to one token's label scores (`row`, one
+    /// value per label).
+    pub fn add_state(&self, attr: u64, row: &mut [f32]) {
+        if let Some(ws) = self.state.get(&attr) {
+            for &(j, w) in ws {
+                if let Some(x) = row.get_mut(usize::from(j)) {
+                    *x += w;
+                }
+            }
+        }
+    }
+
     /// Per-token label scores from hashed attributes.
     pub fn state_scores(&self, xs: &[Vec<u64>]) -> Rows {
         let l = self.labels.len();
         let mut values = vec![0.0f32; xs.len() * l];
         for (attrs, s) in xs.iter().zip(values.chunks_exact_mut(l)) {
-            for a in attrs {
-                if let Some(ws) = self.state.get(a) {
-                    for &(j, w) in ws {
-                        s[j as usize] += w;
-                    }
-                }
-            }
+            attrs.iter().for_each(|&a| self.add_state(a, s));
         }
         Rows::new(l, values)
     }
@@ -290,18 +300,20 @@ impl LinearChainCrf {
         // checked when the weights are read)
         let mut back = vec![0u16; t * l];
         for i in 1..t {
-            let emit = s.row(i);
-            for (to, slot) in next.iter_mut().enumerate() {
-                let mut best = f32::NEG_INFINITY;
-                for (from, prev) in score.iter().enumerate() {
-                    let v = prev + self.transitions[from * l + to];
-                    if v > best {
-                        best = v;
-                        back[i * l + to] = from as u16;
+            // row by row of the transitions, every `to` at once (no chain of comparisons per
+            // label); a strictly greater score replaces, so ties keep the lowest `from`
+            next.fill(f32::NEG_INFINITY);
+            let bp = &mut back[i * l..(i + 1) * l];
+            for (from, (&prev, row)) in score.iter().zip(self.transitions.chunks_exact(l)).enumerate() {
+                for ((best, b), &tr) in next.iter_mut().zip(bp.iter_mut()).zip(row) {
+                    let v = prev + tr;
+                    if v > *best {
+                        *best = v;
+                        *b = from as u16;
                     }
                 }
-                *slot = best + emit[to];
             }
+            next.iter_mut().zip(s.row(i)).for_each(|(x, &e)| *x += e);
             std::mem::swap(&mut score, &mut next);
         }
         let mut best = (0..l).max_by(|&a, &b| score[a].total_cmp(&score[b])).unwrap_or(0);
@@ -326,17 +338,28 @@ impl LinearChainCrf {
         if t == 0 {
             return Rows::new(l, Vec::new());
         }
-        let trans = &self.trans_exp;
+        let (trans, trans_t) = (&self.trans_exp, &self.trans_exp_t);
         let mut emit = Vec::with_capacity(t * l);
         for i in 0..t {
             let row = s.row(i);
             let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            emit.extend(row.iter().map(|&x| f64::from(x - m).exp()));
+            // f32's `exp` (a few times faster than f64's, within an ulp): a label more than 87
+            // below the position's best reads as 0, a probability under 1e-38 either way
+            emit.extend(row.iter().map(|&x| f64::from((x - m).exp())));
         }
         let normalise = |v: &mut [f64]| {
             let z: f64 = v.iter().sum();
             if z > 0.0 {
-                v.iter_mut().for_each(|x| *x /= z);
+                let r = z.recip();
+                v.iter_mut().for_each(|x| *x *= r);
+            }
+        };
+        // `out += x · row` for every row of `m` weighted by `xs`: independent lanes, where a dot
+        // product per label would wait on one chain of additions
+        let axpy = |out: &mut [f64], xs: &[f64], m: &[f64]| {
+            out.fill(0.0);
+            for (&x, row) in xs.iter().zip(m.chunks_exact(l)) {
+                out.iter_mut().zip(row).for_each(|(o, &r)| *o += x * r);
             }
         };
         let mut alpha = vec![0.0f64; t * l];
@@ -344,21 +367,23 @@ impl LinearChainCrf {
         normalise(&mut alpha[..l]);
         for i in 1..t {
             let (done, rest) = alpha.split_at_mut(i * l);
-            let prev = &done[(i - 1) * l..];
-            for (to, a) in rest[..l].iter_mut().enumerate() {
-                let into: f64 = (0..l).map(|from| prev[from] * trans[from * l + to]).sum();
-                *a = emit[i * l + to] * into;
-            }
-            normalise(&mut rest[..l]);
+            let a = &mut rest[..l];
+            // Σ_from alpha[from] · trans[from → to]
+            axpy(a, &done[(i - 1) * l..], trans);
+            a.iter_mut().zip(&emit[i * l..(i + 1) * l]).for_each(|(x, &e)| *x *= e);
+            normalise(a);
         }
         let mut beta = vec![1.0f64; t * l];
+        // emit × beta of the position after, once per position rather than per label pair
+        let mut weighted = vec![0.0f64; l];
         for i in (0..t - 1).rev() {
             let (head, tail) = beta.split_at_mut((i + 1) * l);
-            let next = &tail[..l];
             let e = &emit[(i + 1) * l..(i + 2) * l];
-            for (from, b) in head[i * l..].iter_mut().enumerate() {
-                *b = (0..l).map(|to| trans[from * l + to] * e[to] * next[to]).sum();
+            for ((w, &e), &b) in weighted.iter_mut().zip(e).zip(&tail[..l]) {
+                *w = e * b;
             }
+            // Σ_to trans[from → to] · weighted[to], as rows of the transposed table
+            axpy(&mut head[i * l..], &weighted, trans_t);
             normalise(&mut head[i * l..]);
         }
         // alpha × beta, normalised per position, written over alpha

@@ -194,8 +194,7 @@ impl Persist for FinancialNer {
 
 /// A token's shape: upper case `X`, other letters `x`, ASCII digits `d`, anything else itself,
 /// runs of one kind written once ("Rs500" → "Xxd").
-fn shape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(16));
+fn shape(s: &str, out: &mut String) {
     let mut last = '\0';
     for c in s.chars() {
         let k = if c.is_uppercase() {
@@ -212,7 +211,6 @@ fn shape(s: &str) -> String {
             last = k;
         }
     }
-    out
 }
 
 /// The first (`prefix`) or last `n` characters of `s`; empty when it is shorter.
@@ -320,13 +318,15 @@ impl FeatureSink for Named {
 }
 
 /// Attribute hashes ([`attr_hash`] of the same names), one list per token; the names are
-/// hashed piece by piece, never built.
+/// hashed piece by piece, never built. (Tests: prediction scores them as they come, [`Scored`].)
+#[cfg(test)]
 #[derive(Default)]
 struct Hashed {
     tokens: Vec<Vec<u64>>,
     current: Vec<u64>,
 }
 
+#[cfg(test)]
 impl FeatureSink for Hashed {
     fn push(&mut self, pieces: &[&str]) {
         let mut h = AttrHasher::default();
@@ -339,6 +339,44 @@ impl FeatureSink for Hashed {
     fn end_token(&mut self) {
         let next = Vec::with_capacity(self.current.len());
         self.tokens.push(std::mem::replace(&mut self.current, next));
+    }
+}
+
+/// The CRF's label scores of each token, summed as its attributes are hashed (prediction): no
+/// list of hashes is kept, and the weights of one attribute are read while its hash is fresh.
+struct Scored<'a> {
+    crf: &'a LinearChainCrf,
+    width: usize,
+    /// `width` scores per token, zeros for the tokens still to come.
+    values: Vec<f32>,
+    token: usize,
+}
+
+impl<'a> Scored<'a> {
+    fn new(crf: &'a LinearChainCrf, tokens: usize) -> Self {
+        let width = crf.labels().len();
+        Scored { crf, width, values: vec![0.0; tokens * width], token: 0 }
+    }
+
+    fn rows(self) -> crf::Rows {
+        crf::Rows::new(self.width, self.values)
+    }
+}
+
+impl FeatureSink for Scored<'_> {
+    fn push(&mut self, pieces: &[&str]) {
+        let mut h = AttrHasher::default();
+        for p in pieces {
+            h.write(p);
+        }
+        let start = self.token * self.width;
+        if let Some(row) = self.values.get_mut(start..start + self.width) {
+            self.crf.add_state(h.finish(), row);
+        }
+    }
+
+    fn end_token(&mut self) {
+        self.token += 1;
     }
 }
 
@@ -394,7 +432,20 @@ fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
         })
         .collect();
     // each token's shape, used for it and both neighbours
-    let shapes: Vec<String> = a.tokens.iter().map(|t| shape(&t.text)).collect();
+    // one buffer for all shapes (each token's ends at `shape_ends[i]`), not a string each
+    let mut shape_buf = String::with_capacity(4 * n);
+    let shape_ends: Vec<usize> = a
+        .tokens
+        .iter()
+        .map(|t| {
+            shape(&t.text, &mut shape_buf);
+            shape_buf.len()
+        })
+        .collect();
+    let shapes = |i: usize| -> &str {
+        let start = if i == 0 { 0 } else { shape_ends[i - 1] };
+        shape_buf.get(start..shape_ends[i]).unwrap_or("")
+    };
     let mid = clusters.map_or(0, |c| c.levels().min(2) - 1);
     let cluster_at = |i: isize, level: usize| -> Option<Cluster> {
         let p = paths.get(usize::try_from(i).ok()?).copied().flatten()?;
@@ -418,7 +469,7 @@ fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
         let [r0, r1] = a.rule[i].pieces();
         out.push(&["b"]);
         out.push(&["w=", w]);
-        out.push(&["s=", &shapes[i]]);
+        out.push(&["s=", shapes(i)]);
         out.push(&["p2=", affix(w, 2, true)]);
         out.push(&["p3=", affix(w, 3, true)]);
         out.push(&["x2=", affix(w, 2, false)]);
@@ -463,7 +514,7 @@ fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
         if i > 0 {
             let [g0, g1] = a.gaz[i - 1].pieces();
             let [r0, r1] = a.rule[i - 1].pieces();
-            out.push(&["-1:s=", &shapes[i - 1]]);
+            out.push(&["-1:s=", shapes(i - 1)]);
             out.push(&["-1:g=", g0, g1]);
             out.push(&["-1:r=", r0, r1]);
             if a.tokens[i - 1].end == a.tokens[i].start {
@@ -475,7 +526,7 @@ fn features<S: FeatureSink>(a: &Analysed, lex: Lexicon<'_>, out: &mut S) {
         if i + 1 < n {
             let [g0, g1] = a.gaz[i + 1].pieces();
             let [r0, r1] = a.rule[i + 1].pieces();
-            out.push(&["+1:s=", &shapes[i + 1]]);
+            out.push(&["+1:s=", shapes(i + 1)]);
             out.push(&["+1:g=", g0, g1]);
             out.push(&["+1:r=", r0, r1]);
         } else {
@@ -645,9 +696,9 @@ impl Predict<NerInput<'_>> for FinancialNer {
         check_text(text)?;
         check_reference_date(input.reference_date)?;
         let a = analyse(text, &self.gazetteer, input.reference_date);
-        let mut hashed = Hashed::default();
-        features(&a, Lexicon { clusters: self.clusters.as_ref(), near: &self.near }, &mut hashed);
-        let scores = self.crf.state_scores(&hashed.tokens);
+        let mut scored = Scored::new(&self.crf, a.tokens.len());
+        features(&a, Lexicon { clusters: self.clusters.as_ref(), near: &self.near }, &mut scored);
+        let scores = scored.rows();
         let path = self.crf.viterbi(&scores);
         // the marginals only give the entities' confidences: none to compute for a sentence
         // without entities
@@ -770,6 +821,25 @@ mod tests {
         let plain = p.fit(&data()).unwrap();
         assert_eq!(plain.clusters_source(), None);
         assert_eq!(labels(&plain, "pay my cafe"), labels(&plain, "pay my money"));
+    }
+
+    #[test]
+    fn scores_summed_as_attributes_are_hashed_equal_the_crfs_scores_of_the_hashes() {
+        let m = NerParams { clusters: vec![4], c1: 0.0, ..NerParams::default() }
+            .fit_with_embeddings(&data(), Some(&table()))
+            .unwrap();
+        let reference = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
+        for text in ["pay my cafe rent of Rs 500 tomorrow", "money", "x"] {
+            let a = analyse(text, &m.gazetteer, reference);
+            let lex = Lexicon { clusters: m.clusters.as_ref(), near: &m.near };
+            let mut hashed = Hashed::default();
+            features(&a, lex, &mut hashed);
+            let mut scored = Scored::new(&m.crf, a.tokens.len());
+            features(&a, lex, &mut scored);
+            let (want, got) = (m.crf.state_scores(&hashed.tokens), scored.rows());
+            assert_eq!(got, want, "{text}");
+            assert!((0..got.len()).any(|i| got.row(i).iter().any(|&x| x != 0.0)), "{text}: no weight read");
+        }
     }
 
     #[test]
