@@ -80,8 +80,8 @@ pub struct LinearChainCrf {
     state: AttrMap,
 }
 
-/// One row of `L` values per token, in one buffer: the label scores of [`LinearChainCrf::state_scores`]
-/// and the probabilities of [`LinearChainCrf::marginals`].
+/// One row of `L` values per token, in one buffer: the label scores of a sentence (summed by
+/// [`LinearChainCrf::add_state`]) and the probabilities of [`LinearChainCrf::marginals`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rows {
     width: usize,
@@ -277,7 +277,8 @@ impl LinearChainCrf {
         }
     }
 
-    /// Per-token label scores from hashed attributes.
+    /// Per-token label scores from hashed attributes (prediction sums them as it hashes; tests
+    /// check it against this).
     pub fn state_scores(&self, xs: &[Vec<u64>]) -> Rows {
         let l = self.labels.len();
         let mut values = vec![0.0f32; xs.len() * l];
@@ -343,20 +344,18 @@ impl LinearChainCrf {
         for i in 0..t {
             let row = s.row(i);
             let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            // f32's `exp` (a few times faster than f64's, within an ulp): a label more than 87
-            // below the position's best reads as 0, a probability under 1e-38 either way
-            emit.extend(row.iter().map(|&x| f64::from((x - m).exp())));
+            emit.extend(row.iter().map(|&x| f64::from(x - m).exp()));
         }
         let normalise = |v: &mut [f64]| {
             let z: f64 = v.iter().sum();
             if z > 0.0 {
-                let r = z.recip();
-                v.iter_mut().for_each(|x| *x *= r);
+                // a division, not a multiplication by 1/z: a subnormal z has no finite reciprocal
+                v.iter_mut().for_each(|x| *x /= z);
             }
         };
-        // `out += x · row` for every row of `m` weighted by `xs`: independent lanes, where a dot
-        // product per label would wait on one chain of additions
-        let axpy = |out: &mut [f64], xs: &[f64], m: &[f64]| {
+        // `out = xsᵀ · m` (`m` row-major, `l` wide), summed row by row: independent lanes, where a
+        // dot product per label would wait on one chain of additions
+        let vec_mat = |out: &mut [f64], xs: &[f64], m: &[f64]| {
             out.fill(0.0);
             for (&x, row) in xs.iter().zip(m.chunks_exact(l)) {
                 out.iter_mut().zip(row).for_each(|(o, &r)| *o += x * r);
@@ -369,7 +368,7 @@ impl LinearChainCrf {
             let (done, rest) = alpha.split_at_mut(i * l);
             let a = &mut rest[..l];
             // Σ_from alpha[from] · trans[from → to]
-            axpy(a, &done[(i - 1) * l..], trans);
+            vec_mat(a, &done[(i - 1) * l..], trans);
             a.iter_mut().zip(&emit[i * l..(i + 1) * l]).for_each(|(x, &e)| *x *= e);
             normalise(a);
         }
@@ -383,7 +382,7 @@ impl LinearChainCrf {
                 *w = e * b;
             }
             // Σ_to trans[from → to] · weighted[to], as rows of the transposed table
-            axpy(&mut head[i * l..], &weighted, trans_t);
+            vec_mat(&mut head[i * l..], &weighted, trans_t);
             normalise(&mut head[i * l..]);
         }
         // alpha × beta, normalised per position, written over alpha
@@ -451,6 +450,43 @@ mod tests {
             let row = m.row(i);
             assert!(row.iter().all(|p| p.is_finite()), "{row:?}");
             assert!((f64::from(row[1]) - brute(i)).abs() < 1e-5, "{i}: {row:?} vs {}", brute(i));
+        }
+    }
+
+    /// Marginals by enumerating every path in log space (two labels).
+    fn brute_marginals(transitions: &[f32], s: &[[f32; 2]]) -> Vec<[f64; 2]> {
+        let t = s.len();
+        let score = |y: &[usize]| -> f64 {
+            (0..t).map(|k| f64::from(s[k][y[k]])).sum::<f64>()
+                + (1..t).map(|k| f64::from(transitions[y[k - 1] * 2 + y[k]])).sum::<f64>()
+        };
+        let all: Vec<Vec<usize>> = (0..1usize << t).map(|b| (0..t).map(|k| (b >> k) & 1).collect()).collect();
+        let top = all.iter().map(|y| score(y)).fold(f64::NEG_INFINITY, f64::max);
+        let z: f64 = all.iter().map(|y| (score(y) - top).exp()).sum();
+        (0..t)
+            .map(|i| {
+                let p1 = all.iter().filter(|y| y[i] == 1).map(|y| (score(y) - top).exp()).sum::<f64>() / z;
+                [1.0 - p1, p1]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn marginals_hold_where_transitions_make_up_a_wide_emission_gap() {
+        // a review's cases: alpha and beta on different labels (a normaliser near the bottom of
+        // f64's range), and an emission 120 below its position's best that the transitions
+        // make the only way out (an f32 `exp` of it would be 0, and the marginal flipped)
+        for (transitions, s) in [
+            (vec![0.0f32, -720.0, -720.0, 0.0], vec![[0.0f32, -200.0], [0.0, 0.0], [-200.0, 0.0]]),
+            (vec![-400.0, -400.0, 0.0, 0.0], vec![[0.0, -120.0], [0.0, 0.0]]),
+        ] {
+            let crf = LinearChainCrf::new(toy().labels, transitions.clone(), toy().state);
+            let m = crf.marginals(&Rows::new(2, s.concat()));
+            for (i, want) in brute_marginals(&transitions, &s).iter().enumerate() {
+                let row = m.row(i);
+                assert!(row.iter().all(|p| p.is_finite()), "{transitions:?} {i}: {row:?}");
+                assert!((f64::from(row[1]) - want[1]).abs() < 1e-5, "{transitions:?} {i}: {row:?} vs {want:?}");
+            }
         }
     }
 

@@ -192,8 +192,8 @@ impl Persist for FinancialNer {
     }
 }
 
-/// A token's shape: upper case `X`, other letters `x`, ASCII digits `d`, anything else itself,
-/// runs of one kind written once ("Rs500" → "Xxd").
+/// Append a token's shape to `out`: upper case `X`, other letters `x`, ASCII digits `d`,
+/// anything else itself, runs of one kind written once ("Rs500" → "Xxd").
 fn shape(s: &str, out: &mut String) {
     let mut last = '\0';
     for c in s.chars() {
@@ -291,7 +291,8 @@ struct Lexicon<'a> {
 }
 
 /// Where [`features`] puts each token's attributes: their names (training, which hands them to
-/// CRFsuite) or their hashes (prediction, which looks them up without allocating a string each).
+/// CRFsuite) or their hashes (prediction, which adds each one's weights to the token's label
+/// scores as it comes, without allocating a string each).
 /// A name comes in pieces, written end to end: the hasher reads them in turn, so neither a
 /// string nor the formatting machinery is built per attribute on the request path.
 trait FeatureSink {
