@@ -40,6 +40,13 @@ impl AttrHasher {
         }
     }
 
+    /// [`attr_hash`] of the name the pieces make end to end, without building it.
+    pub fn of_pieces(pieces: &[&str]) -> u64 {
+        let mut h = AttrHasher::default();
+        pieces.iter().for_each(|p| h.write(p));
+        h.finish()
+    }
+
     /// Hash `s`'s bytes next, as if appended to what was written before.
     pub fn write(&mut self, s: &str) {
         self.bytes(s.as_bytes());
@@ -75,8 +82,6 @@ pub struct LinearChainCrf {
     /// `exp(transition − max transition)` in f64, for [`Self::marginals`]: computed once when
     /// the weights are set, not per sentence. `from * L + to`.
     trans_exp: Vec<f64>,
-    /// The same, transposed (`to * L + from`), for the backward pass.
-    trans_exp_t: Vec<f64>,
     state: AttrMap,
 }
 
@@ -161,10 +166,8 @@ impl LinearChainCrf {
     fn new(labels: Vec<String>, transitions: Vec<f32>, state: AttrMap) -> Self {
         debug_assert!((1..=MAX_LABELS).contains(&labels.len()) && transitions.len() == labels.len().pow(2));
         let t_max = transitions.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let trans_exp: Vec<f64> = transitions.iter().map(|&x| f64::from(x - t_max).exp()).collect();
-        let l = labels.len();
-        let trans_exp_t = (0..l * l).map(|k| trans_exp[(k % l) * l + k / l]).collect();
-        LinearChainCrf { labels, transitions, trans_exp, trans_exp_t, state }
+        let trans_exp = transitions.iter().map(|&x| f64::from(x - t_max).exp()).collect();
+        LinearChainCrf { labels, transitions, trans_exp, state }
     }
 
     /// Train on sequences of attribute names with their label sequences.
@@ -279,7 +282,8 @@ impl LinearChainCrf {
 
     /// Per-token label scores from hashed attributes (prediction sums them as it hashes; tests
     /// check it against this).
-    pub fn state_scores(&self, xs: &[Vec<u64>]) -> Rows {
+    #[cfg(test)]
+    pub(crate) fn state_scores(&self, xs: &[Vec<u64>]) -> Rows {
         let l = self.labels.len();
         let mut values = vec![0.0f32; xs.len() * l];
         for (attrs, s) in xs.iter().zip(values.chunks_exact_mut(l)) {
@@ -339,7 +343,7 @@ impl LinearChainCrf {
         if t == 0 {
             return Rows::new(l, Vec::new());
         }
-        let (trans, trans_t) = (&self.trans_exp, &self.trans_exp_t);
+        let trans = &self.trans_exp;
         let mut emit = Vec::with_capacity(t * l);
         for i in 0..t {
             let row = s.row(i);
@@ -381,8 +385,10 @@ impl LinearChainCrf {
             for ((w, &e), &b) in weighted.iter_mut().zip(e).zip(&tail[..l]) {
                 *w = e * b;
             }
-            // Σ_to trans[from → to] · weighted[to], as rows of the transposed table
-            vec_mat(&mut head[i * l..], &weighted, trans_t);
+            // Σ_to trans[from → to] · weighted[to]: a row of the table each
+            for (b, row) in head[i * l..].iter_mut().zip(trans.chunks_exact(l)) {
+                *b = row.iter().zip(&weighted).map(|(&tr, &w)| tr * w).sum();
+            }
             normalise(&mut head[i * l..]);
         }
         // alpha × beta, normalised per position, written over alpha

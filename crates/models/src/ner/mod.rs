@@ -330,11 +330,7 @@ struct Hashed {
 #[cfg(test)]
 impl FeatureSink for Hashed {
     fn push(&mut self, pieces: &[&str]) {
-        let mut h = AttrHasher::default();
-        for p in pieces {
-            h.write(p);
-        }
-        self.current.push(h.finish());
+        self.current.push(AttrHasher::of_pieces(pieces));
     }
 
     fn end_token(&mut self) {
@@ -366,13 +362,9 @@ impl<'a> Scored<'a> {
 
 impl FeatureSink for Scored<'_> {
     fn push(&mut self, pieces: &[&str]) {
-        let mut h = AttrHasher::default();
-        for p in pieces {
-            h.write(p);
-        }
         let start = self.token * self.width;
         if let Some(row) = self.values.get_mut(start..start + self.width) {
-            self.crf.add_state(h.finish(), row);
+            self.crf.add_state(AttrHasher::of_pieces(pieces), row);
         }
     }
 
