@@ -5,6 +5,10 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+pub mod bootstrap;
+
+pub use bootstrap::{Bootstrap, Interval};
+
 /// Precision, recall, F1 and support of one class or label.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Prf {
@@ -16,11 +20,18 @@ pub struct Prf {
 
 impl Prf {
     pub fn from_counts(tp: usize, predicted: usize, actual: usize) -> Self {
-        let precision = if predicted == 0 { 0.0 } else { tp as f64 / predicted as f64 };
-        let recall = if actual == 0 { 0.0 } else { tp as f64 / actual as f64 };
-        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        let (precision, recall, f1) = prf(tp as f64, predicted as f64, actual as f64);
         Prf { precision, recall, f1, support: actual }
     }
+}
+
+/// Precision, recall and F1 from (weighted) counts of true positives, predictions and actual
+/// positives; 0 where a denominator is 0.
+pub fn prf(tp: f64, predicted: f64, actual: f64) -> (f64, f64, f64) {
+    let precision = if predicted == 0.0 { 0.0 } else { tp / predicted };
+    let recall = if actual == 0.0 { 0.0 } else { tp / actual };
+    let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+    (precision, recall, f1)
 }
 
 /// Classification report.
@@ -158,16 +169,34 @@ mod tests {
 
 /// Points of a weighted ROC sweep, from the highest score down: cumulative (true positive
 /// weight, false positive weight) after each group of tied scores.
-fn roc_sweep(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> (Vec<(f64, f64, f64)>, f64, f64) {
-    let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+fn roc_sweep(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Sweep {
+    sweep_sorted(&sweep_order(scores), scores, labels, weights)
+}
+
+/// A sweep's points `(score, tp, fp)` and the total positive and negative weights.
+type Sweep = (Vec<(f64, f64, f64)>, f64, f64);
+
+/// The rows' indices by score, highest first.
+fn sweep_order(scores: &[f64]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
     idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    idx
+}
+
+/// [`roc_sweep`] over rows already in [`sweep_order`].
+fn sweep_sorted(idx: &[usize], scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Sweep {
+    sweep_sorted_by(idx, scores, labels, |i| weights.map_or(1.0, |w| w[i]))
+}
+
+/// [`sweep_sorted`] with row i weighing `w(i)`.
+fn sweep_sorted_by(idx: &[usize], scores: &[f64], labels: &[bool], w: impl Fn(usize) -> f64) -> Sweep {
     let (mut tp, mut fp) = (0.0, 0.0);
     let mut points = Vec::new();
     let mut i = 0;
     while i < idx.len() {
         let s = scores[idx[i]];
-        while i < idx.len() && scores[idx[i]] == s {
+        // a NaN score ties with the other NaNs (`==` would never hold, and the loop not advance)
+        while i < idx.len() && (scores[idx[i]] == s || (s.is_nan() && scores[idx[i]].is_nan())) {
             if labels[idx[i]] {
                 tp += w(idx[i])
             } else {
@@ -256,7 +285,11 @@ pub struct BinaryReport {
 
 impl BinaryReport {
     pub fn new(scores: &[f64], labels: &[bool], weights: Option<&[f64]>) -> Self {
-        let (points, p, n) = roc_sweep(scores, labels, weights);
+        BinaryReport::from_sweep(scores.len(), roc_sweep(scores, labels, weights))
+    }
+
+    /// The report of `rows` rows from their sweep.
+    fn from_sweep(rows: usize, (points, p, n): Sweep) -> Self {
         let (mut ap, mut ks) = (0.0, 0.0f64);
         let mut prev_tp = 0.0;
         let (mut rec_at_fpr, mut prec_at_rec) = (0.0f64, 0.0f64);
@@ -277,7 +310,7 @@ impl BinaryReport {
             prev_tp = tp;
         }
         BinaryReport {
-            n: scores.len(),
+            n: rows,
             positives: p,
             auc_roc: sweep_auc(&points, p, n),
             average_precision: ap,

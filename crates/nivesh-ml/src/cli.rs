@@ -375,6 +375,10 @@ pub struct TrainArgs {
     /// (transactions are always split by time).
     #[arg(long)]
     pub time_column: Option<String>,
+    /// Bootstrap samples for the 95 % intervals of the held-out report's headline metrics
+    /// (percentile method, fixed seed); 0 for none.
+    #[arg(long, default_value_t = nivesh_models::metrics::Bootstrap::DEFAULT_SAMPLES, value_parser = bootstrap_samples)]
+    pub bootstrap: usize,
     /// Anomaly: trees in the isolation forest.
     #[arg(long)]
     pub n_trees: Option<usize>,
@@ -502,6 +506,10 @@ pub struct EvaluateArgs {
     /// parameters on the other folds) and report the mean over folds.
     #[arg(long)]
     pub cv_column: Option<String>,
+    /// Bootstrap samples for the 95 % intervals of the headline metrics (percentile method,
+    /// fixed seed: the same intervals on every run); 0 for none.
+    #[arg(long, default_value_t = nivesh_models::metrics::Bootstrap::DEFAULT_SAMPLES, value_parser = bootstrap_samples)]
+    pub bootstrap: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -637,6 +645,12 @@ fn parse_tag(s: &str) -> Result<(String, String), String> {
         Some((k, _)) if ["model", "data"].contains(&k.trim()) => Err(format!("{k:?} is set by the pipeline")),
         _ => Err(format!("{s:?}: expected KEY=VALUE")),
     }
+}
+
+/// `--bootstrap N`: checked when the arguments are read, before any run is recorded.
+fn bootstrap_samples(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| format!("{s:?} is not a number of samples"))?;
+    nivesh_models::metrics::Bootstrap::with_samples(n).map(|b| b.samples).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

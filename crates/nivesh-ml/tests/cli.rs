@@ -228,6 +228,42 @@ fn train_and_evaluate_text_models_end_to_end() {
     for key in ["accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix"] {
         assert!(report.get(key).is_some(), "report lacks {key}");
     }
+    // 95 % bootstrap intervals beside the metrics, [low, high] around the value
+    let inside = |r: &serde_json::Value, key: &str| {
+        let (v, i) = (r[key].as_f64().unwrap(), &r["ci95"][key]);
+        let (lo, hi) = (i[0].as_f64().unwrap(), i[1].as_f64().unwrap());
+        assert!(lo <= v && v <= hi, "{key}: {v} outside {i}");
+    };
+    inside(&report, "accuracy");
+    inside(&report, "accuracy_with_threshold");
+    assert!(stdout(&out).contains("95 % interval"), "{}", stdout(&out));
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &[
+            "evaluate",
+            "intent",
+            "--model",
+            "models",
+            "--data",
+            "gen/intents.jsonl",
+            "--bootstrap",
+            "0",
+            "--report",
+            "e0.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("e0.json")).unwrap()).unwrap();
+    assert!(report.get("ci95").is_none(), "{report}");
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &["evaluate", "intent", "--model", "models", "--data", "gen/intents.jsonl", "--bootstrap", "100001"],
+    );
+    assert_eq!(out.status.code(), Some(2), "refused when the arguments are read");
+    assert!(stderr(&out).contains("bootstrap: 100001 samples (at most 100000)"), "{}", stderr(&out));
 
     let out = nivesh(
         dir.path(),
@@ -253,6 +289,7 @@ fn train_and_evaluate_text_models_end_to_end() {
     assert!(report["f1"].as_f64().unwrap() > 0.8, "{report}");
     assert!(report["per_label"]["MONEY"]["f1"].as_f64().unwrap() > 0.8, "{report}");
     assert!(report["value_accuracy"]["MONEY"]["accuracy"].as_f64().is_some(), "{report}");
+    inside(&report, "f1");
 
     // a model of the wrong kind, and a corrupt one, are refused with the file named
     let out =
@@ -310,6 +347,10 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     for key in ["auc_roc", "ks", "brier", "statlog_cost", "precision_at_80_recall", "achievable_auc", "fairness"] {
         assert!(r.get(key).is_some(), "credit report lacks {key}: {r}");
     }
+    for key in ["auc_roc", "statlog_cost", "brier"] {
+        let (v, i) = (r[key].as_f64().unwrap(), &r["ci95"][key]);
+        assert!(i[0].as_f64().unwrap() <= v && v <= i[1].as_f64().unwrap(), "{key}: {v} outside {i}");
+    }
     assert!(r["auc_roc"].as_f64().unwrap() > 0.65, "{r}");
 
     // a generic table with weights and k-fold cross-validation
@@ -356,6 +397,11 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     let r = json("cv.json");
     assert_eq!(r["folds"], 4);
     assert!(r["auc_roc"].as_f64().unwrap() > 0.6, "{r}");
+    // intervals of the means over folds, the folds drawn again: they hold the mean
+    for key in ["auc_roc", "statlog_cost", "brier"] {
+        let (v, i) = (r[key].as_f64().unwrap(), &r["ci95"][key]);
+        assert!(i[0].as_f64().unwrap() <= v && v <= i[1].as_f64().unwrap(), "{key}: {v} outside {i}");
+    }
 
     // a credit-bureau table: the derived features are named, and derived again when evaluated
     let mut csv = String::from("id,limit_bal,bill1,bill2,pay1,pay2,fold,bad\n");
@@ -418,6 +464,10 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     for key in ["auc_roc", "average_precision", "recall_at_1pct_fpr", "threshold"] {
         assert!(r.get(key).is_some(), "anomaly report lacks {key}: {r}");
     }
+    for key in ["auc_roc", "average_precision", "recall_at_1pct_fpr"] {
+        let (v, i) = (r[key].as_f64().unwrap(), &r["ci95"][key]);
+        assert!(i[0].as_f64().unwrap() <= v && v <= i[1].as_f64().unwrap(), "{key}: {v} outside {i}");
+    }
 
     // spending: backtest, then a series benchmark
     let out = nivesh(
@@ -465,6 +515,8 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     let r = json("b.json");
     assert!(r["mase"].as_f64().unwrap() < 0.5, "a weekly pattern on a trend is forecast closely: {r}");
     assert!(r.get("smape").is_some());
+    // one series: too few to draw again, so no interval (one of no width would look certain)
+    assert!(r.get("ci95").is_none(), "{r}");
 
     // NN5 conversion
     std::fs::write(dir.path().join("tr.csv"), "1,2,3\n4,5,6\n").unwrap();
@@ -732,13 +784,13 @@ fn pipeline_outputs_are_pinned_for_a_seed() {
 }
 
 const PINNED_PIPELINE_OUTPUTS: &str = r#"
-intent metrics.json 2f086c332bd5b0512336bd0f921fd459ead69cf907048019d88416bd3cbb4c21
+intent metrics.json 585d81986db6e8175b43847c6574468d76bf77be694dee09e93d18871ed4b951
 intent model 2e5772e57729355ecad13ff85d3b8ad1e86d7d278b9d63edad1f148755388055
 intent plots/confusion_matrix.png c378050d3ca9d2755efb49c46cf4199ec682ce953df6e869f4b7c4d758acc054
 intent profile.json 7747b08eb415b3be479091970cbc5ed221c44ba25f405b9493a9280e02411177
 intent validation.json 022bc1c5a28c573d52ace207708e590c077e9e4fe19ac5c9c204bf459cf6c4b2
 intent params {"tfidf":{"word_ngrams":[1,2],"char_ngrams":[2,5],"min_df":1,"sublinear_tf":true,"boundary_markers":true,"skip_window":3,"word_idf":true,"char_idf":false},"svm":{"c":1.0,"tol":0.001,"max_passes":1000,"bias":1.0,"seed":0},"calibration_fraction":0.1,"fallback_label":"general_question","confidence_threshold":0.5,"embedding_weight":1.0,"seed":42,"embeddings":"all-MiniLM-L6-v2, 256 SVD directions, int8"}
-ner metrics.json 51cd4a077eaca66d9beb0c9baf4c20cba6938836970b14938a86cd771adec35f
+ner metrics.json 71a079c43bb986f9bf5641461686cd5891dcc1eabca8c70baee3f3c5a92d2994
 ner model e58deb8dacf4a9c1c58cbf743684aeea7d892c07b6779acea8a3308330447615
 ner profile.json 5bab590eb2c8a67872982dfe7c854fa095337a06d76be7cf7fe2bc172fc82dda
 ner validation.json 3d631fa5f5d8c3696ff0d64c0e4f47b48b872f89ade4284a8966649c698a0b93
@@ -749,14 +801,14 @@ spending plots/forecast_vs_actual.png 23ddfda0c8c5fcab43dcd382e3d96e0d18bcdcc2f3
 spending profile.json 6f7e6ba5b9e978bb5427c60a17dffe1e825d87019814e573a6fcc1b35a88f85b
 spending validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
 spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]],"method":{"combination":{"origins":2}}}
-anomaly metrics.json 0dbf1952c19bb915e6cd7af1668c6d1986f5d832a2e39b868568747bafee993a
+anomaly metrics.json 29e8013875a02c81fa858c674d6253b1bebd356d97e71652769365e5442a34ca
 anomaly model 06c48862924fa82601f719f333fbba66c08b926bfb361ef3ecd410d928085689
 anomaly plots/roc_curve.png 5a3384e67eb79abe59b39793b0f38960ba308332f0a81c1f30054d6429e4d7b3
 anomaly plots/score_histogram.png 078fa20914509a41b3d049ad42c204eab6409c55e634f5c2f310019fba7d312a
 anomaly profile.json 55757c0b782bdaee7aa510c0e054ae83e72469c3021ea2d46a90d3279599148c
 anomaly validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
 anomaly params {"mode":"Unsupervised","forest":{"n_trees":300,"sample_size":512,"seed":42},"gbdt":{"iterations":300,"learning_rate":0.05000000074505806,"max_depth":2,"l2":1.0,"min_leaf_weight":5.0,"subsample":0.800000011920929,"calibration_fraction":0.0,"one_hot":false,"increasing":[],"decreasing":[],"seed":42,"class_balance":0.0,"tune":null},"contamination":0.01}
-credit metrics.json fdd362abfeb7837f7c40b84887820af7fd738e7d68846cb114d6927e5875c101
+credit metrics.json 937d2c9c703cbfd9f5e90e59d4b0ad4298304807f1ff364f95a7debbe9fd35b9
 credit model aa131a3cd1a39c357e1eb6a20c290b2726fa8a38af641a371f0bdac2d1ab4992
 credit plots/roc_curve.png 99d52a74acc2a885cde2675e6fc1e96112aa8f8c0c05add7d9cda4b19b2f0029
 credit profile.json 92bc1bd36743b36063462d05a36babc9c61842eb6137091c340a3b8ce493092b

@@ -10,7 +10,8 @@ use nivesh_models::anomaly::AnomalyModel;
 use nivesh_models::credit::{CreditModel, credit_report};
 use nivesh_models::forecast::{ForecastParams, SpendingForecaster};
 use nivesh_models::intent::IntentClassifier;
-use nivesh_models::metrics::{BinaryReport, ClassificationReport, SpanKey, span_report};
+use nivesh_models::metrics::bootstrap::{SortedScores, t_interval};
+use nivesh_models::metrics::{BinaryReport, Bootstrap, ClassificationReport, SpanKey, span_report};
 use nivesh_models::ner::{FinancialNer, NerInput};
 use nivesh_models::tabular::Tabular;
 use nivesh_models::{Fit, ModelKind, Persist, Predict};
@@ -42,6 +43,13 @@ pub struct EvalSpec {
     pub method: Option<nivesh_models::forecast::SeriesMethod>,
     /// Credit and anomaly: k-fold cross-validation over this column's values.
     pub cv_column: Option<String>,
+    /// Bootstrap samples for the metrics' 95 % intervals (0: none).
+    #[serde(default = "default_samples")]
+    pub bootstrap: usize,
+}
+
+fn default_samples() -> usize {
+    Bootstrap::DEFAULT_SAMPLES
 }
 
 /// An evaluation and a line saying what was evaluated on what (the report says it already
@@ -59,6 +67,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
         spec.model_path.clone()
     };
     let shown = path.display().to_string();
+    let ci = &Bootstrap::with_samples(spec.bootstrap)?;
     let (mut report, description) = match spec.model {
         ModelKind::Intent => {
             let mut model: IntentClassifier = load(&path)?;
@@ -74,13 +83,13 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                 None => Vec::new(),
             };
             let d = format!("{shown} — {} utterances, {} intents", data.len(), model.labels().len());
-            (Report::Intent(intent(&model, &data, &oos)?), d)
+            (Report::Intent(intent(&model, &data, &oos, ci)?), d)
         }
         ModelKind::Ner => {
             let model: FinancialNer = load(&path)?;
             let data = inputs::ner_examples(&spec.input.paths, spec.input.format)?;
             let d = format!("{shown} — {} sentences", data.len());
-            (Report::Ner(ner(&model, &data)?), d)
+            (Report::Ner(ner(&model, &data, ci)?), d)
         }
         ModelKind::Credit => {
             let mut model: CreditModel = load(&path)?;
@@ -90,7 +99,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
             let data = inputs::credit_table(&spec.input, Some(model.schema()), spec.cv_column.as_deref())?;
             match &spec.cv_column {
                 None => (
-                    Report::Credit(CreditReport::Holdout(credit(&model, &data)?)),
+                    Report::Credit(CreditReport::Holdout(credit(&model, &data, ci)?)),
                     format!("{shown} — {} rows", data.rows),
                 ),
                 Some(cv) => {
@@ -98,7 +107,16 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                         let probs = model.params().fit(train)?.probabilities(test)?;
                         Ok(credit_report(&probs, test.y.as_deref().unwrap_or_default(), test.weight.as_deref()))
                     };
-                    let (d, r) = cross_validate(ModelKind::Credit, &data, cv, &shown, fit, CreditMeans::mean)?;
+                    let (d, mut r) = cross_validate(ModelKind::Credit, &data, cv, &shown, fit, CreditMeans::mean)?;
+                    r.ci95 = over_folds(
+                        &r.per_fold,
+                        ci,
+                        &[
+                            ("auc_roc", |f: &nivesh_models::credit::CreditReport| f.binary.auc_roc),
+                            ("statlog_cost", |f| f.statlog_cost),
+                            ("brier", |f| f.brier),
+                        ],
+                    );
                     (Report::Credit(CreditReport::CrossValidated(r)), d)
                 }
             }
@@ -108,7 +126,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
             let (data, _) = inputs::anomaly_table(&spec.input, Some(model.schema()), None, spec.cv_column.as_deref())?;
             match &spec.cv_column {
                 None => (
-                    Report::Anomaly(AnomalyReport::Holdout(anomaly(&model, &data)?)),
+                    Report::Anomaly(AnomalyReport::Holdout(anomaly(&model, &data, ci)?)),
                     format!("{shown} — {} rows", data.rows),
                 ),
                 Some(cv) => {
@@ -123,7 +141,16 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                         average_precision: mean_of(folds, |r| r.average_precision),
                         recall_at_1pct_fpr: mean_of(folds, |r| r.recall_at_1pct_fpr),
                     };
-                    let (d, r) = cross_validate(ModelKind::Anomaly, &data, cv, &shown, fit, mean)?;
+                    let (d, mut r) = cross_validate(ModelKind::Anomaly, &data, cv, &shown, fit, mean)?;
+                    r.ci95 = over_folds(
+                        &r.per_fold,
+                        ci,
+                        &[
+                            ("auc_roc", |f: &BinaryReport| f.auc_roc),
+                            ("average_precision", |f| f.average_precision),
+                            ("recall_at_1pct_fpr", |f| f.recall_at_1pct_fpr),
+                        ],
+                    );
                     (Report::Anomaly(AnomalyReport::CrossValidated(r)), d)
                 }
             }
@@ -134,7 +161,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                     Some(m) => m,
                     None => load::<SpendingForecaster>(&path)?.params().method,
                 };
-                let r = spending_benchmark(bench, method)?;
+                let r = spending_benchmark(bench, method, ci)?;
                 (Report::Spending(SpendingReport::Benchmark(r)), String::new())
             }
             None => {
@@ -154,7 +181,12 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
 }
 
 /// The intent classifier on labelled utterances and out-of-scope queries.
-pub fn intent(model: &IntentClassifier, data: &[Utterance], oos: &[String]) -> anyhow::Result<IntentReport> {
+pub fn intent(
+    model: &IntentClassifier,
+    data: &[Utterance],
+    oos: &[String],
+    ci: &Bootstrap,
+) -> anyhow::Result<IntentReport> {
     let started = Instant::now();
     let fallback = model.fallback_label();
     let mut truth = Vec::with_capacity(data.len());
@@ -183,6 +215,14 @@ pub fn intent(model: &IntentClassifier, data: &[Utterance], oos: &[String]) -> a
     }
     let caught_at = |t: f64| out.iter().filter(|&&(c, fb)| fb || c < t).count() as f64 / out.len().max(1) as f64;
     let oos_recall = (!oos.is_empty()).then(|| caught_at(model.confidence_threshold()));
+    let right = |a: &[String]| -> Vec<f64> { truth.iter().zip(a).map(|(t, p)| f64::from(u8::from(t == p))).collect() };
+    let caught: Vec<f64> =
+        out.iter().map(|&(c, fb)| f64::from(u8::from(fb || c < model.confidence_threshold()))).collect();
+    let ci95 = intervals([
+        ("accuracy", ci.mean_interval(&right(&argmax))),
+        ("accuracy_with_threshold", ci.mean_interval(&right(&thresholded))),
+        ("oos_recall", ci.mean_interval(&caught)),
+    ]);
     let oos_curve = if oos.is_empty() {
         Vec::new()
     } else {
@@ -222,12 +262,13 @@ pub fn intent(model: &IntentClassifier, data: &[Utterance], oos: &[String]) -> a
         oos_recall,
         oos_n: oos_recall.map(|_| oos.len()),
         oos_curve,
+        ci95,
         model_path: None,
     })
 }
 
 /// The recogniser on labelled sentences (those without a reference date are read as of today).
-pub fn ner(model: &FinancialNer, data: &[NerExample]) -> anyhow::Result<NerReport> {
+pub fn ner(model: &FinancialNer, data: &[NerExample], ci: &Bootstrap) -> anyhow::Result<NerReport> {
     let today = chrono::Local::now().date_naive();
     let started = Instant::now();
     let (mut gold, mut pred) = (Vec::new(), Vec::new());
@@ -252,6 +293,20 @@ pub fn ner(model: &FinancialNer, data: &[NerExample]) -> anyhow::Result<NerRepor
     }
     let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
     let r = span_report(&gold, &pred);
+    // per sentence: entities found exactly, predicted, labelled
+    let counts: Vec<[f64; 3]> = gold
+        .iter()
+        .zip(&pred)
+        .map(|(g, p)| [p.iter().filter(|e| g.contains(e)).count() as f64, p.len() as f64, g.len() as f64])
+        .collect();
+    let [precision, recall, f1] = ci.intervals(&vec![0; counts.len()], |t| {
+        let (tp, p, g) =
+            counts.iter().zip(t).fold((0.0, 0.0, 0.0), |s, (c, t)| (s.0 + t * c[0], s.1 + t * c[1], s.2 + t * c[2]));
+        // as `span_report` scores them: 0 where a denominator is 0
+        let (precision, recall, f1) = nivesh_models::metrics::prf(tp, p, g);
+        [precision, recall, f1]
+    });
+    let ci95 = intervals([("precision", precision), ("recall", recall), ("f1", f1)]);
     let value_accuracy = value_counts
         .into_iter()
         .map(|(l, (ok, n))| (l, ValueAccuracy { accuracy: ok as f64 / n.max(1) as f64, n }))
@@ -265,20 +320,57 @@ pub fn ner(model: &FinancialNer, data: &[NerExample]) -> anyhow::Result<NerRepor
         per_label: r.per_label,
         value_accuracy,
         mean_predict_us,
+        ci95,
         model_path: None,
     })
+}
+
+/// The intervals that could be drawn, by name.
+fn intervals<const N: usize>(pairs: [(&'static str, Option<nivesh_models::metrics::Interval>); N]) -> Intervals {
+    pairs.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
+}
+
+/// A metric of one fold's report, by name.
+type FoldMetric<F> = (&'static str, fn(&F) -> f64);
+
+/// Intervals of the means over folds of each `(name, metric)`: Student's t over the folds'
+/// values (none when the bootstrap is off).
+fn over_folds<F>(folds: &[F], ci: &Bootstrap, metrics: &[FoldMetric<F>]) -> Intervals {
+    if ci.samples == 0 {
+        return Intervals::new();
+    }
+    metrics
+        .iter()
+        .filter_map(|&(name, g)| Some((name, t_interval(&folds.iter().map(g).collect::<Vec<_>>())?)))
+        .collect()
 }
 
 type BTreeMapCounts = std::collections::BTreeMap<String, (usize, usize)>;
 
 /// The credit model on a labelled table: metrics, ROC curve and fairness.
-pub fn credit(model: &CreditModel, data: &Tabular) -> anyhow::Result<CreditHoldout> {
+pub fn credit(model: &CreditModel, data: &Tabular, ci: &Bootstrap) -> anyhow::Result<CreditHoldout> {
     let y = data.y.as_deref().ok_or_else(|| anyhow::anyhow!("the evaluation data has no label"))?;
     let started = Instant::now();
     let probs = model.probabilities(data)?;
     let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / data.rows.max(1) as f64;
     let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+    // the AUC with the class counts kept (a ranking needs both classes); the cost and the Brier
+    // score, which depend on the share of defaults, with the rows drawn from all of them
+    let sorted = SortedScores::new(&probs, &labels);
+    let [auc] = ci.intervals(&sorted.strata(), |t| [sorted.sample_report(data.weight.as_deref(), t).auc_roc]);
+    let [cost, brier] = ci.intervals(&vec![0; probs.len()], |t| {
+        let w: Vec<f64> = match data.weight.as_deref() {
+            Some(w) => w.iter().zip(t).map(|(w, t)| w * t).collect(),
+            None => t.to_vec(),
+        };
+        [
+            nivesh_models::metrics::statlog_cost(&probs, &labels, Some(&w), 1.0 / 6.0),
+            nivesh_models::metrics::brier(&probs, &labels, Some(&w)),
+        ]
+    });
+    let ci95 = intervals([("auc_roc", auc), ("statlog_cost", cost), ("brier", brier)]);
     Ok(CreditHoldout {
+        ci95,
         metrics: credit_report(&probs, y, data.weight.as_deref()),
         model: ModelKind::Credit,
         fairness: model.fairness(data)?,
@@ -292,7 +384,7 @@ pub fn credit(model: &CreditModel, data: &Tabular) -> anyhow::Result<CreditHoldo
 
 /// The detector on labelled rows: AUC-ROC, average precision, recall at 1 % false-positive
 /// rate (all weighted when the data has weights), the score histogram by class.
-pub fn anomaly(model: &AnomalyModel, data: &Tabular) -> anyhow::Result<AnomalyHoldout> {
+pub fn anomaly(model: &AnomalyModel, data: &Tabular, ci: &Bootstrap) -> anyhow::Result<AnomalyHoldout> {
     let y = data.y.as_deref().ok_or_else(|| anyhow::anyhow!("the evaluation data has no label"))?;
     let started = Instant::now();
     let scores = model.scores(data);
@@ -300,6 +392,13 @@ pub fn anomaly(model: &AnomalyModel, data: &Tabular) -> anyhow::Result<AnomalyHo
     let labels: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
     let r = BinaryReport::new(&scores, &labels, data.weight.as_deref());
     let (edges, normal, anomalous) = nivesh_models::metrics::score_histogram(&scores, &labels, 40);
+    let sorted = SortedScores::new(&scores, &labels);
+    let strata = sorted.strata();
+    let [auc, ap, recall] = ci.intervals(&strata, |t| {
+        let r = sorted.sample_report(data.weight.as_deref(), t);
+        [r.auc_roc, r.average_precision, r.recall_at_1pct_fpr]
+    });
+    let ci95 = intervals([("auc_roc", auc), ("average_precision", ap), ("recall_at_1pct_fpr", recall)]);
     Ok(AnomalyHoldout {
         model: ModelKind::Anomaly,
         roc_curve: nivesh_models::metrics::roc_curve(&scores, &labels, data.weight.as_deref(), 200),
@@ -312,6 +411,7 @@ pub fn anomaly(model: &AnomalyModel, data: &Tabular) -> anyhow::Result<AnomalyHo
         threshold: model.threshold(),
         flagged: scores.iter().filter(|&&s| s > model.threshold()).count(),
         mean_score_us,
+        ci95,
         model_path: None,
     })
 }
@@ -320,6 +420,7 @@ pub fn anomaly(model: &AnomalyModel, data: &Tabular) -> anyhow::Result<AnomalyHo
 pub fn spending_benchmark(
     bench: &Path,
     method: nivesh_models::forecast::SeriesMethod,
+    ci: &Bootstrap,
 ) -> anyhow::Result<SpendingBenchmark> {
     use nivesh_models::forecast::{forecast_errors, forecast_series_with, seasonal_naive};
     #[derive(serde::Deserialize)]
@@ -332,6 +433,7 @@ pub fn spending_benchmark(
     let started = Instant::now();
     let (mut mase, mut smape, mut sn_mase, mut sn_smape, mut n) = (0.0, 0.0, 0.0, 0.0, 0usize);
     let mut models_used: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut per_series = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let at = || format!("{}:{}", bench.display(), i + 1);
         let s: Series = serde_json::from_str(line).with_context(at)?;
@@ -342,6 +444,7 @@ pub fn spending_benchmark(
         let b = forecast_errors(&s.train, &s.test, &naive, s.season_length);
         mase += e.mase;
         smape += e.smape;
+        per_series.push((e.mase, e.smape));
         sn_mase += b.mase;
         sn_smape += b.smape;
         n += 1;
@@ -357,6 +460,10 @@ pub fn spending_benchmark(
         seasonal_naive_mase: sn_mase / nf,
         seasonal_naive_smape: sn_smape / nf,
         models_used,
+        ci95: intervals([
+            ("mase", ci.mean_interval(&per_series.iter().map(|e| e.0).collect::<Vec<_>>())),
+            ("smape", ci.mean_interval(&per_series.iter().map(|e| e.1).collect::<Vec<_>>())),
+        ]),
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -543,6 +650,13 @@ fn cross_validate<M, F>(
             run(&data.subset(&train), &data.subset(&test))
         })
         .collect::<anyhow::Result<Vec<F>>>()?;
-    let r = CrossValidated { model, cv_column: cv.to_string(), folds: per_fold.len(), mean: mean(&per_fold), per_fold };
+    let r = CrossValidated {
+        model,
+        cv_column: cv.to_string(),
+        folds: per_fold.len(),
+        mean: mean(&per_fold),
+        per_fold,
+        ci95: Intervals::new(),
+    };
     Ok((description, r))
 }

@@ -204,6 +204,7 @@ mod tests {
             oos_recall: None,
             oos_n: None,
             oos_curve: Vec::new(),
+            ci95: Default::default(),
             model_path: None,
         };
         let anomaly = AnomalyHoldout {
@@ -218,6 +219,7 @@ mod tests {
             threshold: 0.6,
             flagged: 10,
             mean_score_us: 1.0,
+            ci95: Default::default(),
             model_path: None,
         };
         let spending = SpendingBacktest {

@@ -4,10 +4,13 @@
 //! CLI's tables) and are not stored.
 
 use nivesh_models::credit::{CreditReport as CreditMetrics, GroupFairness};
-use nivesh_models::metrics::{BinaryReport, Prf};
+use nivesh_models::metrics::{BinaryReport, Interval, Prf};
 use nivesh_models::{ModelKind, PrimaryMetric};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// Confidence intervals by metric name.
+pub type Intervals = BTreeMap<&'static str, Interval>;
 
 /// A model's evaluation.
 #[derive(Debug, Clone, Serialize)]
@@ -60,14 +63,20 @@ impl Report {
         serde_json::to_value(self).unwrap_or_default()
     }
 
-    /// Every top-level finite number of the stored report, in its order: the run's metrics.
+    /// Every top-level finite number of the stored report, in its order, then the bounds of
+    /// its intervals (`accuracy_ci95_low`, `accuracy_ci95_high`, …): the run's metrics.
     pub fn scalars(&self) -> Vec<(String, f64)> {
-        match self.to_json() {
-            serde_json::Value::Object(m) => {
-                m.into_iter().filter_map(|(k, v)| v.as_f64().filter(|x| x.is_finite()).map(|x| (k, x))).collect()
+        let serde_json::Value::Object(m) = self.to_json() else { return Vec::new() };
+        let mut out: Vec<(String, f64)> =
+            m.iter().filter_map(|(k, v)| v.as_f64().filter(|x| x.is_finite()).map(|x| (k.clone(), x))).collect();
+        for (k, i) in m.get("ci95").and_then(|c| c.as_object()).into_iter().flatten() {
+            for (side, at) in [("low", 0), ("high", 1)] {
+                if let Some(x) = i.get(at).and_then(|x| x.as_f64()).filter(|x| x.is_finite()) {
+                    out.push((format!("{k}_ci95_{side}"), x));
+                }
             }
-            _ => Vec::new(),
         }
+        out
     }
 
     /// Name the model file the report is about (`evaluate`).
@@ -109,6 +118,10 @@ pub struct IntentReport {
     /// recall at thresholds 0.05, 0.10, …, 0.95, to choose a threshold on a development split.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub oos_curve: Vec<OosPoint>,
+    /// 95 % bootstrap intervals of the headline metrics (`--bootstrap`; none when off or when
+    /// a class or the items are too few).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ci95: Intervals,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_path: Option<String>,
 }
@@ -139,6 +152,10 @@ pub struct NerReport {
     pub per_label: BTreeMap<String, Prf>,
     pub value_accuracy: BTreeMap<String, ValueAccuracy>,
     pub mean_predict_us: f64,
+    /// 95 % bootstrap intervals of the headline metrics (`--bootstrap`; none when off or when
+    /// a class or the items are too few).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ci95: Intervals,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_path: Option<String>,
 }
@@ -229,6 +246,10 @@ pub struct SpendingBenchmark {
     pub seasonal_naive_mase: f64,
     pub seasonal_naive_smape: f64,
     pub models_used: BTreeMap<String, usize>,
+    /// 95 % bootstrap intervals of the headline metrics (`--bootstrap`; none when off or when
+    /// a class or the items are too few).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ci95: Intervals,
     #[serde(skip)]
     pub seconds: f64,
 }
@@ -264,6 +285,10 @@ pub struct AnomalyHoldout {
     /// Rows scored above the threshold.
     pub flagged: usize,
     pub mean_score_us: f64,
+    /// 95 % bootstrap intervals of the headline metrics (`--bootstrap`; none when off or when
+    /// a class or the items are too few).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ci95: Intervals,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_path: Option<String>,
 }
@@ -288,6 +313,10 @@ pub struct CreditHoldout {
     /// best any model can reach.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub achievable_auc: Option<f64>,
+    /// 95 % bootstrap intervals of the headline metrics (`--bootstrap`; none when off or when
+    /// a class or the items are too few).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ci95: Intervals,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_path: Option<String>,
     /// The decision threshold fairness was computed at.
@@ -303,6 +332,10 @@ pub struct CrossValidated<M, F> {
     pub folds: usize,
     #[serde(flatten)]
     pub mean: M,
+    /// 95 % intervals of the headline means: Student's t over the folds' values (none with
+    /// `--bootstrap 0`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ci95: Intervals,
     pub per_fold: Vec<F>,
 }
 
@@ -367,4 +400,38 @@ pub struct AnomalyMeans {
     pub auc_roc: f64,
     pub average_precision: f64,
     pub recall_at_1pct_fpr: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_metrics_are_the_top_level_numbers_then_the_interval_bounds() {
+        let r = Report::Ner(NerReport {
+            model: ModelKind::Ner,
+            n: 10,
+            precision: 0.5,
+            recall: 0.25,
+            f1: 1.0 / 3.0,
+            per_label: BTreeMap::new(),
+            value_accuracy: BTreeMap::new(),
+            mean_predict_us: f64::NAN,
+            ci95: [("f1", Interval(0.2, 0.45))].into_iter().collect(),
+            model_path: None,
+        });
+        let names: Vec<(String, f64)> = r.scalars();
+        assert_eq!(
+            names,
+            vec![
+                ("n".to_string(), 10.0),
+                ("precision".to_string(), 0.5),
+                ("recall".to_string(), 0.25),
+                ("f1".to_string(), 1.0 / 3.0),
+                ("f1_ci95_low".to_string(), 0.2),
+                ("f1_ci95_high".to_string(), 0.45),
+            ]
+        );
+        assert_eq!(r.to_json()["ci95"], serde_json::json!({"f1": [0.2, 0.45]}));
+    }
 }

@@ -232,6 +232,13 @@ pub struct ModelSpec {
     /// Tabular anomaly data: hold out the latest rows by this column instead of a shuffle.
     #[serde(default)]
     pub time_column: Option<String>,
+    /// Bootstrap samples for the report's 95 % intervals (0: none).
+    #[serde(default = "default_bootstrap")]
+    pub bootstrap: usize,
+}
+
+fn default_bootstrap() -> usize {
+    nivesh_models::metrics::Bootstrap::DEFAULT_SAMPLES
 }
 
 /// Where the pipeline's data comes from.
@@ -274,6 +281,9 @@ pub struct TrainSpec {
     /// Extra tags on every run (`--tag team=risk`), beside `model` and `data`.
     #[serde(default)]
     pub tags: std::collections::BTreeMap<String, String>,
+    /// Bootstrap samples for each report's 95 % intervals (0: none).
+    #[serde(default = "default_bootstrap")]
+    pub bootstrap: usize,
 }
 
 impl TrainSpec {
@@ -288,6 +298,7 @@ impl TrainSpec {
             continue_on_error: false,
             suites: None,
             tags: Default::default(),
+            bootstrap: default_bootstrap(),
         }
     }
 
@@ -320,6 +331,7 @@ impl TrainSpec {
             input: Input::file(self.data.dir().join(kind.data_file())),
             split,
             time_column: None,
+            bootstrap: self.bootstrap,
         }
     }
 }

@@ -11,6 +11,7 @@ use nivesh_models::algo::gbdt::BinaryGbdt;
 use nivesh_models::anomaly::AnomalyModel;
 use nivesh_models::credit::GroupFairness;
 use nivesh_models::forecast::EffectSource;
+use nivesh_models::metrics::Bootstrap;
 use nivesh_models::tabular::Tabular;
 use nivesh_models::text::StaticEmbeddings;
 use nivesh_models::{Fit, ModelKind, Persist};
@@ -207,6 +208,7 @@ pub fn train_prepared(
     previous: Option<&Previous>,
 ) -> anyhow::Result<Trained> {
     spec.split.check()?;
+    let ci = &Bootstrap::with_samples(spec.bootstrap)?;
     let started = Instant::now();
     let secs = || started.elapsed().as_secs_f64();
     let input = &spec.input;
@@ -250,7 +252,7 @@ pub fn train_prepared(
                 _ => held,
             };
             let report =
-                if eval.is_empty() { None } else { Some(Report::Intent(evaluate::intent(&model, &eval, &[])?)) };
+                if eval.is_empty() { None } else { Some(Report::Intent(evaluate::intent(&model, &eval, &[], ci)?)) };
             if !eval.is_empty() {
                 profile = Some(crate::profile::intent(&model, &eval)?);
             }
@@ -277,7 +279,7 @@ pub fn train_prepared(
                 Split::Files { paths, .. } => inputs::ner_examples(paths, input.format)?,
                 _ => held,
             };
-            let report = if eval.is_empty() { None } else { Some(Report::Ner(evaluate::ner(&model, &eval)?)) };
+            let report = if eval.is_empty() { None } else { Some(Report::Ner(evaluate::ner(&model, &eval, ci)?)) };
             if !eval.is_empty() {
                 profile = Some(crate::profile::ner(&model, &eval)?);
             }
@@ -319,7 +321,7 @@ pub fn train_prepared(
             };
             let report = match eval {
                 Some(t) => {
-                    let mut r = evaluate::credit(&model, &t)?;
+                    let mut r = evaluate::credit(&model, &t, ci)?;
                     r.achievable_auc = achievable_credit_auc(input, &held_idx)?;
                     profile = Some(crate::profile::credit(&model, &t)?);
                     Some(Report::Credit(CreditReport::Holdout(r)))
@@ -374,7 +376,7 @@ pub fn train_prepared(
             let report = match eval {
                 Some(t) => {
                     profile = Some(crate::profile::anomaly(&model, &t));
-                    Some(Report::Anomaly(AnomalyReport::Holdout(evaluate::anomaly(&model, &t)?)))
+                    Some(Report::Anomaly(AnomalyReport::Holdout(evaluate::anomaly(&model, &t, ci)?)))
                 }
                 None => None,
             };
@@ -459,6 +461,7 @@ mod tests {
             input: Input::default(),
             split: Split::None,
             time_column: None,
+            bootstrap: 0,
         };
         train_prepared(&spec, Some(Prepared::Transactions(txns)), previous)
     }

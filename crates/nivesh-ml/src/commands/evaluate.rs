@@ -22,6 +22,7 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
         benchmark: args.benchmark.clone(),
         method: args.method,
         cv_column: args.cv_column.clone(),
+        bootstrap: args.bootstrap,
     };
     let evaluated = nivesh_training::evaluate::evaluate(&spec)?;
     if let Some(d) = &evaluated.description {

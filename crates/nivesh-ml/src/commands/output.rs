@@ -17,12 +17,28 @@ pub fn table(header: &[&str]) -> comfy_table::Table {
     t
 }
 
-fn metric_rows(rows: &[(&str, f64)]) -> comfy_table::Table {
-    let mut t = table(&["metric", "value"]);
+/// One row per metric; with intervals, a third column holds each one's (empty where none).
+fn metric_rows(rows: &[(&str, f64)], ci: &Intervals) -> comfy_table::Table {
+    let mut t = if ci.is_empty() { table(&["metric", "value"]) } else { table(&["metric", "value", "95 % interval"]) };
     for (k, v) in rows {
-        t.add_row(vec![k.to_string(), format!("{v:.4}")]);
+        t.add_row(with_interval(vec![k.to_string(), format!("{v:.4}")], ci, k));
     }
     t
+}
+
+/// `row` with the interval of `name` after it when there are intervals.
+fn with_interval(mut row: Vec<String>, ci: &Intervals, name: &str) -> Vec<String> {
+    if !ci.is_empty() {
+        row.push(ci.get(name).map(|i| format!("{i:.4}")).unwrap_or_default());
+    }
+    row
+}
+
+/// The line under a table of intervals: what was drawn again.
+fn interval_note(ci: &Intervals, what: &str) {
+    if !ci.is_empty() {
+        println!("95 % intervals: {what}");
+    }
 }
 
 /// Print what was trained and its evaluation (as `train MODEL` and the pipeline do).
@@ -57,33 +73,50 @@ pub fn report(report: &Report) {
         Report::Intent(r) => intent(r),
         Report::Ner(r) => ner(r),
         Report::Credit(CreditReport::Holdout(r)) => {
-            println!("{}", metric_rows(&CreditMeans::of(&r.metrics).rows()));
+            println!("{}", metric_rows(&CreditMeans::of(&r.metrics).rows(), &r.ci95));
+            interval_note(&r.ci95, "percentile bootstrap over the rows (the AUC within each class)");
             fairness(r.threshold, &r.fairness);
             if let Some(auc) = r.achievable_auc {
                 println!("achievable AUC on these rows (the generator's true default logit): {auc:.4}");
             }
         }
-        Report::Credit(CreditReport::CrossValidated(r)) => println!("{}", metric_rows(&r.mean.rows())),
+        Report::Credit(CreditReport::CrossValidated(r)) => {
+            println!("{}", metric_rows(&r.mean.rows(), &r.ci95));
+            interval_note(&r.ci95, "Student's t over the folds' values (approximate: the folds share training rows)");
+        }
         Report::Anomaly(AnomalyReport::Holdout(r)) => {
-            let mut t = metric_rows(&[
-                ("auc_roc", r.auc_roc),
-                ("average_precision", r.average_precision),
-                ("recall_at_1pct_fpr", r.recall_at_1pct_fpr),
-            ]);
-            t.add_row(vec![format!("flagged above threshold {:.4}", r.threshold), format!("{} of {}", r.flagged, r.n)]);
+            let mut t = metric_rows(
+                &[
+                    ("auc_roc", r.auc_roc),
+                    ("average_precision", r.average_precision),
+                    ("recall_at_1pct_fpr", r.recall_at_1pct_fpr),
+                ],
+                &r.ci95,
+            );
+            t.add_row(with_interval(
+                vec![format!("flagged above threshold {:.4}", r.threshold), format!("{} of {}", r.flagged, r.n)],
+                &r.ci95,
+                "",
+            ));
             println!("{t}");
+            interval_note(&r.ci95, "percentile bootstrap over the rows, within each class");
         }
         Report::Anomaly(AnomalyReport::CrossValidated(r)) => {
-            let mut t = table(&["metric", "mean over folds"]);
+            let mut t = if r.ci95.is_empty() {
+                table(&["metric", "mean over folds"])
+            } else {
+                table(&["metric", "mean over folds", "95 % interval"])
+            };
             let m = &r.mean;
             for (k, v) in [
                 ("auc_roc", m.auc_roc),
                 ("average_precision", m.average_precision),
                 ("recall_at_1pct_fpr", m.recall_at_1pct_fpr),
             ] {
-                t.add_row(vec![k.to_string(), format!("{v:.4}")]);
+                t.add_row(with_interval(vec![k.to_string(), format!("{v:.4}")], &r.ci95, k));
             }
             println!("{t}");
+            interval_note(&r.ci95, "Student's t over the folds' values (approximate: the folds share training rows)");
         }
         Report::Spending(SpendingReport::Backtest(r)) => {
             let mut t = table(&["model", "MAE", "RMSE", "sMAPE (%)", "MASE", "30-day total MAE"]);
@@ -134,7 +167,11 @@ pub fn report(report: &Report) {
         }
         Report::Spending(SpendingReport::Benchmark(r)) => {
             let mut t = table(&["model", "mean MASE", "mean sMAPE (%)"]);
-            t.add_row(vec!["nivesh-ml".to_string(), format!("{:.4}", r.mase), format!("{:.2}", r.smape)]);
+            let shown = |v: f64, name: &str, digits: usize| match r.ci95.get(name) {
+                Some(i) => format!("{v:.digits$} {i:.digits$}"),
+                None => format!("{v:.digits$}"),
+            };
+            t.add_row(vec!["nivesh-ml".to_string(), shown(r.mase, "mase", 4), shown(r.smape, "smape", 2)]);
             t.add_row(vec![
                 "seasonal naive".to_string(),
                 format!("{:.4}", r.seasonal_naive_mase),
@@ -144,18 +181,29 @@ pub fn report(report: &Report) {
                 "{} series from {} in {:.2} s; models used: {:?}\n{t}",
                 r.series, r.benchmark, r.seconds, r.models_used
             );
+            interval_note(&r.ci95, "percentile bootstrap over the series (value [interval])");
         }
     }
 }
 
 fn intent(r: &IntentReport) {
-    let mut t = metric_rows(&[("accuracy", r.accuracy), ("macro_f1", r.macro_f1), ("weighted_f1", r.weighted_f1)]);
-    t.add_row(vec![format!("accuracy with threshold {:.2}", r.threshold), format!("{:.4}", r.accuracy_with_threshold)]);
+    let ci = &r.ci95;
+    let mut t = metric_rows(&[("accuracy", r.accuracy), ("macro_f1", r.macro_f1), ("weighted_f1", r.weighted_f1)], ci);
+    t.add_row(with_interval(
+        vec![format!("accuracy with threshold {:.2}", r.threshold), format!("{:.4}", r.accuracy_with_threshold)],
+        ci,
+        "accuracy_with_threshold",
+    ));
     if let (Some(recall), Some(n)) = (r.oos_recall, r.oos_n) {
-        t.add_row(vec![format!("out-of-scope recall ({n} queries)"), format!("{recall:.4}")]);
+        t.add_row(with_interval(
+            vec![format!("out-of-scope recall ({n} queries)"), format!("{recall:.4}")],
+            ci,
+            "oos_recall",
+        ));
     }
-    t.add_row(vec!["mean predict time".to_string(), format!("{:.1} µs", r.mean_predict_us)]);
+    t.add_row(with_interval(vec!["mean predict time".to_string(), format!("{:.1} µs", r.mean_predict_us)], ci, ""));
     println!("{t}");
+    interval_note(ci, "percentile bootstrap over the queries (in scope and out of scope apart)");
     if !r.oos_curve.is_empty() {
         let mut c = table(&["threshold", "in-scope accuracy", "out-of-scope recall"]);
         for p in &r.oos_curve {
@@ -205,6 +253,11 @@ fn ner(r: &NerReport) {
         String::new(),
     ]);
     println!("{t}");
+    if let (Some(f1), Some(p), Some(rc)) = (r.ci95.get("f1"), r.ci95.get("precision"), r.ci95.get("recall")) {
+        println!(
+            "micro 95 % intervals (percentile bootstrap over the sentences): precision {p:.4}, recall {rc:.4}, F1 {f1:.4}"
+        );
+    }
     println!("mean predict time {:.1} µs per sentence", r.mean_predict_us);
 }
 

@@ -108,6 +108,7 @@ fn model_spec(args: &TrainArgs, kind: ModelKind, config: &Config) -> ModelSpec {
         input: args.input.clone(),
         split,
         time_column: args.time_column.clone(),
+        bootstrap: args.bootstrap,
     }
 }
 
@@ -127,6 +128,7 @@ fn pipeline_spec(args: &TrainArgs, config: &Config) -> anyhow::Result<TrainSpec>
         continue_on_error: args.continue_on_error,
         suites: config.validation_suites.clone(),
         tags: args.tag.iter().cloned().collect(),
+        bootstrap: args.bootstrap,
     })
 }
 
