@@ -23,6 +23,14 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Each metric of a report lies inside its 95 % interval (`ci95`, `[low, high]`).
+fn assert_inside_intervals(r: &serde_json::Value, keys: &[&str]) {
+    for key in keys {
+        let (v, i) = (r[key].as_f64().unwrap(), &r["ci95"][key]);
+        assert!(i[0].as_f64().unwrap() <= v && v <= i[1].as_f64().unwrap(), "{key}: {v} outside {i}");
+    }
+}
+
 fn entries(o: &Output) -> Vec<serde_json::Value> {
     assert!(o.status.success(), "stderr: {}", stderr(o));
     serde_json::from_slice(&o.stdout).unwrap()
@@ -229,13 +237,7 @@ fn train_and_evaluate_text_models_end_to_end() {
         assert!(report.get(key).is_some(), "report lacks {key}");
     }
     // 95 % bootstrap intervals beside the metrics, [low, high] around the value
-    let inside = |r: &serde_json::Value, key: &str| {
-        let (v, i) = (r[key].as_f64().unwrap(), &r["ci95"][key]);
-        let (lo, hi) = (i[0].as_f64().unwrap(), i[1].as_f64().unwrap());
-        assert!(lo <= v && v <= hi, "{key}: {v} outside {i}");
-    };
-    inside(&report, "accuracy");
-    inside(&report, "accuracy_with_threshold");
+    assert_inside_intervals(&report, &["accuracy", "accuracy_with_threshold"]);
     assert!(stdout(&out).contains("95 % interval"), "{}", stdout(&out));
     let out = nivesh(
         dir.path(),
@@ -289,7 +291,7 @@ fn train_and_evaluate_text_models_end_to_end() {
     assert!(report["f1"].as_f64().unwrap() > 0.8, "{report}");
     assert!(report["per_label"]["MONEY"]["f1"].as_f64().unwrap() > 0.8, "{report}");
     assert!(report["value_accuracy"]["MONEY"]["accuracy"].as_f64().is_some(), "{report}");
-    inside(&report, "f1");
+    assert_inside_intervals(&report, &["f1"]);
 
     // a model of the wrong kind, and a corrupt one, are refused with the file named
     let out =
@@ -347,10 +349,7 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     for key in ["auc_roc", "ks", "brier", "statlog_cost", "precision_at_80_recall", "achievable_auc", "fairness"] {
         assert!(r.get(key).is_some(), "credit report lacks {key}: {r}");
     }
-    for key in ["auc_roc", "statlog_cost", "brier"] {
-        let (v, i) = (r[key].as_f64().unwrap(), &r["ci95"][key]);
-        assert!(i[0].as_f64().unwrap() <= v && v <= i[1].as_f64().unwrap(), "{key}: {v} outside {i}");
-    }
+    assert_inside_intervals(&r, &["auc_roc", "statlog_cost", "brier"]);
     assert!(r["auc_roc"].as_f64().unwrap() > 0.65, "{r}");
 
     // a generic table with weights and k-fold cross-validation
@@ -397,11 +396,8 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     let r = json("cv.json");
     assert_eq!(r["folds"], 4);
     assert!(r["auc_roc"].as_f64().unwrap() > 0.6, "{r}");
-    // intervals of the means over folds, the folds drawn again: they hold the mean
-    for key in ["auc_roc", "statlog_cost", "brier"] {
-        let (v, i) = (r[key].as_f64().unwrap(), &r["ci95"][key]);
-        assert!(i[0].as_f64().unwrap() <= v && v <= i[1].as_f64().unwrap(), "{key}: {v} outside {i}");
-    }
+    // intervals of the means over folds (Student's t): they hold the mean
+    assert_inside_intervals(&r, &["auc_roc", "statlog_cost", "brier"]);
 
     // a credit-bureau table: the derived features are named, and derived again when evaluated
     let mut csv = String::from("id,limit_bal,bill1,bill2,pay1,pay2,fold,bad\n");
@@ -464,10 +460,7 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     for key in ["auc_roc", "average_precision", "recall_at_1pct_fpr", "threshold"] {
         assert!(r.get(key).is_some(), "anomaly report lacks {key}: {r}");
     }
-    for key in ["auc_roc", "average_precision", "recall_at_1pct_fpr"] {
-        let (v, i) = (r[key].as_f64().unwrap(), &r["ci95"][key]);
-        assert!(i[0].as_f64().unwrap() <= v && v <= i[1].as_f64().unwrap(), "{key}: {v} outside {i}");
-    }
+    assert_inside_intervals(&r, &["auc_roc", "average_precision", "recall_at_1pct_fpr"]);
 
     // spending: backtest, then a series benchmark
     let out = nivesh(

@@ -44,12 +44,8 @@ pub struct EvalSpec {
     /// Credit and anomaly: k-fold cross-validation over this column's values.
     pub cv_column: Option<String>,
     /// Bootstrap samples for the metrics' 95 % intervals (0: none).
-    #[serde(default = "default_samples")]
+    #[serde(default = "crate::spec::default_bootstrap")]
     pub bootstrap: usize,
-}
-
-fn default_samples() -> usize {
-    Bootstrap::DEFAULT_SAMPLES
 }
 
 /// An evaluation and a line saying what was evaluated on what (the report says it already
@@ -213,11 +209,12 @@ pub fn intent(
         let top_is_fallback = p.alternatives.first().is_some_and(|a| a.intent == fallback);
         out.push((p.confidence, top_is_fallback));
     }
-    let caught_at = |t: f64| out.iter().filter(|&&(c, fb)| fb || c < t).count() as f64 / out.len().max(1) as f64;
+    // each out-of-scope query answered with the fallback intent at threshold t
+    let caught = |t: f64| out.iter().map(move |&(c, fb)| fb || c < t);
+    let caught_at = |t: f64| caught(t).filter(|&x| x).count() as f64 / out.len().max(1) as f64;
     let oos_recall = (!oos.is_empty()).then(|| caught_at(model.confidence_threshold()));
     let right = |a: &[String]| -> Vec<f64> { truth.iter().zip(a).map(|(t, p)| f64::from(u8::from(t == p))).collect() };
-    let caught: Vec<f64> =
-        out.iter().map(|&(c, fb)| f64::from(u8::from(fb || c < model.confidence_threshold()))).collect();
+    let caught: Vec<f64> = caught(model.confidence_threshold()).map(|x| f64::from(u8::from(x))).collect();
     let ci95 = intervals([
         ("accuracy", ci.mean_interval(&right(&argmax))),
         ("accuracy_with_threshold", ci.mean_interval(&right(&thresholded))),
@@ -431,9 +428,10 @@ pub fn spending_benchmark(
     }
     let text = std::fs::read_to_string(bench).with_context(|| format!("reading {}", bench.display()))?;
     let started = Instant::now();
-    let (mut mase, mut smape, mut sn_mase, mut sn_smape, mut n) = (0.0, 0.0, 0.0, 0.0, 0usize);
+    let (mut sn_mase, mut sn_smape) = (0.0, 0.0);
+    // each series' errors, for the means and their intervals
+    let (mut mase, mut smape) = (Vec::new(), Vec::new());
     let mut models_used: std::collections::BTreeMap<String, usize> = Default::default();
-    let mut per_series = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let at = || format!("{}:{}", bench.display(), i + 1);
         let s: Series = serde_json::from_str(line).with_context(at)?;
@@ -442,28 +440,24 @@ pub fn spending_benchmark(
         let e = forecast_errors(&s.train, &s.test, &f.point, s.season_length);
         let naive = seasonal_naive(&s.train, s.season_length, s.test.len());
         let b = forecast_errors(&s.train, &s.test, &naive, s.season_length);
-        mase += e.mase;
-        smape += e.smape;
-        per_series.push((e.mase, e.smape));
+        mase.push(e.mase);
+        smape.push(e.smape);
         sn_mase += b.mase;
         sn_smape += b.smape;
-        n += 1;
     }
+    let n = mase.len();
     anyhow::ensure!(n > 0, "{} has no series", bench.display());
     let nf = n as f64;
     Ok(SpendingBenchmark {
         model: ModelKind::Spending,
         benchmark: bench.display().to_string(),
         series: n,
-        mase: mase / nf,
-        smape: smape / nf,
+        mase: mase.iter().sum::<f64>() / nf,
+        smape: smape.iter().sum::<f64>() / nf,
         seasonal_naive_mase: sn_mase / nf,
         seasonal_naive_smape: sn_smape / nf,
         models_used,
-        ci95: intervals([
-            ("mase", ci.mean_interval(&per_series.iter().map(|e| e.0).collect::<Vec<_>>())),
-            ("smape", ci.mean_interval(&per_series.iter().map(|e| e.1).collect::<Vec<_>>())),
-        ]),
+        ci95: intervals([("mase", ci.mean_interval(&mase)), ("smape", ci.mean_interval(&smape))]),
         seconds: started.elapsed().as_secs_f64(),
     })
 }

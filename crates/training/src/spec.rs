@@ -237,7 +237,7 @@ pub struct ModelSpec {
     pub bootstrap: usize,
 }
 
-fn default_bootstrap() -> usize {
+pub(crate) fn default_bootstrap() -> usize {
     nivesh_models::metrics::Bootstrap::DEFAULT_SAMPLES
 }
 

@@ -64,8 +64,6 @@ impl Bootstrap {
     pub const MAX_SAMPLES: usize = 100_000;
     /// The fewest items a stratum needs for an interval (a class with fewer: none).
     pub const MIN_STRATUM: usize = 5;
-    /// No intervals.
-    pub const OFF: Bootstrap = Bootstrap { samples: 0, seed: Bootstrap::SEED, level: 0.95 };
 
     /// `samples` samples at 95 %, with the fixed seed; an error naming the number when it is
     /// above [`Self::MAX_SAMPLES`].
@@ -293,7 +291,8 @@ mod tests {
 
     #[test]
     fn no_interval_when_off_empty_or_mostly_undefined() {
-        assert_eq!(Bootstrap::OFF.mean_interval(&[1.0, 0.0]), None);
+        let off = Bootstrap::with_samples(0).unwrap();
+        assert_eq!(off.mean_interval(&[1.0; 10]), None);
         assert_eq!(Bootstrap::default().mean_interval(&[]), None);
         // a metric defined only where item 0 was drawn twice or more (about 26 % of samples)
         let b = Bootstrap::default();

@@ -19,7 +19,12 @@ pub fn table(header: &[&str]) -> comfy_table::Table {
 
 /// One row per metric; with intervals, a third column holds each one's (empty where none).
 fn metric_rows(rows: &[(&str, f64)], ci: &Intervals) -> comfy_table::Table {
-    let mut t = if ci.is_empty() { table(&["metric", "value"]) } else { table(&["metric", "value", "95 % interval"]) };
+    metric_rows_headed("value", rows, ci)
+}
+
+/// [`metric_rows`] with `value` as the values' column header.
+fn metric_rows_headed(value: &str, rows: &[(&str, f64)], ci: &Intervals) -> comfy_table::Table {
+    let mut t = if ci.is_empty() { table(&["metric", value]) } else { table(&["metric", value, "95 % interval"]) };
     for (k, v) in rows {
         t.add_row(with_interval(vec![k.to_string(), format!("{v:.4}")], ci, k));
     }
@@ -102,19 +107,16 @@ pub fn report(report: &Report) {
             interval_note(&r.ci95, "percentile bootstrap over the rows, within each class");
         }
         Report::Anomaly(AnomalyReport::CrossValidated(r)) => {
-            let mut t = if r.ci95.is_empty() {
-                table(&["metric", "mean over folds"])
-            } else {
-                table(&["metric", "mean over folds", "95 % interval"])
-            };
             let m = &r.mean;
-            for (k, v) in [
-                ("auc_roc", m.auc_roc),
-                ("average_precision", m.average_precision),
-                ("recall_at_1pct_fpr", m.recall_at_1pct_fpr),
-            ] {
-                t.add_row(with_interval(vec![k.to_string(), format!("{v:.4}")], &r.ci95, k));
-            }
+            let t = metric_rows_headed(
+                "mean over folds",
+                &[
+                    ("auc_roc", m.auc_roc),
+                    ("average_precision", m.average_precision),
+                    ("recall_at_1pct_fpr", m.recall_at_1pct_fpr),
+                ],
+                &r.ci95,
+            );
             println!("{t}");
             interval_note(&r.ci95, "Student's t over the folds' values (approximate: the folds share training rows)");
         }
