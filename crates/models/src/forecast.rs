@@ -85,6 +85,17 @@ impl std::str::FromStr for SeriesMethod {
     }
 }
 
+impl std::fmt::Display for SeriesMethod {
+    /// As [`std::str::FromStr`] reads it: `ets`, `theta`, `combination:N`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SeriesMethod::Ets => f.write_str("ets"),
+            SeriesMethod::Theta => f.write_str("theta"),
+            SeriesMethod::Combination { origins } => write!(f, "combination:{origins}"),
+        }
+    }
+}
+
 /// One candidate's forecast.
 struct Candidate {
     name: &'static str,

@@ -510,6 +510,12 @@ pub struct EvaluateArgs {
     /// fixed seed: the same intervals on every run); 0 for none.
     #[arg(long, default_value_t = nivesh_models::metrics::Bootstrap::DEFAULT_SAMPLES, value_parser = bootstrap_samples)]
     pub bootstrap: usize,
+    /// Compare with this model (file or directory, same kind) on the same items: each headline
+    /// metric of both, the difference and its paired 95 % interval (a challenger against the
+    /// champion, tuned against defaults). Spending: on --benchmark only, against that model's
+    /// method or a method named here (ets, theta, combination, combination:N).
+    #[arg(long, value_name = "PATH")]
+    pub against: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

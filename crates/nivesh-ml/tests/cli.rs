@@ -292,6 +292,33 @@ fn train_and_evaluate_text_models_end_to_end() {
     assert!(report["per_label"]["MONEY"]["f1"].as_f64().unwrap() > 0.8, "{report}");
     assert!(report["value_accuracy"]["MONEY"]["accuracy"].as_f64().is_some(), "{report}");
     assert_inside_intervals(&report, &["f1"]);
+    // against a model trained for fewer iterations, on the same sentences: each model's own
+    // figures, paired; against itself, no difference
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &["train", "ner", "--data", "gen/ner.jsonl", "--holdout", "0.2", "--out", "few", "--max-iterations", "3"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ner_eval = |model: &str, against: Option<&str>, name: &str| -> serde_json::Value {
+        let mut args = vec!["evaluate", "ner", "--model", model, "--data", "gen/ner.jsonl", "--report", name];
+        args.extend(against.map(|a| ["--against", a]).into_iter().flatten());
+        let out = nivesh(dir.path(), &[], &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&std::fs::read(dir.path().join(name)).unwrap()).unwrap()
+    };
+    let (paired, own, few) = (
+        ner_eval("models", Some("few"), "nc.json"),
+        ner_eval("models", None, "n1.json"),
+        ner_eval("few", None, "n2.json"),
+    );
+    let c = &paired["comparison"];
+    assert_eq!(c["against"], "few/ner.model", "{c}");
+    for (k, m) in ["precision", "recall", "f1"].iter().zip(c["metrics"].as_array().unwrap()) {
+        assert_eq!((&m["metric"], &m["value"], &m["baseline"]), (&serde_json::json!(k), &own[k], &few[k]), "{m}");
+    }
+    let same = ner_eval("models", Some("models"), "ns.json");
+    assert!(same["comparison"]["metrics"].as_array().unwrap().iter().all(|m| m["difference"] == 0.0), "{same}");
 
     // a model of the wrong kind, and a corrupt one, are refused with the file named
     let out =
@@ -398,6 +425,49 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     assert!(r["auc_roc"].as_f64().unwrap() > 0.6, "{r}");
     // intervals of the means over folds (Student's t): they hold the mean
     assert_inside_intervals(&r, &["auc_roc", "statlog_cost", "brier"]);
+    // against another model on the same folds: both means, their difference and its paired
+    // interval; against itself every difference is 0 and nothing is shown
+    let out = nivesh(dir.path(), &[], &[&["train", "credit", "--max-depth", "4", "--out", "t4"][..], &args].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cv_args = ["--data", "table.csv", "--label", "bad", "--weight", "w", "--ignore", "id", "--cv-column", "fold"];
+    for (against, name) in [("t4", "cmp4.json"), ("t", "cmp-self.json")] {
+        let out = nivesh(
+            dir.path(),
+            &[],
+            &[&["evaluate", "credit", "--model", "t", "--against", against, "--report", name][..], &cv_args].concat(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("paired over 4 folds (Student's t)"), "{}", stdout(&out));
+    }
+    let (own4, cmp4, same) = (
+        {
+            let out = nivesh(
+                dir.path(),
+                &[],
+                &[&["evaluate", "credit", "--model", "t4", "--report", "cv4.json"][..], &cv_args].concat(),
+            );
+            assert!(out.status.success(), "{}", stderr(&out));
+            json("cv4.json")
+        },
+        json("cmp4.json"),
+        json("cmp-self.json"),
+    );
+    let metrics = cmp4["comparison"]["metrics"].as_array().unwrap();
+    let names: Vec<&str> = metrics.iter().map(|m| m["metric"].as_str().unwrap()).collect();
+    assert_eq!(names, ["auc_roc", "statlog_cost", "brier"]);
+    for m in metrics {
+        let key = m["metric"].as_str().unwrap();
+        let close =
+            |a: &serde_json::Value, b: &serde_json::Value| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-12;
+        assert!(close(&m["value"], &r[key]) && close(&m["baseline"], &own4[key]), "{m} {r} {own4}");
+        let d = m["value"].as_f64().unwrap() - m["baseline"].as_f64().unwrap();
+        assert!((m["difference"].as_f64().unwrap() - d).abs() < 1e-12, "{m}");
+        let i = m["ci95"].as_array().unwrap();
+        assert!(i[0].as_f64().unwrap() <= d && d <= i[1].as_f64().unwrap(), "{m}");
+    }
+    for m in same["comparison"]["metrics"].as_array().unwrap() {
+        assert_eq!((m["difference"].as_f64(), m["verdict"].as_str()), (Some(0.0), Some("not_shown")), "{m}");
+    }
 
     // a credit-bureau table: the derived features are named, and derived again when evaluated
     let mut csv = String::from("id,limit_bal,bill1,bill2,pay1,pay2,fold,bad\n");
@@ -437,6 +507,10 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     let out = nivesh(dir.path(), &[], &["evaluate", "credit", "--model", "b", "--data", "gen/credit_applications.csv"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("trained on a tabular CSV"), "{}", stderr(&out));
+    // a baseline trained on other columns is refused, naming it
+    let out = nivesh(dir.path(), &[], &[&["evaluate", "credit", "--model", "b", "--against", "t"][..], &args].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--against t/credit.model: its columns differ"), "{}", stderr(&out));
 
     // anomaly on generated transactions, split by time
     let out = nivesh(
@@ -510,6 +584,28 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     assert!(r.get("smape").is_some());
     // one series: too few to draw again, so no interval (one of no width would look certain)
     assert!(r.get("ci95").is_none(), "{r}");
+    // paired with seasonal naive in every benchmark; --against a method by name
+    let naive = &r["vs_seasonal_naive"]["metrics"][0];
+    assert_eq!((naive["metric"].as_str(), naive["value"].as_f64()), (Some("mase"), r["mase"].as_f64()), "{r}");
+    assert_eq!(naive["baseline"], r["seasonal_naive_mase"], "{r}");
+    let bench = ["evaluate", "spending", "--model", "m", "--benchmark", "bench.jsonl"];
+    let out = nivesh(dir.path(), &[], &[&bench[..], &["--method", "theta", "--report", "theta.json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = nivesh(dir.path(), &[], &[&bench[..], &["--against", "theta", "--report", "vs.json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c = &json("vs.json")["comparison"];
+    assert_eq!(c["against"], "theta");
+    assert_eq!(c["metrics"][0]["value"], r["mase"], "{c}");
+    assert_eq!(c["metrics"][0]["baseline"], json("theta.json")["mase"], "{c}");
+    assert_eq!(c["metrics"][0]["verdict"], "not_shown", "one series shows nothing: {c}");
+    // a backtest has no paired comparison: refused, not ignored
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &["evaluate", "spending", "--model", "m", "--data", "gen/transactions.csv", "--against", "m"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--against compares on a series benchmark"), "{}", stderr(&out));
 
     // NN5 conversion
     std::fs::write(dir.path().join("tr.csv"), "1,2,3\n4,5,6\n").unwrap();

@@ -1,6 +1,7 @@
 //! Evaluation: a model and labelled data give a typed [`Report`]. The same functions serve
 //! `train` (on held-out data), the pipeline and `evaluate` (a saved model on a file).
 
+use crate::compare;
 use crate::inputs;
 use crate::report::*;
 use crate::spec::Input;
@@ -46,30 +47,55 @@ pub struct EvalSpec {
     /// Bootstrap samples for the metrics' 95 % intervals (0: none).
     #[serde(default = "crate::spec::default_bootstrap")]
     pub bootstrap: usize,
+    /// A second model of the same kind, evaluated on the same items as the baseline of a
+    /// paired comparison (for a series benchmark: its method).
+    #[serde(default)]
+    pub against: Option<PathBuf>,
 }
 
-/// An evaluation and a line saying what was evaluated on what (the report says it already
-/// for a series benchmark).
+/// An evaluation, a line saying what was evaluated on what (the report says it already for a
+/// series benchmark), and the comparison with `--against`.
 pub struct Evaluated {
     pub report: Report,
     pub description: Option<String>,
+    pub comparison: Option<Comparison>,
 }
+
+/// The model file a path names: itself, or `<model>.model` in a directory.
+fn model_file(kind: ModelKind, path: &Path) -> PathBuf {
+    if path.is_dir() { path.join(kind.artifact_file()) } else { path.to_path_buf() }
+}
+
+/// The metrics compared over cross-validation folds.
+const CREDIT_FOLD_METRICS: [compare::FoldMetric<nivesh_models::credit::CreditReport>; 3] = [
+    ("auc_roc", |f| f.binary.auc_roc, true),
+    ("statlog_cost", |f| f.statlog_cost, false),
+    ("brier", |f| f.brier, false),
+];
+const ANOMALY_FOLD_METRICS: [compare::FoldMetric<BinaryReport>; 3] = [
+    ("auc_roc", |f| f.auc_roc, true),
+    ("average_precision", |f| f.average_precision, true),
+    ("recall_at_1pct_fpr", |f| f.recall_at_1pct_fpr, true),
+];
 
 /// Evaluate a saved model as `spec` says.
 pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
-    let path = if spec.model_path.is_dir() {
-        spec.model_path.join(spec.model.artifact_file())
-    } else {
-        spec.model_path.clone()
-    };
+    let path = model_file(spec.model, &spec.model_path);
     let shown = path.display().to_string();
+    let against = spec.against.as_deref().map(|p| model_file(spec.model, p));
+    let against_shown = against.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
     let ci = &Bootstrap::with_samples(spec.bootstrap)?;
+    let mut comparison = None;
     let (mut report, description) = match spec.model {
         ModelKind::Intent => {
-            let mut model: IntentClassifier = load(&path)?;
-            if let Some(t) = spec.threshold {
-                model.set_confidence_threshold(t)?;
-            }
+            let with_threshold = |path: &Path| -> anyhow::Result<IntentClassifier> {
+                let mut model: IntentClassifier = load(path)?;
+                if let Some(t) = spec.threshold {
+                    model.set_confidence_threshold(t)?;
+                }
+                Ok(model)
+            };
+            let model = with_threshold(&path)?;
             let data = inputs::utterances(&spec.input, "test")?;
             let oos: Vec<String> = match &spec.oos_split {
                 Some(split) => inputs::utterances_from(&spec.input.paths, spec.input.format, split)?
@@ -78,12 +104,25 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                     .collect(),
                 None => Vec::new(),
             };
+            if let Some(b) = &against {
+                let baseline = with_threshold(b)?;
+                let (x, y) = (intent_answers(&model, &data, &oos)?, intent_answers(&baseline, &data, &oos)?);
+                let over = compare::paired_over(data.len() + oos.len(), "queries");
+                comparison = Some(compare::comparison(&against_shown, over, compare::intent(&x, &y, &data, ci)));
+            }
             let d = format!("{shown} — {} utterances, {} intents", data.len(), model.labels().len());
             (Report::Intent(intent(&model, &data, &oos, ci)?), d)
         }
         ModelKind::Ner => {
             let model: FinancialNer = load(&path)?;
             let data = inputs::ner_examples(&spec.input.paths, spec.input.format)?;
+            if let Some(b) = &against {
+                let baseline: FinancialNer = load(b)?;
+                let (gold, x, _) = ner_spans(&model, &data)?;
+                let (_, y, _) = ner_spans(&baseline, &data)?;
+                let over = compare::paired_over(data.len(), "sentences");
+                comparison = Some(compare::comparison(&against_shown, over, compare::ner(&gold, &x, &y, ci)));
+            }
             let d = format!("{shown} — {} sentences", data.len());
             (Report::Ner(ner(&model, &data, ci)?), d)
         }
@@ -92,75 +131,136 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
             if let Some(t) = spec.threshold {
                 model.set_threshold(t)?;
             }
+            let baseline: Option<CreditModel> = against.as_deref().map(load).transpose()?;
             let data = inputs::credit_table(&spec.input, Some(model.schema()), spec.cv_column.as_deref())?;
+            if let Some(b) = &baseline {
+                anyhow::ensure!(
+                    b.schema() == model.schema(),
+                    "--against {against_shown}: its columns differ from the model's; a comparison needs the same table"
+                );
+            }
             match &spec.cv_column {
-                None => (
-                    Report::Credit(CreditReport::Holdout(credit(&model, &data, ci)?)),
-                    format!("{shown} — {} rows", data.rows),
-                ),
+                None => {
+                    if let Some(b) = &baseline {
+                        let labels = labels_of(&data)?;
+                        let (x, y) = (model.probabilities(&data)?, b.probabilities(&data)?);
+                        let m = compare::credit(&x, &y, &labels, data.weight.as_deref(), ci);
+                        comparison =
+                            Some(compare::comparison(&against_shown, compare::paired_over(data.rows, "rows"), m));
+                    }
+                    (
+                        Report::Credit(CreditReport::Holdout(credit(&model, &data, ci)?)),
+                        format!("{shown} — {} rows", data.rows),
+                    )
+                }
                 Some(cv) => {
-                    let fit = |train: &Tabular, test: &Tabular| {
-                        let probs = model.params().fit(train)?.probabilities(test)?;
-                        Ok(credit_report(&probs, test.y.as_deref().unwrap_or_default(), test.weight.as_deref()))
+                    let folds = |model: &CreditModel| {
+                        let fit = |train: &Tabular, test: &Tabular| {
+                            let probs = model.params().fit(train)?.probabilities(test)?;
+                            Ok(credit_report(&probs, test.y.as_deref().unwrap_or_default(), test.weight.as_deref()))
+                        };
+                        cross_validate(ModelKind::Credit, &data, cv, &shown, fit, CreditMeans::mean)
                     };
-                    let (d, mut r) = cross_validate(ModelKind::Credit, &data, cv, &shown, fit, CreditMeans::mean)?;
-                    r.ci95 = over_folds(
-                        &r.per_fold,
-                        ci,
-                        &[
-                            ("auc_roc", |f: &nivesh_models::credit::CreditReport| f.binary.auc_roc),
-                            ("statlog_cost", |f| f.statlog_cost),
-                            ("brier", |f| f.brier),
-                        ],
-                    );
+                    let (d, mut r) = folds(&model)?;
+                    r.ci95 = over_folds(&r.per_fold, ci, &CREDIT_FOLD_METRICS);
+                    if let Some(b) = &baseline {
+                        let (_, rb) = folds(b)?;
+                        let m = compare::folds(&r.per_fold, &rb.per_fold, &CREDIT_FOLD_METRICS, ci);
+                        comparison =
+                            Some(compare::comparison(&against_shown, compare::paired_over(r.folds, "folds"), m));
+                    }
                     (Report::Credit(CreditReport::CrossValidated(r)), d)
                 }
             }
         }
         ModelKind::Anomaly => {
             let model: AnomalyModel = load(&path)?;
+            let baseline: Option<AnomalyModel> = against.as_deref().map(load).transpose()?;
+            if let Some(b) = &baseline {
+                anyhow::ensure!(
+                    b.schema() == model.schema(),
+                    "--against {against_shown}: its columns differ from the model's; a comparison needs the same table"
+                );
+            }
             let (data, _) = inputs::anomaly_table(&spec.input, Some(model.schema()), None, spec.cv_column.as_deref())?;
             match &spec.cv_column {
-                None => (
-                    Report::Anomaly(AnomalyReport::Holdout(anomaly(&model, &data, ci)?)),
-                    format!("{shown} — {} rows", data.rows),
-                ),
+                None => {
+                    if let Some(b) = &baseline {
+                        let labels = labels_of(&data)?;
+                        let m = compare::ranking(
+                            &model.scores(&data),
+                            &b.scores(&data),
+                            &labels,
+                            data.weight.as_deref(),
+                            ci,
+                        );
+                        comparison =
+                            Some(compare::comparison(&against_shown, compare::paired_over(data.rows, "rows"), m));
+                    }
+                    (
+                        Report::Anomaly(AnomalyReport::Holdout(anomaly(&model, &data, ci)?)),
+                        format!("{shown} — {} rows", data.rows),
+                    )
+                }
                 Some(cv) => {
-                    let fit = |train: &Tabular, test: &Tabular| {
-                        let scores = model.params().fit(train)?.scores(test);
-                        let labels: Vec<bool> =
-                            test.y.as_deref().unwrap_or_default().iter().map(|&v| v > 0.5).collect();
-                        Ok(BinaryReport::new(&scores, &labels, test.weight.as_deref()))
+                    let folds = |model: &AnomalyModel| {
+                        let fit = |train: &Tabular, test: &Tabular| {
+                            let scores = model.params().fit(train)?.scores(test);
+                            let labels: Vec<bool> =
+                                test.y.as_deref().unwrap_or_default().iter().map(|&v| v > 0.5).collect();
+                            Ok(BinaryReport::new(&scores, &labels, test.weight.as_deref()))
+                        };
+                        let mean = |folds: &[BinaryReport]| AnomalyMeans {
+                            auc_roc: mean_of(folds, |r| r.auc_roc),
+                            average_precision: mean_of(folds, |r| r.average_precision),
+                            recall_at_1pct_fpr: mean_of(folds, |r| r.recall_at_1pct_fpr),
+                        };
+                        cross_validate(ModelKind::Anomaly, &data, cv, &shown, fit, mean)
                     };
-                    let mean = |folds: &[BinaryReport]| AnomalyMeans {
-                        auc_roc: mean_of(folds, |r| r.auc_roc),
-                        average_precision: mean_of(folds, |r| r.average_precision),
-                        recall_at_1pct_fpr: mean_of(folds, |r| r.recall_at_1pct_fpr),
-                    };
-                    let (d, mut r) = cross_validate(ModelKind::Anomaly, &data, cv, &shown, fit, mean)?;
-                    r.ci95 = over_folds(
-                        &r.per_fold,
-                        ci,
-                        &[
-                            ("auc_roc", |f: &BinaryReport| f.auc_roc),
-                            ("average_precision", |f| f.average_precision),
-                            ("recall_at_1pct_fpr", |f| f.recall_at_1pct_fpr),
-                        ],
-                    );
+                    let (d, mut r) = folds(&model)?;
+                    r.ci95 = over_folds(&r.per_fold, ci, &ANOMALY_FOLD_METRICS);
+                    if let Some(b) = &baseline {
+                        let (_, rb) = folds(b)?;
+                        let m = compare::folds(&r.per_fold, &rb.per_fold, &ANOMALY_FOLD_METRICS, ci);
+                        comparison =
+                            Some(compare::comparison(&against_shown, compare::paired_over(r.folds, "folds"), m));
+                    }
                     (Report::Anomaly(AnomalyReport::CrossValidated(r)), d)
                 }
             }
         }
         ModelKind::Spending => match &spec.benchmark {
             Some(bench) => {
+                let method_of = |path: &Path| -> anyhow::Result<nivesh_models::forecast::SeriesMethod> {
+                    Ok(load::<SpendingForecaster>(path)?.params().method)
+                };
                 let method = match spec.method {
                     Some(m) => m,
-                    None => load::<SpendingForecaster>(&path)?.params().method,
+                    None => method_of(&path)?,
                 };
-                let r = spending_benchmark(bench, method, ci)?;
+                let (r, x) = spending_benchmark(bench, method, ci)?;
+                if let Some(b) = &spec.against {
+                    // a method by name (`theta`), or a saved model's method
+                    let named = b.to_str().and_then(|s| s.parse::<nivesh_models::forecast::SeriesMethod>().ok());
+                    let (other, name) = match named {
+                        Some(m) => (m, m.to_string()),
+                        None => {
+                            let m = method_of(&model_file(spec.model, b))?;
+                            (m, format!("{against_shown} ({m})"))
+                        }
+                    };
+                    let y = benchmark_errors(bench, other)?;
+                    let m =
+                        compare::means(&[("mase", &x.mase, &y.mase, false), ("smape", &x.smape, &y.smape, false)], ci);
+                    comparison = Some(compare::comparison(name, compare::paired_over(r.series, "series"), m));
+                }
                 (Report::Spending(SpendingReport::Benchmark(r)), String::new())
             }
             None => {
+                anyhow::ensure!(
+                    against.is_none(),
+                    "--against compares on a series benchmark (--benchmark FILE); a backtest on transactions has no paired comparison yet"
+                );
                 // a backtest on transactions with the saved model's parameters
                 let model: SpendingForecaster = load(&path)?;
                 anyhow::ensure!(!spec.input.paths.is_empty(), "give --benchmark FILE or --data transactions");
@@ -173,7 +273,13 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
         },
     };
     report.set_model_path(shown);
-    Ok(Evaluated { report, description: (!description.is_empty()).then_some(description) })
+    Ok(Evaluated { report, description: (!description.is_empty()).then_some(description), comparison })
+}
+
+/// The label column as classes (a value above 0.5 is positive).
+fn labels_of(data: &Tabular) -> anyhow::Result<Vec<bool>> {
+    let y = data.y.as_deref().ok_or_else(|| anyhow::anyhow!("the evaluation data has no label"))?;
+    Ok(y.iter().map(|&v| v > 0.5).collect())
 }
 
 /// The intent classifier on labelled utterances and out-of-scope queries.
@@ -184,40 +290,23 @@ pub fn intent(
     ci: &Bootstrap,
 ) -> anyhow::Result<IntentReport> {
     let started = Instant::now();
+    let answers = intent_answers(model, data, oos)?;
+    let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / (data.len() + oos.len()).max(1) as f64;
     let fallback = model.fallback_label();
-    let mut truth = Vec::with_capacity(data.len());
-    let mut argmax = Vec::with_capacity(data.len());
-    let mut thresholded = Vec::with_capacity(data.len());
+    let truth: Vec<String> = data.iter().map(|u| u.intent.clone()).collect();
+    let argmax: Vec<String> = answers.queries.iter().map(|q| q.0.clone()).collect();
     // (top probability, top intent right, truth is the fallback) of each in-scope query
-    let mut in_scope = Vec::with_capacity(data.len());
-    for u in data {
-        let p = model.predict(&u.text)?;
-        truth.push(u.intent.clone());
-        let top = p.alternatives.first().map(|a| a.intent.clone()).unwrap_or_default();
-        in_scope.push((p.confidence, top == u.intent, u.intent == fallback));
-        argmax.push(top);
-        thresholded.push(p.intent);
-    }
-    let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
+    let in_scope: Vec<(f64, bool, bool)> =
+        answers.queries.iter().zip(data).map(|(q, u)| (q.2, q.0 == u.intent, u.intent == fallback)).collect();
     let r = ClassificationReport::new(&truth, &argmax);
-    let accuracy_with_threshold =
-        truth.iter().zip(&thresholded).filter(|(t, p)| t == p).count() as f64 / truth.len().max(1) as f64;
-    // out-of-scope queries: (top probability, whether the fallback intent is on top)
-    let mut out = Vec::with_capacity(oos.len());
-    for text in oos {
-        let p = model.predict(text)?;
-        let top_is_fallback = p.alternatives.first().is_some_and(|a| a.intent == fallback);
-        out.push((p.confidence, top_is_fallback));
-    }
-    // each out-of-scope query answered with the fallback intent at threshold t
-    let caught = |t: f64| out.iter().map(move |&(c, fb)| fb || c < t);
-    let caught_at = |t: f64| caught(t).filter(|&x| x).count() as f64 / out.len().max(1) as f64;
-    let oos_recall = (!oos.is_empty()).then(|| caught_at(model.confidence_threshold()));
-    let right = |a: &[String]| -> Vec<f64> { truth.iter().zip(a).map(|(t, p)| f64::from(u8::from(t == p))).collect() };
-    let caught: Vec<f64> = caught(model.confidence_threshold()).map(|x| f64::from(u8::from(x))).collect();
+    let [right_top, right_answer, caught] = answers.hits(data);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let accuracy_with_threshold = mean(&right_answer);
+    let caught_at = |t: f64| answers.caught(t).filter(|&x| x).count() as f64 / oos.len().max(1) as f64;
+    let oos_recall = (!oos.is_empty()).then(|| mean(&caught));
     let ci95 = intervals([
-        ("accuracy", ci.mean_interval(&right(&argmax))),
-        ("accuracy_with_threshold", ci.mean_interval(&right(&thresholded))),
+        ("accuracy", ci.mean_interval(&right_top)),
+        ("accuracy_with_threshold", ci.mean_interval(&right_answer)),
         ("oos_recall", ci.mean_interval(&caught)),
     ]);
     let oos_curve = if oos.is_empty() {
@@ -264,45 +353,61 @@ pub fn intent(
     })
 }
 
+/// Every query's answer, as the intent report and a comparison read them.
+pub(crate) struct IntentAnswers {
+    /// Per in-scope query: (top intent, the answer at the threshold, top probability).
+    queries: Vec<(String, String, f64)>,
+    /// Per out-of-scope query: (top probability, the fallback intent on top).
+    oos: Vec<(f64, bool)>,
+    threshold: f64,
+}
+
+pub(crate) fn intent_answers(
+    model: &IntentClassifier,
+    data: &[Utterance],
+    oos: &[String],
+) -> anyhow::Result<IntentAnswers> {
+    let fallback = model.fallback_label();
+    let mut queries = Vec::with_capacity(data.len());
+    for u in data {
+        let p = model.predict(&u.text)?;
+        let top = p.alternatives.first().map(|a| a.intent.clone()).unwrap_or_default();
+        queries.push((top, p.intent, p.confidence));
+    }
+    let mut out = Vec::with_capacity(oos.len());
+    for text in oos {
+        let p = model.predict(text)?;
+        out.push((p.confidence, p.alternatives.first().is_some_and(|a| a.intent == fallback)));
+    }
+    Ok(IntentAnswers { queries, oos: out, threshold: model.confidence_threshold() })
+}
+
+impl IntentAnswers {
+    /// Each out-of-scope query answered with the fallback intent at threshold `t`.
+    fn caught(&self, t: f64) -> impl Iterator<Item = bool> + '_ {
+        self.oos.iter().map(move |&(c, fb)| fb || c < t)
+    }
+
+    /// 1 or 0 per item: the top intent right and the answer at the threshold right (per
+    /// in-scope query of `data`), the query caught (per out-of-scope query).
+    pub(crate) fn hits(&self, data: &[Utterance]) -> [Vec<f64>; 3] {
+        let one = |b: bool| f64::from(u8::from(b));
+        [
+            self.queries.iter().zip(data).map(|(q, u)| one(q.0 == u.intent)).collect(),
+            self.queries.iter().zip(data).map(|(q, u)| one(q.1 == u.intent)).collect(),
+            self.caught(self.threshold).map(one).collect(),
+        ]
+    }
+}
+
 /// The recogniser on labelled sentences (those without a reference date are read as of today).
 pub fn ner(model: &FinancialNer, data: &[NerExample], ci: &Bootstrap) -> anyhow::Result<NerReport> {
-    let today = chrono::Local::now().date_naive();
     let started = Instant::now();
-    let (mut gold, mut pred) = (Vec::new(), Vec::new());
-    // value accuracy: gold entities with a value, found with the exact span and label
-    let mut value_counts: BTreeMapCounts = Default::default();
-    for ex in data {
-        let reference_date = ex.reference_date.unwrap_or(today);
-        let ents = model.predict(&NerInput { text: &ex.text, reference_date })?;
-        let key = |s: usize, e: usize, l: &str| SpanKey { start: s, end: e, label: l.to_string() };
-        for g in &ex.entities {
-            let (Some(gv), true) = (&g.value, g.label == "MONEY" || g.label == "DATE") else { continue };
-            if let Some(p) = ents.iter().find(|p| p.start == g.start && p.end == g.end && p.label == g.label) {
-                let c = value_counts.entry(g.label.clone()).or_default();
-                c.1 += 1;
-                if p.value.as_ref() == Some(gv) {
-                    c.0 += 1;
-                }
-            }
-        }
-        gold.push(ex.entities.iter().map(|e| key(e.start, e.end, &e.label)).collect::<Vec<_>>());
-        pred.push(ents.iter().map(|e| key(e.start, e.end, &e.label)).collect::<Vec<_>>());
-    }
+    let (gold, pred, value_counts) = ner_spans(model, data)?;
     let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
     let r = span_report(&gold, &pred);
-    // per sentence: entities found exactly, predicted, labelled
-    let counts: Vec<[f64; 3]> = gold
-        .iter()
-        .zip(&pred)
-        .map(|(g, p)| [p.iter().filter(|e| g.contains(e)).count() as f64, p.len() as f64, g.len() as f64])
-        .collect();
-    let [precision, recall, f1] = ci.intervals(&vec![0; counts.len()], |t| {
-        let (tp, p, g) =
-            counts.iter().zip(t).fold((0.0, 0.0, 0.0), |s, (c, t)| (s.0 + t * c[0], s.1 + t * c[1], s.2 + t * c[2]));
-        // as `span_report` scores them: 0 where a denominator is 0
-        let (precision, recall, f1) = nivesh_models::metrics::prf(tp, p, g);
-        [precision, recall, f1]
-    });
+    let counts = sentence_counts(&gold, &pred);
+    let [precision, recall, f1] = ci.intervals(&vec![0; counts.len()], |t| sample_prf(&counts, t));
     let ci95 = intervals([("precision", precision), ("recall", recall), ("f1", f1)]);
     let value_accuracy = value_counts
         .into_iter()
@@ -322,23 +427,66 @@ pub fn ner(model: &FinancialNer, data: &[NerExample], ci: &Bootstrap) -> anyhow:
     })
 }
 
+/// Gold and predicted spans of each sentence (those without a reference date are read as of
+/// today), and per label the (right, scored) counts of normalised values: gold entities with a
+/// value found with the exact span and label.
+type NerSpans = (Vec<Vec<SpanKey>>, Vec<Vec<SpanKey>>, BTreeMapCounts);
+
+pub(crate) fn ner_spans(model: &FinancialNer, data: &[NerExample]) -> anyhow::Result<NerSpans> {
+    let today = chrono::Local::now().date_naive();
+    let (mut gold, mut pred) = (Vec::new(), Vec::new());
+    let mut value_counts: BTreeMapCounts = Default::default();
+    for ex in data {
+        let reference_date = ex.reference_date.unwrap_or(today);
+        let ents = model.predict(&NerInput { text: &ex.text, reference_date })?;
+        let key = |s: usize, e: usize, l: &str| SpanKey { start: s, end: e, label: l.to_string() };
+        for g in &ex.entities {
+            let (Some(gv), true) = (&g.value, g.label == "MONEY" || g.label == "DATE") else { continue };
+            if let Some(p) = ents.iter().find(|p| p.start == g.start && p.end == g.end && p.label == g.label) {
+                let c = value_counts.entry(g.label.clone()).or_default();
+                c.1 += 1;
+                if p.value.as_ref() == Some(gv) {
+                    c.0 += 1;
+                }
+            }
+        }
+        gold.push(ex.entities.iter().map(|e| key(e.start, e.end, &e.label)).collect::<Vec<_>>());
+        pred.push(ents.iter().map(|e| key(e.start, e.end, &e.label)).collect::<Vec<_>>());
+    }
+    Ok((gold, pred, value_counts))
+}
+
+/// Per sentence: entities found exactly, predicted, labelled.
+pub(crate) fn sentence_counts(gold: &[Vec<SpanKey>], pred: &[Vec<SpanKey>]) -> Vec<[f64; 3]> {
+    gold.iter()
+        .zip(pred)
+        .map(|(g, p)| [p.iter().filter(|e| g.contains(e)).count() as f64, p.len() as f64, g.len() as f64])
+        .collect()
+}
+
+/// Micro precision, recall and F1 of sentences taken `times[i]` times each, as `span_report`
+/// scores them (0 where a denominator is 0).
+pub(crate) fn sample_prf(counts: &[[f64; 3]], times: &[f64]) -> [f64; 3] {
+    let (tp, p, g) =
+        counts.iter().zip(times).fold((0.0, 0.0, 0.0), |s, (c, t)| (s.0 + t * c[0], s.1 + t * c[1], s.2 + t * c[2]));
+    let (precision, recall, f1) = nivesh_models::metrics::prf(tp, p, g);
+    [precision, recall, f1]
+}
+
 /// The intervals that could be drawn, by name.
 fn intervals<const N: usize>(pairs: [(&'static str, Option<nivesh_models::metrics::Interval>); N]) -> Intervals {
     pairs.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
 }
 
-/// A metric of one fold's report, by name.
-type FoldMetric<F> = (&'static str, fn(&F) -> f64);
-
 /// Intervals of the means over folds of each `(name, metric)`: Student's t over the folds'
 /// values (none when the bootstrap is off).
-fn over_folds<F>(folds: &[F], ci: &Bootstrap, metrics: &[FoldMetric<F>]) -> Intervals {
+fn over_folds<F>(folds: &[F], ci: &Bootstrap, metrics: &[compare::FoldMetric<F>]) -> Intervals {
     if ci.samples == 0 {
         return Intervals::new();
     }
     metrics
         .iter()
-        .filter_map(|&(name, g)| Some((name, t_interval(&folds.iter().map(g).collect::<Vec<_>>())?)))
+        .filter_map(|&(name, g, _)| Some((name, t_interval(&folds.iter().map(g).collect::<Vec<_>>())?)))
         .collect()
 }
 
@@ -355,16 +503,8 @@ pub fn credit(model: &CreditModel, data: &Tabular, ci: &Bootstrap) -> anyhow::Re
     // score, which depend on the share of defaults, with the rows drawn from all of them
     let sorted = SortedScores::new(&probs, &labels);
     let [auc] = ci.intervals(&sorted.strata(), |t| [sorted.sample_report(data.weight.as_deref(), t).auc_roc]);
-    let [cost, brier] = ci.intervals(&vec![0; probs.len()], |t| {
-        let w: Vec<f64> = match data.weight.as_deref() {
-            Some(w) => w.iter().zip(t).map(|(w, t)| w * t).collect(),
-            None => t.to_vec(),
-        };
-        [
-            nivesh_models::metrics::statlog_cost(&probs, &labels, Some(&w), 1.0 / 6.0),
-            nivesh_models::metrics::brier(&probs, &labels, Some(&w)),
-        ]
-    });
+    let [cost, brier] =
+        ci.intervals(&vec![0; probs.len()], |t| cost_and_brier(&probs, &labels, data.weight.as_deref(), t));
     let ci95 = intervals([("auc_roc", auc), ("statlog_cost", cost), ("brier", brier)]);
     Ok(CreditHoldout {
         ci95,
@@ -377,6 +517,18 @@ pub fn credit(model: &CreditModel, data: &Tabular, ci: &Bootstrap) -> anyhow::Re
         model_path: None,
         threshold: model.threshold(),
     })
+}
+
+/// The Statlog cost (at P(bad) > 1/6) and the Brier score of rows taken `times[i]` times each.
+pub(crate) fn cost_and_brier(probs: &[f64], labels: &[bool], weight: Option<&[f64]>, times: &[f64]) -> [f64; 2] {
+    let w: Vec<f64> = match weight {
+        Some(w) => w.iter().zip(times).map(|(w, t)| w * t).collect(),
+        None => times.to_vec(),
+    };
+    [
+        nivesh_models::metrics::statlog_cost(probs, labels, Some(&w), 1.0 / 6.0),
+        nivesh_models::metrics::brier(probs, labels, Some(&w)),
+    ]
 }
 
 /// The detector on labelled rows: AUC-ROC, average precision, recall at 1 % false-positive
@@ -413,12 +565,21 @@ pub fn anomaly(model: &AnomalyModel, data: &Tabular, ci: &Bootstrap) -> anyhow::
     })
 }
 
-/// The series model on a benchmark file (each series with its own season) against seasonal naive.
-pub fn spending_benchmark(
+/// Each series' errors on a benchmark, in file order, and the candidate each forecast used.
+pub(crate) struct SeriesErrors {
+    pub mase: Vec<f64>,
+    pub smape: Vec<f64>,
+    pub naive_mase: Vec<f64>,
+    pub naive_smape: Vec<f64>,
+    pub models_used: std::collections::BTreeMap<String, usize>,
+}
+
+/// Every series of a benchmark file (JSONL of `{"train", "test", "season_length"}`) forecast
+/// by `method` and by seasonal naive; an error names the line.
+pub(crate) fn benchmark_errors(
     bench: &Path,
     method: nivesh_models::forecast::SeriesMethod,
-    ci: &Bootstrap,
-) -> anyhow::Result<SpendingBenchmark> {
+) -> anyhow::Result<SeriesErrors> {
     use nivesh_models::forecast::{forecast_errors, forecast_series_with, seasonal_naive};
     #[derive(serde::Deserialize)]
     struct Series {
@@ -427,39 +588,60 @@ pub fn spending_benchmark(
         season_length: usize,
     }
     let text = std::fs::read_to_string(bench).with_context(|| format!("reading {}", bench.display()))?;
-    let started = Instant::now();
-    let (mut sn_mase, mut sn_smape) = (0.0, 0.0);
-    // each series' errors, for the means and their intervals
-    let (mut mase, mut smape) = (Vec::new(), Vec::new());
-    let mut models_used: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut out = SeriesErrors {
+        mase: Vec::new(),
+        smape: Vec::new(),
+        naive_mase: Vec::new(),
+        naive_smape: Vec::new(),
+        models_used: Default::default(),
+    };
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let at = || format!("{}:{}", bench.display(), i + 1);
         let s: Series = serde_json::from_str(line).with_context(at)?;
         let f = forecast_series_with(&s.train, &[s.season_length], s.test.len(), method).with_context(at)?;
-        *models_used.entry(f.model_used.clone()).or_default() += 1;
+        *out.models_used.entry(f.model_used.clone()).or_default() += 1;
         let e = forecast_errors(&s.train, &s.test, &f.point, s.season_length);
         let naive = seasonal_naive(&s.train, s.season_length, s.test.len());
         let b = forecast_errors(&s.train, &s.test, &naive, s.season_length);
-        mase.push(e.mase);
-        smape.push(e.smape);
-        sn_mase += b.mase;
-        sn_smape += b.smape;
+        out.mase.push(e.mase);
+        out.smape.push(e.smape);
+        out.naive_mase.push(b.mase);
+        out.naive_smape.push(b.smape);
     }
-    let n = mase.len();
-    anyhow::ensure!(n > 0, "{} has no series", bench.display());
-    let nf = n as f64;
-    Ok(SpendingBenchmark {
+    anyhow::ensure!(!out.mase.is_empty(), "{} has no series", bench.display());
+    Ok(out)
+}
+
+/// The series model on a benchmark file (each series with its own season) against seasonal
+/// naive, paired over the series; and each series' errors.
+pub(crate) fn spending_benchmark(
+    bench: &Path,
+    method: nivesh_models::forecast::SeriesMethod,
+    ci: &Bootstrap,
+) -> anyhow::Result<(SpendingBenchmark, SeriesErrors)> {
+    let started = Instant::now();
+    let e = benchmark_errors(bench, method)?;
+    let n = e.mase.len();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / n as f64;
+    let vs_seasonal_naive = compare::comparison(
+        "seasonal naive",
+        compare::paired_over(n, "series"),
+        compare::means(&[("mase", &e.mase, &e.naive_mase, false), ("smape", &e.smape, &e.naive_smape, false)], ci),
+    );
+    let report = SpendingBenchmark {
         model: ModelKind::Spending,
         benchmark: bench.display().to_string(),
         series: n,
-        mase: mase.iter().sum::<f64>() / nf,
-        smape: smape.iter().sum::<f64>() / nf,
-        seasonal_naive_mase: sn_mase / nf,
-        seasonal_naive_smape: sn_smape / nf,
-        models_used,
-        ci95: intervals([("mase", ci.mean_interval(&mase)), ("smape", ci.mean_interval(&smape))]),
+        mase: mean(&e.mase),
+        smape: mean(&e.smape),
+        seasonal_naive_mase: mean(&e.naive_mase),
+        seasonal_naive_smape: mean(&e.naive_smape),
+        ci95: intervals([("mase", ci.mean_interval(&e.mase)), ("smape", ci.mean_interval(&e.smape))]),
+        vs_seasonal_naive,
+        models_used: e.models_used.clone(),
         seconds: started.elapsed().as_secs_f64(),
-    })
+    };
+    Ok((report, e))
 }
 
 fn day_split((days, err, naive, actual, forecast): (usize, f64, f64, f64, f64), totals: (usize, f64)) -> DaySplit {

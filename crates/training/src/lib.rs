@@ -4,6 +4,7 @@
 //!   enum, input files, split), [`TrainSpec`] for a pipeline run (data source, models, gate);
 //! - [`train()`](train::train): one model from a [`ModelSpec`] → [`Trained`] (bytes, report, parameters);
 //! - [`evaluate`]: typed [`Report`]s ([`report`]) of a model on labelled data, and `evaluate` of a saved model;
+//! - [`compare`]: a model against a baseline on the same items (paired intervals of the differences);
 //! - [`plots`]: PNG plots of a report;
 //! - [`pipeline`]: [`Pipeline::run`] — validate, train, evaluate, track, register and promote
 //!   every model of a spec, reporting through [`Progress`]; then mirror to MLflow;
@@ -13,6 +14,7 @@
 //!
 //! Nothing here prints: callers show what [`Progress`] and the reports tell them.
 
+pub mod compare;
 pub mod evaluate;
 pub mod inputs;
 pub mod pipeline;

@@ -245,6 +245,8 @@ pub struct SpendingBenchmark {
     pub smape: f64,
     pub seasonal_naive_mase: f64,
     pub seasonal_naive_smape: f64,
+    /// The method against seasonal naive on the same series.
+    pub vs_seasonal_naive: Comparison,
     pub models_used: BTreeMap<String, usize>,
     /// 95 % bootstrap intervals of the headline metrics (`--bootstrap`; none when off or when
     /// a class or the items are too few).
@@ -400,6 +402,75 @@ pub struct AnomalyMeans {
     pub auc_roc: f64,
     pub average_precision: f64,
     pub recall_at_1pct_fpr: f64,
+}
+
+/// A model against a baseline on the same items (`evaluate --against`, and every series
+/// benchmark against seasonal naive): each headline metric of both, their difference and the
+/// paired 95 % interval of that difference.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// What the model is compared with (the baseline model's file, or a method).
+    pub against: String,
+    /// What the pairs are: "3,100 queries drawn again", "10 folds (Student's t)".
+    pub paired_over: String,
+    pub metrics: Vec<Difference>,
+}
+
+/// One metric of a model and of its baseline on the same items.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    pub metric: &'static str,
+    pub value: f64,
+    pub baseline: f64,
+    /// `value − baseline`.
+    pub difference: f64,
+    /// The paired 95 % interval of the difference: the same bootstrap samples (or folds) score
+    /// both, so what the items share cancels out. None when the intervals are off or the
+    /// items too few.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci95: Option<Interval>,
+    pub higher_is_better: bool,
+    pub verdict: Verdict,
+}
+
+/// What a paired interval shows about a difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The interval lies wholly on the better side of 0.
+    Better,
+    /// The interval lies wholly on the worse side of 0.
+    Worse,
+    /// The interval holds 0 (or there is none): these items cannot tell the two apart.
+    NotShown,
+}
+
+impl Difference {
+    pub fn new(
+        metric: &'static str,
+        value: f64,
+        baseline: f64,
+        ci95: Option<Interval>,
+        higher_is_better: bool,
+    ) -> Self {
+        let sign = if higher_is_better { 1.0 } else { -1.0 };
+        let verdict = match ci95 {
+            Some(i) if i.low() * sign > 0.0 && i.high() * sign > 0.0 => Verdict::Better,
+            Some(i) if i.low() * sign < 0.0 && i.high() * sign < 0.0 => Verdict::Worse,
+            _ => Verdict::NotShown,
+        };
+        Difference { metric, value, baseline, difference: value - baseline, ci95, higher_is_better, verdict }
+    }
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Better => "better",
+            Verdict::Worse => "worse",
+            Verdict::NotShown => "not shown",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -23,14 +23,18 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
         method: args.method,
         cv_column: args.cv_column.clone(),
         bootstrap: args.bootstrap,
+        against: args.against.clone(),
     };
     let evaluated = nivesh_training::evaluate::evaluate(&spec)?;
     if let Some(d) = &evaluated.description {
         println!("{d}");
     }
     output::report(&evaluated.report);
+    if let Some(c) = &evaluated.comparison {
+        output::comparison(c);
+    }
     if let Some(out) = &args.report {
-        output::write_report(out, &evaluated.report)?;
+        output::write_report_with(out, &evaluated.report, evaluated.comparison.as_ref())?;
     }
     Ok(ExitCode::SUCCESS)
 }

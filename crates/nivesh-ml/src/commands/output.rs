@@ -184,8 +184,26 @@ pub fn report(report: &Report) {
                 r.series, r.benchmark, r.seconds, r.models_used
             );
             interval_note(&r.ci95, "percentile bootstrap over the series (value [interval])");
+            comparison(&r.vs_seasonal_naive);
         }
     }
+}
+
+/// A model against its baseline on the same items: both values, the difference, its paired
+/// interval and what that shows.
+pub fn comparison(c: &Comparison) {
+    let mut t = table(&["metric", "this model", "baseline", "difference", "95 % interval", "shows"]);
+    for d in &c.metrics {
+        t.add_row(vec![
+            d.metric.to_string(),
+            format!("{:.4}", d.value),
+            format!("{:.4}", d.baseline),
+            format!("{:+.4}", d.difference),
+            d.ci95.map(|i| format!("{i:.4}")).unwrap_or_default(),
+            format!("{} ({} is better)", d.verdict.as_str(), if d.higher_is_better { "higher" } else { "lower" }),
+        ]);
+    }
+    println!("against {}, paired over {}:\n{t}", c.against, c.paired_over);
 }
 
 fn intent(r: &IntentReport) {
@@ -318,7 +336,16 @@ fn fairness(threshold: f64, groups: &[GroupFairness]) {
 
 /// Write a report as JSON to `out`, and its plots beside it (`metrics.json` → `metrics.roc_curve.png`).
 pub fn write_report(out: &Path, report: &Report) -> anyhow::Result<()> {
-    let bytes = serde_json::to_vec_pretty(report)?;
+    write_report_with(out, report, None)
+}
+
+/// [`write_report`] with the comparison of `evaluate --against` as its `comparison` field.
+pub fn write_report_with(out: &Path, report: &Report, comparison: Option<&Comparison>) -> anyhow::Result<()> {
+    let mut json = report.to_json();
+    if let (Some(c), serde_json::Value::Object(m)) = (comparison, &mut json) {
+        m.insert("comparison".into(), serde_json::to_value(c)?);
+    }
+    let bytes = serde_json::to_vec_pretty(&json)?;
     nivesh_core::fsutil::atomic_write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
     println!("report written to {}", out.display());
     let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
