@@ -419,6 +419,11 @@ pub struct TrainArgs {
     /// prior. The pipeline (`train` without a model) reads the registry's champion instead.
     #[arg(long, value_name = "FILE")]
     pub previous: Option<std::path::PathBuf>,
+    /// Also score this model (file or directory, same kind; e.g. the one in production) on the
+    /// same held-out items, and print each headline metric of both with the paired 95 %
+    /// interval of the difference. The pipeline does this with the champion by itself.
+    #[arg(long, value_name = "PATH")]
+    pub against: Option<std::path::PathBuf>,
     /// Intent: the intent answered below the confidence threshold (default general_question).
     /// Training utterances with this label are learned as a class of their own (e.g. CLINC150's
     /// `oos` with `--split train,oos_train --fallback-label oos`).

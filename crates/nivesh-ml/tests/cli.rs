@@ -468,6 +468,28 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     for m in same["comparison"]["metrics"].as_array().unwrap() {
         assert_eq!((m["difference"].as_f64(), m["verdict"].as_str()), (Some(0.0), Some("not_shown")), "{m}");
     }
+    // train --against: the new model and the named one on the same held-out rows
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &[
+            &["train", "credit", "--holdout", "0.25", "--against", "t4", "--out", "t5", "--report", "t5.json"][..],
+            &args,
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("against t4/credit.model, paired over 100 rows drawn again"), "{}", stdout(&out));
+    let t5 = json("t5.json");
+    let auc = &t5["comparison"]["metrics"][0];
+    assert_eq!((&auc["metric"], &auc["value"]), (&serde_json::json!("auc_roc"), &t5["auc_roc"]), "{t5}");
+    for (what, extra) in
+        [("train spending", &["spending", "--data", "gen/transactions.csv"][..]), ("pipeline", &["--data", "gen"][..])]
+    {
+        let out = nivesh(dir.path(), &[], &[&["train"][..], extra, &["--against", "t4"]].concat());
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stdout(&out));
+        assert!(stderr(&out).contains("--against"), "{what}: {}", stderr(&out));
+    }
 
     // a credit-bureau table: the derived features are named, and derived again when evaluated
     let mut csv = String::from("id,limit_bal,bill1,bill2,pay1,pay2,fold,bad\n");
@@ -637,6 +659,11 @@ fn pipeline_trains_registers_and_gates_every_model() {
     // a second run makes version 2; the gate decides the champion
     let out = nivesh(dir.path(), &env, &["train", "--data", "gen", "--models", "credit"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // the champion was scored on the same held-out rows: the same data and seed, no difference
+    assert!(stdout(&out).contains("against champion v1 ("), "{}", stdout(&out));
+    let paired =
+        stdout(&out).lines().find(|l| l.starts_with("│ auc_roc ") && l.contains("+0.0000")).map(str::to_string);
+    assert!(paired.is_some_and(|l| l.contains("not shown")), "{}", stdout(&out));
     let out = nivesh(dir.path(), &env, &["registry", "show", "credit"]);
     let text = stdout(&out);
     assert!(text.contains("v1") && text.contains("v2"), "{text}");
@@ -644,6 +671,14 @@ fn pipeline_trains_registers_and_gates_every_model() {
     let out = nivesh(dir.path(), &env, &["registry", "rollback", "credit"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("credit champion -> v1"), "{}", stdout(&out));
+    // a worse model (two trees), worse on the same rows: kept out by the gate, which says so
+    let out = nivesh(dir.path(), &env, &["train", "--data", "gen", "--models", "credit", "--iterations", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    let line =
+        said.lines().find(|l| l.starts_with("credit v3 not promoted: auc_roc ")).unwrap_or_else(|| panic!("{said}"));
+    assert!(line.contains("is worse than champion v1 (") && line.contains("on the same 120 rows by"), "{line}");
+    assert!(last_table(&said).lines().any(|l| l.starts_with("│ credit ") && l.contains("challenger")), "{said}");
     let out = nivesh(dir.path(), &env, &["registry", "list"]);
     let list = stdout(&out);
     let credit = list.lines().find(|l| l.starts_with("│ credit ")).unwrap();

@@ -277,7 +277,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
 }
 
 /// The label column as classes (a value above 0.5 is positive).
-fn labels_of(data: &Tabular) -> anyhow::Result<Vec<bool>> {
+pub(crate) fn labels_of(data: &Tabular) -> anyhow::Result<Vec<bool>> {
     let y = data.y.as_deref().ok_or_else(|| anyhow::anyhow!("the evaluation data has no label"))?;
     Ok(y.iter().map(|&v| v > 0.5).collect())
 }

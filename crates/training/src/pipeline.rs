@@ -318,9 +318,12 @@ impl Pipeline<'_> {
         let report_html = self.artifacts.put(nivesh_monitor::html::validation(&checked.report).as_bytes())?;
         self.registry.log_artifact(&run, "validation.html", &report_html)?;
         let trained = if checked.report.passed {
-            let previous = if params.learns_from_previous() { self.champion_model(kind) } else { None };
+            // the champion: compared with on the same held-out items (the gate), and the
+            // previous model of the models that learn from it
+            let champion = self.champion_model(kind);
+            let previous = champion.as_ref().filter(|_| params.learns_from_previous());
             self.prepare(kind, checked.transactions)
-                .and_then(|prepared| train_prepared(&model_spec, prepared, previous.as_ref()))
+                .and_then(|prepared| train_prepared(&model_spec, prepared, previous, champion.as_ref()))
         } else {
             Err(anyhow::anyhow!("validating {name}'s data: {}", checked.report.failures()))
         };
@@ -341,6 +344,22 @@ impl Pipeline<'_> {
         for (k, v) in report.scalars() {
             self.registry.log_metric(&run, &k, v, 0)?;
         }
+        // the champion on the same items: its value, the difference and the paired interval
+        let paired =
+            trained.comparison.as_ref().and_then(|c| Some((c, c.metrics.iter().find(|d| d.metric == metric.name)?)));
+        if let Some(c) = &trained.comparison {
+            for d in &c.metrics {
+                let bounds = d.ci95.map(|i| [("ci95_low", i.low()), ("ci95_high", i.high())]);
+                for (k, v) in [("champion", d.baseline), ("difference", d.difference)]
+                    .into_iter()
+                    .chain(bounds.into_iter().flatten())
+                {
+                    self.registry.log_metric(&run, &format!("vs_champion_{}_{k}", d.metric), v, 0)?;
+                }
+            }
+            let digest = self.artifacts.put(&serde_json::to_vec_pretty(c)?)?;
+            self.registry.log_artifact(&run, "comparison.json", &digest)?;
+        }
         // the artifacts first: nothing points at them until they are complete on disk
         let digest = self.artifacts.put(&trained.bytes)?;
         self.registry.log_artifact(&run, "model", &digest)?;
@@ -359,7 +378,14 @@ impl Pipeline<'_> {
         let version =
             self.registry.register(name, &run, &digest, metric.name, metric.value, metric.higher_is_better)?;
         let (alias, gate) = if spec.promote {
-            let p = self.registry.promote_as(name, version, "champion", spec.margin, false, Some("training"))?;
+            // with the champion scored on the same items, the gate reads that paired difference
+            // (the recorded metrics came from different held-out data); without, the recorded ones
+            let refused = paired.and_then(|(c, d)| paired_gate(c, d, spec.margin));
+            let margin = if paired.is_some() { f64::INFINITY } else { spec.margin };
+            let p = match refused {
+                Some(reason) => nivesh_store::registry::Promotion { promoted: false, previous: None, reason },
+                None => self.registry.promote_as(name, version, "champion", margin, false, Some("training"))?,
+            };
             if p.promoted {
                 (Alias::Champion, None)
             } else {
@@ -374,4 +400,24 @@ impl Pipeline<'_> {
         }
         Ok(Status::Succeeded { run_id: run, version, metric, alias, gate })
     }
+}
+
+/// The champion gate on the same items: why the new version stays out (it is worse than the
+/// champion by more than `margin` in the primary metric, both scored on the same held-out
+/// items), or `None` to promote it.
+fn paired_gate(c: &crate::report::Comparison, d: &crate::report::Difference, margin: f64) -> Option<String> {
+    let worse_by = if d.higher_is_better { -d.difference } else { d.difference };
+    (worse_by > margin).then(|| {
+        format!(
+            "{} {:.4} is worse than {}'s {:.4} on the same {} by {:.4} (margin {margin}; 95 % interval of the difference {}); \
+             use --force to promote anyway",
+            d.metric,
+            d.value,
+            c.against,
+            d.baseline,
+            c.paired_over.trim_end_matches(" drawn again"),
+            worse_by,
+            d.ci95.map_or_else(|| "none".to_string(), |i| format!("{i:.4}")),
+        )
+    })
 }

@@ -1,17 +1,21 @@
 //! Training one model from a [`ModelSpec`]: read the data, split, fit, evaluate.
 
+use crate::compare;
 use crate::evaluate;
 use crate::inputs;
-use crate::report::{AnomalyReport, CreditReport, Report, SpendingReport};
+use crate::report::{AnomalyReport, Comparison, CreditReport, Report, SpendingReport};
 use crate::spec::{Input, ModelParams, ModelSpec, Split};
 use anyhow::Context;
 use nivesh_core::rng::Rng;
 use nivesh_core::{CreditApplication, Transaction};
 use nivesh_models::algo::gbdt::BinaryGbdt;
 use nivesh_models::anomaly::AnomalyModel;
+use nivesh_models::credit::CreditModel;
 use nivesh_models::credit::GroupFairness;
 use nivesh_models::forecast::EffectSource;
+use nivesh_models::intent::IntentClassifier;
 use nivesh_models::metrics::Bootstrap;
+use nivesh_models::ner::FinancialNer;
 use nivesh_models::tabular::Tabular;
 use nivesh_models::text::StaticEmbeddings;
 use nivesh_models::{Fit, ModelKind, Persist};
@@ -30,6 +34,9 @@ pub struct Trained {
     pub training_fairness: Option<TrainingFairness>,
     /// The model on its evaluation data as monitoring sees it (when something was held out).
     pub profile: Option<nivesh_monitor::profile::Profile>,
+    /// The new model against the one it may replace (the pipeline's champion, `train
+    /// --against`) on the same evaluation items, paired; none without either.
+    pub comparison: Option<Comparison>,
 }
 
 /// A credit model's fairness on its own training rows, at its decision threshold.
@@ -165,7 +172,7 @@ pub fn read_encoder_dir(dir: &Path) -> anyhow::Result<nivesh_models::text::Encod
 
 /// Train one model as `spec` says, reading its data from `spec.input`.
 pub fn train(spec: &ModelSpec) -> anyhow::Result<Trained> {
-    train_prepared(spec, None, None)
+    train_prepared(spec, None, None, None)
 }
 
 /// A previous model of the kind being trained, for the models that carry what they learned
@@ -184,28 +191,58 @@ pub struct Previous {
 
 impl Previous {
     /// Decode the bytes with `decode`; `None` when they cannot be read and the model is not
-    /// required.
-    fn decode<T>(&self, decode: impl FnOnce(&[u8]) -> anyhow::Result<T>) -> anyhow::Result<Option<T>> {
+    /// required. `role` says what the model is for ("the previous model").
+    fn decode<T>(&self, role: &str, decode: impl FnOnce(&[u8]) -> anyhow::Result<T>) -> anyhow::Result<Option<T>> {
         match decode(&self.bytes) {
             Ok(model) => Ok(Some(model)),
-            Err(e) if self.required => Err(e.context(format!("reading the previous model ({})", self.source))),
+            Err(e) if self.required => Err(e.context(format!("reading {role} ({})", self.source))),
             Err(e) => {
-                tracing::warn!(source = %self.source, error = %format!("{e:#}"), "the previous model could not be read: training without it");
+                tracing::warn!(source = %self.source, error = %format!("{e:#}"), "{role} could not be read: going on without it");
                 Ok(None)
             }
         }
     }
+
+    /// A model's columns and this one's (decoded as `T`) must be the same for a comparison: an
+    /// error when the model was named, `false` with a warning for the pipeline's champion
+    /// (trained on other columns: gated by its recorded metric instead).
+    fn same_columns(
+        &self,
+        new: &nivesh_models::tabular::Schema,
+        own: &nivesh_models::tabular::Schema,
+    ) -> anyhow::Result<bool> {
+        if new == own {
+            return Ok(true);
+        }
+        anyhow::ensure!(
+            !self.required,
+            "{}: its columns differ from the new model's; a comparison needs the same table",
+            self.source
+        );
+        tracing::warn!(source = %self.source, "the model to compare with was trained on other columns: not compared");
+        Ok(false)
+    }
+}
+
+/// The model to compare with on the evaluation items, decoded (`None`: none given, nothing
+/// evaluated, or a champion that cannot be read).
+fn baseline<T: Persist>(against: Option<&Previous>, evaluated: bool) -> anyhow::Result<Option<(T, &Previous)>> {
+    let Some(p) = against.filter(|_| evaluated) else { return Ok(None) };
+    Ok(p.decode("the model to compare with", |b| Ok(T::from_bytes(b)?))?.map(|m| (m, p)))
 }
 
 /// [`train`], with the training data given (`None`: read from `spec.input`) and the previous
 /// model of the kind (`None`: none), for the models that carry what they learned across
 /// retrains ([`ModelParams::learns_from_previous`]: the spending forecaster keeps the festival
 /// multipliers that its training window no longer holds). The run's params name the previous
-/// model used (`previous_model`).
+/// model used (`previous_model`). `against` (the champion, `train --against`) is evaluated on
+/// the same items as the new model, paired ([`Trained::comparison`]); the forecaster's
+/// backtest has no such comparison.
 pub fn train_prepared(
     spec: &ModelSpec,
     prepared: Option<Prepared>,
     previous: Option<&Previous>,
+    against: Option<&Previous>,
 ) -> anyhow::Result<Trained> {
     spec.split.check()?;
     let ci = &Bootstrap::with_samples(spec.bootstrap)?;
@@ -215,6 +252,7 @@ pub fn train_prepared(
     let split = &spec.split;
     let mut training_fairness = None;
     let mut profile = None;
+    let mut comparison = None;
     let (bytes, report, params, summary) = match &spec.params {
         ModelParams::Intent(intent) => {
             let data = inputs::utterances(input, "train")?;
@@ -256,6 +294,12 @@ pub fn train_prepared(
             if !eval.is_empty() {
                 profile = Some(crate::profile::intent(&model, &eval)?);
             }
+            if let Some((base, p)) = baseline::<IntentClassifier>(against, !eval.is_empty())? {
+                let (x, y) =
+                    (evaluate::intent_answers(&model, &eval, &[])?, evaluate::intent_answers(&base, &eval, &[])?);
+                let over = compare::paired_over(eval.len(), "queries");
+                comparison = Some(compare::comparison(&p.source, over, compare::intent(&x, &y, &eval, ci)));
+            }
             (model.to_bytes()?, report, params, summary)
         }
         ModelParams::Ner(ner) => {
@@ -282,6 +326,12 @@ pub fn train_prepared(
             let report = if eval.is_empty() { None } else { Some(Report::Ner(evaluate::ner(&model, &eval, ci)?)) };
             if !eval.is_empty() {
                 profile = Some(crate::profile::ner(&model, &eval)?);
+            }
+            if let Some((base, p)) = baseline::<FinancialNer>(against, !eval.is_empty())? {
+                let ((gold, x, _), (_, y, _)) =
+                    (evaluate::ner_spans(&model, &eval)?, evaluate::ner_spans(&base, &eval)?);
+                let over = compare::paired_over(eval.len(), "sentences");
+                comparison = Some(compare::comparison(&p.source, over, compare::ner(&gold, &x, &y, ci)));
             }
             (model.to_bytes()?, report, params, summary)
         }
@@ -323,6 +373,14 @@ pub fn train_prepared(
                 Some(t) => {
                     let mut r = evaluate::credit(&model, &t, ci)?;
                     r.achievable_auc = achievable_credit_auc(input, &held_idx)?;
+                    if let Some((base, p)) = baseline::<CreditModel>(against, true)?
+                        && p.same_columns(model.schema(), base.schema())?
+                    {
+                        let labels = evaluate::labels_of(&t)?;
+                        let (x, y) = (model.probabilities(&t)?, base.probabilities(&t)?);
+                        let m = compare::credit(&x, &y, &labels, t.weight.as_deref(), ci);
+                        comparison = Some(compare::comparison(&p.source, compare::paired_over(t.rows, "rows"), m));
+                    }
                     profile = Some(crate::profile::credit(&model, &t)?);
                     Some(Report::Credit(CreditReport::Holdout(r)))
                 }
@@ -376,6 +434,13 @@ pub fn train_prepared(
             let report = match eval {
                 Some(t) => {
                     profile = Some(crate::profile::anomaly(&model, &t));
+                    if let Some((base, p)) = baseline::<AnomalyModel>(against, true)?
+                        && p.same_columns(model.schema(), base.schema())?
+                    {
+                        let labels = evaluate::labels_of(&t)?;
+                        let m = compare::ranking(&model.scores(&t), &base.scores(&t), &labels, t.weight.as_deref(), ci);
+                        comparison = Some(compare::comparison(&p.source, compare::paired_over(t.rows, "rows"), m));
+                    }
                     Some(Report::Anomaly(AnomalyReport::Holdout(evaluate::anomaly(&model, &t, ci)?)))
                 }
                 None => None,
@@ -399,7 +464,9 @@ pub fn train_prepared(
             // backtest first: effects learned before the cut, forecasts of the last 90 days
             // the previous model that could be read, and where it came from
             let (previous, previous_source) = match previous {
-                Some(p) => match p.decode(|b| Ok(nivesh_models::forecast::SpendingForecaster::from_bytes(b)?))? {
+                Some(p) => match p
+                    .decode("the previous model", |b| Ok(nivesh_models::forecast::SpendingForecaster::from_bytes(b)?))?
+                {
                     Some(model) => (Some(model), Some(p.source.as_str())),
                     None => (None, None),
                 },
@@ -431,7 +498,7 @@ pub fn train_prepared(
             (model.to_bytes()?, report, params, summary)
         }
     };
-    Ok(Trained { kind: spec.params.kind(), bytes, report, params, summary, training_fairness, profile })
+    Ok(Trained { kind: spec.params.kind(), bytes, report, params, summary, training_fairness, profile, comparison })
 }
 
 /// For generated credit applications, the AUC of the generator's own default logit on the
@@ -463,7 +530,7 @@ mod tests {
             time_column: None,
             bootstrap: 0,
         };
-        train_prepared(&spec, Some(Prepared::Transactions(txns)), previous)
+        train_prepared(&spec, Some(Prepared::Transactions(txns)), previous, None)
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub fn run(args: EvaluateArgs, config: &Config) -> anyhow::Result<ExitCode> {
         output::comparison(c);
     }
     if let Some(out) = &args.report {
-        output::write_report_with(out, &evaluated.report, evaluated.comparison.as_ref())?;
+        output::write_report(out, &evaluated.report, evaluated.comparison.as_ref())?;
     }
     Ok(ExitCode::SUCCESS)
 }

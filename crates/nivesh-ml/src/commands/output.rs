@@ -70,6 +70,9 @@ pub fn trained(t: &Trained) {
         Report::Spending(_) | Report::Credit(_) | Report::Anomaly(_) => {}
     }
     self::report(report);
+    if let Some(c) = &t.comparison {
+        comparison(c);
+    }
 }
 
 /// Print a report's tables.
@@ -334,13 +337,9 @@ fn fairness(threshold: f64, groups: &[GroupFairness]) {
     println!("fairness at threshold {threshold:.2}:\n{t}");
 }
 
-/// Write a report as JSON to `out`, and its plots beside it (`metrics.json` → `metrics.roc_curve.png`).
-pub fn write_report(out: &Path, report: &Report) -> anyhow::Result<()> {
-    write_report_with(out, report, None)
-}
-
-/// [`write_report`] with the comparison of `evaluate --against` as its `comparison` field.
-pub fn write_report_with(out: &Path, report: &Report, comparison: Option<&Comparison>) -> anyhow::Result<()> {
+/// Write a report as JSON to `out` (with a comparison as its `comparison` field), and its plots
+/// beside it (`metrics.json` → `metrics.roc_curve.png`).
+pub fn write_report(out: &Path, report: &Report, comparison: Option<&Comparison>) -> anyhow::Result<()> {
     let mut json = report.to_json();
     if let (Some(c), serde_json::Value::Object(m)) = (comparison, &mut json) {
         m.insert("comparison".into(), serde_json::to_value(c)?);

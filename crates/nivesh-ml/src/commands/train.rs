@@ -16,6 +16,10 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
             args.previous.is_none(),
             "--previous is for `train spending`: the pipeline reads the registry's champion"
         );
+        anyhow::ensure!(
+            args.against.is_none(),
+            "--against is for `train MODEL`: the pipeline compares each model with its champion by itself"
+        );
         return pipeline(&pipeline_spec(&args, config)?, config);
     };
     let spec = model_spec(&args, kind, config);
@@ -27,13 +31,25 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let trained = nivesh_training::train_prepared(&spec, None, previous.as_ref())?;
+    let against = match &args.against {
+        Some(path) => {
+            anyhow::ensure!(
+                !matches!(kind, ModelKind::Spending),
+                "--against compares on held-out items; the forecaster's backtest has no paired comparison (use `evaluate spending --benchmark FILE --against`)"
+            );
+            let file = if path.is_dir() { path.join(kind.artifact_file()) } else { path.clone() };
+            let bytes = std::fs::read(&file).with_context(|| format!("reading --against {}", file.display()))?;
+            Some(nivesh_training::Previous { bytes, source: file.display().to_string(), required: true })
+        }
+        None => None,
+    };
+    let trained = nivesh_training::train_prepared(&spec, None, previous.as_ref(), against.as_ref())?;
     output::trained(&trained);
     let out = args.out.clone().unwrap_or_else(|| config.model_storage_path.clone()).join(kind.artifact_file());
     nivesh_core::fsutil::atomic_write(&out, &trained.bytes).with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {} ({} bytes)", out.display(), trained.bytes.len());
     if let (Some(path), Some(report)) = (&args.report, &trained.report) {
-        output::write_report(path, report)?;
+        output::write_report(path, report, trained.comparison.as_ref())?;
     }
     Ok(ExitCode::SUCCESS)
 }
