@@ -568,6 +568,14 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     let r = json("sp.json");
     assert!(r["mase"].as_f64().unwrap() < r["seasonal_naive"]["mase"].as_f64().unwrap(), "{r}");
     assert_eq!(r["previous_model"], false, "{r}");
+    // the users drawn again, each with all its forecasts; seasonal naive paired over them
+    assert_inside_intervals(&r, &["mae", "mase", "smape", "monthly_total_mae"]);
+    let vs = &r["vs_seasonal_naive"];
+    assert!(vs["paired_over"].as_str().unwrap().ends_with(" users drawn again"), "{vs}");
+    let mase = &vs["metrics"][1];
+    assert_eq!((&mase["metric"], &mase["value"]), (&serde_json::json!("mase"), &r["mase"]), "{vs}");
+    let (v, b) = (mase["value"].as_f64().unwrap(), mase["baseline"].as_f64().unwrap());
+    assert!((b - r["seasonal_naive"]["mase"].as_f64().unwrap()).abs() < 1e-9 && v < b, "{vs}");
     // the previous model: read, but not a prior of the backtest (it was trained on its days)
     std::fs::copy(dir.path().join("m/spending.model"), dir.path().join("previous.model")).unwrap();
     let out = nivesh(
@@ -919,7 +927,7 @@ ner model e58deb8dacf4a9c1c58cbf743684aeea7d892c07b6779acea8a3308330447615
 ner profile.json 5bab590eb2c8a67872982dfe7c854fa095337a06d76be7cf7fe2bc172fc82dda
 ner validation.json 3d631fa5f5d8c3696ff0d64c0e4f47b48b872f89ade4284a8966649c698a0b93
 ner params {"c1":0.05,"c2":0.01,"max_iterations":100,"merge_rules":true,"clusters":[16,8,8],"near_gazetteer":true,"embeddings":"all-MiniLM-L6-v2, 256 SVD directions, int8 (21719 words, k-means 16×8×8, seed 1)"}
-spending metrics.json 3cb7ce40b813ba8673fb09a8f7a9cee547f5c1dade59f05562714036e0080865
+spending metrics.json a0c41a25ef73f9fdde51f6014d07c1388ec1eabc67b5be8625ada704d3d6a54f
 spending model 30e7f2bffb0ce81e2f92a335deddbd9605a34616604dbb78aa91a3d7a17f0deb
 spending plots/forecast_vs_actual.png 23ddfda0c8c5fcab43dcd382e3d96e0d18bcdcc2f3b8cc3c33b17443d476ca60
 spending profile.json 6f7e6ba5b9e978bb5427c60a17dffe1e825d87019814e573a6fcc1b35a88f85b

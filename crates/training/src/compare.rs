@@ -18,13 +18,34 @@ pub type FoldMetric<F> = (&'static str, fn(&F) -> f64, bool);
 /// Per-item means (metric k is the mean over items of `model[i]` against `baseline[i]`), the
 /// interval by the bootstrap of the per-item differences; a metric without items is left out.
 pub fn means(metrics: &[(&'static str, &[f64], &[f64], bool)], ci: &Bootstrap) -> Vec<Difference> {
+    mean_differences(metrics, None, ci)
+}
+
+/// [`means`] with the items drawn in clusters (`cluster[i]` is item i's: a user's forecasts).
+pub fn clustered_means(
+    metrics: &[(&'static str, &[f64], &[f64], bool)],
+    cluster: &[usize],
+    ci: &Bootstrap,
+) -> Vec<Difference> {
+    mean_differences(metrics, Some(cluster), ci)
+}
+
+fn mean_differences(
+    metrics: &[(&'static str, &[f64], &[f64], bool)],
+    cluster: Option<&[usize]>,
+    ci: &Bootstrap,
+) -> Vec<Difference> {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     metrics
         .iter()
         .filter(|(_, a, b, _)| !a.is_empty() && a.len() == b.len())
         .map(|&(name, a, b, higher)| {
             let d: Vec<f64> = a.iter().zip(b).map(|(a, b)| a - b).collect();
-            Difference::new(name, mean(a), mean(b), ci.mean_interval(&d), higher)
+            let interval = match cluster {
+                Some(c) => ci.clustered_mean_interval(&d, c),
+                None => ci.mean_interval(&d),
+            };
+            Difference::new(name, mean(a), mean(b), interval, higher)
         })
         .collect()
 }

@@ -266,7 +266,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                 anyhow::ensure!(!spec.input.paths.is_empty(), "give --benchmark FILE or --data transactions");
                 let txns: Vec<Transaction> = nivesh_core::dataset::read_records(&spec.input.paths[0])?;
                 // the saved model is the prior of the refit when it was trained before the cut
-                let r = spending_backtest(model.params(), &txns, 90, Some(&model))?;
+                let r = spending_backtest(model.params(), &txns, 90, Some(&model), ci)?;
                 let d = format!("{shown} — backtest on {}", spec.input.paths[0].display());
                 (Report::Spending(SpendingReport::Backtest(r)), d)
             }
@@ -659,7 +659,8 @@ fn day_split((days, err, naive, actual, forecast): (usize, f64, f64, f64, f64), 
 /// Rolling-origin backtest on users' daily spend: festival effects learned on the data before
 /// the first origin; origins every 30 days over the last `holdout_days`, each forecasting the
 /// next 30 days of every user's daily spend (the first 200 users) from everything before it;
-/// errors against the actuals next to seasonal naive (season 7), averaged over users and origins.
+/// errors against the actuals next to seasonal naive (season 7), averaged over users and origins,
+/// with intervals (and the pairing with seasonal naive) from drawing the users again.
 /// `previous` (a model trained before) is the prior of the festival multipliers only when its
 /// training data ended before the cut: it must know nothing of the held-out days.
 pub fn spending_backtest(
@@ -667,6 +668,7 @@ pub fn spending_backtest(
     txns: &[Transaction],
     holdout_days: usize,
     previous: Option<&SpendingForecaster>,
+    ci: &Bootstrap,
 ) -> anyhow::Result<SpendingBacktest> {
     use nivesh_models::forecast::{
         DailyHistory, PlacedSpend, daily_spend, forecast_errors, seasonal_naive, users_daily_spend,
@@ -739,8 +741,17 @@ pub fn spending_backtest(
             .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a backtest thread panicked"))))
             .collect()
     });
+    // per forecast: its user (from 0, users with a forecast only) and its errors, the model's
+    // and seasonal naive's — [MAE, MASE, sMAPE, 30-day total error] — for the intervals
+    let mut user_of = Vec::new();
+    let mut errors: [Vec<f64>; 8] = Default::default();
+    let mut users_forecast = 0usize;
     for part in per_user {
-        for (day0, test, point, sn, train, offset) in part?.into_iter().flatten() {
+        for (user, (day0, test, point, sn, train, offset)) in part?.into_iter().flat_map(|origins| {
+            let user = users_forecast;
+            users_forecast += usize::from(!origins.is_empty());
+            origins.into_iter().map(move |o| (user, o))
+        }) {
             // as served: the user's own days (from their first spend) and the next 30 days' total
             let next: f64 = point.iter().sum();
             observations.push(nivesh_monitor::observe::spending(&train[offset.min(train.len())..], next));
@@ -768,13 +779,36 @@ pub fn spending_backtest(
             }
             // 30-day totals, the figure users see
             let sum = |v: &[f64]| v.iter().sum::<f64>();
-            month_m += (sum(&test) - sum(&point)).abs();
-            month_b += (sum(&test) - sum(&sn)).abs();
+            let (month_e, month_s) = ((sum(&test) - sum(&point)).abs(), (sum(&test) - sum(&sn)).abs());
+            month_m += month_e;
+            month_b += month_s;
+            user_of.push(user);
+            for (acc, v) in errors.iter_mut().zip([e.mae, e.mase, e.smape, month_e, s.mae, s.mase, s.smape, month_s]) {
+                acc.push(v);
+            }
             n += 1;
         }
     }
     anyhow::ensure!(n > 0, "no user series to backtest");
     let nf = n as f64;
+    // the users are drawn again, each with all its forecasts: a user's origins share the user
+    let names = ["mae", "mase", "smape", "monthly_total_mae"];
+    let (ours, naive) = errors.split_at(4);
+    let ci95 =
+        names.iter().zip(ours).filter_map(|(&k, v)| Some((k, ci.clustered_mean_interval(v, &user_of)?))).collect();
+    let vs_seasonal_naive = compare::comparison(
+        "seasonal naive (7)",
+        compare::paired_over(users_forecast, "users"),
+        compare::clustered_means(
+            &names
+                .iter()
+                .zip(ours.iter().zip(naive))
+                .map(|(&k, (a, b))| (k, &a[..], &b[..], false))
+                .collect::<Vec<_>>(),
+            &user_of,
+            ci,
+        ),
+    );
     Ok(SpendingBacktest {
         model: ModelKind::Spending,
         forecasts: n,
@@ -792,6 +826,8 @@ pub fn spending_backtest(
         seasonal_naive_monthly_total_mae: month_b / nf,
         forecast_vs_actual: ForecastVsActual { start: cut.to_string(), actual: total_actual, forecast: total_forecast },
         previous_model: previous.is_some(),
+        ci95,
+        vs_seasonal_naive,
         users: users.len().min(USERS),
         seconds: started.elapsed().as_secs_f64(),
         observations,

@@ -224,6 +224,8 @@ mod tests {
         };
         let spending = SpendingBacktest {
             previous_model: false,
+            ci95: Default::default(),
+            vs_seasonal_naive: crate::compare::comparison("seasonal naive (7)", String::new(), Vec::new()),
             festival_days: Default::default(),
             other_days: Default::default(),
             model: ModelKind::Spending,

@@ -225,6 +225,12 @@ pub struct SpendingBacktest {
     /// Whether the previous model (trained on data before the cut) was the festival
     /// multipliers' prior.
     pub previous_model: bool,
+    /// 95 % intervals of `mae`, `mase`, `smape` and `monthly_total_mae`, from drawing the users
+    /// again with all their forecasts (`--bootstrap`; none when off or under 5 users).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub ci95: Intervals,
+    /// The forecasts against seasonal naive's, paired over the same users.
+    pub vs_seasonal_naive: Comparison,
     /// Users backtested.
     #[serde(skip)]
     pub users: usize,

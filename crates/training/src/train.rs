@@ -473,7 +473,7 @@ pub fn train_prepared(
                 None => (None, None),
             };
             // (with the previous model only when it was trained before the backtest's cut)
-            let report = evaluate::spending_backtest(p, &txns, 90, previous.as_ref())?;
+            let report = evaluate::spending_backtest(p, &txns, 90, previous.as_ref(), ci)?;
             let model = p.fit_with_previous(&txns, previous.as_ref())?;
             let summary = format!(
                 "trained spending forecaster on {} transactions in {:.2} s; festival multipliers: {}",

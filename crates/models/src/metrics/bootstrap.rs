@@ -141,6 +141,24 @@ impl Bootstrap {
     pub fn mean_interval(&self, values: &[f64]) -> Option<Interval> {
         self.interval(&vec![0; values.len()], |times| weighted_mean(values, times))
     }
+
+    /// [`Self::mean_interval`] with the values drawn in clusters: `cluster[i]` (from 0) is
+    /// value i's, and a cluster is drawn with all its values (a user's forecasts at every
+    /// origin go together: they share the user). The clusters are the items: fewer than
+    /// [`Self::MIN_STRATUM`] give none.
+    pub fn clustered_mean_interval(&self, values: &[f64], cluster: &[usize]) -> Option<Interval> {
+        if values.len() != cluster.len() {
+            return None;
+        }
+        let clusters = cluster.iter().max().map_or(0, |m| m + 1);
+        let mut weights = vec![0.0; values.len()];
+        self.interval(&vec![0; clusters], |times| {
+            for (w, &c) in weights.iter_mut().zip(cluster) {
+                *w = times[c];
+            }
+            weighted_mean(values, &weights)
+        })
+    }
 }
 
 /// The 95 % interval of the mean of a few values by Student's t, `mean ± t(k−1) · sd / √k`:
@@ -347,5 +365,32 @@ mod tests {
         let product: Vec<f64> = w.iter().zip(&times).map(|(w, t)| w * t).collect();
         assert_eq!(s.sample_report(Some(&w), &times), BinaryReport::new(&scores, &labels, Some(&product)));
         assert_eq!(s.sample_report(None, &times), BinaryReport::new(&scores, &labels, Some(&times)));
+    }
+
+    #[test]
+    fn clustered_intervals_draw_whole_clusters() {
+        let b = Bootstrap::default();
+        // 40 clusters of 5 equal values: drawing clusters is drawing 40 items, not 200
+        let per: Vec<f64> = (0..40).map(|c| f64::from(c % 4)).collect();
+        let values: Vec<f64> = per.iter().flat_map(|&v| [v; 5]).collect();
+        let cluster: Vec<usize> = (0..200).map(|i| i / 5).collect();
+        let (c, flat, few) = (
+            b.clustered_mean_interval(&values, &cluster).unwrap(),
+            b.mean_interval(&values).unwrap(),
+            b.mean_interval(&per).unwrap(),
+        );
+        assert!(c.contains(1.5) && flat.contains(1.5));
+        // as wide as the 40 cluster values alone, about √5 wider than the 200 taken apart
+        let width = |i: Interval| i.high() - i.low();
+        assert!((width(c) / width(few) - 1.0).abs() < 0.15, "{c} {few}");
+        assert!(width(c) / width(flat) > 1.8, "{c} {flat}");
+        // one cluster per value is the plain interval; too few clusters give none
+        let own: Vec<usize> = (0..40).collect();
+        assert_eq!(b.clustered_mean_interval(&per, &own), b.mean_interval(&per));
+        assert_eq!(
+            b.clustered_mean_interval(&values[..20], &[0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3]),
+            None
+        );
+        assert_eq!(b.clustered_mean_interval(&values, &cluster[..10]), None);
     }
 }

@@ -126,17 +126,21 @@ pub fn report(report: &Report) {
         Report::Spending(SpendingReport::Backtest(r)) => {
             let mut t = table(&["model", "MAE", "RMSE", "sMAPE (%)", "MASE", "30-day total MAE"]);
             let ours = ErrorSummary { mae: r.mae, rmse: r.rmse, smape: r.smape, mase: r.mase };
-            for (name, e, month) in [
-                ("nivesh-ml", ours, r.monthly_total_mae),
-                ("seasonal naive (7)", r.seasonal_naive, r.seasonal_naive_monthly_total_mae),
+            for (name, e, month, ci) in [
+                ("nivesh-ml", ours, r.monthly_total_mae, &r.ci95),
+                ("seasonal naive (7)", r.seasonal_naive, r.seasonal_naive_monthly_total_mae, &Intervals::new()),
             ] {
+                let shown = |v: f64, key: &str, digits: usize| match ci.get(key) {
+                    Some(i) => format!("{v:.digits$} {i:.digits$}"),
+                    None => format!("{v:.digits$}"),
+                };
                 t.add_row(vec![
                     name.to_string(),
-                    format!("{:.1}", e.mae),
+                    shown(e.mae, "mae", 1),
                     format!("{:.1}", e.rmse),
-                    format!("{:.2}", e.smape),
-                    format!("{:.4}", e.mase),
-                    format!("{month:.0}"),
+                    shown(e.smape, "smape", 2),
+                    shown(e.mase, "mase", 4),
+                    shown(month, "monthly_total_mae", 0),
                 ]);
             }
             println!(
@@ -148,6 +152,11 @@ pub fn report(report: &Report) {
                 r.seconds,
                 if r.previous_model { "; festival priors from the previous model" } else { "" }
             );
+            interval_note(
+                &r.ci95,
+                "percentile bootstrap over the users, each with all its forecasts (value [interval])",
+            );
+            comparison(&r.vs_seasonal_naive);
             let mut d = table(&[
                 "forecast days",
                 "user-days",
@@ -197,12 +206,14 @@ pub fn report(report: &Report) {
 pub fn comparison(c: &Comparison) {
     let mut t = table(&["metric", "this model", "baseline", "difference", "95 % interval", "shows"]);
     for d in &c.metrics {
+        // four decimals for rates and scores, one for amounts
+        let digits = if d.value.abs().max(d.baseline.abs()) >= 100.0 { 1 } else { 4 };
         t.add_row(vec![
             d.metric.to_string(),
-            format!("{:.4}", d.value),
-            format!("{:.4}", d.baseline),
-            format!("{:+.4}", d.difference),
-            d.ci95.map(|i| format!("{i:.4}")).unwrap_or_default(),
+            format!("{:.digits$}", d.value),
+            format!("{:.digits$}", d.baseline),
+            format!("{:+.digits$}", d.difference),
+            d.ci95.map(|i| format!("{i:.digits$}")).unwrap_or_default(),
             format!("{} ({} is better)", d.verdict.as_str(), if d.higher_is_better { "higher" } else { "lower" }),
         ]);
     }
