@@ -485,7 +485,8 @@ pub struct EvaluateArgs {
     /// Which model to evaluate.
     #[arg(value_enum)]
     pub model: ModelKind,
-    /// Model file, or a directory holding `<model>.model`.
+    /// Model file, a directory holding `<model>.model`, or a registered version:
+    /// `registry:champion` (any alias) or `registry:v3`.
     #[arg(long = "model", value_name = "PATH")]
     pub model_path: PathBuf,
     #[command(flatten)]
@@ -515,7 +516,7 @@ pub struct EvaluateArgs {
     /// fixed seed: the same intervals on every run); 0 for none.
     #[arg(long, default_value_t = nivesh_models::metrics::Bootstrap::DEFAULT_SAMPLES, value_parser = bootstrap_samples)]
     pub bootstrap: usize,
-    /// Compare with this model (file or directory, same kind) on the same items: each headline
+    /// Compare with this model (file, directory or `registry:ALIAS|vN`; same kind) on the same items: each headline
     /// metric of both, the difference and its paired 95 % interval (a challenger against the
     /// champion, tuned against defaults). Spending: on --benchmark only, against that model's
     /// method or a method named here (ets, theta, combination, combination:N).

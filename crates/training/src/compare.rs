@@ -10,13 +10,14 @@ use crate::evaluate::{IntentAnswers, cost_and_brier, sample_prf, sentence_counts
 use crate::report::{Comparison, Difference};
 use nivesh_core::Utterance;
 use nivesh_models::metrics::bootstrap::{SortedScores, t_interval};
-use nivesh_models::metrics::{BinaryReport, Bootstrap, SpanKey};
+use nivesh_models::metrics::{BinaryReport, Bootstrap, Interval, SpanKey};
 
 /// A metric of one fold's report: its name, how to read it, and whether higher is better.
 pub type FoldMetric<F> = (&'static str, fn(&F) -> f64, bool);
 
 /// Per-item means (metric k is the mean over items of `model[i]` against `baseline[i]`), the
-/// interval by the bootstrap of the per-item differences; a metric without items is left out.
+/// interval by the bootstrap of the per-item differences; a metric without items (or with
+/// lengths that differ) is left out, and so is an item that is not finite on either side.
 pub fn means(metrics: &[(&'static str, &[f64], &[f64], bool)], ci: &Bootstrap) -> Vec<Difference> {
     mean_differences(metrics, None, ci)
 }
@@ -40,12 +41,15 @@ fn mean_differences(
         .iter()
         .filter(|(_, a, b, _)| !a.is_empty() && a.len() == b.len())
         .map(|&(name, a, b, higher)| {
-            let d: Vec<f64> = a.iter().zip(b).map(|(a, b)| a - b).collect();
+            // an item without a finite value on either side (a series with no scale) is left out
+            let kept: Vec<usize> = (0..a.len()).filter(|&i| a[i].is_finite() && b[i].is_finite()).collect();
+            let (a, b): (Vec<f64>, Vec<f64>) = kept.iter().map(|&i| (a[i], b[i])).unzip();
+            let d: Vec<f64> = a.iter().zip(&b).map(|(a, b)| a - b).collect();
             let interval = match cluster {
-                Some(c) => ci.clustered_mean_interval(&d, c),
+                Some(c) => ci.clustered_mean_interval(&d, &kept.iter().map(|&i| c[i]).collect::<Vec<_>>()),
                 None => ci.mean_interval(&d),
             };
-            Difference::new(name, mean(a), mean(b), interval, higher)
+            Difference::new(name, mean(&a), mean(&b), interval, higher)
         })
         .collect()
 }
@@ -121,8 +125,11 @@ pub fn credit(
     weight: Option<&[f64]>,
     ci: &Bootstrap,
 ) -> Vec<Difference> {
-    let mut out: Vec<Difference> = ranking(model, baseline, labels, weight, ci).into_iter().take(1).collect();
+    let (sa, sb) = (SortedScores::new(model, labels), SortedScores::new(baseline, labels));
+    let auc = |s: &SortedScores, t: &[f64]| s.sample_report(weight, t).auc_roc;
     let ones = vec![1.0; labels.len()];
+    let [d_auc] = ci.intervals(&sa.strata(), |t| [auc(&sa, t) - auc(&sb, t)]);
+    let mut out = vec![Difference::new("auc_roc", auc(&sa, &ones), auc(&sb, &ones), d_auc, true)];
     let (va, vb) = (cost_and_brier(model, labels, weight, &ones), cost_and_brier(baseline, labels, weight, &ones));
     let d = ci.intervals(&vec![0; labels.len()], |t| {
         let (x, y) = (cost_and_brier(model, labels, weight, t), cost_and_brier(baseline, labels, weight, t));
@@ -134,7 +141,11 @@ pub fn credit(
 }
 
 /// Cross-validation: the mean over folds of each metric for both, the interval Student's t
-/// over the per-fold differences (none when the intervals are off).
+/// over the per-fold differences with Nadeau and Bengio's correction (none when the intervals
+/// are off): k folds share their training rows, so the differences are not independent and the
+/// plain `s²/k` understates the variance; the corrected `s²·(1/k + 1/(k−1))` (a test fold is
+/// 1/(k−1) of the training rows) is the usual remedy (Nadeau & Bengio 2003; Bouckaert & Frank
+/// 2004).
 pub fn folds<F>(model: &[F], baseline: &[F], metrics: &[FoldMetric<F>], ci: &Bootstrap) -> Vec<Difference> {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     metrics
@@ -142,15 +153,25 @@ pub fn folds<F>(model: &[F], baseline: &[F], metrics: &[FoldMetric<F>], ci: &Boo
         .map(|&(name, g, higher)| {
             let (a, b): (Vec<f64>, Vec<f64>) = (model.iter().map(g).collect(), baseline.iter().map(g).collect());
             let d: Vec<f64> = a.iter().zip(&b).map(|(a, b)| a - b).collect();
-            let interval = if ci.samples == 0 { None } else { t_interval(&d) };
+            let interval = if ci.samples == 0 { None } else { corrected_t_interval(&d) };
             Difference::new(name, mean(&a), mean(&b), interval, higher)
         })
         .collect()
 }
 
-/// "N items drawn again", or "N folds (Student's t)".
+/// [`t_interval`] widened by Nadeau and Bengio's factor `√(1 + k/(k−1))` (their `1/k + 1/(k−1)`
+/// over the plain `1/k`) around the same mean.
+fn corrected_t_interval(d: &[f64]) -> Option<Interval> {
+    let i = t_interval(d)?;
+    let k = d.len() as f64;
+    let (mid, half) = ((i.low() + i.high()) / 2.0, (i.high() - i.low()) / 2.0);
+    let half = half * (1.0 + k / (k - 1.0)).sqrt();
+    Some(Interval(mid - half, mid + half))
+}
+
+/// "N items drawn again", or "N folds (corrected Student's t)".
 pub fn paired_over(n: usize, what: &str) -> String {
-    if what == "folds" { format!("{n} folds (Student's t)") } else { format!("{n} {what} drawn again") }
+    if what == "folds" { format!("{n} folds (corrected Student's t)") } else { format!("{n} {what} drawn again") }
 }
 
 /// A comparison of `metrics` against `against`.
@@ -211,14 +232,44 @@ mod tests {
     }
 
     #[test]
+    fn pairing_cancels_what_two_models_share() {
+        // two rankings that agree on most rows, with crossing scores: the paired interval of
+        // the AUC difference is much narrower than the two AUCs' own intervals
+        let mut rng = nivesh_core::rng::Rng::new(7);
+        let labels: Vec<bool> = (0..400).map(|i| i % 4 == 0).collect();
+        let model: Vec<f64> = labels.iter().map(|&y| rng.f64() + if y { 0.6 } else { 0.0 }).collect();
+        let baseline: Vec<f64> = model.iter().map(|s| s + 0.05 * rng.f64()).collect();
+        let ci = Bootstrap::default();
+        let d = &ranking(&model, &baseline, &labels, None, &ci)[0];
+        let paired = d.ci95.unwrap();
+        let own = |s: &[f64]| {
+            let sorted = SortedScores::new(s, &labels);
+            ci.interval(&sorted.strata(), |t| sorted.sample_report(None, t).auc_roc).unwrap()
+        };
+        let width = |i: Interval| i.high() - i.low();
+        assert!(width(paired) * 4.0 < width(own(&model)).min(width(own(&baseline))), "{paired} {}", own(&model));
+        assert!(paired.contains(d.difference));
+    }
+
+    #[test]
+    fn pairs_that_are_not_finite_are_left_out() {
+        let (a, b) = ([1.0, f64::NAN, 3.0, 2.0, 1.0, 2.0], [0.5, 1.0, f64::INFINITY, 1.0, 1.0, 1.0]);
+        let d = &means(&[("mase", &a, &b, false)], &Bootstrap::default())[0];
+        assert_eq!((d.value, d.baseline), (1.5, 0.875));
+        assert!(d.ci95.is_none(), "4 items: too few to draw again");
+    }
+
+    #[test]
     fn folds_use_student_t_of_the_differences() {
         let metrics: [FoldMetric<f64>; 1] = [("cost", |f| *f, false)];
         let (a, b) = ([0.50, 0.52, 0.48, 0.51], [0.55, 0.56, 0.54, 0.57]);
         let d = &folds(&a, &b, &metrics, &Bootstrap::default())[0];
         assert!((d.difference - (-0.0525)).abs() < 1e-12);
-        // differences -0.05, -0.04, -0.06, -0.06: mean -0.0525, sd 0.009574, t(3) 3.182
+        // differences -0.05, -0.04, -0.06, -0.06: mean -0.0525, sd 0.009574, t(3) 3.182, and
+        // Nadeau-Bengio's variance s²·(1/4 + 1/3)
         let i = d.ci95.unwrap();
-        assert!((i.high() - (-0.0525 + 3.182 * 0.009574 / 2.0)).abs() < 1e-3, "{i}");
+        let half = 3.182 * 0.009574 * (0.25f64 + 1.0 / 3.0).sqrt();
+        assert!((i.high() - (-0.0525 + half)).abs() < 1e-3 && (i.low() - (-0.0525 - half)).abs() < 1e-3, "{i}");
         assert_eq!(d.verdict, Verdict::Better);
     }
 }

@@ -62,7 +62,7 @@ pub struct Evaluated {
 }
 
 /// The model file a path names: itself, or `<model>.model` in a directory.
-fn model_file(kind: ModelKind, path: &Path) -> PathBuf {
+pub fn model_file(kind: ModelKind, path: &Path) -> PathBuf {
     if path.is_dir() { path.join(kind.artifact_file()) } else { path.to_path_buf() }
 }
 
@@ -104,27 +104,32 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                     .collect(),
                 None => Vec::new(),
             };
-            if let Some(b) = &against {
-                let baseline = with_threshold(b)?;
-                let (x, y) = (intent_answers(&model, &data, &oos)?, intent_answers(&baseline, &data, &oos)?);
+            let baseline = against.as_deref().map(with_threshold).transpose()?;
+            let started = Instant::now();
+            let x = intent_answers(&model, &data, &oos)?;
+            let us = started.elapsed().as_secs_f64() * 1e6 / (data.len() + oos.len()).max(1) as f64;
+            if let Some(b) = &baseline {
+                let y = intent_answers(b, &data, &oos)?;
                 let over = compare::paired_over(data.len() + oos.len(), "queries");
                 comparison = Some(compare::comparison(&against_shown, over, compare::intent(&x, &y, &data, ci)));
             }
             let d = format!("{shown} — {} utterances, {} intents", data.len(), model.labels().len());
-            (Report::Intent(intent(&model, &data, &oos, ci)?), d)
+            (Report::Intent(intent_report(&model, &x, &data, us, ci)), d)
         }
         ModelKind::Ner => {
             let model: FinancialNer = load(&path)?;
             let data = inputs::ner_examples(&spec.input.paths, spec.input.format)?;
-            if let Some(b) = &against {
-                let baseline: FinancialNer = load(b)?;
-                let (gold, x, _) = ner_spans(&model, &data)?;
-                let (_, y, _) = ner_spans(&baseline, &data)?;
+            let baseline: Option<FinancialNer> = against.as_deref().map(load).transpose()?;
+            let started = Instant::now();
+            let spans = ner_spans(&model, &data)?;
+            let us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
+            if let Some(b) = &baseline {
+                let (_, y, _) = ner_spans(b, &data)?;
                 let over = compare::paired_over(data.len(), "sentences");
-                comparison = Some(compare::comparison(&against_shown, over, compare::ner(&gold, &x, &y, ci)));
+                comparison = Some(compare::comparison(&against_shown, over, compare::ner(&spans.0, &spans.1, &y, ci)));
             }
             let d = format!("{shown} — {} sentences", data.len());
-            (Report::Ner(ner(&model, &data, ci)?), d)
+            (Report::Ner(ner_report(spans, data.len(), us, ci)), d)
         }
         ModelKind::Credit => {
             let mut model: CreditModel = load(&path)?;
@@ -133,17 +138,14 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
             }
             let baseline: Option<CreditModel> = against.as_deref().map(load).transpose()?;
             let data = inputs::credit_table(&spec.input, Some(model.schema()), spec.cv_column.as_deref())?;
-            if let Some(b) = &baseline {
-                anyhow::ensure!(
-                    b.schema() == model.schema(),
-                    "--against {against_shown}: its columns differ from the model's; a comparison needs the same table"
-                );
-            }
             match &spec.cv_column {
                 None => {
                     if let Some(b) = &baseline {
                         let labels = labels_of(&data)?;
-                        let (x, y) = (model.probabilities(&data)?, b.probabilities(&data)?);
+                        // the same rows read with the baseline's own columns and levels
+                        let own = inputs::credit_table(&spec.input, Some(b.schema()), None)
+                            .with_context(|| format!("reading the data for --against {against_shown}"))?;
+                        let (x, y) = (model.probabilities(&data)?, b.probabilities(&own)?);
                         let m = compare::credit(&x, &y, &labels, data.weight.as_deref(), ci);
                         comparison =
                             Some(compare::comparison(&against_shown, compare::paired_over(data.rows, "rows"), m));
@@ -176,20 +178,17 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
         ModelKind::Anomaly => {
             let model: AnomalyModel = load(&path)?;
             let baseline: Option<AnomalyModel> = against.as_deref().map(load).transpose()?;
-            if let Some(b) = &baseline {
-                anyhow::ensure!(
-                    b.schema() == model.schema(),
-                    "--against {against_shown}: its columns differ from the model's; a comparison needs the same table"
-                );
-            }
             let (data, _) = inputs::anomaly_table(&spec.input, Some(model.schema()), None, spec.cv_column.as_deref())?;
             match &spec.cv_column {
                 None => {
                     if let Some(b) = &baseline {
                         let labels = labels_of(&data)?;
+                        // the same rows read with the baseline's own columns and levels
+                        let (own, _) = inputs::anomaly_table(&spec.input, Some(b.schema()), None, None)
+                            .with_context(|| format!("reading the data for --against {against_shown}"))?;
                         let m = compare::ranking(
                             &model.scores(&data),
-                            &b.scores(&data),
+                            &b.scores(&own),
                             &labels,
                             data.weight.as_deref(),
                             ci,
@@ -292,6 +291,17 @@ pub fn intent(
     let started = Instant::now();
     let answers = intent_answers(model, data, oos)?;
     let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / (data.len() + oos.len()).max(1) as f64;
+    Ok(intent_report(model, &answers, data, mean_predict_us, ci))
+}
+
+/// The intent report from the model's answers to `data` (and its out-of-scope queries).
+pub(crate) fn intent_report(
+    model: &IntentClassifier,
+    answers: &IntentAnswers,
+    data: &[Utterance],
+    mean_predict_us: f64,
+    ci: &Bootstrap,
+) -> IntentReport {
     let fallback = model.fallback_label();
     let truth: Vec<String> = data.iter().map(|u| u.intent.clone()).collect();
     let argmax: Vec<String> = answers.queries.iter().map(|q| q.0.clone()).collect();
@@ -302,14 +312,15 @@ pub fn intent(
     let [right_top, right_answer, caught] = answers.hits(data);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let accuracy_with_threshold = mean(&right_answer);
-    let caught_at = |t: f64| answers.caught(t).filter(|&x| x).count() as f64 / oos.len().max(1) as f64;
-    let oos_recall = (!oos.is_empty()).then(|| mean(&caught));
+    let n_oos = answers.oos.len();
+    let caught_at = |t: f64| answers.caught(t).filter(|&x| x).count() as f64 / n_oos.max(1) as f64;
+    let oos_recall = (n_oos > 0).then(|| mean(&caught));
     let ci95 = intervals([
         ("accuracy", ci.mean_interval(&right_top)),
         ("accuracy_with_threshold", ci.mean_interval(&right_answer)),
         ("oos_recall", ci.mean_interval(&caught)),
     ]);
-    let oos_curve = if oos.is_empty() {
+    let oos_curve = if n_oos == 0 {
         Vec::new()
     } else {
         (1..20)
@@ -333,7 +344,7 @@ pub fn intent(
             })
             .collect()
     };
-    Ok(IntentReport {
+    IntentReport {
         model: ModelKind::Intent,
         n: r.n,
         accuracy: r.accuracy,
@@ -346,11 +357,11 @@ pub fn intent(
         confusion_matrix: r.confusion,
         mean_predict_us,
         oos_recall,
-        oos_n: oos_recall.map(|_| oos.len()),
+        oos_n: oos_recall.map(|_| n_oos),
         oos_curve,
         ci95,
         model_path: None,
-    })
+    }
 }
 
 /// Every query's answer, as the intent report and a comparison read them.
@@ -403,8 +414,14 @@ impl IntentAnswers {
 /// The recogniser on labelled sentences (those without a reference date are read as of today).
 pub fn ner(model: &FinancialNer, data: &[NerExample], ci: &Bootstrap) -> anyhow::Result<NerReport> {
     let started = Instant::now();
-    let (gold, pred, value_counts) = ner_spans(model, data)?;
+    let spans = ner_spans(model, data)?;
     let mean_predict_us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
+    Ok(ner_report(spans, data.len(), mean_predict_us, ci))
+}
+
+/// The NER report from the gold and predicted spans of `n` sentences.
+pub(crate) fn ner_report(spans: NerSpans, n: usize, mean_predict_us: f64, ci: &Bootstrap) -> NerReport {
+    let (gold, pred, value_counts) = spans;
     let r = span_report(&gold, &pred);
     let counts = sentence_counts(&gold, &pred);
     let [precision, recall, f1] = ci.intervals(&vec![0; counts.len()], |t| sample_prf(&counts, t));
@@ -413,9 +430,9 @@ pub fn ner(model: &FinancialNer, data: &[NerExample], ci: &Bootstrap) -> anyhow:
         .into_iter()
         .map(|(l, (ok, n))| (l, ValueAccuracy { accuracy: ok as f64 / n.max(1) as f64, n }))
         .collect();
-    Ok(NerReport {
+    NerReport {
         model: ModelKind::Ner,
-        n: data.len(),
+        n,
         precision: r.precision,
         recall: r.recall,
         f1: r.f1,
@@ -424,7 +441,7 @@ pub fn ner(model: &FinancialNer, data: &[NerExample], ci: &Bootstrap) -> anyhow:
         mean_predict_us,
         ci95,
         model_path: None,
-    })
+    }
 }
 
 /// Gold and predicted spans of each sentence (those without a reference date are read as of

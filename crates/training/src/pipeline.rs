@@ -19,6 +19,14 @@ use nivesh_store::{ArtifactStore, Digest, Registry};
 use serde::Serialize;
 use std::time::Instant;
 
+/// A model's champion as a training run reads it.
+struct Champion {
+    model: Previous,
+    version: u32,
+    /// Its run trained on the same data file with the same split.
+    same_data: bool,
+}
+
 /// The run artifact holding a version's training profile (for drift checks).
 pub const PROFILE_ARTIFACT: &str = "profile.json";
 
@@ -267,15 +275,21 @@ impl Pipeline<'_> {
         })
     }
 
-    /// `kind`'s champion, for training that carries what it learned (`None`: no champion, or
-    /// its bytes could not be read; a champion that cannot be decoded is skipped with a warning
-    /// by the training, see [`Previous::required`]).
-    fn champion_model(&self, kind: ModelKind) -> Option<Previous> {
-        let read = || -> anyhow::Result<Option<Previous>> {
+    /// `kind`'s champion (`None`: none, or its bytes could not be read; a champion that cannot
+    /// be decoded is skipped with a warning by the training, see [`Previous::required`]), and
+    /// whether its run trained on the same data file (`dataset_hash`) with the same split: only
+    /// then are this run's held-out items ones it never trained on, so that it may be scored on
+    /// them (a random split of changed data can hold out the champion's training rows).
+    fn champion(&self, kind: ModelKind, dataset_hash: &str, split: &str) -> Option<Champion> {
+        let read = || -> anyhow::Result<Option<Champion>> {
             let Some(v) = self.registry.alias(kind.registry_name(), "champion")? else { return Ok(None) };
             let bytes = self.artifacts.get(&v.digest)?;
             let digest = v.digest.0.get(..12).unwrap_or(&v.digest.0);
-            Ok(Some(Previous { bytes, source: format!("champion v{} ({digest})", v.version), required: false }))
+            let run = self.registry.run(&v.run_id)?;
+            let same_data = run.dataset_hash.as_deref() == Some(dataset_hash)
+                && run.tags.get("split").and_then(|t| t.as_str()) == Some(split);
+            let model = Previous { bytes, source: format!("champion v{} ({digest})", v.version), required: false };
+            Ok(Some(Champion { model, version: v.version, same_data }))
         };
         read().unwrap_or_else(|e| {
             tracing::warn!(model = kind.name(), error = %format!("{e:#}"), "the champion could not be read: training without it");
@@ -297,13 +311,16 @@ impl Pipeline<'_> {
         let raw = std::fs::read(&data).with_context(|| format!("reading {}", data.display()))?;
         let suites = crate::validate::suites(spec.suites.as_deref())?;
         let checked = validate(kind, &data, &suites).with_context(|| format!("validating {name}'s data"))?;
+        let dataset_hash = Digest::of(&raw).0;
+        // recorded with the run: a later run compares with this one only on the same data and split
+        let split = serde_json::to_string(&spec.split)?;
         let info = RunInfo {
             git_commit: GIT_COMMIT.map(str::to_string),
-            dataset_hash: Some(Digest::of(&raw).0),
+            dataset_hash: Some(dataset_hash.clone()),
             dataset_rows: Some(checked.report.rows as u64),
             params: serde_json::Value::Null,
             tags: {
-                let mut tags = serde_json::json!({"model": name, "data": data.display().to_string()});
+                let mut tags = serde_json::json!({"model": name, "data": data.display().to_string(), "split": split});
                 for (k, v) in &spec.tags {
                     tags[k.as_str()] = serde_json::Value::String(v.clone());
                 }
@@ -317,13 +334,14 @@ impl Pipeline<'_> {
         self.registry.log_artifact(&run, "validation.json", &report_json)?;
         let report_html = self.artifacts.put(nivesh_monitor::html::validation(&checked.report).as_bytes())?;
         self.registry.log_artifact(&run, "validation.html", &report_html)?;
+        let champion = self.champion(kind, &dataset_hash, &split);
         let trained = if checked.report.passed {
-            // the champion: compared with on the same held-out items (the gate), and the
-            // previous model of the models that learn from it
-            let champion = self.champion_model(kind);
-            let previous = champion.as_ref().filter(|_| params.learns_from_previous());
+            // the champion: the previous model of the models that learn from it, and scored on
+            // the same held-out items when it trained on the same data (the gate)
+            let previous = champion.as_ref().map(|c| &c.model).filter(|_| params.learns_from_previous());
+            let against = champion.as_ref().filter(|c| c.same_data).map(|c| &c.model);
             self.prepare(kind, checked.transactions)
-                .and_then(|prepared| train_prepared(&model_spec, prepared, previous, champion.as_ref()))
+                .and_then(|prepared| train_prepared(&model_spec, prepared, previous, against))
         } else {
             Err(anyhow::anyhow!("validating {name}'s data: {}", checked.report.failures()))
         };
@@ -345,14 +363,18 @@ impl Pipeline<'_> {
             self.registry.log_metric(&run, &k, v, 0)?;
         }
         // the champion on the same items: its value, the difference and the paired interval
-        let paired =
-            trained.comparison.as_ref().and_then(|c| Some((c, c.metrics.iter().find(|d| d.metric == metric.name)?)));
+        let paired = trained
+            .comparison
+            .as_ref()
+            .and_then(|c| Some((c, c.metrics.iter().find(|d| d.metric == metric.name)?)))
+            .filter(|(_, d)| d.value.is_finite() && d.baseline.is_finite());
         if let Some(c) = &trained.comparison {
             for d in &c.metrics {
                 let bounds = d.ci95.map(|i| [("ci95_low", i.low()), ("ci95_high", i.high())]);
                 for (k, v) in [("champion", d.baseline), ("difference", d.difference)]
                     .into_iter()
                     .chain(bounds.into_iter().flatten())
+                    .filter(|(_, v)| v.is_finite())
                 {
                     self.registry.log_metric(&run, &format!("vs_champion_{}_{k}", d.metric), v, 0)?;
                 }
@@ -380,6 +402,9 @@ impl Pipeline<'_> {
         let (alias, gate) = if spec.promote {
             // with the champion scored on the same items, the gate reads that paired difference
             // (the recorded metrics came from different held-out data); without, the recorded ones
+            // ... and only while the champion is still the version compared with
+            let current = self.registry.alias(name, "champion")?.map(|v| v.version);
+            let paired = paired.filter(|_| current.is_some() && current == champion.as_ref().map(|c| c.version));
             let refused = paired.and_then(|(c, d)| paired_gate(c, d, spec.margin));
             let margin = if paired.is_some() { f64::INFINITY } else { spec.margin };
             let p = match refused {
@@ -420,4 +445,38 @@ fn paired_gate(c: &crate::report::Comparison, d: &crate::report::Difference, mar
             d.ci95.map_or_else(|| "none".to_string(), |i| format!("{i:.4}")),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::paired_gate;
+    use crate::report::{Comparison, Difference};
+    use nivesh_models::metrics::Interval;
+
+    fn gate(metric: &'static str, value: f64, baseline: f64, higher: bool) -> Option<String> {
+        let d = Difference::new(metric, value, baseline, Some(Interval(-0.02, 0.01)), higher);
+        let c = Comparison {
+            against: "champion v1 (abc)".into(),
+            paired_over: "120 rows drawn again".into(),
+            metrics: vec![],
+        };
+        paired_gate(&c, &d, 0.005)
+    }
+
+    #[test]
+    fn the_paired_gate_refuses_only_what_is_worse_by_more_than_the_margin() {
+        // higher is better: 0.004 worse passes, 0.006 worse is refused and says why
+        assert_eq!(gate("auc_roc", 0.796, 0.80, true), None);
+        let why = gate("auc_roc", 0.794, 0.80, true).unwrap();
+        assert!(
+            why.starts_with("auc_roc 0.7940 is worse than champion v1 (abc)'s 0.8000 on the same 120 rows by 0.0060"),
+            "{why}"
+        );
+        assert!(why.contains("(margin 0.005; 95 % interval of the difference [-0.0200, 0.0100])"), "{why}");
+        // lower is better: a higher MASE is worse
+        assert!(gate("mase", 0.90, 0.89, false).is_some());
+        assert_eq!(gate("mase", 0.88, 0.89, false), None);
+        // better by any amount passes
+        assert_eq!(gate("auc_roc", 0.9, 0.8, true), None);
+    }
 }

@@ -417,7 +417,7 @@ pub struct AnomalyMeans {
 pub struct Comparison {
     /// What the model is compared with (the baseline model's file, or a method).
     pub against: String,
-    /// What the pairs are: "3,100 queries drawn again", "10 folds (Student's t)".
+    /// What the pairs are: "3100 queries drawn again", "10 folds (corrected Student's t)".
     pub paired_over: String,
     pub metrics: Vec<Difference>,
 }

@@ -216,7 +216,8 @@ impl Previous {
         }
         anyhow::ensure!(
             !self.required,
-            "{}: its columns differ from the new model's; a comparison needs the same table",
+            "{}: its columns (or a categorical column's levels) differ from the new model's; compare the two on a \
+             file with `evaluate --against`, which reads it for each model",
             self.source
         );
         tracing::warn!(source = %self.source, "the model to compare with was trained on other columns: not compared");
@@ -224,10 +225,10 @@ impl Previous {
     }
 }
 
-/// The model to compare with on the evaluation items, decoded (`None`: none given, nothing
-/// evaluated, or a champion that cannot be read).
-fn baseline<T: Persist>(against: Option<&Previous>, evaluated: bool) -> anyhow::Result<Option<(T, &Previous)>> {
-    let Some(p) = against.filter(|_| evaluated) else { return Ok(None) };
+/// The model to compare with on the evaluation items, decoded before anything is trained (`None`:
+/// none given, or a champion that cannot be read).
+fn baseline<T: Persist>(against: Option<&Previous>) -> anyhow::Result<Option<(T, &Previous)>> {
+    let Some(p) = against else { return Ok(None) };
     Ok(p.decode("the model to compare with", |b| Ok(T::from_bytes(b)?))?.map(|m| (m, p)))
 }
 
@@ -245,6 +246,13 @@ pub fn train_prepared(
     against: Option<&Previous>,
 ) -> anyhow::Result<Trained> {
     spec.split.check()?;
+    if let Some(a) = against.filter(|a| a.required) {
+        anyhow::ensure!(
+            !matches!(spec.split, Split::None),
+            "--against {}: nothing is held out to compare on; give --holdout or --eval",
+            a.source
+        );
+    }
     let ci = &Bootstrap::with_samples(spec.bootstrap)?;
     let started = Instant::now();
     let secs = || started.elapsed().as_secs_f64();
@@ -258,6 +266,7 @@ pub fn train_prepared(
             let data = inputs::utterances(input, "train")?;
             let (data, held) = holdout(data, split);
             tracing::info!(rows = data.len(), "training intent classifier");
+            let base = baseline::<IntentClassifier>(against)?;
             let model = match &intent.embeddings {
                 crate::spec::Embeddings::Encoder(dir) => {
                     let files = read_encoder_dir(dir)?;
@@ -294,7 +303,7 @@ pub fn train_prepared(
             if !eval.is_empty() {
                 profile = Some(crate::profile::intent(&model, &eval)?);
             }
-            if let Some((base, p)) = baseline::<IntentClassifier>(against, !eval.is_empty())? {
+            if let Some((base, p)) = base.filter(|_| !eval.is_empty()) {
                 let (x, y) =
                     (evaluate::intent_answers(&model, &eval, &[])?, evaluate::intent_answers(&base, &eval, &[])?);
                 let over = compare::paired_over(eval.len(), "queries");
@@ -307,6 +316,7 @@ pub fn train_prepared(
             let (data, held) = holdout(data, split);
             let table = embeddings(&ner.embeddings)?;
             tracing::info!(rows = data.len(), "training NER");
+            let base = baseline::<FinancialNer>(against)?;
             let model = ner.params.fit_with_embeddings(&data, table.as_ref())?;
             let summary = format!(
                 "trained NER on {} sentences, labels {}, {} CRF state features in {:.2} s; word clusters: {}",
@@ -327,7 +337,7 @@ pub fn train_prepared(
             if !eval.is_empty() {
                 profile = Some(crate::profile::ner(&model, &eval)?);
             }
-            if let Some((base, p)) = baseline::<FinancialNer>(against, !eval.is_empty())? {
+            if let Some((base, p)) = base.filter(|_| !eval.is_empty()) {
                 let ((gold, x, _), (_, y, _)) =
                     (evaluate::ner_spans(&model, &eval)?, evaluate::ner_spans(&base, &eval)?);
                 let over = compare::paired_over(eval.len(), "sentences");
@@ -345,6 +355,7 @@ pub fn train_prepared(
                 _ => (data, None, Vec::new()),
             };
             tracing::info!(rows = train.rows, "training credit model");
+            let base = baseline::<CreditModel>(against)?;
             let model = p.fit(&train)?;
             let derived = model.bureau_features().map(|b| b.columns.iter().map(|d| d.name.clone()).collect::<Vec<_>>());
             let chosen = model.bureau_cv().map_or_else(String::new, |c| {
@@ -373,7 +384,7 @@ pub fn train_prepared(
                 Some(t) => {
                     let mut r = evaluate::credit(&model, &t, ci)?;
                     r.achievable_auc = achievable_credit_auc(input, &held_idx)?;
-                    if let Some((base, p)) = baseline::<CreditModel>(against, true)?
+                    if let Some((base, p)) = base
                         && p.same_columns(model.schema(), base.schema())?
                     {
                         let labels = evaluate::labels_of(&t)?;
@@ -415,6 +426,7 @@ pub fn train_prepared(
                 _ => (data, None),
             };
             tracing::info!(rows = train.rows, mode = ?p.mode, "training anomaly detector");
+            let base = baseline::<AnomalyModel>(against)?;
             let model = p.fit(&train)?;
             let summary = format!(
                 "trained {:?} anomaly detector on {} rows, {} features in {:.2} s; threshold {:.4}{}",
@@ -434,7 +446,7 @@ pub fn train_prepared(
             let report = match eval {
                 Some(t) => {
                     profile = Some(crate::profile::anomaly(&model, &t));
-                    if let Some((base, p)) = baseline::<AnomalyModel>(against, true)?
+                    if let Some((base, p)) = base
                         && p.same_columns(model.schema(), base.schema())?
                     {
                         let labels = evaluate::labels_of(&t)?;

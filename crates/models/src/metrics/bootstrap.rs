@@ -142,18 +142,25 @@ impl Bootstrap {
         self.interval(&vec![0; values.len()], |times| weighted_mean(values, times))
     }
 
-    /// [`Self::mean_interval`] with the values drawn in clusters: `cluster[i]` (from 0) is
-    /// value i's, and a cluster is drawn with all its values (a user's forecasts at every
+    /// [`Self::mean_interval`] with the values drawn in clusters: `cluster[i]` is value i's, and a cluster is drawn with all its values (a user's forecasts at every
     /// origin go together: they share the user). The clusters are the items: fewer than
     /// [`Self::MIN_STRATUM`] give none.
     pub fn clustered_mean_interval(&self, values: &[f64], cluster: &[usize]) -> Option<Interval> {
         if values.len() != cluster.len() {
             return None;
         }
-        let clusters = cluster.iter().max().map_or(0, |m| m + 1);
+        // the clusters numbered 0.. in order of first appearance (ids need not be contiguous)
+        let mut ids = std::collections::HashMap::new();
+        let cluster: Vec<usize> = cluster
+            .iter()
+            .map(|&c| {
+                let n = ids.len();
+                *ids.entry(c).or_insert(n)
+            })
+            .collect();
         let mut weights = vec![0.0; values.len()];
-        self.interval(&vec![0; clusters], |times| {
-            for (w, &c) in weights.iter_mut().zip(cluster) {
+        self.interval(&vec![0; ids.len()], |times| {
+            for (w, &c) in weights.iter_mut().zip(&cluster) {
                 *w = times[c];
             }
             weighted_mean(values, &weights)
@@ -392,5 +399,8 @@ mod tests {
             None
         );
         assert_eq!(b.clustered_mean_interval(&values, &cluster[..10]), None);
+        // ids need not be contiguous: only the grouping counts
+        let sparse: Vec<usize> = cluster.iter().map(|c| c * 7 + 3).collect();
+        assert_eq!(b.clustered_mean_interval(&values, &sparse), Some(c));
     }
 }

@@ -37,7 +37,7 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 !matches!(kind, ModelKind::Spending),
                 "--against compares on held-out items; the forecaster's backtest has no paired comparison (use `evaluate spending --benchmark FILE --against`)"
             );
-            let file = if path.is_dir() { path.join(kind.artifact_file()) } else { path.clone() };
+            let file = nivesh_training::evaluate::model_file(kind, path);
             let bytes = std::fs::read(&file).with_context(|| format!("reading --against {}", file.display()))?;
             Some(nivesh_training::Previous { bytes, source: file.display().to_string(), required: true })
         }
