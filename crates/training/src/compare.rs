@@ -6,7 +6,7 @@
 //! items drawn as for the report's own intervals (within class for a ranking metric). Folds:
 //! Student's t over the per-fold differences.
 
-use crate::evaluate::{IntentAnswers, cost_and_brier, sample_prf, sentence_counts};
+use crate::items::{IntentAnswers, cost_and_brier, sample_prf, sentence_counts};
 use crate::report::{Comparison, Difference};
 use nivesh_core::Utterance;
 use nivesh_models::metrics::bootstrap::{SortedScores, t_interval};

@@ -4,6 +4,7 @@
 //!   enum, input files, split), [`TrainSpec`] for a pipeline run (data source, models, gate);
 //! - [`train()`](train::train): one model from a [`ModelSpec`] → [`Trained`] (bytes, report, parameters);
 //! - [`evaluate`]: typed [`Report`]s ([`report`]) of a model on labelled data, and `evaluate` of a saved model;
+//! - [`items`]: a model's answers per labelled item, read by the reports and the comparisons;
 //! - [`compare`]: a model against a baseline on the same items (paired intervals of the differences);
 //! - [`plots`]: PNG plots of a report;
 //! - [`pipeline`]: [`Pipeline::run`] — validate, train, evaluate, track, register and promote
@@ -17,6 +18,7 @@
 pub mod compare;
 pub mod evaluate;
 pub mod inputs;
+pub mod items;
 pub mod pipeline;
 pub mod plots;
 pub mod profile;

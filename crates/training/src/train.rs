@@ -3,6 +3,7 @@
 use crate::compare;
 use crate::evaluate;
 use crate::inputs;
+use crate::items;
 use crate::report::{AnomalyReport, Comparison, CreditReport, Report, SpendingReport};
 use crate::spec::{Input, ModelParams, ModelSpec, Split};
 use anyhow::Context;
@@ -304,8 +305,7 @@ pub fn train_prepared(
                 profile = Some(crate::profile::intent(&model, &eval)?);
             }
             if let Some((base, p)) = base.filter(|_| !eval.is_empty()) {
-                let (x, y) =
-                    (evaluate::intent_answers(&model, &eval, &[])?, evaluate::intent_answers(&base, &eval, &[])?);
+                let (x, y) = (items::intent_answers(&model, &eval, &[])?, items::intent_answers(&base, &eval, &[])?);
                 let over = compare::paired_over(eval.len(), "queries");
                 comparison = Some(compare::comparison(&p.source, over, compare::intent(&x, &y, &eval, ci)));
             }
@@ -338,8 +338,7 @@ pub fn train_prepared(
                 profile = Some(crate::profile::ner(&model, &eval)?);
             }
             if let Some((base, p)) = base.filter(|_| !eval.is_empty()) {
-                let ((gold, x, _), (_, y, _)) =
-                    (evaluate::ner_spans(&model, &eval)?, evaluate::ner_spans(&base, &eval)?);
+                let ((gold, x, _), (_, y, _)) = (items::ner_spans(&model, &eval)?, items::ner_spans(&base, &eval)?);
                 let over = compare::paired_over(eval.len(), "sentences");
                 comparison = Some(compare::comparison(&p.source, over, compare::ner(&gold, &x, &y, ci)));
             }
@@ -387,7 +386,7 @@ pub fn train_prepared(
                     if let Some((base, p)) = base
                         && p.same_columns(model.schema(), base.schema())?
                     {
-                        let labels = evaluate::labels_of(&t)?;
+                        let labels = items::labels_of(&t)?;
                         let (x, y) = (model.probabilities(&t)?, base.probabilities(&t)?);
                         let m = compare::credit(&x, &y, &labels, t.weight.as_deref(), ci);
                         comparison = Some(compare::comparison(&p.source, compare::paired_over(t.rows, "rows"), m));
@@ -449,7 +448,7 @@ pub fn train_prepared(
                     if let Some((base, p)) = base
                         && p.same_columns(model.schema(), base.schema())?
                     {
-                        let labels = evaluate::labels_of(&t)?;
+                        let labels = items::labels_of(&t)?;
                         let m = compare::ranking(&model.scores(&t), &base.scores(&t), &labels, t.weight.as_deref(), ci);
                         comparison = Some(compare::comparison(&p.source, compare::paired_over(t.rows, "rows"), m));
                     }
