@@ -421,7 +421,8 @@ pub struct TrainArgs {
     pub previous: Option<std::path::PathBuf>,
     /// Also score this model (file or directory, same kind; e.g. the one in production) on the
     /// same held-out items, and print each headline metric of both with the paired 95 %
-    /// interval of the difference. The pipeline does this with the champion by itself.
+    /// interval of the difference (spending: its parameters backtested on the same users and
+    /// days). The pipeline does this with the champion by itself.
     #[arg(long, value_name = "PATH")]
     pub against: Option<std::path::PathBuf>,
     /// Intent: the intent answered below the confidence threshold (default general_question).
@@ -518,8 +519,10 @@ pub struct EvaluateArgs {
     pub bootstrap: usize,
     /// Compare with this model (file, directory or `registry:ALIAS|vN`; same kind) on the same items: each headline
     /// metric of both, the difference and its paired 95 % interval (a challenger against the
-    /// champion, tuned against defaults). Spending: on --benchmark only, against that model's
-    /// method or a method named here (ets, theta, combination, combination:N).
+    /// champion, tuned against defaults). Spending: a backtest on --data backtests both models'
+    /// parameters on the same users and days (users drawn again); --benchmark compares that
+    /// model's method on the same series. A method named here (ets, theta, combination,
+    /// combination:N) is the model's own parameters with that method.
     #[arg(long, value_name = "PATH")]
     pub against: Option<PathBuf>,
 }

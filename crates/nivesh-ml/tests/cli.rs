@@ -628,14 +628,41 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     assert_eq!(c["metrics"][0]["value"], r["mase"], "{c}");
     assert_eq!(c["metrics"][0]["baseline"], json("theta.json")["mase"], "{c}");
     assert_eq!(c["metrics"][0]["verdict"], "not_shown", "one series shows nothing: {c}");
-    // a backtest has no paired comparison: refused, not ignored
+    // a backtest paired with another method on the same users and days
+    let backtest = ["evaluate", "spending", "--model", "m", "--data", "gen/transactions.csv"];
+    let out = nivesh(dir.path(), &[], &[&backtest[..], &["--report", "bt.json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bt = json("bt.json");
+    let out =
+        nivesh(dir.path(), &[], &[&backtest[..], &["--against", "seasonal_naive:7", "--report", "x.json"]].concat());
+    assert_eq!(out.status.code(), Some(1), "not a method, not a file: {}", stderr(&out));
+    assert!(stderr(&out).contains("seasonal_naive:7"), "{}", stderr(&out));
+    let out = nivesh(dir.path(), &[], &[&backtest[..], &["--against", "theta", "--report", "btt.json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c = &json("btt.json")["comparison"];
+    assert_eq!(c["against"], "theta", "{c}");
+    assert!(c["paired_over"].as_str().unwrap().ends_with(" users drawn again"), "{c}");
+    assert_eq!(c["metrics"][1]["metric"], "mase", "{c}");
+    assert_eq!(c["metrics"][1]["value"], bt["mase"], "the model's own backtest: {c}");
+    // against itself: the same forecasts, no difference
+    let out = nivesh(dir.path(), &[], &[&backtest[..], &["--against", "m", "--report", "self.json"]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c = &json("self.json")["comparison"];
+    assert_eq!(
+        (c["metrics"][1]["difference"].as_f64(), c["metrics"][1]["verdict"].as_str()),
+        (Some(0.0), Some("not_shown")),
+        "{c}"
+    );
+    // train spending --against: the same pairing on the training run's backtest
     let out = nivesh(
         dir.path(),
         &[],
-        &["evaluate", "spending", "--model", "m", "--data", "gen/transactions.csv", "--against", "m"],
+        &["train", "spending", "--data", "gen/transactions.csv", "--against", "m", "--out", "m2", "--report", "t.json"],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("--against compares on a series benchmark"), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c = &json("t.json")["comparison"];
+    assert_eq!(c["metrics"][1]["metric"], "mase", "{c}");
+    assert_eq!(c["metrics"][1]["value"], json("t.json")["mase"], "{c}");
 
     // NN5 conversion
     std::fs::write(dir.path().join("tr.csv"), "1,2,3\n4,5,6\n").unwrap();
@@ -672,6 +699,20 @@ fn pipeline_trains_registers_and_gates_every_model() {
     let paired =
         stdout(&out).lines().find(|l| l.starts_with("│ auc_roc ") && l.contains("+0.0000")).map(str::to_string);
     assert!(paired.is_some_and(|l| l.contains("not shown")), "{}", stdout(&out));
+    // the forecaster's champion: its parameters backtested on the same users and days
+    let out = nivesh(dir.path(), &env, &["train", "--data", "gen", "--models", "spending"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("against champion v1 ("), "{}", stdout(&out));
+    assert!(
+        stdout(&out).lines().any(|l| l.starts_with("│ mase ") && l.contains("+0.0000") && l.contains("not shown")),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        last_table(&stdout(&out)).lines().any(|l| l.starts_with("│ spending ") && l.contains("v2")),
+        "{}",
+        stdout(&out)
+    );
     let out = nivesh(dir.path(), &env, &["registry", "show", "credit"]);
     let text = stdout(&out);
     assert!(text.contains("v1") && text.contains("v2"), "{text}");

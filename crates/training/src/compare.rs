@@ -6,11 +6,14 @@
 //! items drawn as for the report's own intervals (within class for a ranking metric). Folds:
 //! Student's t over the per-fold differences.
 
-use crate::items::{IntentAnswers, cost_and_brier, sample_prf, sentence_counts};
+use crate::items::{IntentAnswers, cost_and_brier, labels_of, sample_prf, sentence_counts};
 use crate::report::{Comparison, Difference};
 use nivesh_core::Utterance;
+use nivesh_models::anomaly::AnomalyModel;
+use nivesh_models::credit::CreditModel;
 use nivesh_models::metrics::bootstrap::{SortedScores, t_interval};
 use nivesh_models::metrics::{BinaryReport, Bootstrap, Interval, SpanKey};
+use nivesh_models::tabular::Tabular;
 
 /// A metric of one fold's report: its name, how to read it, and whether higher is better.
 pub type FoldMetric<F> = (&'static str, fn(&F) -> f64, bool);
@@ -140,15 +143,50 @@ pub fn credit(
     out
 }
 
+/// Two credit models on the same held-out rows ([`credit`]): `data` as the model reads it,
+/// `own` the same rows as the baseline reads them (its columns and categorical levels).
+pub fn credit_rows(
+    against: &str,
+    model: &CreditModel,
+    baseline: &CreditModel,
+    data: &Tabular,
+    own: &Tabular,
+    ci: &Bootstrap,
+) -> anyhow::Result<Comparison> {
+    let labels = labels_of(data)?;
+    let (x, y) = (model.probabilities(data)?, baseline.probabilities(own)?);
+    Ok(comparison(against, drawn_again(data.rows, "rows"), credit(&x, &y, &labels, data.weight.as_deref(), ci)))
+}
+
+/// Two anomaly detectors on the same labelled rows ([`ranking`]); `own` as in [`credit_rows`].
+pub fn anomaly_rows(
+    against: &str,
+    model: &AnomalyModel,
+    baseline: &AnomalyModel,
+    data: &Tabular,
+    own: &Tabular,
+    ci: &Bootstrap,
+) -> anyhow::Result<Comparison> {
+    let labels = labels_of(data)?;
+    let m = ranking(&model.scores(data), &baseline.scores(own), &labels, data.weight.as_deref(), ci);
+    Ok(comparison(against, drawn_again(data.rows, "rows"), m))
+}
+
 /// Cross-validation: the mean over folds of each metric for both, the interval Student's t
 /// over the per-fold differences with Nadeau and Bengio's correction (none when the intervals
 /// are off): k folds share their training rows, so the differences are not independent and the
 /// plain `s²/k` understates the variance; the corrected `s²·(1/k + 1/(k−1))` (a test fold is
 /// 1/(k−1) of the training rows) is the usual remedy (Nadeau & Bengio 2003; Bouckaert & Frank
 /// 2004).
-pub fn folds<F>(model: &[F], baseline: &[F], metrics: &[FoldMetric<F>], ci: &Bootstrap) -> Vec<Difference> {
+pub fn folds<F>(
+    against: impl Into<String>,
+    model: &[F],
+    baseline: &[F],
+    metrics: &[FoldMetric<F>],
+    ci: &Bootstrap,
+) -> Comparison {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    metrics
+    let differences = metrics
         .iter()
         .map(|&(name, g, higher)| {
             let (a, b): (Vec<f64>, Vec<f64>) = (model.iter().map(g).collect(), baseline.iter().map(g).collect());
@@ -156,7 +194,8 @@ pub fn folds<F>(model: &[F], baseline: &[F], metrics: &[FoldMetric<F>], ci: &Boo
             let interval = if ci.samples == 0 { None } else { corrected_t_interval(&d) };
             Difference::new(name, mean(&a), mean(&b), interval, higher)
         })
-        .collect()
+        .collect();
+    comparison(against, format!("{} folds (corrected Student's t)", model.len()), differences)
 }
 
 /// [`t_interval`] widened by Nadeau and Bengio's factor `√(1 + k/(k−1))` (their `1/k + 1/(k−1)`
@@ -169,9 +208,9 @@ fn corrected_t_interval(d: &[f64]) -> Option<Interval> {
     Some(Interval(mid - half, mid + half))
 }
 
-/// "N items drawn again", or "N folds (corrected Student's t)".
-pub fn paired_over(n: usize, what: &str) -> String {
-    if what == "folds" { format!("{n} folds (corrected Student's t)") } else { format!("{n} {what} drawn again") }
+/// What a bootstrap comparison drew: "N queries drawn again" (folds say so in [`folds`]).
+pub fn drawn_again(n: usize, what: &str) -> String {
+    format!("{n} {what} drawn again")
 }
 
 /// A comparison of `metrics` against `against`.
@@ -263,7 +302,9 @@ mod tests {
     fn folds_use_student_t_of_the_differences() {
         let metrics: [FoldMetric<f64>; 1] = [("cost", |f| *f, false)];
         let (a, b) = ([0.50, 0.52, 0.48, 0.51], [0.55, 0.56, 0.54, 0.57]);
-        let d = &folds(&a, &b, &metrics, &Bootstrap::default())[0];
+        let c = folds("defaults", &a, &b, &metrics, &Bootstrap::default());
+        assert_eq!(c.paired_over, "4 folds (corrected Student's t)");
+        let d = &c.metrics[0];
         assert!((d.difference - (-0.0525)).abs() < 1e-12);
         // differences -0.05, -0.04, -0.06, -0.06: mean -0.0525, sd 0.009574, t(3) 3.182, and
         // Nadeau-Bengio's variance s²·(1/4 + 1/3)

@@ -10,7 +10,7 @@ use anyhow::Context;
 use nivesh_core::{NerExample, Transaction, Utterance};
 use nivesh_models::anomaly::AnomalyModel;
 use nivesh_models::credit::{CreditModel, credit_report};
-use nivesh_models::forecast::{ForecastParams, SpendingForecaster};
+use nivesh_models::forecast::{ForecastParams, SeriesMethod, SpendingForecaster};
 use nivesh_models::intent::IntentClassifier;
 use nivesh_models::metrics::bootstrap::{SortedScores, t_interval};
 use nivesh_models::metrics::{BinaryReport, Bootstrap, ClassificationReport, span_report};
@@ -42,7 +42,7 @@ pub struct EvalSpec {
     pub benchmark: Option<PathBuf>,
     /// Spending: the series method (default: the saved model's).
     #[serde(default)]
-    pub method: Option<nivesh_models::forecast::SeriesMethod>,
+    pub method: Option<SeriesMethod>,
     /// Credit and anomaly: k-fold cross-validation over this column's values.
     pub cv_column: Option<String>,
     /// Bootstrap samples for the metrics' 95 % intervals (0: none).
@@ -111,7 +111,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
             let us = started.elapsed().as_secs_f64() * 1e6 / (data.len() + oos.len()).max(1) as f64;
             if let Some(b) = &baseline {
                 let y = intent_answers(b, &data, &oos)?;
-                let over = compare::paired_over(data.len() + oos.len(), "queries");
+                let over = compare::drawn_again(data.len() + oos.len(), "queries");
                 comparison = Some(compare::comparison(&against_shown, over, compare::intent(&x, &y, &data, ci)));
             }
             let d = format!("{shown} — {} utterances, {} intents", data.len(), model.labels().len());
@@ -126,7 +126,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
             let us = started.elapsed().as_secs_f64() * 1e6 / data.len().max(1) as f64;
             if let Some(b) = &baseline {
                 let (_, y, _) = ner_spans(b, &data)?;
-                let over = compare::paired_over(data.len(), "sentences");
+                let over = compare::drawn_again(data.len(), "sentences");
                 comparison = Some(compare::comparison(&against_shown, over, compare::ner(&spans.0, &spans.1, &y, ci)));
             }
             let d = format!("{shown} — {} sentences", data.len());
@@ -142,14 +142,10 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
             match &spec.cv_column {
                 None => {
                     if let Some(b) = &baseline {
-                        let labels = labels_of(&data)?;
                         // the same rows read with the baseline's own columns and levels
                         let own = inputs::credit_table(&spec.input, Some(b.schema()), None)
                             .with_context(|| format!("reading the data for --against {against_shown}"))?;
-                        let (x, y) = (model.probabilities(&data)?, b.probabilities(&own)?);
-                        let m = compare::credit(&x, &y, &labels, data.weight.as_deref(), ci);
-                        comparison =
-                            Some(compare::comparison(&against_shown, compare::paired_over(data.rows, "rows"), m));
+                        comparison = Some(compare::credit_rows(&against_shown, &model, b, &data, &own, ci)?);
                     }
                     (
                         Report::Credit(CreditReport::Holdout(credit(&model, &data, ci)?)),
@@ -164,14 +160,9 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                         };
                         cross_validate(ModelKind::Credit, &data, cv, &shown, fit, CreditMeans::mean)
                     };
-                    let (d, mut r) = folds(&model)?;
-                    r.ci95 = over_folds(&r.per_fold, ci, &CREDIT_FOLD_METRICS);
-                    if let Some(b) = &baseline {
-                        let (_, rb) = folds(b)?;
-                        let m = compare::folds(&r.per_fold, &rb.per_fold, &CREDIT_FOLD_METRICS, ci);
-                        comparison =
-                            Some(compare::comparison(&against_shown, compare::paired_over(r.folds, "folds"), m));
-                    }
+                    let (d, r, c) =
+                        folds_against(&model, baseline.as_ref(), &against_shown, &CREDIT_FOLD_METRICS, ci, folds)?;
+                    comparison = c;
                     (Report::Credit(CreditReport::CrossValidated(r)), d)
                 }
             }
@@ -183,19 +174,10 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
             match &spec.cv_column {
                 None => {
                     if let Some(b) = &baseline {
-                        let labels = labels_of(&data)?;
                         // the same rows read with the baseline's own columns and levels
                         let (own, _) = inputs::anomaly_table(&spec.input, Some(b.schema()), None, None)
                             .with_context(|| format!("reading the data for --against {against_shown}"))?;
-                        let m = compare::ranking(
-                            &model.scores(&data),
-                            &b.scores(&own),
-                            &labels,
-                            data.weight.as_deref(),
-                            ci,
-                        );
-                        comparison =
-                            Some(compare::comparison(&against_shown, compare::paired_over(data.rows, "rows"), m));
+                        comparison = Some(compare::anomaly_rows(&against_shown, &model, b, &data, &own, ci)?);
                     }
                     (
                         Report::Anomaly(AnomalyReport::Holdout(anomaly(&model, &data, ci)?)),
@@ -217,21 +199,16 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                         };
                         cross_validate(ModelKind::Anomaly, &data, cv, &shown, fit, mean)
                     };
-                    let (d, mut r) = folds(&model)?;
-                    r.ci95 = over_folds(&r.per_fold, ci, &ANOMALY_FOLD_METRICS);
-                    if let Some(b) = &baseline {
-                        let (_, rb) = folds(b)?;
-                        let m = compare::folds(&r.per_fold, &rb.per_fold, &ANOMALY_FOLD_METRICS, ci);
-                        comparison =
-                            Some(compare::comparison(&against_shown, compare::paired_over(r.folds, "folds"), m));
-                    }
+                    let (d, r, c) =
+                        folds_against(&model, baseline.as_ref(), &against_shown, &ANOMALY_FOLD_METRICS, ci, folds)?;
+                    comparison = c;
                     (Report::Anomaly(AnomalyReport::CrossValidated(r)), d)
                 }
             }
         }
         ModelKind::Spending => match &spec.benchmark {
             Some(bench) => {
-                let method_of = |path: &Path| -> anyhow::Result<nivesh_models::forecast::SeriesMethod> {
+                let method_of = |path: &Path| -> anyhow::Result<SeriesMethod> {
                     Ok(load::<SpendingForecaster>(path)?.params().method)
                 };
                 let method = match spec.method {
@@ -241,7 +218,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                 let (r, x) = spending_benchmark(bench, method, ci)?;
                 if let Some(b) = &spec.against {
                     // a method by name (`theta`), or a saved model's method
-                    let named = b.to_str().and_then(|s| s.parse::<nivesh_models::forecast::SeriesMethod>().ok());
+                    let named = b.to_str().and_then(|s| s.parse::<SeriesMethod>().ok());
                     let (other, name) = match named {
                         Some(m) => (m, m.to_string()),
                         None => {
@@ -252,21 +229,37 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                     let y = benchmark_errors(bench, other)?;
                     let m =
                         compare::means(&[("mase", &x.mase, &y.mase, false), ("smape", &x.smape, &y.smape, false)], ci);
-                    comparison = Some(compare::comparison(name, compare::paired_over(r.series, "series"), m));
+                    comparison = Some(compare::comparison(name, compare::drawn_again(r.series, "series"), m));
                 }
                 (Report::Spending(SpendingReport::Benchmark(r)), String::new())
             }
             None => {
-                anyhow::ensure!(
-                    against.is_none(),
-                    "--against compares on a series benchmark (--benchmark FILE); a backtest on transactions has no paired comparison yet"
-                );
                 // a backtest on transactions with the saved model's parameters
                 let model: SpendingForecaster = load(&path)?;
                 anyhow::ensure!(!spec.input.paths.is_empty(), "give --benchmark FILE or --data transactions");
+                // the baseline: a method by name (the model's parameters with that method), or
+                // a saved model (its parameters, and it as the prior of its refit)
+                let baseline = match &spec.against {
+                    Some(b) => Some(match b.to_str().and_then(|s| s.parse::<SeriesMethod>().ok()) {
+                        Some(m) => {
+                            let params = ForecastParams { method: m, ..model.params().clone() };
+                            (params, None, m.to_string())
+                        }
+                        None => {
+                            let base: SpendingForecaster = load(&model_file(spec.model, b))?;
+                            let name = format!("{against_shown} ({})", base.params().method);
+                            (base.params().clone(), Some(base), name)
+                        }
+                    }),
+                    None => None,
+                };
                 let txns: Vec<Transaction> = nivesh_core::dataset::read_records(&spec.input.paths[0])?;
                 // the saved model is the prior of the refit when it was trained before the cut
-                let r = spending_backtest(model.params(), &txns, 90, Some(&model), ci)?;
+                let (r, ours) = spending_backtest(model.params(), &txns, 90, Some(&model), ci)?;
+                if let Some((params, base, name)) = &baseline {
+                    let (_, theirs) = spending_backtest(params, &txns, 90, base.as_ref().or(Some(&model)), ci)?;
+                    comparison = Some(ours.against(&theirs, name.as_str(), ci)?);
+                }
                 let d = format!("{shown} — backtest on {}", spec.input.paths[0].display());
                 (Report::Spending(SpendingReport::Backtest(r)), d)
             }
@@ -397,6 +390,25 @@ fn intervals<const N: usize>(pairs: [(&'static str, Option<nivesh_models::metric
     pairs.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
 }
 
+/// Cross-validation of `model`, with the intervals over its folds, and of `baseline` (when
+/// given) on the same folds, paired with it ([`compare::folds`]): `folds` runs one model's.
+fn folds_against<T, M, F>(
+    model: &T,
+    baseline: Option<&T>,
+    against: &str,
+    metrics: &[compare::FoldMetric<F>],
+    ci: &Bootstrap,
+    folds: impl Fn(&T) -> anyhow::Result<(String, CrossValidated<M, F>)>,
+) -> anyhow::Result<(String, CrossValidated<M, F>, Option<Comparison>)> {
+    let (description, mut r) = folds(model)?;
+    r.ci95 = over_folds(&r.per_fold, ci, metrics);
+    let comparison = match baseline {
+        Some(b) => Some(compare::folds(against, &r.per_fold, &folds(b)?.1.per_fold, metrics, ci)),
+        None => None,
+    };
+    Ok((description, r, comparison))
+}
+
 /// Intervals of the means over folds of each `(name, metric)`: Student's t over the folds'
 /// values (none when the bootstrap is off).
 fn over_folds<F>(folds: &[F], ci: &Bootstrap, metrics: &[compare::FoldMetric<F>]) -> Intervals {
@@ -481,10 +493,7 @@ pub(crate) struct SeriesErrors {
 
 /// Every series of a benchmark file (JSONL of `{"train", "test", "season_length"}`) forecast
 /// by `method` and by seasonal naive; an error names the line.
-pub(crate) fn benchmark_errors(
-    bench: &Path,
-    method: nivesh_models::forecast::SeriesMethod,
-) -> anyhow::Result<SeriesErrors> {
+pub(crate) fn benchmark_errors(bench: &Path, method: SeriesMethod) -> anyhow::Result<SeriesErrors> {
     use nivesh_models::forecast::{forecast_errors, forecast_series_with, seasonal_naive};
     #[derive(serde::Deserialize)]
     struct Series {
@@ -521,7 +530,7 @@ pub(crate) fn benchmark_errors(
 /// naive, paired over the series; and each series' errors.
 pub(crate) fn spending_benchmark(
     bench: &Path,
-    method: nivesh_models::forecast::SeriesMethod,
+    method: SeriesMethod,
     ci: &Bootstrap,
 ) -> anyhow::Result<(SpendingBenchmark, SeriesErrors)> {
     let started = Instant::now();
@@ -530,7 +539,7 @@ pub(crate) fn spending_benchmark(
     let mean = |v: &[f64]| v.iter().sum::<f64>() / n as f64;
     let vs_seasonal_naive = compare::comparison(
         "seasonal naive",
-        compare::paired_over(n, "series"),
+        compare::drawn_again(n, "series"),
         compare::means(&[("mase", &e.mase, &e.naive_mase, false), ("smape", &e.smape, &e.naive_smape, false)], ci),
     );
     let report = SpendingBenchmark {
@@ -574,7 +583,7 @@ pub fn spending_backtest(
     holdout_days: usize,
     previous: Option<&SpendingForecaster>,
     ci: &Bootstrap,
-) -> anyhow::Result<SpendingBacktest> {
+) -> anyhow::Result<(SpendingBacktest, BacktestErrors)> {
     use nivesh_models::forecast::{
         DailyHistory, PlacedSpend, daily_spend, forecast_errors, seasonal_naive, users_daily_spend,
     };
@@ -697,24 +706,16 @@ pub fn spending_backtest(
     anyhow::ensure!(n > 0, "no user series to backtest");
     let nf = n as f64;
     // the users are drawn again, each with all its forecasts: a user's origins share the user
-    let names = ["mae", "mase", "smape", "monthly_total_mae"];
-    let (ours, naive) = errors.split_at(4);
-    let ci95 =
-        names.iter().zip(ours).filter_map(|(&k, v)| Some((k, ci.clustered_mean_interval(v, &user_of)?))).collect();
-    let vs_seasonal_naive = compare::comparison(
-        "seasonal naive (7)",
-        compare::paired_over(users_forecast, "users"),
-        compare::clustered_means(
-            &names
-                .iter()
-                .zip(ours.iter().zip(naive))
-                .map(|(&k, (a, b))| (k, &a[..], &b[..], false))
-                .collect::<Vec<_>>(),
-            &user_of,
-            ci,
-        ),
-    );
-    Ok(SpendingBacktest {
+    let [e0, e1, e2, e3, s0, s1, s2, s3] = errors;
+    let ours = BacktestErrors { user_of, errors: [e0, e1, e2, e3] };
+    let naive = BacktestErrors { user_of: ours.user_of.clone(), errors: [s0, s1, s2, s3] };
+    let ci95 = BACKTEST_METRICS
+        .iter()
+        .zip(&ours.errors)
+        .filter_map(|(&k, v)| Some((k, ci.clustered_mean_interval(v, &ours.user_of)?)))
+        .collect();
+    let vs_seasonal_naive = ours.against(&naive, "seasonal naive (7)", ci)?;
+    let report = SpendingBacktest {
         model: ModelKind::Spending,
         forecasts: n,
         origins: holdout_days.div_ceil(STEP),
@@ -736,7 +737,43 @@ pub fn spending_backtest(
         users: users.len().min(USERS),
         seconds: started.elapsed().as_secs_f64(),
         observations,
-    })
+    };
+    Ok((report, ours))
+}
+
+/// The backtest's metrics, in the order of [`BacktestErrors::errors`].
+const BACKTEST_METRICS: [&str; 4] = ["mae", "mase", "smape", "monthly_total_mae"];
+
+/// Every backtest forecast's errors — MAE, MASE, sMAPE and the 30-day total's — and its user
+/// (numbered from 0 in user-id order, users with a forecast only): the backtest's intervals, and
+/// the pairing of two backtests of the same transactions.
+pub struct BacktestErrors {
+    user_of: Vec<usize>,
+    errors: [Vec<f64>; 4],
+}
+
+impl BacktestErrors {
+    /// Paired with `baseline`'s forecasts of the same users at the same origins: the users are
+    /// drawn again, each with all its forecasts.
+    pub fn against(&self, baseline: &Self, name: impl Into<String>, ci: &Bootstrap) -> anyhow::Result<Comparison> {
+        anyhow::ensure!(
+            self.user_of == baseline.user_of,
+            "the two backtests forecast different users or origins ({} and {} forecasts)",
+            self.user_of.len(),
+            baseline.user_of.len()
+        );
+        let metrics: Vec<_> = BACKTEST_METRICS
+            .iter()
+            .zip(self.errors.iter().zip(&baseline.errors))
+            .map(|(&k, (a, b))| (k, &a[..], &b[..], false))
+            .collect();
+        let users = self.user_of.last().map_or(0, |u| u + 1);
+        Ok(compare::comparison(
+            name,
+            compare::drawn_again(users, "users"),
+            compare::clustered_means(&metrics, &self.user_of, ci),
+        ))
+    }
 }
 
 /// k-fold cross-validation over the table's group column: `run(train, test)` for each fold
@@ -776,4 +813,34 @@ fn cross_validate<M, F>(
         ci95: Intervals::new(),
     };
     Ok((description, r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Verdict;
+
+    fn errors(user_of: Vec<usize>, mase: Vec<f64>) -> BacktestErrors {
+        let other = vec![1.0; user_of.len()];
+        BacktestErrors { user_of, errors: [other.clone(), mase, other.clone(), other] }
+    }
+
+    #[test]
+    fn backtests_pair_by_user_and_refuse_different_forecasts() {
+        // 30 users with two forecasts each; the model beats the baseline by 0.1 on every one
+        let users: Vec<usize> = (0..60).map(|i| i / 2).collect();
+        let base: Vec<f64> = (0..60).map(|i| 0.5 + f64::from(i % 7) * 0.1).collect();
+        let model: Vec<f64> = base.iter().map(|b| b - 0.1).collect();
+        let c = errors(users.clone(), model).against(&errors(users.clone(), base), "theta", &Bootstrap::default());
+        let c = c.unwrap();
+        assert_eq!((c.against.as_str(), c.paired_over.as_str()), ("theta", "30 users drawn again"));
+        let mase = &c.metrics[1];
+        assert_eq!(mase.metric, "mase");
+        assert!((mase.difference + 0.1).abs() < 1e-12, "{}", mase.difference);
+        assert_eq!(mase.verdict, Verdict::Better);
+        // forecasts of other users (or another count) are not paired
+        let fewer = errors(users[..58].to_vec(), vec![1.0; 58]);
+        let err = errors(users, vec![1.0; 60]).against(&fewer, "x", &Bootstrap::default()).unwrap_err();
+        assert!(err.to_string().contains("different users or origins (60 and 58 forecasts)"), "{err}");
+    }
 }

@@ -238,8 +238,8 @@ fn baseline<T: Persist>(against: Option<&Previous>) -> anyhow::Result<Option<(T,
 /// retrains ([`ModelParams::learns_from_previous`]: the spending forecaster keeps the festival
 /// multipliers that its training window no longer holds). The run's params name the previous
 /// model used (`previous_model`). `against` (the champion, `train --against`) is evaluated on
-/// the same items as the new model, paired ([`Trained::comparison`]); the forecaster's
-/// backtest has no such comparison.
+/// the same items as the new model, paired ([`Trained::comparison`]); for the forecaster, its
+/// parameters are backtested on the same users and origins.
 pub fn train_prepared(
     spec: &ModelSpec,
     prepared: Option<Prepared>,
@@ -249,7 +249,8 @@ pub fn train_prepared(
     spec.split.check()?;
     if let Some(a) = against.filter(|a| a.required) {
         anyhow::ensure!(
-            !matches!(spec.split, Split::None),
+            // the forecaster backtests its last 90 days whatever the split
+            !matches!(spec.split, Split::None) || matches!(spec.params, ModelParams::Spending(_)),
             "--against {}: nothing is held out to compare on; give --holdout or --eval",
             a.source
         );
@@ -306,7 +307,7 @@ pub fn train_prepared(
             }
             if let Some((base, p)) = base.filter(|_| !eval.is_empty()) {
                 let (x, y) = (items::intent_answers(&model, &eval, &[])?, items::intent_answers(&base, &eval, &[])?);
-                let over = compare::paired_over(eval.len(), "queries");
+                let over = compare::drawn_again(eval.len(), "queries");
                 comparison = Some(compare::comparison(&p.source, over, compare::intent(&x, &y, &eval, ci)));
             }
             (model.to_bytes()?, report, params, summary)
@@ -339,7 +340,7 @@ pub fn train_prepared(
             }
             if let Some((base, p)) = base.filter(|_| !eval.is_empty()) {
                 let ((gold, x, _), (_, y, _)) = (items::ner_spans(&model, &eval)?, items::ner_spans(&base, &eval)?);
-                let over = compare::paired_over(eval.len(), "sentences");
+                let over = compare::drawn_again(eval.len(), "sentences");
                 comparison = Some(compare::comparison(&p.source, over, compare::ner(&gold, &x, &y, ci)));
             }
             (model.to_bytes()?, report, params, summary)
@@ -386,10 +387,7 @@ pub fn train_prepared(
                     if let Some((base, p)) = base
                         && p.same_columns(model.schema(), base.schema())?
                     {
-                        let labels = items::labels_of(&t)?;
-                        let (x, y) = (model.probabilities(&t)?, base.probabilities(&t)?);
-                        let m = compare::credit(&x, &y, &labels, t.weight.as_deref(), ci);
-                        comparison = Some(compare::comparison(&p.source, compare::paired_over(t.rows, "rows"), m));
+                        comparison = Some(compare::credit_rows(&p.source, &model, &base, &t, &t, ci)?);
                     }
                     profile = Some(crate::profile::credit(&model, &t)?);
                     Some(Report::Credit(CreditReport::Holdout(r)))
@@ -448,9 +446,7 @@ pub fn train_prepared(
                     if let Some((base, p)) = base
                         && p.same_columns(model.schema(), base.schema())?
                     {
-                        let labels = items::labels_of(&t)?;
-                        let m = compare::ranking(&model.scores(&t), &base.scores(&t), &labels, t.weight.as_deref(), ci);
-                        comparison = Some(compare::comparison(&p.source, compare::paired_over(t.rows, "rows"), m));
+                        comparison = Some(compare::anomaly_rows(&p.source, &model, &base, &t, &t, ci)?);
                     }
                     Some(Report::Anomaly(AnomalyReport::Holdout(evaluate::anomaly(&model, &t, ci)?)))
                 }
@@ -483,8 +479,14 @@ pub fn train_prepared(
                 },
                 None => (None, None),
             };
+            let base = baseline::<nivesh_models::forecast::SpendingForecaster>(against)?;
             // (with the previous model only when it was trained before the backtest's cut)
-            let report = evaluate::spending_backtest(p, &txns, 90, previous.as_ref(), ci)?;
+            let (report, ours) = evaluate::spending_backtest(p, &txns, 90, previous.as_ref(), ci)?;
+            if let Some((base, b)) = &base {
+                // its parameters on the same users and origins, itself the prior of its refit
+                let (_, theirs) = evaluate::spending_backtest(base.params(), &txns, 90, Some(base), ci)?;
+                comparison = Some(ours.against(&theirs, b.source.as_str(), ci)?);
+            }
             let model = p.fit_with_previous(&txns, previous.as_ref())?;
             let summary = format!(
                 "trained spending forecaster on {} transactions in {:.2} s; festival multipliers: {}",

@@ -33,10 +33,6 @@ pub fn run(args: TrainArgs, config: &Config) -> anyhow::Result<ExitCode> {
     };
     let against = match &args.against {
         Some(path) => {
-            anyhow::ensure!(
-                !matches!(kind, ModelKind::Spending),
-                "--against compares on held-out items; the forecaster's backtest has no paired comparison (use `evaluate spending --benchmark FILE --against`)"
-            );
             let file = nivesh_training::evaluate::model_file(kind, path);
             let bytes = std::fs::read(&file).with_context(|| format!("reading --against {}", file.display()))?;
             Some(nivesh_training::Previous { bytes, source: file.display().to_string(), required: true })
