@@ -1,4 +1,6 @@
-//! Spending forecasts: by default a combination of MSTL (the weekly cycle; a monthly salary
+//! Spending forecasts: by default (`auto`) the one of the methods below that cross-validation
+//! on the training users' own daily spend shows better than the combination, else the
+//! combination ([`choose_method`]). The combination is of MSTL (the weekly cycle; a monthly salary
 //! cycle of 30 days is a parameter, off by default because it raised the backtest MASE on the
 //! generated data from 0.891 to 0.983) + AutoETS trend (the `augurs` crates), the Theta method
 //! and MSTL + a damped-trend ETS, each weighted by its error in a rolling-origin backtest on the
@@ -56,10 +58,16 @@ pub enum SeriesMethod {
     /// ETS, Theta and a damped-trend ETS, weighted per series by the inverse of their mean
     /// absolute error in a rolling-origin backtest on the series' own last `origins` horizons.
     Combination { origins: usize },
+    /// Chosen for a population of series by rolling-origin cross-validation pooled over them
+    /// ([`choose_method`]: the users' daily spend in training, a benchmark's training parts):
+    /// the combination, unless ETS or Theta alone has a lower mean MASE with the paired 95 %
+    /// interval of the difference wholly below 0. On one series alone, the combination.
+    Auto,
 }
 
 impl SeriesMethod {
-    /// The default: the combination over two rolling origins.
+    /// The combination over two rolling origins: the default of one series alone
+    /// ([`forecast_series`]; a population's default is [`SeriesMethod::Auto`]).
     pub const DEFAULT: SeriesMethod = SeriesMethod::Combination { origins: 2 };
 }
 
@@ -71,27 +79,31 @@ impl Default for SeriesMethod {
 
 impl std::str::FromStr for SeriesMethod {
     type Err = String;
-    /// `ets`, `theta`, `combination` (two origins) or `combination:N`.
+    /// `ets`, `theta`, `combination` (two origins), `combination:N` or `auto`.
     fn from_str(s: &str) -> Result<Self, String> {
         match s.trim() {
             "ets" => Ok(SeriesMethod::Ets),
             "theta" => Ok(SeriesMethod::Theta),
             "combination" => Ok(SeriesMethod::DEFAULT),
+            "auto" => Ok(SeriesMethod::Auto),
             other => match other.strip_prefix("combination:").map(str::parse::<usize>) {
                 Some(Ok(origins)) if (1..=12).contains(&origins) => Ok(SeriesMethod::Combination { origins }),
-                _ => Err(format!("`{other}` is not ets, theta, combination or combination:N with N from 1 to 12")),
+                _ => {
+                    Err(format!("`{other}` is not ets, theta, combination, combination:N with N from 1 to 12, or auto"))
+                }
             },
         }
     }
 }
 
 impl std::fmt::Display for SeriesMethod {
-    /// As [`std::str::FromStr`] reads it: `ets`, `theta`, `combination:N`.
+    /// As [`std::str::FromStr`] reads it: `ets`, `theta`, `combination:N`, `auto`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SeriesMethod::Ets => f.write_str("ets"),
             SeriesMethod::Theta => f.write_str("theta"),
             SeriesMethod::Combination { origins } => write!(f, "combination:{origins}"),
+            SeriesMethod::Auto => f.write_str("auto"),
         }
     }
 }
@@ -244,6 +256,8 @@ pub fn forecast_series_with(
         SeriesMethod::Theta => candidate(1, y, seasons, horizon),
         // finite: every candidate is checked, and the combination mixes them with finite weights
         SeriesMethod::Combination { origins } => combination(y, seasons, horizon, origins),
+        // nothing to pool on one series
+        SeriesMethod::Auto => combination(y, seasons, horizon, 2),
     };
     let Some(c) = fitted else {
         // constant or degenerate series: the mean, with the empirical spread
@@ -270,6 +284,132 @@ pub fn forecast_series_with(
         upper_95: clamp(&c.u95),
         model_used: c.name.into(),
     })
+}
+
+/// One series of a population that [`choose_method`] scores: its history, the seasons its
+/// models use, the season that scales its MASE and the horizon to forecast.
+#[derive(Debug, Clone, Copy)]
+pub struct HeldSeries<'a> {
+    pub y: &'a [f64],
+    pub seasons: &'a [usize],
+    pub mase_season: usize,
+    pub horizon: usize,
+}
+
+/// A candidate's mean MASE and the paired 95 % interval of its difference from the
+/// combination's (none for the combination itself, or too few series).
+pub type CandidateScore = (SeriesMethod, f64, Option<(f64, f64)>);
+
+/// How [`SeriesMethod::Auto`] chose: the method, each candidate's mean MASE over the same
+/// forecasts, and how many forecasts of how many series were scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodChoice {
+    pub method: SeriesMethod,
+    pub scores: Vec<CandidateScore>,
+    pub forecasts: usize,
+    pub series: usize,
+}
+
+impl std::fmt::Display for MethodChoice {
+    /// `theta (CV MASE: combination:2 0.9668, theta 0.8993 [-0.08, -0.06], ets 1.0296 [...]; 400 forecasts of 200 series)`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scores: Vec<String> = self
+            .scores
+            .iter()
+            .map(|(m, v, i)| match i {
+                Some((lo, hi)) => format!("{m} {v:.4} [{lo:+.4}, {hi:+.4}]"),
+                None => format!("{m} {v:.4}"),
+            })
+            .collect();
+        write!(
+            f,
+            "{} (rolling-origin CV, mean MASE: {}; {} forecasts of {} series)",
+            self.method,
+            scores.join(", "),
+            self.forecasts,
+            self.series
+        )
+    }
+}
+
+/// Fewest scored series for [`choose_method`] to choose anything but the combination.
+const MIN_CHOICE_SERIES: usize = 20;
+
+/// [`SeriesMethod::Auto`]'s choice for a population of series: each series forecast by every
+/// candidate (the combination over two origins, Theta, ETS) from each of its last `origins`
+/// horizons (from everything before it), scored by MASE; a forecast counts only where every
+/// candidate's MASE is finite. A member replaces the combination only when its mean MASE is
+/// lower with the paired 95 % interval of the difference (series drawn again, each with all
+/// its forecasts) wholly below 0; of several, the lowest. The combination is the prior — it is
+/// the more robust on data the choice did not see — and one member must beat it beyond noise.
+/// `None` with fewer than 20 series scored. Series are spread over the cores; the result does
+/// not depend on their number.
+pub fn choose_method(series: &[HeldSeries<'_>], origins: usize) -> Option<MethodChoice> {
+    // per series: each origin's MASE by candidate
+    let one = |s: &HeldSeries<'_>| -> Vec<[f64; 3]> {
+        let h = s.horizon.max(1);
+        let mut out = Vec::new();
+        for k in 1..=origins {
+            let Some(cut) = s.y.len().checked_sub(k * h) else { break };
+            if cut < MIN_POINTS.max(2 * h) {
+                break;
+            }
+            let (past, future) = (&s.y[..cut], &s.y[cut..cut + h]);
+            let mut row = [f64::NAN; 3];
+            for (slot, &m) in row.iter_mut().zip(&CANDIDATES) {
+                if let Ok(f) = forecast_series_with(past, s.seasons, h, m) {
+                    *slot = forecast_errors(past, future, &f.point, s.mase_season).mase;
+                }
+            }
+            if row.iter().all(|v| v.is_finite()) {
+                out.push(row);
+            }
+        }
+        out
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = series.len().div_ceil(threads).max(1);
+    let per_series: Vec<Vec<[f64; 3]>> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            series.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
+        // a thread that panicked scores nothing (the choice falls back to the combination)
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    pick(&per_series)
+}
+
+/// The candidates of [`SeriesMethod::Auto`], the combination (the prior) first.
+const CANDIDATES: [SeriesMethod; 3] =
+    [SeriesMethod::Combination { origins: 2 }, SeriesMethod::Theta, SeriesMethod::Ets];
+
+/// [`choose_method`]'s rule on the scores: per series, each forecast's MASE by candidate.
+fn pick(per_series: &[Vec<[f64; 3]>]) -> Option<MethodChoice> {
+    let (mut rows, mut cluster) = (Vec::new(), Vec::new());
+    let mut scored = 0usize;
+    for forecasts in per_series.iter().filter(|f| !f.is_empty()) {
+        for row in forecasts {
+            rows.push(*row);
+            cluster.push(scored);
+        }
+        scored += 1;
+    }
+    if scored < MIN_CHOICE_SERIES {
+        return None;
+    }
+    let mean = |k: usize| rows.iter().map(|r| r[k]).sum::<f64>() / rows.len() as f64;
+    let ci = crate::metrics::Bootstrap::default();
+    let mut scores = vec![(CANDIDATES[0], mean(0), None)];
+    let mut method = CANDIDATES[0];
+    let mut best = mean(0);
+    for (k, &m) in CANDIDATES.iter().enumerate().skip(1) {
+        let d: Vec<f64> = rows.iter().map(|r| r[k] - r[0]).collect();
+        let interval = ci.clustered_mean_interval(&d, &cluster).map(|i| (i.low(), i.high()));
+        if interval.is_some_and(|(_, hi)| hi < 0.0) && mean(k) < best {
+            (method, best) = (m, mean(k));
+        }
+        scores.push((m, mean(k), interval));
+    }
+    Some(MethodChoice { method, scores, forecasts: rows.len(), series: scored })
 }
 
 /// The seasonal-naive forecast: the last season repeated.
@@ -366,7 +506,7 @@ impl Default for ForecastParams {
                 ("independence_day".into(), -1, 1),
                 ("republic_day".into(), -1, 1),
             ],
-            method: SeriesMethod::DEFAULT,
+            method: SeriesMethod::Auto,
         }
     }
 }
@@ -461,13 +601,33 @@ pub struct SpendingForecaster {
     /// The last day of the training data (`None` for models saved before it was kept): a
     /// backtest may read this model as the previous one only for a cut after it.
     pub trained_through: Option<NaiveDate>,
+    /// With [`SeriesMethod::Auto`]: the method chosen on the training users (`None`: not auto,
+    /// too few users to choose, or saved before it was kept; the combination then).
+    chosen: Option<MethodChoice>,
 }
 
 impl SpendingForecaster {
     pub fn params(&self) -> &ForecastParams {
         &self.params
     }
+
+    /// The method each forecast uses: the parameters', or with `auto` the one chosen in training.
+    pub fn method(&self) -> SeriesMethod {
+        match (self.params.method, &self.chosen) {
+            (SeriesMethod::Auto, Some(c)) => c.method,
+            (m, _) => m,
+        }
+    }
+
+    /// How `auto` chose, when it did.
+    pub fn chosen(&self) -> Option<&MethodChoice> {
+        self.chosen.as_ref()
+    }
 }
+
+/// Users whose daily spend `auto` is chosen on (the first in user-id order that have two
+/// 30-day origins after 60 days): enough for the paired interval, ~2 s on two cores.
+const CHOICE_USERS: usize = 100;
 
 /// A festival effect as formats 1 and 2 saved it (before its spread and source were kept).
 #[derive(Serialize, Deserialize)]
@@ -500,6 +660,14 @@ struct SpendingForecasterV1 {
     effects: Vec<FestivalEffectV2>,
 }
 
+/// The layout of format version 3 (before the method `auto` chose was kept).
+#[derive(Deserialize)]
+struct SpendingForecasterV3 {
+    params: ForecastParams,
+    effects: Vec<FestivalEffect>,
+    trained_through: Option<NaiveDate>,
+}
+
 /// The layout of format version 2 (before effects kept their spread and source).
 #[derive(Deserialize)]
 struct SpendingForecasterV2 {
@@ -509,7 +677,7 @@ struct SpendingForecasterV2 {
 
 impl Persist for SpendingForecaster {
     const KIND: &'static str = "spending";
-    const FORMAT_VERSION: u32 = 3;
+    const FORMAT_VERSION: u32 = 4;
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
         let legacy = |effects: Vec<FestivalEffectV2>| effects.into_iter().map(FestivalEffect::from).collect();
@@ -524,11 +692,26 @@ impl Persist for SpendingForecaster {
                     },
                     effects: legacy(v1.effects),
                     trained_through: None,
+                    chosen: None,
                 })
             }
             2 => {
                 let v2: SpendingForecasterV2 = crate::artifact::decode(bytes, Self::KIND, 2)?;
-                Ok(SpendingForecaster { params: v2.params, effects: legacy(v2.effects), trained_through: None })
+                Ok(SpendingForecaster {
+                    params: v2.params,
+                    effects: legacy(v2.effects),
+                    trained_through: None,
+                    chosen: None,
+                })
+            }
+            3 => {
+                let v3: SpendingForecasterV3 = crate::artifact::decode(bytes, Self::KIND, 3)?;
+                Ok(SpendingForecaster {
+                    params: v3.params,
+                    effects: v3.effects,
+                    trained_through: v3.trained_through,
+                    chosen: None,
+                })
             }
             _ => crate::artifact::decode(bytes, Self::KIND, Self::FORMAT_VERSION),
         }
@@ -657,7 +840,22 @@ impl ForecastParams {
                 e.source = EffectSource::Pooled;
             }
         }
-        Ok(SpendingForecaster { params: self.clone(), effects, trained_through: Some(end) })
+        // auto: the method chosen on the users' own daily spend (the last year and two
+        // 30-day origins of each, as a forecast reads it)
+        let chosen = (self.method == SeriesMethod::Auto)
+            .then(|| {
+                const H: usize = 30;
+                let held: Vec<HeldSeries<'_>> = users
+                    .iter()
+                    .map(|(_, v)| &v[v.len().saturating_sub(MAX_DAILY_HISTORY + 2 * H)..])
+                    .filter(|v| v.len() >= 4 * H)
+                    .take(CHOICE_USERS)
+                    .map(|y| HeldSeries { y, seasons: &self.daily_seasons, mase_season: 7, horizon: H })
+                    .collect();
+                choose_method(&held, 2)
+            })
+            .flatten();
+        Ok(SpendingForecaster { params: self.clone(), effects, trained_through: Some(end), chosen })
     }
 }
 
@@ -752,7 +950,7 @@ impl Predict<DailyHistory<'_>> for SpendingForecaster {
         // the last year carries the level, trend and weekly cycle; older days only slow the
         // ETS search (its cost grows with the series length)
         let recent = &h.values[h.values.len().saturating_sub(MAX_DAILY_HISTORY)..];
-        let mut f = forecast_series_with(recent, &self.params.daily_seasons, h.horizon_days, self.params.method)?;
+        let mut f = forecast_series_with(recent, &self.params.daily_seasons, h.horizon_days, self.method())?;
         let first = h.start + Duration::days(h.values.len() as i64);
         let dates: Vec<NaiveDate> = (0..h.horizon_days).map(|i| first + Duration::days(i as i64)).collect();
         for (i, d) in dates.iter().enumerate() {
@@ -1054,6 +1252,17 @@ mod tests {
         assert!(alone.effects.iter().all(|e| e.multiplier == 1.0 && e.source == EffectSource::None), "{alone:?}");
     }
 
+    fn diwali_v3() -> FestivalEffect {
+        FestivalEffect {
+            festival: "diwali".into(),
+            from_day: -14,
+            to_day: 1,
+            multiplier: 2.0,
+            log_sd: 0.1,
+            source: EffectSource::Data,
+        }
+    }
+
     #[test]
     fn format_version_1_models_load_as_mstl_and_ets() {
         use crate::Persist;
@@ -1081,6 +1290,18 @@ mod tests {
         let bytes = crate::artifact::wrap(SpendingForecaster::KIND, 2, &postcard::to_allocvec(&v2).unwrap());
         let m2 = SpendingForecaster::from_bytes(&bytes).unwrap();
         assert_eq!((m2.params(), &m2.effects), (&ForecastParams::default(), &vec![diwali]));
+        // format 3: before the method `auto` chose was kept (the combination then)
+        #[derive(Serialize)]
+        struct V3 {
+            params: ForecastParams,
+            effects: Vec<FestivalEffect>,
+            trained_through: Option<NaiveDate>,
+        }
+        let day3 = NaiveDate::from_ymd_opt(2025, 9, 30);
+        let v3 = V3 { params: ForecastParams::default(), effects: vec![diwali_v3()], trained_through: day3 };
+        let bytes = crate::artifact::wrap(SpendingForecaster::KIND, 3, &postcard::to_allocvec(&v3).unwrap());
+        let m3 = SpendingForecaster::from_bytes(&bytes).unwrap();
+        assert_eq!((m3.trained_through, m3.chosen(), m3.method()), (day3, None, SeriesMethod::Auto));
         // and the current format round-trips a fitted model whole, its last day of data included
         use crate::Fit;
         let day = NaiveDate::from_ymd_opt(2025, 10, 1).unwrap();
@@ -1094,9 +1315,40 @@ mod tests {
         assert!(fitted.effects.iter().any(|e| e.source == EffectSource::Data), "{fitted:?}");
         let back = SpendingForecaster::from_bytes(&fitted.to_bytes().unwrap()).unwrap();
         assert_eq!(
-            (back.params(), &back.effects, back.trained_through),
-            (fitted.params(), &fitted.effects, fitted.trained_through)
+            (back.params(), &back.effects, back.trained_through, back.chosen()),
+            (fitted.params(), &fitted.effects, fitted.trained_through, fitted.chosen())
         );
+    }
+
+    #[test]
+    fn auto_keeps_the_combination_unless_a_member_beats_it_beyond_noise() {
+        // 30 series × 2 forecasts: Theta 0.1 better on every one → Theta
+        let rows = |theta: &dyn Fn(usize) -> f64, ets: f64| -> Vec<Vec<[f64; 3]>> {
+            (0..30).map(|s| vec![[1.0, theta(2 * s), ets], [1.0, theta(2 * s + 1), ets]]).collect()
+        };
+        let c = pick(&rows(&|_| 0.9, 1.2)).unwrap();
+        assert_eq!((c.method, c.forecasts, c.series), (SeriesMethod::Theta, 60, 30));
+        assert_eq!(c.scores[0], (SeriesMethod::DEFAULT, 1.0, None));
+        let (m, v, i) = c.scores[1];
+        assert!(m == SeriesMethod::Theta && (v - 0.9).abs() < 1e-12, "{v}");
+        assert!(i.is_some_and(|(lo, hi)| (lo + 0.1).abs() < 1e-9 && (hi + 0.1).abs() < 1e-9), "{i:?}");
+        // lower on average but not beyond noise (series by series ±0.5 around −0.02): the combination stays
+        let noisy = pick(&rows(&|k| if (k / 2) % 2 == 0 { 0.48 } else { 1.48 }, 1.2)).unwrap();
+        assert_eq!(noisy.method, SeriesMethod::DEFAULT, "{noisy}");
+        assert!(noisy.scores[1].1 < 1.0);
+        // both members better beyond noise: the lower of the two
+        assert_eq!(pick(&rows(&|_| 0.9, 0.8)).unwrap().method, SeriesMethod::Ets);
+        // 19 series scored (empty ones do not count): no choice
+        let mut few = rows(&|_| 0.5, 1.2);
+        few.truncate(19);
+        few.push(Vec::new());
+        assert!(pick(&few).is_none());
+        // and end to end: too few series to choose; one series alone is the combination
+        let y: Vec<f64> = (0..150).map(|i| 100.0 + f64::from(i % 7) * 10.0).collect();
+        let held = vec![HeldSeries { y: &y, seasons: &[7], mase_season: 7, horizon: 30 }; 5];
+        assert!(choose_method(&held, 2).is_none());
+        let auto = forecast_series_with(&y, &[7], 30, SeriesMethod::Auto).unwrap();
+        assert_eq!(auto, forecast_series_with(&y, &[7], 30, SeriesMethod::DEFAULT).unwrap());
     }
 
     #[test]
@@ -1105,6 +1357,8 @@ mod tests {
         assert_eq!("theta".parse::<SeriesMethod>(), Ok(SeriesMethod::Theta));
         assert_eq!("combination".parse::<SeriesMethod>(), Ok(SeriesMethod::DEFAULT));
         assert_eq!("combination:3".parse::<SeriesMethod>(), Ok(SeriesMethod::Combination { origins: 3 }));
+        assert_eq!("auto".parse::<SeriesMethod>(), Ok(SeriesMethod::Auto));
+        assert_eq!(SeriesMethod::Auto.to_string(), "auto");
         for bad in ["combination:0", "combination:13", "arima", ""] {
             assert!(bad.parse::<SeriesMethod>().is_err(), "{bad}");
         }

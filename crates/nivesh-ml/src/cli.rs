@@ -410,8 +410,10 @@ pub struct TrainArgs {
     /// contextual mode (a local sentence encoder, copied into the model and run per query).
     #[arg(long)]
     pub embeddings: Option<nivesh_training::spec::Embeddings>,
-    /// Spending: how each series is forecast: combination (default: ETS, Theta and damped
-    /// ETS weighted by their backtest), combination:N (N rolling origins), ets or theta.
+    /// Spending: how each series is forecast: auto (default: the combination unless ETS or
+    /// Theta alone beats it beyond noise in a rolling-origin CV on the training users),
+    /// combination (ETS, Theta and damped ETS weighted by their backtest), combination:N (N
+    /// rolling origins), ets or theta.
     #[arg(long)]
     pub method: Option<nivesh_models::forecast::SeriesMethod>,
     /// Spending: the previous model file (the `spending.model` trained before this one). A festival
@@ -506,7 +508,8 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub benchmark: Option<PathBuf>,
     /// Spending: forecast the benchmark with this method instead of the model's: ets, theta,
-    /// combination or combination:N (N rolling origins).
+    /// combination, combination:N (N rolling origins) or auto (chosen on the series' training
+    /// parts).
     #[arg(long)]
     pub method: Option<nivesh_models::forecast::SeriesMethod>,
     /// Run k-fold cross-validation over this column's values (retraining with the model's
@@ -522,7 +525,7 @@ pub struct EvaluateArgs {
     /// champion, tuned against defaults). Spending: a backtest on --data backtests both models'
     /// parameters on the same users and days (users drawn again); --benchmark compares that
     /// model's method on the same series. A method named here (ets, theta, combination,
-    /// combination:N) is the model's own parameters with that method.
+    /// combination:N, auto) is the model's own parameters with that method.
     #[arg(long, value_name = "PATH")]
     pub against: Option<PathBuf>,
 }

@@ -991,12 +991,12 @@ ner model e58deb8dacf4a9c1c58cbf743684aeea7d892c07b6779acea8a3308330447615
 ner profile.json 5bab590eb2c8a67872982dfe7c854fa095337a06d76be7cf7fe2bc172fc82dda
 ner validation.json 3d631fa5f5d8c3696ff0d64c0e4f47b48b872f89ade4284a8966649c698a0b93
 ner params {"c1":0.05,"c2":0.01,"max_iterations":100,"merge_rules":true,"clusters":[16,8,8],"near_gazetteer":true,"embeddings":"all-MiniLM-L6-v2, 256 SVD directions, int8 (21719 words, k-means 16×8×8, seed 1)"}
-spending metrics.json a0c41a25ef73f9fdde51f6014d07c1388ec1eabc67b5be8625ada704d3d6a54f
-spending model 30e7f2bffb0ce81e2f92a335deddbd9605a34616604dbb78aa91a3d7a17f0deb
-spending plots/forecast_vs_actual.png 23ddfda0c8c5fcab43dcd382e3d96e0d18bcdcc2f3b8cc3c33b17443d476ca60
-spending profile.json 6f7e6ba5b9e978bb5427c60a17dffe1e825d87019814e573a6fcc1b35a88f85b
+spending metrics.json c40782a521dff923de94ab6787931ac741cf6a78f45dd31992dd3712a09e951b
+spending model 3db7f79eef1ca80bea66ca33e7c7dd8400f6afde803b5ee5510fea8ca6a3d35d
+spending plots/forecast_vs_actual.png 42631c5c33f6f61a2afdec0a7c7a905bcd56cdba938e60ddb13155a78d78fad5
+spending profile.json 79c65b213d9c04a9667fc9dda48949fdd03de7b5ea85fc60b65167fb0038bb7b
 spending validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
-spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]],"method":{"combination":{"origins":2}}}
+spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]],"method":"auto","method_chosen":{"method":"theta","scores":[[{"combination":{"origins":2}},0.8572049870916052,null],["theta",0.8245372145234693,[-0.05317509169828759,-0.015092181812936891]],["ets",0.9016417534440399,[0.0347377941175974,0.0578944850071488]]],"forecasts":40,"series":20}}
 anomaly metrics.json 29e8013875a02c81fa858c674d6253b1bebd356d97e71652769365e5442a34ca
 anomaly model 06c48862924fa82601f719f333fbba66c08b926bfb361ef3ecd410d928085689
 anomaly plots/roc_curve.png 5a3384e67eb79abe59b39793b0f38960ba308332f0a81c1f30054d6429e4d7b3

@@ -540,7 +540,11 @@ fn api_keys_rate_limit_overload_and_timeout() {
     // a request past its timeout → 503
     let hasty = ServerConfig { request_timeout: Duration::from_micros(1), ..ServerConfig::default() };
     let s = Server::start(fixture(), hasty);
-    let (st, v) = post(&format!("{}/predict/spending", s.url), &json!({"user_id": "U0002", "months": 12}));
+    // (a batch of 240 distinct forecasts on the blocking pool: far longer than the timer's
+    // millisecond, where one forecast can finish within it)
+    let inputs: Vec<_> =
+        (1..=20).flat_map(|u| (1..=12).map(move |m| json!({"user_id": format!("U{u:04}"), "months": m}))).collect();
+    let (st, v) = post(&format!("{}/predict/spending/batch", s.url), &json!({ "inputs": inputs }));
     assert_eq!((st, v["error_type"].as_str()), (503, Some("timeout")), "{v}");
 }
 

@@ -261,7 +261,7 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                     comparison = Some(ours.against(&theirs, name.as_str(), ci)?);
                 }
                 let d = format!("{shown} — backtest on {}", spec.input.paths[0].display());
-                (Report::Spending(SpendingReport::Backtest(r)), d)
+                (Report::Spending(SpendingReport::Backtest(Box::new(r))), d)
             }
         },
     };
@@ -489,12 +489,15 @@ pub(crate) struct SeriesErrors {
     pub naive_mase: Vec<f64>,
     pub naive_smape: Vec<f64>,
     pub models_used: std::collections::BTreeMap<String, usize>,
+    /// With `auto`: the method chosen on the series' training parts.
+    pub chosen: Option<nivesh_models::forecast::MethodChoice>,
 }
 
 /// Every series of a benchmark file (JSONL of `{"train", "test", "season_length"}`) forecast
-/// by `method` and by seasonal naive; an error names the line.
+/// by `method` and by seasonal naive; an error names the line. `auto` chooses the method by a
+/// rolling-origin CV on the series' training parts (their last horizon), never their tests.
 pub(crate) fn benchmark_errors(bench: &Path, method: SeriesMethod) -> anyhow::Result<SeriesErrors> {
-    use nivesh_models::forecast::{forecast_errors, forecast_series_with, seasonal_naive};
+    use nivesh_models::forecast::{HeldSeries, choose_method, forecast_errors, forecast_series_with, seasonal_naive};
     #[derive(serde::Deserialize)]
     struct Series {
         train: Vec<f64>,
@@ -508,10 +511,32 @@ pub(crate) fn benchmark_errors(bench: &Path, method: SeriesMethod) -> anyhow::Re
         naive_mase: Vec::new(),
         naive_smape: Vec::new(),
         models_used: Default::default(),
+        chosen: None,
     };
+    let mut all = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let at = || format!("{}:{}", bench.display(), i + 1);
-        let s: Series = serde_json::from_str(line).with_context(at)?;
+        all.push((serde_json::from_str::<Series>(line).with_context(at)?, i + 1));
+    }
+    let method = if method == SeriesMethod::Auto {
+        let seasons: Vec<[usize; 1]> = all.iter().map(|(s, _)| [s.season_length]).collect();
+        let held: Vec<HeldSeries<'_>> = all
+            .iter()
+            .zip(&seasons)
+            .map(|((s, _), season)| HeldSeries {
+                y: &s.train,
+                seasons: season,
+                mase_season: s.season_length,
+                horizon: s.test.len(),
+            })
+            .collect();
+        out.chosen = choose_method(&held, 1);
+        out.chosen.as_ref().map_or(SeriesMethod::DEFAULT, |c| c.method)
+    } else {
+        method
+    };
+    for (s, line) in &all {
+        let at = || format!("{}:{line}", bench.display());
         let f = forecast_series_with(&s.train, &[s.season_length], s.test.len(), method).with_context(at)?;
         *out.models_used.entry(f.model_used.clone()).or_default() += 1;
         let e = forecast_errors(&s.train, &s.test, &f.point, s.season_length);
@@ -553,6 +578,7 @@ pub(crate) fn spending_benchmark(
         ci95: intervals([("mase", ci.mean_interval(&e.mase)), ("smape", ci.mean_interval(&e.smape))]),
         vs_seasonal_naive,
         models_used: e.models_used.clone(),
+        chosen: e.chosen.clone().map(Box::new),
         seconds: started.elapsed().as_secs_f64(),
     };
     Ok((report, e))
@@ -717,6 +743,8 @@ pub fn spending_backtest(
     let vs_seasonal_naive = ours.against(&naive, "seasonal naive (7)", ci)?;
     let report = SpendingBacktest {
         model: ModelKind::Spending,
+        method: model.method(),
+        chosen: model.chosen().cloned().map(Box::new),
         forecasts: n,
         origins: holdout_days.div_ceil(STEP),
         horizon_days: STEP,

@@ -223,6 +223,8 @@ mod tests {
             model_path: None,
         };
         let spending = SpendingBacktest {
+            method: nivesh_models::forecast::SeriesMethod::Theta,
+            chosen: None,
             previous_model: false,
             ci95: Default::default(),
             vs_seasonal_naive: crate::compare::comparison("seasonal naive (7)", String::new(), Vec::new()),
@@ -252,7 +254,7 @@ mod tests {
         vec![
             Report::Intent(intent),
             Report::Anomaly(AnomalyReport::Holdout(anomaly)),
-            Report::Spending(SpendingReport::Backtest(spending)),
+            Report::Spending(SpendingReport::Backtest(Box::new(spending))),
         ]
     }
 

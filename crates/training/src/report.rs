@@ -183,7 +183,7 @@ pub struct ForecastVsActual {
 // one report per training run: its size does not matter
 #[allow(clippy::large_enum_variant)]
 pub enum SpendingReport {
-    Backtest(SpendingBacktest),
+    Backtest(Box<SpendingBacktest>),
     Benchmark(SpendingBenchmark),
 }
 
@@ -207,6 +207,11 @@ pub struct DaySplit {
 #[derive(Debug, Clone, Serialize)]
 pub struct SpendingBacktest {
     pub model: ModelKind,
+    /// The method the model fitted before the cut forecast with (`auto`: chosen on those days).
+    pub method: nivesh_models::forecast::SeriesMethod,
+    /// With `auto`: how it was chosen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chosen: Option<Box<nivesh_models::forecast::MethodChoice>>,
     pub forecasts: usize,
     pub origins: usize,
     pub horizon_days: usize,
@@ -254,6 +259,9 @@ pub struct SpendingBenchmark {
     /// The method against seasonal naive on the same series.
     pub vs_seasonal_naive: Comparison,
     pub models_used: BTreeMap<String, usize>,
+    /// With the method `auto`: the one chosen on the series' training parts, and how.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chosen: Option<Box<nivesh_models::forecast::MethodChoice>>,
     /// 95 % bootstrap intervals of the headline metrics (`--bootstrap`; none when off or when
     /// a class or the items are too few).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]

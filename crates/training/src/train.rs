@@ -503,11 +503,12 @@ pub fn train_prepared(
                     })
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            ) + &model.chosen().map_or_else(String::new, |c| format!("; method auto → {c}"));
             profile = Some(nivesh_monitor::profile::Profile::build(ModelKind::Spending, &report.observations));
-            let report = Some(Report::Spending(SpendingReport::Backtest(report)));
+            let report = Some(Report::Spending(SpendingReport::Backtest(Box::new(report))));
             let mut params = serde_json::to_value(p)?;
             add_param(&mut params, "previous_model", previous_source)?;
+            add_param(&mut params, "method_chosen", model.chosen())?;
             (model.to_bytes()?, report, params, summary)
         }
     };

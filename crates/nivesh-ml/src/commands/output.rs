@@ -156,6 +156,9 @@ pub fn report(report: &Report) {
                 &r.ci95,
                 "percentile bootstrap over the users, each with all its forecasts (value [interval])",
             );
+            if let Some(c) = &r.chosen {
+                println!("method auto, chosen on the days before the cut: {c}");
+            }
             comparison(&r.vs_seasonal_naive);
             let mut d = table(&[
                 "forecast days",
@@ -196,6 +199,9 @@ pub fn report(report: &Report) {
                 r.series, r.benchmark, r.seconds, r.models_used
             );
             interval_note(&r.ci95, "percentile bootstrap over the series (value [interval])");
+            if let Some(c) = &r.chosen {
+                println!("method auto, chosen on the series' training parts (their last horizon): {c}");
+            }
             comparison(&r.vs_seasonal_naive);
         }
     }
