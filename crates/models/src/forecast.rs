@@ -72,8 +72,9 @@ impl SeriesMethod {
 }
 
 impl Default for SeriesMethod {
+    /// A model's default: [`SeriesMethod::Auto`] (parameters that do not name a method get it).
     fn default() -> Self {
-        SeriesMethod::DEFAULT
+        SeriesMethod::Auto
     }
 }
 
@@ -287,13 +288,15 @@ pub fn forecast_series_with(
 }
 
 /// One series of a population that [`choose_method`] scores: its history, the seasons its
-/// models use, the season that scales its MASE and the horizon to forecast.
+/// models use, the season that scales its MASE, the horizon to forecast and the most points a
+/// forecast reads (as served: [`MAX_DAILY_HISTORY`] for daily spend).
 #[derive(Debug, Clone, Copy)]
 pub struct HeldSeries<'a> {
     pub y: &'a [f64],
     pub seasons: &'a [usize],
     pub mase_season: usize,
     pub horizon: usize,
+    pub max_history: usize,
 }
 
 /// A candidate's mean MASE and the paired 95 % interval of its difference from the
@@ -354,7 +357,7 @@ pub fn choose_method(series: &[HeldSeries<'_>], origins: usize) -> Option<Method
             if cut < MIN_POINTS.max(2 * h) {
                 break;
             }
-            let (past, future) = (&s.y[..cut], &s.y[cut..cut + h]);
+            let (past, future) = (&s.y[cut.saturating_sub(s.max_history.max(1))..cut], &s.y[cut..cut + h]);
             let mut row = [f64::NAN; 3];
             for (slot, &m) in row.iter_mut().zip(&CANDIDATES) {
                 if let Ok(f) = forecast_series_with(past, s.seasons, h, m) {
@@ -369,13 +372,13 @@ pub fn choose_method(series: &[HeldSeries<'_>], origins: usize) -> Option<Method
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let chunk = series.len().div_ceil(threads).max(1);
-    let per_series: Vec<Vec<[f64; 3]>> = std::thread::scope(|scope| {
+    let per_series: Option<Vec<Vec<[f64; 3]>>> = std::thread::scope(|scope| {
         let handles: Vec<_> =
             series.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
-        // a thread that panicked scores nothing (the choice falls back to the combination)
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        // a thread that panicked makes no choice at all (the combination), not one on the rest
+        handles.into_iter().map(|h| h.join().ok()).collect::<Option<Vec<_>>>().map(|v| v.concat())
     });
-    pick(&per_series)
+    pick(&per_series?)
 }
 
 /// The candidates of [`SeriesMethod::Auto`], the combination (the prior) first.
@@ -506,7 +509,7 @@ impl Default for ForecastParams {
                 ("independence_day".into(), -1, 1),
                 ("republic_day".into(), -1, 1),
             ],
-            method: SeriesMethod::Auto,
+            method: SeriesMethod::default(),
         }
     }
 }
@@ -611,10 +614,12 @@ impl SpendingForecaster {
         &self.params
     }
 
-    /// The method each forecast uses: the parameters', or with `auto` the one chosen in training.
+    /// The method each forecast uses: the parameters', or with `auto` the one chosen in training
+    /// (the combination when nothing was chosen).
     pub fn method(&self) -> SeriesMethod {
         match (self.params.method, &self.chosen) {
             (SeriesMethod::Auto, Some(c)) => c.method,
+            (SeriesMethod::Auto, None) => SeriesMethod::DEFAULT,
             (m, _) => m,
         }
     }
@@ -850,7 +855,13 @@ impl ForecastParams {
                     .map(|(_, v)| &v[v.len().saturating_sub(MAX_DAILY_HISTORY + 2 * H)..])
                     .filter(|v| v.len() >= 4 * H)
                     .take(CHOICE_USERS)
-                    .map(|y| HeldSeries { y, seasons: &self.daily_seasons, mase_season: 7, horizon: H })
+                    .map(|y| HeldSeries {
+                        y,
+                        seasons: &self.daily_seasons,
+                        mase_season: 7,
+                        horizon: H,
+                        max_history: MAX_DAILY_HISTORY,
+                    })
                     .collect();
                 choose_method(&held, 2)
             })
@@ -1298,10 +1309,12 @@ mod tests {
             trained_through: Option<NaiveDate>,
         }
         let day3 = NaiveDate::from_ymd_opt(2025, 9, 30);
-        let v3 = V3 { params: ForecastParams::default(), effects: vec![diwali_v3()], trained_through: day3 };
+        let params = ForecastParams { method: SeriesMethod::DEFAULT, ..ForecastParams::default() };
+        let v3 = V3 { params: params.clone(), effects: vec![diwali_v3()], trained_through: day3 };
         let bytes = crate::artifact::wrap(SpendingForecaster::KIND, 3, &postcard::to_allocvec(&v3).unwrap());
         let m3 = SpendingForecaster::from_bytes(&bytes).unwrap();
-        assert_eq!((m3.trained_through, m3.chosen(), m3.method()), (day3, None, SeriesMethod::Auto));
+        assert_eq!((m3.params(), &m3.effects, m3.trained_through), (&params, &vec![diwali_v3()], day3));
+        assert_eq!((m3.chosen(), m3.method()), (None, SeriesMethod::DEFAULT));
         // and the current format round-trips a fitted model whole, its last day of data included
         use crate::Fit;
         let day = NaiveDate::from_ymd_opt(2025, 10, 1).unwrap();
@@ -1344,9 +1357,12 @@ mod tests {
         few.push(Vec::new());
         assert!(pick(&few).is_none());
         // and end to end: too few series to choose; one series alone is the combination
-        let y: Vec<f64> = (0..150).map(|i| 100.0 + f64::from(i % 7) * 10.0).collect();
-        let held = vec![HeldSeries { y: &y, seasons: &[7], mase_season: 7, horizon: 30 }; 5];
-        assert!(choose_method(&held, 2).is_none());
+        let y: Vec<f64> = (0..150).map(|i| 100.0 + f64::from(i % 7) * 10.0 + f64::from((i * 37) % 11)).collect();
+        let held = |n| vec![HeldSeries { y: &y, seasons: &[7], mase_season: 7, horizon: 30, max_history: 365 }; n];
+        assert!(choose_method(&held(5), 2).is_none());
+        // 25 series with two origins each are enough to choose
+        let c = choose_method(&held(25), 2).unwrap();
+        assert_eq!((c.series, c.forecasts, c.scores.len()), (25, 50, 3));
         let auto = forecast_series_with(&y, &[7], 30, SeriesMethod::Auto).unwrap();
         assert_eq!(auto, forecast_series_with(&y, &[7], 30, SeriesMethod::DEFAULT).unwrap());
     }

@@ -644,6 +644,25 @@ fn numeric_models_train_and_evaluate_end_to_end() {
     assert!(c["paired_over"].as_str().unwrap().ends_with(" users drawn again"), "{c}");
     assert_eq!(c["metrics"][1]["metric"], "mase", "{c}");
     assert_eq!(c["metrics"][1]["value"], bt["mase"], "the model's own backtest: {c}");
+    // the baseline is Theta's own backtest: what `train spending --method theta` reports
+    let out = nivesh(
+        dir.path(),
+        &[],
+        &[
+            "train",
+            "spending",
+            "--data",
+            "gen/transactions.csv",
+            "--method",
+            "theta",
+            "--out",
+            "mt",
+            "--report",
+            "spt.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(c["metrics"][1]["baseline"], json("spt.json")["mase"], "{c}");
     // against itself: the same forecasts, no difference
     let out = nivesh(dir.path(), &[], &[&backtest[..], &["--against", "m", "--report", "self.json"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
@@ -992,11 +1011,11 @@ ner profile.json 5bab590eb2c8a67872982dfe7c854fa095337a06d76be7cf7fe2bc172fc82dd
 ner validation.json 3d631fa5f5d8c3696ff0d64c0e4f47b48b872f89ade4284a8966649c698a0b93
 ner params {"c1":0.05,"c2":0.01,"max_iterations":100,"merge_rules":true,"clusters":[16,8,8],"near_gazetteer":true,"embeddings":"all-MiniLM-L6-v2, 256 SVD directions, int8 (21719 words, k-means 16×8×8, seed 1)"}
 spending metrics.json c40782a521dff923de94ab6787931ac741cf6a78f45dd31992dd3712a09e951b
-spending model 3db7f79eef1ca80bea66ca33e7c7dd8400f6afde803b5ee5510fea8ca6a3d35d
+spending model eb5ff32aa64efb8940dadd0c86e16f51fbf915d2d8b7f020feb623c36b25cc3d
 spending plots/forecast_vs_actual.png 42631c5c33f6f61a2afdec0a7c7a905bcd56cdba938e60ddb13155a78d78fad5
 spending profile.json 79c65b213d9c04a9667fc9dda48949fdd03de7b5ea85fc60b65167fb0038bb7b
 spending validation.json 3ebb00b8fef7734326d29ec0eb7858f88ae11c8bd3b6383209549232afb0a45a
-spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]],"method":"auto","method_chosen":{"method":"theta","scores":[[{"combination":{"origins":2}},0.8572049870916052,null],["theta",0.8245372145234693,[-0.05317509169828759,-0.015092181812936891]],["ets",0.9016417534440399,[0.0347377941175974,0.0578944850071488]]],"forecasts":40,"series":20}}
+spending params {"daily_seasons":[7],"festivals":[["diwali",-14,1],["holi",-3,0],["christmas",-2,0],["new_year",-1,0],["independence_day",-1,1],["republic_day",-1,1]],"method":"auto","method_chosen":{"method":"theta","scores":[[{"combination":{"origins":2}},0.8569291762334664,null],["theta",0.8243305556865268,[-0.05326708099465697,-0.014672362497159272]],["ets",0.9009976103109528,[0.03436715396048702,0.057327057179032186]]],"forecasts":40,"series":20}}
 anomaly metrics.json 29e8013875a02c81fa858c674d6253b1bebd356d97e71652769365e5442a34ca
 anomaly model 06c48862924fa82601f719f333fbba66c08b926bfb361ef3ecd410d928085689
 anomaly plots/roc_curve.png 5a3384e67eb79abe59b39793b0f38960ba308332f0a81c1f30054d6429e4d7b3

@@ -237,27 +237,25 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                 // a backtest on transactions with the saved model's parameters
                 let model: SpendingForecaster = load(&path)?;
                 anyhow::ensure!(!spec.input.paths.is_empty(), "give --benchmark FILE or --data transactions");
-                // the baseline: a method by name (the model's parameters with that method), or
-                // a saved model (its parameters, and it as the prior of its refit)
+                // the baseline's parameters: the model's with a method named (`theta`), or a saved
+                // model's (its method as configured: `auto` chooses again before the cut)
                 let baseline = match &spec.against {
                     Some(b) => Some(match b.to_str().and_then(|s| s.parse::<SeriesMethod>().ok()) {
-                        Some(m) => {
-                            let params = ForecastParams { method: m, ..model.params().clone() };
-                            (params, None, m.to_string())
-                        }
+                        Some(m) => (ForecastParams { method: m, ..model.params().clone() }, m.to_string()),
                         None => {
                             let base: SpendingForecaster = load(&model_file(spec.model, b))?;
                             let name = format!("{against_shown} ({})", base.params().method);
-                            (base.params().clone(), Some(base), name)
+                            (base.params().clone(), name)
                         }
                     }),
                     None => None,
                 };
                 let txns: Vec<Transaction> = nivesh_core::dataset::read_records(&spec.input.paths[0])?;
-                // the saved model is the prior of the refit when it was trained before the cut
+                // the saved model is the prior of the refit when it was trained before the cut;
+                // the baseline's refit gets the same prior, so that only the parameters differ
                 let (r, ours) = spending_backtest(model.params(), &txns, 90, Some(&model), ci)?;
-                if let Some((params, base, name)) = &baseline {
-                    let (_, theirs) = spending_backtest(params, &txns, 90, base.as_ref().or(Some(&model)), ci)?;
+                if let Some((params, name)) = &baseline {
+                    let (_, theirs) = spending_backtest(params, &txns, 90, Some(&model), ci)?;
                     comparison = Some(ours.against(&theirs, name.as_str(), ci)?);
                 }
                 let d = format!("{shown} — backtest on {}", spec.input.paths[0].display());
@@ -528,6 +526,7 @@ pub(crate) fn benchmark_errors(bench: &Path, method: SeriesMethod) -> anyhow::Re
                 seasons: season,
                 mase_season: s.season_length,
                 horizon: s.test.len(),
+                max_history: usize::MAX,
             })
             .collect();
         out.chosen = choose_method(&held, 1);
@@ -851,6 +850,34 @@ mod tests {
     fn errors(user_of: Vec<usize>, mase: Vec<f64>) -> BacktestErrors {
         let other = vec![1.0; user_of.len()];
         BacktestErrors { user_of, errors: [other.clone(), mase, other.clone(), other] }
+    }
+
+    #[test]
+    fn auto_on_a_benchmark_chooses_on_the_training_parts_only() {
+        // 25 weekly-seasonal series; then every test part replaced: the same choice
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, test_of: &dyn Fn(usize) -> Vec<f64>| {
+            let lines: Vec<String> = (0..25)
+                .map(|s| {
+                    let train: Vec<f64> =
+                        (0..120).map(|i| 50.0 + 5.0 * ((i + s) % 7) as f64 + ((i * 31 + s * 7) % 13) as f64).collect();
+                    serde_json::json!({"id": s, "train": train, "test": test_of(s), "season_length": 7}).to_string()
+                })
+                .collect();
+            let path = dir.path().join(name);
+            std::fs::write(&path, lines.join("\n")).unwrap();
+            path
+        };
+        let a = benchmark_errors(&write("a.jsonl", &|_| vec![60.0; 14]), SeriesMethod::Auto).unwrap();
+        let b = benchmark_errors(&write("b.jsonl", &|s| vec![1e4 * (s + 1) as f64; 14]), SeriesMethod::Auto).unwrap();
+        let (ca, cb) = (a.chosen.unwrap(), b.chosen.unwrap());
+        assert_eq!(ca, cb);
+        assert_eq!((ca.series, ca.forecasts), (25, 25));
+        assert_ne!(a.mase, b.mase, "the test parts were scored");
+        // a method named is used as it is: no choice
+        assert!(
+            benchmark_errors(&write("c.jsonl", &|_| vec![60.0; 14]), SeriesMethod::Theta).unwrap().chosen.is_none()
+        );
     }
 
     #[test]

@@ -337,9 +337,10 @@ impl Pipeline<'_> {
         let champion = self.champion(kind, &dataset_hash, &split);
         let trained = if checked.report.passed {
             // the champion: the previous model of the models that learn from it, and scored on
-            // the same held-out items when it trained on the same data (the gate)
+            // the same held-out items when it trained on the same data (the gate); the
+            // forecaster's parameters are refitted before the backtest's cut, on any data
             let previous = champion.as_ref().map(|c| &c.model).filter(|_| params.learns_from_previous());
-            let against = champion.as_ref().filter(|c| c.same_data).map(|c| &c.model);
+            let against = champion.as_ref().filter(|c| c.same_data || params.compares_by_refitting()).map(|c| &c.model);
             self.prepare(kind, checked.transactions)
                 .and_then(|prepared| train_prepared(&model_spec, prepared, previous, against))
         } else {

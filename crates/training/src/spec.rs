@@ -212,6 +212,16 @@ impl ModelParams {
         }
     }
 
+    /// Whether a comparison with another model refits that model's parameters on the new data
+    /// (the forecaster's backtest) rather than scoring it on held-out items: it then holds on
+    /// any data, not only the data the other model trained on.
+    pub fn compares_by_refitting(&self) -> bool {
+        match self {
+            ModelParams::Spending(_) => true,
+            ModelParams::Intent(_) | ModelParams::Ner(_) | ModelParams::Anomaly(_) | ModelParams::Credit(_) => false,
+        }
+    }
+
     pub fn kind(&self) -> ModelKind {
         match self {
             ModelParams::Intent(_) => ModelKind::Intent,

@@ -483,9 +483,16 @@ pub fn train_prepared(
             // (with the previous model only when it was trained before the backtest's cut)
             let (report, ours) = evaluate::spending_backtest(p, &txns, 90, previous.as_ref(), ci)?;
             if let Some((base, b)) = &base {
-                // its parameters on the same users and origins, itself the prior of its refit
-                let (_, theirs) = evaluate::spending_backtest(base.params(), &txns, 90, Some(base), ci)?;
-                comparison = Some(ours.against(&theirs, b.source.as_str(), ci)?);
+                // its parameters on the same users and origins, with the same prior as ours: a
+                // comparison of parameters
+                match evaluate::spending_backtest(base.params(), &txns, 90, previous.as_ref(), ci) {
+                    Ok((_, theirs)) => comparison = Some(ours.against(&theirs, b.source.as_str(), ci)?),
+                    Err(e) if !b.required => tracing::warn!(
+                        source = %b.source, error = %format!("{e:#}"),
+                        "the model to compare with could not be backtested: not compared"
+                    ),
+                    Err(e) => return Err(e.context(format!("backtesting {}", b.source))),
+                }
             }
             let model = p.fit_with_previous(&txns, previous.as_ref())?;
             let summary = format!(
