@@ -16,6 +16,8 @@
 # tools/call over MCP's streamable HTTP at /mcp), every call different. "anomaly (N users)"
 # scores each request for another of the bootstrap's users (USERS, 400 by default: U0001…),
 # each read from the online store, as real traffic would; "features/online (N users)" likewise.
+# "spending (inline 120 days, uncached)" sends a 120-day history in the body, its last amount
+# different each time: every request fits the served model's method on it.
 # The server is started with --rate-limit 0: the per-client limit would otherwise cap one
 # load generator at 1,000 req/s.
 set -euo pipefail
@@ -74,6 +76,15 @@ NOW="$(TZ=Asia/Kolkata date +%Y-%m-%dT%H:%M:%S+05:30)"
 lua anomaly_uncached "{\"user_id\": \"U0001\", \"transaction\": {\"timestamp\": \"$NOW\", \"amount\": NUM, \"merchant\": \"Amazon\", \"category\": \"shopping\", \"channel\": \"card\"}}" vary
 lua anomaly_users "{\"user_id\": \"USER\", \"transaction\": {\"timestamp\": \"$NOW\", \"amount\": NUM, \"merchant\": \"Amazon\", \"category\": \"shopping\", \"channel\": \"card\"}}" vary
 lua spending_cached '{"user_id": "U0001", "months": 3}'
+# an inline history of 120 days (one debit a day, a weekly pattern; the last day's amount is NUM,
+# so every body differs): the series is fitted per request by the served model's method
+HIST=""
+for d in $(seq 120 -1 1); do
+  AMT=$(( 500 + (d % 7) * 150 + (d * 37 % 11) * 20 ))
+  HIST+="{\"timestamp\": \"$(date -u -d "-$d days" +%Y-%m-%d)T12:00:00Z\", \"amount\": $AMT}, "
+done
+HIST+="{\"timestamp\": \"$(date -u +%Y-%m-%d)T12:00:00Z\", \"amount\": NUM}"
+lua spending_inline "{\"transactions\": [$HIST], \"months\": 3}" vary
 lua features_online '{"entity_ids": ["U0001"]}'
 lua features_users '{"entity_ids": ["USER"]}' vary
 # Open Inference Protocol bodies (JSON tensors): credit as one tensor per field, intent as texts;
@@ -138,6 +149,7 @@ run "ner (uncached)" /predict/ner ner_uncached
 run "anomaly (uncached)" /predict/anomaly anomaly_uncached
 run "anomaly (${USERS} users)" /predict/anomaly anomaly_users
 run "spending (cached)" /predict/spending spending_cached
+run "spending (inline 120 days, uncached)" /predict/spending spending_inline
 run "features/online" /features/online features_online
 run "features/online (${USERS} users)" /features/online features_users
 run "oip intent, batch 1" /v2/models/intent/infer oip_intent_1

@@ -1,4 +1,5 @@
-//! Forecasts from two years of daily history: MSTL + ETS alone, and the default combination.
+//! Forecasts from two years of daily history: MSTL + ETS alone, Theta alone (what `auto` chose on
+//! the generated users) and the combination.
 //! Run: `cargo bench -p nivesh-models --bench forecast`.
 
 use chrono::NaiveDate;
@@ -23,7 +24,9 @@ fn bench(c: &mut Criterion) {
             r#"{{"params":{{"daily_seasons":[7],"festivals":[],"method":{method}}},"effects":[]}}"#
         ))
     };
-    let (Ok(ets), Ok(combination)) = (model(r#""ets""#), model(r#"{"combination":{"origins":2}}"#)) else {
+    let (Ok(ets), Ok(theta), Ok(combination)) =
+        (model(r#""ets""#), model(r#""theta""#), model(r#"{"combination":{"origins":2}}"#))
+    else {
         return;
     };
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(NaiveDate::MIN);
@@ -31,7 +34,13 @@ fn bench(c: &mut Criterion) {
     c.bench_function("spending/forecast_365_days_from_730", |b| {
         b.iter(|| ets.predict(black_box(&DailyHistory { start, values: &values, horizon_days: 365 })))
     });
-    // the default: a 30-day horizon backtests on two cuts (9 fits); a 365-day one cannot (3 fits)
+    // Theta alone: one fit
+    for horizon in [30, 365] {
+        c.bench_function(&format!("spending/theta_{horizon}_days_from_730"), |b| {
+            b.iter(|| theta.predict(black_box(&DailyHistory { start, values: &values, horizon_days: horizon })))
+        });
+    }
+    // the combination: a 30-day horizon backtests on two cuts (9 fits); a 365-day one cannot (3 fits)
     for horizon in [30, 365] {
         c.bench_function(&format!("spending/combination_{horizon}_days_from_730"), |b| {
             b.iter(|| combination.predict(black_box(&DailyHistory { start, values: &values, horizon_days: horizon })))
