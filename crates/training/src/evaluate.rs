@@ -208,25 +208,14 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
         }
         ModelKind::Spending => match &spec.benchmark {
             Some(bench) => {
-                let method_of = |path: &Path| -> anyhow::Result<SeriesMethod> {
-                    Ok(load::<SpendingForecaster>(path)?.params().method)
-                };
                 let method = match spec.method {
                     Some(m) => m,
-                    None => method_of(&path)?,
+                    None => load::<SpendingForecaster>(&path)?.params().method,
                 };
                 let (r, x) = spending_benchmark(bench, method, ci)?;
-                if let Some(b) = &spec.against {
-                    // a method by name (`theta`), or a saved model's method
-                    let named = b.to_str().and_then(|s| s.parse::<SeriesMethod>().ok());
-                    let (other, name) = match named {
-                        Some(m) => (m, m.to_string()),
-                        None => {
-                            let m = method_of(&model_file(spec.model, b))?;
-                            (m, format!("{against_shown} ({m})"))
-                        }
-                    };
-                    let y = benchmark_errors(bench, other)?;
+                // on a benchmark only the method counts
+                if let Some((other, name)) = spending_against(spec, &against_shown, &ForecastParams::default())? {
+                    let y = benchmark_errors(bench, other.method)?;
                     let m =
                         compare::means(&[("mase", &x.mase, &y.mase, false), ("smape", &x.smape, &y.smape, false)], ci);
                     comparison = Some(compare::comparison(name, compare::drawn_again(r.series, "series"), m));
@@ -237,26 +226,14 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
                 // a backtest on transactions with the saved model's parameters
                 let model: SpendingForecaster = load(&path)?;
                 anyhow::ensure!(!spec.input.paths.is_empty(), "give --benchmark FILE or --data transactions");
-                // the baseline's parameters: the model's with a method named (`theta`), or a saved
-                // model's (its method as configured: `auto` chooses again before the cut)
-                let baseline = match &spec.against {
-                    Some(b) => Some(match b.to_str().and_then(|s| s.parse::<SeriesMethod>().ok()) {
-                        Some(m) => (ForecastParams { method: m, ..model.params().clone() }, m.to_string()),
-                        None => {
-                            let base: SpendingForecaster = load(&model_file(spec.model, b))?;
-                            let name = format!("{against_shown} ({})", base.params().method);
-                            (base.params().clone(), name)
-                        }
-                    }),
-                    None => None,
-                };
+                // the baseline's parameters (`auto` chooses again before the cut)
+                let baseline = spending_against(spec, &against_shown, model.params())?;
                 let txns: Vec<Transaction> = nivesh_core::dataset::read_records(&spec.input.paths[0])?;
-                // the saved model is the prior of the refit when it was trained before the cut;
-                // the baseline's refit gets the same prior, so that only the parameters differ
+                // the saved model is the prior of the refit when it was trained before the cut
                 let (r, ours) = spending_backtest(model.params(), &txns, 90, Some(&model), ci)?;
                 if let Some((params, name)) = &baseline {
-                    let (_, theirs) = spending_backtest(params, &txns, 90, Some(&model), ci)?;
-                    comparison = Some(ours.against(&theirs, name.as_str(), ci)?);
+                    let b = (model.params(), params);
+                    comparison = Some(backtest_against(&ours, b, &txns, Some(&model), name.as_str(), ci)?);
                 }
                 let d = format!("{shown} — backtest on {}", spec.input.paths[0].display());
                 (Report::Spending(SpendingReport::Backtest(Box::new(r))), d)
@@ -265,6 +242,43 @@ pub fn evaluate(spec: &EvalSpec) -> anyhow::Result<Evaluated> {
     };
     report.set_model_path(shown);
     Ok(Evaluated { report, description: (!description.is_empty()).then_some(description), comparison })
+}
+
+/// The forecaster's `--against`: a method by name (`theta`: `own` parameters with that method) or a
+/// saved model (its parameters), and the name shown.
+fn spending_against(
+    spec: &EvalSpec,
+    against_shown: &str,
+    own: &ForecastParams,
+) -> anyhow::Result<Option<(ForecastParams, String)>> {
+    let Some(b) = &spec.against else { return Ok(None) };
+    Ok(Some(match b.to_str().and_then(|s| s.parse::<SeriesMethod>().ok()) {
+        Some(m) => (ForecastParams { method: m, ..own.clone() }, m.to_string()),
+        None => {
+            let params = load::<SpendingForecaster>(&model_file(spec.model, b))?.params().clone();
+            let name = format!("{against_shown} ({})", params.method);
+            (params, name)
+        }
+    }))
+}
+
+/// The baseline's parameters (`params.1`) backtested on the same transactions with the same
+/// prior as the model's (`params.0`, whose errors are `ours`), so that only the parameters
+/// differ, and paired with it ([`BacktestErrors::against`]). The same parameters give the same
+/// forecasts (the backtest is deterministic): they are not run again.
+pub(crate) fn backtest_against(
+    ours: &BacktestErrors,
+    params: (&ForecastParams, &ForecastParams),
+    txns: &[Transaction],
+    prior: Option<&SpendingForecaster>,
+    name: &str,
+    ci: &Bootstrap,
+) -> anyhow::Result<Comparison> {
+    if params.0 == params.1 {
+        return ours.against(ours, name, ci);
+    }
+    let (_, theirs) = spending_backtest(params.1, txns, 90, prior, ci)?;
+    ours.against(&theirs, name, ci)
 }
 
 /// The intent classifier on labelled utterances and out-of-scope queries.

@@ -485,8 +485,8 @@ pub fn train_prepared(
             if let Some((base, b)) = &base {
                 // its parameters on the same users and origins, with the same prior as ours: a
                 // comparison of parameters
-                match evaluate::spending_backtest(base.params(), &txns, 90, previous.as_ref(), ci) {
-                    Ok((_, theirs)) => comparison = Some(ours.against(&theirs, b.source.as_str(), ci)?),
+                match evaluate::backtest_against(&ours, (p, base.params()), &txns, previous.as_ref(), &b.source, ci) {
+                    Ok(c) => comparison = Some(c),
                     Err(e) if !b.required => tracing::warn!(
                         source = %b.source, error = %format!("{e:#}"),
                         "the model to compare with could not be backtested: not compared"
